@@ -1,0 +1,1 @@
+"""Connect: random stranger video chat and contacts on one signaling engine."""

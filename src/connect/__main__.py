@@ -1,0 +1,3 @@
+from connect.cli import main
+
+raise SystemExit(main())

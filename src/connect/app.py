@@ -1,0 +1,213 @@
+"""The ASGI application: REST routes, the /ws gateway and the built web app.
+
+``/ws`` is dispatched to the gateway's raw ASGI endpoint before FastAPI sees
+the request, so the frame loop pays for no framework layer; everything else
+goes through FastAPI. Background jobs (queue widening sweep, session record
+pruning) live and die with the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from connect.clock import Clock, SystemClock
+from connect.errors import ConnectError
+from connect.identity.api import router as identity_router
+from connect.moderation.api import router as moderation_router
+from connect.observability.api import refresh_gauges
+from connect.observability.api import router as health_router
+from connect.services import Services, build_services
+from connect.settings import Settings
+from connect.turn.api import router as turn_router
+
+log = structlog.get_logger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+MAX_BODY_BYTES = 64 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> ConnectApp:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    services = build_services(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        task = asyncio.create_task(_housekeeping(services))
+        try:
+            yield
+        finally:
+            services.gateway.draining = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await services.hub.shutdown()
+            await services.db.close()
+
+    api = FastAPI(
+        title="Connect",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    api.state.services = services
+    _install_error_handlers(api)
+    api.include_router(health_router)
+    api.include_router(identity_router)
+    api.include_router(turn_router)
+    api.include_router(moderation_router)
+    if (STATIC_DIR / "index.html").exists():
+        api.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
+    else:
+
+        @api.get("/", include_in_schema=False)
+        async def no_web_app() -> HTMLResponse:
+            return HTMLResponse("<p>The web app is not built: run <code>make run</code>.</p>")
+
+    return ConnectApp(api, services)
+
+
+class ConnectApp:
+    """Routes ``/ws`` to the gateway, everything else to FastAPI, with a body size bound."""
+
+    def __init__(self, api: FastAPI, services: Services) -> None:
+        self.api = api
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "websocket":
+            if scope["path"] == "/ws":
+                await self.services.gateway(scope, receive, send)
+            else:
+                await send({"type": "websocket.close", "code": 4004})
+            return
+        if kind == "http":
+            await _bounded_body(self.api, scope, receive, send)
+            return
+        await self.api(scope, receive, send)
+
+
+async def _bounded_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Refuse request bodies over MAX_BODY_BYTES, declared or streamed, with 413."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+            await _send_json(
+                send, 413, ConnectError("payload_too_large", "request body too large").body()
+            )
+            return
+    seen = 0
+    started = False
+
+    async def counting_receive() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise _BodyTooLarge
+        return message
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, counting_receive, tracking_send)
+    except _BodyTooLarge:
+        if not started:
+            await _send_json(
+                send, 413, ConnectError("payload_too_large", "request body too large").body()
+            )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    import orjson
+
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    async def connect_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ConnectError)
+        svc: Services = api.state.services
+        svc.metrics.errors.labels(exc.code).inc()
+        headers = {}
+        if exc.retry_after_ms is not None:
+            headers["Retry-After"] = str(max(1, -(-exc.retry_after_ms // 1000)))
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        err = ConnectError("invalid_request", f"{where}: {first.get('msg', 'invalid')}"[:200])
+        return await connect_error(_, err)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
+        )
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", exc_info=exc)
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "internal error"}}, status_code=500
+        )
+
+    api.add_exception_handler(ConnectError, connect_error)
+    api.add_exception_handler(RequestValidationError, validation_error)
+    api.add_exception_handler(StarletteHTTPException, http_error)
+    api.add_exception_handler(Exception, unexpected)
+
+
+async def _housekeeping(svc: Services) -> None:
+    """Once per sweep interval: widen the queue, forget old session records, refresh gauges."""
+    interval = svc.settings.match_sweep_interval_s
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await svc.matching.sweep()
+            await svc.sessions.prune()
+            await refresh_gauges(svc)
+        except Exception:
+            log.exception("housekeeping_failed")

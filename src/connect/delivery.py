@@ -1,0 +1,19 @@
+"""The one way services send something to a client's socket.
+
+Services never touch sockets: they name a client id and an event. On one
+node the gateway's hub queues the frame on the local socket; in a cluster an
+implementation routes it to the node that holds the client. Delivery is
+fire-and-forget by design: a client that is gone or too slow is the
+gateway's concern (resume buffer, disconnect), never the sender's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class Deliverer(Protocol):
+    def deliver(self, client_id: str, event: str, data: Mapping[str, Any]) -> bool:
+        """Queue ``event`` for ``client_id``; return False when nobody holds that id."""
+        ...

@@ -1,0 +1,9 @@
+"""Application close codes of the gateway (PROTOCOL.md)."""
+
+NORMAL = 1000
+UNAUTHORIZED = 4001
+BANNED = 4003
+TOO_SLOW = 4008
+TOO_LARGE = 4009
+REPLACED = 4010
+SHUTTING_DOWN = 1012

@@ -1,0 +1,73 @@
+"""The frame format of PROTOCOL.md, parsed and written in one place.
+
+Client frames are ``{"event", "data"?, "id"?}``; anything else is refused
+with a :class:`FrameError` whose code the endpoint reports in the contract's
+error shape. Server frames are encoded once with orjson and the resulting
+text is what goes into every recipient's send queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+MAX_EVENT_NAME = 64
+MAX_ACK_ID = 2**53
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, frame_id: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.frame_id = frame_id
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    event: str
+    data: dict[str, Any]
+    id: int | None
+
+
+def decode(raw: str) -> Frame:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise FrameError("invalid_json", "frame is not valid JSON") from exc
+    if not isinstance(obj, dict):
+        raise FrameError("invalid_frame", "frame must be a JSON object")
+    frame_id = obj.get("id")
+    if frame_id is not None and (type(frame_id) is not int or not 0 <= frame_id < MAX_ACK_ID):
+        raise FrameError("invalid_frame", "id must be a non-negative integer")
+    extra = obj.keys() - {"event", "data", "id"}
+    if extra:
+        raise FrameError("invalid_frame", f"unknown frame field {sorted(extra)[0]!r}", frame_id)
+    event = obj.get("event")
+    if not isinstance(event, str) or not 0 < len(event) <= MAX_EVENT_NAME:
+        raise FrameError("invalid_frame", "event must be a short string", frame_id)
+    data = obj.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrameError("invalid_frame", "data must be a JSON object", frame_id)
+    return Frame(event, data, frame_id)
+
+
+def event(name: str, data: Mapping[str, Any]) -> str:
+    return orjson.dumps({"event": name, "data": data}).decode()
+
+
+def ack(frame_id: int, extra: Mapping[str, Any] | None = None) -> str:
+    body: dict[str, Any] = {"ack": frame_id, "ok": True}
+    if extra:
+        body.update(extra)
+    return orjson.dumps(body).decode()
+
+
+def nack(frame_id: int, error: Mapping[str, Any]) -> str:
+    """A refusal ack; ``error`` is a ConnectError body (``error`` and maybe ``retryAfterMs``)."""
+    return orjson.dumps({"ack": frame_id, "ok": False, **error}).decode()

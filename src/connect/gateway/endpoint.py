@@ -1,0 +1,283 @@
+"""The WebSocket endpoint at /ws: handshake, the frame loop, and closing.
+
+A raw ASGI handler rather than a framework WebSocket wrapper: it is on the
+hot path of every relayed frame, and it needs exact control over close codes
+and sizes. Per frame it: checks size (4009 above the limit), spends one
+token of the connection's budget (``rate-limited``, then 4008 for a flood),
+decodes, validates the payload against the event's schema, runs the
+handler, and acks when the frame carried an ``id``. Errors go back in the
+contract's shape and never affect any other connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from connect.clock import Clock
+from connect.errors import ConnectError
+from connect.gateway import close_codes, codec
+from connect.gateway.connection import Client, Connection
+from connect.gateway.dispatch import EventContext, Router
+from connect.gateway.hub import Hub
+from connect.gateway.schemas import Hello, RateLimited, Welcome
+from connect.identity.service import IpHasher, Principal, TokenService, client_ip
+from connect.observability.metrics import Metrics
+from connect.ratelimit import RateLimiter, Rule, TokenBucket
+from connect.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Admission = Callable[[Principal, str], Awaitable[None]]
+
+
+def validation_message(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_context=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "data"
+    return f"{where}: {first['msg']}"[:200]
+
+
+class GatewayEndpoint:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        hub: Hub,
+        router: Router,
+        tokens: TokenService,
+        ip_hasher: IpHasher,
+        limiter: RateLimiter,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> None:
+        self._s = settings
+        self._hub = hub
+        self._router = router
+        self._tokens = tokens
+        self._ip_hasher = ip_hasher
+        self._limiter = limiter
+        self._metrics = metrics
+        self._clock = clock
+        self._hello_rule = Rule.parse("hello", settings.rate_hello)
+        self._admission: list[Admission] = []
+        self.draining = False
+
+    def admit_with(self, check: Admission) -> None:
+        """Add a check run on every hello (e.g. bans); it raises ConnectError to refuse."""
+        self._admission.append(check)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if self.draining:
+            await send({"type": "websocket.close", "code": close_codes.SHUTTING_DOWN})
+            return
+        await send({"type": "websocket.accept"})
+        ip_hash = self._ip_hasher.hash(_peer_ip(scope, self._s.trusted_proxies))
+        bucket = TokenBucket(self._s.event_rate_per_s, self._s.event_burst, self._clock)
+        conn = Connection(send, self._s.send_queue_frames, bucket, ip_hash)
+        self._metrics.connections.inc()
+        client: Client | None = None
+        disconnect_code = close_codes.NORMAL
+        try:
+            client = await self._handshake(conn, receive)
+            if client is not None:
+                disconnect_code = await self._serve(client, conn, receive)
+        finally:
+            self._metrics.connections.dec()
+            if client is not None:
+                keep = disconnect_code != close_codes.NORMAL and conn.close_code in (
+                    None,
+                    close_codes.TOO_SLOW,
+                    close_codes.TOO_LARGE,
+                    close_codes.SHUTTING_DOWN,
+                )
+                await self._hub.detach(client, conn, keep_place=keep)
+            await conn.stop()
+
+    async def _handshake(self, conn: Connection, receive: Receive) -> Client | None:
+        try:
+            message = await asyncio.wait_for(receive(), self._s.hello_timeout_s)
+        except TimeoutError:
+            self._refuse(
+                conn, close_codes.TOO_SLOW, ConnectError("hello_timeout", "no hello in time")
+            )
+            await self._drain_until_disconnect(receive)
+            return None
+        if message["type"] != "websocket.receive":
+            return None
+        raw = message.get("text")
+        try:
+            if raw is None:
+                raise ConnectError("invalid_frame", "frames must be JSON text")
+            if len(raw) > self._s.max_frame_bytes:
+                raise ConnectError("frame_too_large", "hello frame too large")
+            frame = codec.decode(raw)
+            if frame.event != "hello":
+                raise ConnectError("hello_required", "the first frame must be hello")
+            hello = Hello.model_validate(frame.data)
+            principal = self._tokens.verify(hello.token)
+            await self._limiter.hit(self._hello_rule, conn.ip_hash)
+            for check in self._admission:
+                await check(principal, conn.ip_hash)
+        except codec.FrameError as exc:
+            self._refuse(conn, close_codes.UNAUTHORIZED, ConnectError(exc.code, exc.message))
+            await self._drain_until_disconnect(receive)
+            return None
+        except ValidationError as exc:
+            self._refuse(
+                conn,
+                close_codes.UNAUTHORIZED,
+                ConnectError("invalid_payload", validation_message(exc)),
+            )
+            await self._drain_until_disconnect(receive)
+            return None
+        except ConnectError as exc:
+            code = {
+                "rate_limited": close_codes.TOO_SLOW,
+                "frame_too_large": close_codes.TOO_LARGE,
+                "banned": close_codes.BANNED,
+            }.get(exc.code, close_codes.UNAUTHORIZED)
+            self._refuse(conn, code, exc)
+            await self._drain_until_disconnect(receive)
+            return None
+
+        client: Client | None = None
+        if hello.resume is not None:
+            client = await self._hub.attach_resume(hello.resume, principal, conn.ip_hash, conn)
+        resumed = client is not None
+        if client is None:
+            client = self._hub.attach_new(principal, conn.ip_hash, conn)
+        welcome = Welcome(
+            connection_id=client.id,
+            resume_token=client.resume_token,
+            heartbeat_ms=int(self._s.heartbeat_s * 1000),
+            resumed=resumed,
+        )
+        conn.push(codec.event("welcome", welcome.wire()))
+        if resumed:
+            self._hub.replay_gap(client)
+            await self._hub.notify_resumed(client)
+        return client
+
+    async def _serve(self, client: Client, conn: Connection, receive: Receive) -> int:
+        """Run the frame loop until the socket ends; return the close code the client gave."""
+        max_bytes = self._s.max_frame_bytes
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                return int(message.get("code", 1005))
+            if conn.closing:
+                continue
+            raw = message.get("text")
+            if raw is None:
+                self._error(conn, None, ConnectError("invalid_frame", "frames must be JSON text"))
+                continue
+            if len(raw) > max_bytes // 4 and len(raw.encode()) > max_bytes:
+                self._metrics.errors.labels("frame_too_large").inc()
+                conn.close(close_codes.TOO_LARGE, "frame too large")
+                continue
+            await self._handle(client, conn, raw)
+
+    async def _handle(self, client: Client, conn: Connection, raw: str) -> None:
+        try:
+            frame = codec.decode(raw)
+        except codec.FrameError as exc:
+            self._error(conn, exc.frame_id, ConnectError(exc.code, exc.message))
+            return
+        wait = conn.bucket.take()
+        if wait:
+            conn.refusals += 1
+            if conn.refusals > self._s.event_flood_refusals:
+                self._metrics.errors.labels("flood").inc()
+                conn.close(close_codes.TOO_SLOW, "too many frames")
+                return
+            retry_ms = max(1, int(wait * 1000))
+            conn.push(
+                codec.event(
+                    "rate-limited", RateLimited(event=frame.event, retry_after_ms=retry_ms).wire()
+                )
+            )
+            self._error(
+                conn,
+                frame.id,
+                ConnectError("rate_limited", "event budget exceeded", retry_after_ms=retry_ms),
+            )
+            return
+        if frame.event == "ping":
+            conn.push(codec.event("pong", {}))
+            if frame.id is not None:
+                conn.push(codec.ack(frame.id))
+            return
+        route = self._router.get(frame.event)
+        if route is None:
+            self._error(
+                conn, frame.id, ConnectError("unknown_event", f"unknown event {frame.event!r}")
+            )
+            return
+        ctx = EventContext(client, frame.event)
+        try:
+            payload = route.model.model_validate(frame.data)
+            extra = await route.handler(ctx, payload)
+        except ValidationError as exc:
+            self._error(conn, frame.id, ConnectError("invalid_payload", validation_message(exc)))
+            return
+        except ConnectError as exc:
+            self._error(conn, frame.id, exc)
+            return
+        except Exception:
+            log.exception("event_handler_failed", gateway_event=frame.event)
+            self._error(
+                conn,
+                frame.id,
+                ConnectError("internal_error", "the server failed to handle this event"),
+            )
+            return
+        if frame.id is not None:
+            conn.push(codec.ack(frame.id, extra))
+        for job in ctx.deferred:
+            try:
+                await job()
+            except Exception:
+                log.exception("deferred_job_failed", gateway_event=frame.event)
+
+    def _error(self, conn: Connection, frame_id: int | None, exc: ConnectError) -> None:
+        self._metrics.errors.labels(exc.code).inc()
+        body = exc.body()
+        if frame_id is not None:
+            conn.push(codec.nack(frame_id, body))
+        else:
+            error = dict(body["error"])
+            if exc.retry_after_ms is not None:
+                error["retryAfterMs"] = exc.retry_after_ms
+            conn.push(codec.event("error", error))
+
+    def _refuse(self, conn: Connection, code: int, exc: ConnectError) -> None:
+        self._error(conn, None, exc)
+        conn.close(code, exc.message)
+
+    async def _drain_until_disconnect(self, receive: Receive) -> None:
+        try:
+            async with asyncio.timeout(self._s.hello_timeout_s):
+                while (await receive())["type"] != "websocket.disconnect":
+                    pass
+        except TimeoutError:
+            return
+
+
+def _peer_ip(scope: Scope, trusted: list[str]) -> str:
+    peer = scope.get("client")
+    forwarded = None
+    for name, value in scope.get("headers", ()):
+        if name == b"x-forwarded-for":
+            forwarded = value.decode("latin-1")
+            break
+    return client_ip(peer[0] if peer else None, forwarded, trusted)

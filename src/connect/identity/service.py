@@ -1,0 +1,137 @@
+"""Who is talking: guest tokens for the strangers strand, and client IP hashing.
+
+A guest token is a short-lived HS256 JWT whose subject is the visitor's
+device id (chosen by the client, validated here). It carries the salted hash
+of the IP it was issued to, never the IP itself, so moderation can act on
+"same network" without the service ever storing an address.
+
+Expiry is checked against the injected clock rather than PyJWT's own
+``time.time()`` so the rule is testable without waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+
+from connect.clock import Clock
+from connect.errors import ConnectError, unauthorized
+
+ALGORITHM = "HS256"
+TokenKind = Literal["guest", "access"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The verified holder of a token."""
+
+    subject: str
+    kind: TokenKind
+    ip_hash: str
+    expires_at: float
+
+
+class IpHasher:
+    """Keyed hash of client addresses.
+
+    HMAC-SHA256 with a server secret: without the salt a hash cannot be
+    reversed by enumerating the IPv4 space, and two deployments with different
+    salts cannot join their data. IPv6 addresses are reduced to their /64,
+    the unit a single subscriber usually holds, so rotating the interface id
+    does not dodge a ban.
+    """
+
+    def __init__(self, salt: str) -> None:
+        self._key = salt.encode()
+
+    def hash(self, ip: str) -> str:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            canonical = ip
+        else:
+            if isinstance(addr, ipaddress.IPv6Address):
+                mapped = addr.ipv4_mapped
+                canonical = (
+                    str(mapped)
+                    if mapped is not None
+                    else str(ipaddress.IPv6Network(f"{addr}/64", strict=False).network_address)
+                )
+            else:
+                canonical = str(addr)
+        return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[str]) -> str:
+    """The address a request came from, honouring X-Forwarded-For only from trusted proxies.
+
+    Walks the forwarded chain from the right and stops at the first hop that is
+    not a trusted proxy; anything further left was written by the client and
+    cannot be believed.
+    """
+    if peer is None:
+        return "unknown"
+    if not forwarded_for or not _is_trusted(peer, trusted_proxies):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _is_trusted(ip: str, trusted: Sequence[str]) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr in ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
+class TokenService:
+    def __init__(self, secret: str, clock: Clock, guest_ttl_s: int) -> None:
+        self._secret = secret
+        self._clock = clock
+        self.guest_ttl_s = guest_ttl_s
+
+    def issue_guest(self, device_id: str, ip_hash: str) -> str:
+        now = int(self._clock.now())
+        claims = {
+            "sub": device_id,
+            "typ": "guest",
+            "iph": ip_hash,
+            "iat": now,
+            "exp": now + self.guest_ttl_s,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        """Decode and check a token; raise ``unauthorized`` on any defect."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"verify_exp": False, "require": ["sub", "typ", "exp", "iat"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise unauthorized("invalid token") from exc
+        kind = claims.get("typ")
+        exp = claims.get("exp")
+        sub = claims.get("sub")
+        if kind not in ("guest", "access") or not isinstance(sub, str):
+            raise unauthorized("invalid token")
+        if not isinstance(exp, int | float) or exp <= self._clock.now():
+            raise ConnectError("token_expired", "token expired", status=401)
+        return Principal(
+            subject=sub,
+            kind=kind,
+            ip_hash=str(claims.get("iph", "")),
+            expires_at=float(exp),
+        )

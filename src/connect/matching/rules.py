@@ -1,0 +1,91 @@
+"""The matching contract as pure functions (PROTOCOL.md, "Matching rules").
+
+A :class:`Ticket` is one visitor waiting. Whether two tickets may be paired
+is decided here and nowhere else; each store (memory, Redis Lua) applies
+these same rules, and the unit tests pin them.
+
+Compatibility is the conjunction of hard rules and each side's *own*
+criteria, widened by that side's own waiting time:
+
+* hard: same mode; not the same client, device or (unless allowed) IP hash;
+  not a pair that skipped each other within the recent-pair window;
+* interests: a visitor who gave interests first accepts only someone who
+  shares one; after ``interest_widen_s`` of waiting they accept anyone
+  (shared interests are how "preferred" is realised: it is a requirement
+  that lapses, not a score that could starve a visitor);
+* region, then language: when both sides state one they must agree, until
+  the visitor has waited ``region_widen_s`` (region) or
+  ``language_widen_s`` (language; ``None`` means never).
+
+A pair is compatible only if *both* sides accept each other, so a newcomer
+who asked for a region is never handed to someone else merely because that
+other person has been waiting long. Among compatible candidates the one who
+has waited longest is chosen (see the stores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    client_id: str
+    device_id: str
+    ip_hash: str
+    mode: str
+    language: str | None
+    region: str | None
+    interests: frozenset[str]
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    allow_same_ip: bool = False
+    interest_widen_s: float = 5.0
+    region_widen_s: float = 15.0
+    language_widen_s: float | None = None
+    recent_pair_s: float = 600.0
+
+
+def accepts(me: Ticket, other: Ticket, now: float, policy: MatchPolicy) -> bool:
+    """Whether ``me``'s criteria, widened by how long ``me`` has waited, accept ``other``."""
+    waited = now - me.since
+    if me.interests and waited < policy.interest_widen_s and not (me.interests & other.interests):
+        return False
+    if me.region and other.region and me.region != other.region and waited < policy.region_widen_s:
+        return False
+    return not (
+        me.language
+        and other.language
+        and me.language != other.language
+        and (policy.language_widen_s is None or waited < policy.language_widen_s)
+    )
+
+
+def hard_compatible(a: Ticket, b: Ticket, policy: MatchPolicy) -> bool:
+    """The rules that never widen."""
+    if a.mode != b.mode or a.client_id == b.client_id or a.device_id == b.device_id:
+        return False
+    return policy.allow_same_ip or a.ip_hash != b.ip_hash
+
+
+def compatible(
+    a: Ticket, b: Ticket, now: float, policy: MatchPolicy, *, recently_paired: bool
+) -> bool:
+    return (
+        not recently_paired
+        and hard_compatible(a, b, policy)
+        and accepts(a, b, now, policy)
+        and accepts(b, a, now, policy)
+    )
+
+
+def common_interests(a: Ticket, b: Ticket) -> list[str]:
+    return sorted(a.interests & b.interests)
+
+
+def pair_key(device_a: str, device_b: str) -> str:
+    """Order-independent key of a device pair, for the recent-pair memory."""
+    return "|".join(sorted((device_a, device_b)))

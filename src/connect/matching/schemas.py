@@ -1,0 +1,40 @@
+"""Payloads of the matchmaking events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from connect.schemas import WireModel
+
+Mode = Literal["video", "text"]
+Interest = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=32)
+]
+MAX_INTERESTS = 10
+
+
+class JoinQueue(WireModel):
+    mode: Mode
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    region: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{2,32}$")
+    interests: list[Interest] = Field(default_factory=list, max_length=MAX_INTERESTS)
+    peer_id: str | None = Field(default=None, max_length=128, description="ignored (old clients)")
+
+    @field_validator("interests")
+    @classmethod
+    def _dedupe(cls, interests: list[str]) -> list[str]:
+        return list(dict.fromkeys(interests))
+
+
+class Empty(WireModel):
+    peer_id: str | None = Field(default=None, max_length=128, description="ignored (old clients)")
+
+
+class Queued(WireModel):
+    since: int
+
+
+class JoinAck(WireModel):
+    queued: bool

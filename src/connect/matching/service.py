@@ -1,0 +1,191 @@
+"""Matchmaking for the strangers strand: queue, pair, skip, and what a lost socket means.
+
+The service turns queue operations into sessions and tells both sides. It
+owns no state of its own: waiting tickets live in a :class:`MatchStore`,
+pairings in the session service, and the client's last criteria on the
+gateway client (so ``next`` can re-enter the queue with them).
+
+Who sends the offer: the side that waited longer is the initiator; it has
+usually had its camera open for longer and is ready to negotiate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from connect.clock import Clock
+from connect.delivery import Deliverer
+from connect.errors import ConnectError
+from connect.gateway.connection import Client
+from connect.matching.rules import MatchPolicy, Ticket, common_interests
+from connect.matching.schemas import JoinQueue, Queued
+from connect.matching.store import MatchStore
+from connect.observability.metrics import Metrics
+from connect.sessions.models import Member, Session
+from connect.sessions.service import SessionService, new_peer_id
+from connect.turn.service import TurnService
+
+log = structlog.get_logger(__name__)
+
+CRITERIA = "criteria"
+REQUEUE = "requeue"
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    session: Session
+    initiator: Ticket
+    other: Ticket
+
+
+class MatchingService:
+    def __init__(
+        self,
+        *,
+        store: MatchStore,
+        sessions: SessionService,
+        deliverer: Deliverer,
+        turn: TurnService,
+        policy: MatchPolicy,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._deliver = deliverer
+        self._turn = turn
+        self.policy = policy
+        self._clock = clock
+        self._metrics = metrics
+
+    async def prepare_join(self, client: Client, criteria: JoinQueue) -> Ticket:
+        """Check that ``client`` may wait and remember its criteria; enqueue with :meth:`enqueue`.
+
+        Split in two so the gateway can acknowledge ``join-queue`` (or refuse
+        it) before ``queued``/``matched`` follow.
+        """
+        if await self._sessions.current(client.id) is not None:
+            raise ConnectError(
+                "already_in_session", "end the current session first (next or end-call)"
+            )
+        if await self._store.get(client.id) is not None:
+            raise ConnectError("already_queued", "already waiting in the queue")
+        client.state[CRITERIA] = criteria
+        return self._ticket(client, criteria, self._clock.now())
+
+    async def prepare_next(self, client: Client) -> Ticket | None:
+        """Skip the current partner (if any); return the ticket to wait with.
+
+        None when the client is already waiting.
+        """
+        criteria = client.state.get(CRITERIA)
+        if not isinstance(criteria, JoinQueue):
+            raise ConnectError("not_queued", "join-queue first: there are no criteria to reuse")
+        await self.end(client, "skipped")
+        if await self._store.get(client.id) is not None:
+            return None
+        return self._ticket(client, criteria, self._clock.now())
+
+    async def enqueue(self, ticket: Ticket) -> Pairing | None:
+        """Pair ``ticket`` with the longest-waiting compatible visitor, or let it wait."""
+        partner = await self._store.pair_or_wait(ticket, self._clock.now(), self.policy)
+        if partner is None:
+            self._deliver.deliver(
+                ticket.client_id, "queued", Queued(since=int(ticket.since * 1000)).wire()
+            )
+            return None
+        return await self._start(partner, ticket)
+
+    async def leave(self, client: Client) -> bool:
+        client.state.pop(REQUEUE, None)
+        return await self._store.remove(client.id) is not None
+
+    async def end(self, client: Client, reason: str) -> bool:
+        """End the client's session; the partner is told why. Skips and ends block a rematch."""
+        ended = await self._sessions.end(client.id, reason)
+        if ended is None:
+            return False
+        session, partner = ended
+        self._metrics.sessions_ended.labels(reason).inc()
+        self._deliver.deliver(partner.client_id, "peer-ended", {"reason": reason})
+        if reason in ("skipped", "ended"):
+            me = session.member(client.id)
+            assert me is not None
+            await self._store.remember_pair(
+                me.subject, partner.subject, self._clock.now() + self.policy.recent_pair_s
+            )
+        return True
+
+    async def sweep(self) -> list[Pairing]:
+        """Pair visitors whose widened criteria now accept each other."""
+        pairs = await self._store.sweep(self._clock.now(), self.policy)
+        return [await self._start(first, second) for first, second in pairs]
+
+    async def waiting(self) -> dict[str, int]:
+        return await self._store.waiting()
+
+    # Gateway lifecycle: a dropped socket keeps its place for the grace period.
+
+    async def on_suspend(self, client: Client) -> None:
+        ticket = await self._store.remove(client.id)
+        if ticket is not None:
+            client.state[REQUEUE] = ticket
+        session = await self._sessions.current(client.id)
+        if session is not None:
+            partner = session.partner_of(client.id)
+            assert partner is not None
+            self._deliver.deliver(partner.client_id, "peer-reconnecting", {})
+
+    async def on_resume(self, client: Client) -> None:
+        session = await self._sessions.current(client.id)
+        if session is not None:
+            partner = session.partner_of(client.id)
+            assert partner is not None
+            self._deliver.deliver(partner.client_id, "peer-reconnected", {})
+        ticket = client.state.pop(REQUEUE, None)
+        if isinstance(ticket, Ticket) and session is None:
+            await self.enqueue(ticket)
+
+    async def on_gone(self, client: Client) -> None:
+        await self._store.remove(client.id)
+        await self.end(client, "disconnected")
+
+    async def _start(self, first: Ticket, second: Ticket) -> Pairing:
+        initiator, other = (first, second) if first.since <= second.since else (second, first)
+        common = common_interests(initiator, other)
+        a = Member(initiator.client_id, new_peer_id(), initiator.device_id, initiator.ip_hash)
+        b = Member(other.client_id, new_peer_id(), other.device_id, other.ip_hash)
+        session = await self._sessions.start(initiator.mode, a, b, common)
+        now = self._clock.now()
+        for me, peer, ticket, is_initiator in ((a, b, initiator, True), (b, a, other, False)):
+            self._metrics.match_wait.labels(ticket.mode).observe(max(0.0, now - ticket.since))
+            ice = self._turn.ice_config(me.subject)
+            self._deliver.deliver(
+                me.client_id,
+                "matched",
+                {
+                    "sessionId": session.id,
+                    "peerId": peer.peer_id,
+                    "initiator": is_initiator,
+                    "mode": session.mode,
+                    "commonInterests": common,
+                    "iceServers": [s.wire() for s in ice.ice_servers],
+                },
+            )
+        self._metrics.matches.labels(session.mode).inc()
+        return Pairing(session, initiator, other)
+
+    @staticmethod
+    def _ticket(client: Client, criteria: JoinQueue, now: float) -> Ticket:
+        return Ticket(
+            client_id=client.id,
+            device_id=client.subject,
+            ip_hash=client.ip_hash,
+            mode=criteria.mode,
+            language=criteria.language,
+            region=criteria.region,
+            interests=frozenset(criteria.interests),
+            since=now,
+        )

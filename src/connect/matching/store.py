@@ -1,0 +1,131 @@
+"""Where waiting visitors wait.
+
+The store's one essential operation is :meth:`MatchStore.pair_or_wait`:
+find the longest-waiting compatible ticket and take it out of the queue, or
+else put the newcomer in — atomically, so no waiting visitor is ever handed
+to two people. In memory that atomicity comes from running on one event
+loop without awaiting in between; the Redis store does it in one Lua
+script.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Protocol
+
+from connect.matching.rules import MatchPolicy, Ticket, compatible, pair_key
+
+
+class MatchStore(Protocol):
+    async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
+        """Return the partner taken out of the queue, or None after enqueuing ``ticket``."""
+        ...
+
+    async def remove(self, client_id: str) -> Ticket | None: ...
+
+    async def get(self, client_id: str) -> Ticket | None: ...
+
+    async def sweep(self, now: float, policy: MatchPolicy) -> list[tuple[Ticket, Ticket]]:
+        """Pair whoever has become compatible through waiting (widening)."""
+        ...
+
+    async def waiting(self) -> dict[str, int]:
+        """Waiting visitors by mode."""
+        ...
+
+    async def remember_pair(self, device_a: str, device_b: str, until: float) -> None: ...
+
+
+class MemoryMatchStore:
+    """One node's queue: per mode, tickets sorted by the time they started waiting."""
+
+    def __init__(self) -> None:
+        self._by_client: dict[str, Ticket] = {}
+        self._queues: dict[str, list[tuple[float, str]]] = {}
+        self._recent: dict[str, float] = {}
+
+    async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
+        partner = self._find(ticket, now, policy)
+        if partner is None:
+            self._insert(ticket)
+            return None
+        self._discard(partner.client_id)
+        return partner
+
+    async def remove(self, client_id: str) -> Ticket | None:
+        return self._discard(client_id)
+
+    async def get(self, client_id: str) -> Ticket | None:
+        return self._by_client.get(client_id)
+
+    async def sweep(self, now: float, policy: MatchPolicy) -> list[tuple[Ticket, Ticket]]:
+        """Walk each queue oldest first and pair each ticket with its oldest compatible partner.
+
+        O(n²) in the worst case (everyone mutually incompatible); the queue of
+        one node is small and the sweep runs about once a second.
+        """
+        self._prune_recent(now)
+        pairs: list[tuple[Ticket, Ticket]] = []
+        for queue in self._queues.values():
+            taken: set[str] = set()
+            order = [self._by_client[cid] for _, cid in queue]
+            for i, first in enumerate(order):
+                if first.client_id in taken:
+                    continue
+                for second in order[i + 1 :]:
+                    if second.client_id in taken:
+                        continue
+                    if compatible(
+                        first,
+                        second,
+                        now,
+                        policy,
+                        recently_paired=self._recent_pair(first, second, now),
+                    ):
+                        taken.update((first.client_id, second.client_id))
+                        pairs.append((first, second))
+                        break
+        for first, second in pairs:
+            self._discard(first.client_id)
+            self._discard(second.client_id)
+        return pairs
+
+    async def waiting(self) -> dict[str, int]:
+        return {mode: len(queue) for mode, queue in self._queues.items()}
+
+    async def remember_pair(self, device_a: str, device_b: str, until: float) -> None:
+        self._recent[pair_key(device_a, device_b)] = until
+
+    def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
+        for _, cid in self._queues.get(ticket.mode, ()):
+            candidate = self._by_client[cid]
+            if compatible(
+                candidate,
+                ticket,
+                now,
+                policy,
+                recently_paired=self._recent_pair(candidate, ticket, now),
+            ):
+                return candidate
+        return None
+
+    def _recent_pair(self, a: Ticket, b: Ticket, now: float) -> bool:
+        until = self._recent.get(pair_key(a.device_id, b.device_id))
+        return until is not None and until > now
+
+    def _prune_recent(self, now: float) -> None:
+        expired = [key for key, until in self._recent.items() if until <= now]
+        for key in expired:
+            del self._recent[key]
+
+    def _insert(self, ticket: Ticket) -> None:
+        self._discard(ticket.client_id)
+        self._by_client[ticket.client_id] = ticket
+        bisect.insort(self._queues.setdefault(ticket.mode, []), (ticket.since, ticket.client_id))
+
+    def _discard(self, client_id: str) -> Ticket | None:
+        ticket = self._by_client.pop(client_id, None)
+        if ticket is not None:
+            queue = self._queues[ticket.mode]
+            queue.remove((ticket.since, ticket.client_id))
+        return ticket

@@ -1,0 +1,63 @@
+"""The Prometheus metrics of one app instance.
+
+Each app owns a registry (not the process-global one) so several apps can
+live in one test process without their series colliding. Label values are
+bounded sets (event names, error codes, modes) and never carry identifiers.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.connections = Gauge(
+            "connect_connections_active", "Open gateway WebSocket connections", registry=r
+        )
+        self.suspended = Gauge(
+            "connect_connections_suspended",
+            "Clients whose socket dropped and whose place is held for resume",
+            registry=r,
+        )
+        self.queue_waiting = Gauge(
+            "connect_queue_waiting", "Visitors waiting to be matched", ["mode"], registry=r
+        )
+        self.sessions_live = Gauge("connect_sessions_live", "Live pairings", registry=r)
+        self.matches = Counter("connect_matches", "Pairs made", ["mode"], registry=r)
+        self.match_wait = Histogram(
+            "connect_match_wait_seconds",
+            "Time from joining the queue to being matched",
+            ["mode"],
+            buckets=WAIT_BUCKETS,
+            registry=r,
+        )
+        self.relayed = Counter(
+            "connect_signaling_relayed", "Signaling and chat frames relayed", ["type"], registry=r
+        )
+        self.errors = Counter(
+            "connect_errors", "Errors returned to clients, by code", ["code"], registry=r
+        )
+        self.sessions_ended = Counter(
+            "connect_sessions_ended", "Sessions ended, by reason", ["reason"], registry=r
+        )
+        self.call_stats = Counter(
+            "connect_call_stats",
+            "call-stats reports from clients",
+            ["ice_state", "candidate_type"],
+            registry=r,
+        )
+        self.resumes = Counter(
+            "connect_resumes", "Connections that took their place back", registry=r
+        )
+        self.reports = Counter("connect_reports", "Reports filed", ["reason"], registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

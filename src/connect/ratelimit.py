@@ -1,0 +1,84 @@
+"""Rate limits on every entry point.
+
+Two mechanisms, chosen by cost and by whether the state must be shared:
+
+* :class:`RateLimiter` wraps the ``limits`` library (sliding-window counters)
+  for entry points keyed by something that outlives one connection: token
+  requests and hellos per IP hash, joins per device, reports per device, chat
+  lines per connection. Its storage is ``memory://`` on one node and the
+  ``limits`` Redis storage when the cluster shares buckets.
+* :class:`TokenBucket` is the per-connection frame budget. It is checked on
+  every inbound frame, where ``limits`` measured 11-14 µs per hit here
+  (about 40% of a whole relay's budget); its state belongs to one socket and
+  dies with it, so nothing needs sharing. The bucket holds up to ``burst``
+  tokens and refills at ``rate`` per second; a frame costs one token.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import limits
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from connect.clock import Clock
+from connect.errors import rate_limited
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named set of limits, e.g. ``Rule("chat", "5/second;60/minute")``."""
+
+    name: str
+    items: tuple[limits.RateLimitItem, ...]
+
+    @classmethod
+    def parse(cls, name: str, spec: str) -> Rule:
+        return cls(name, tuple(limits.parse_many(spec)))
+
+
+class RateLimiter:
+    def __init__(self, storage: Storage | None = None) -> None:
+        """``storage`` is a ``limits.aio`` storage; in-process memory when None."""
+        storage = storage if storage is not None else MemoryStorage()
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+
+    async def hit(self, rule: Rule, key: str) -> None:
+        """Count one event for ``key``; raise ``rate_limited`` when any limit is exceeded.
+
+        All limits of the rule are tested before any is charged, so a refused
+        event does not eat into the longer windows.
+        """
+        for item in rule.items:
+            if not await self._limiter.test(item, rule.name, key):
+                stats = await self._limiter.get_window_stats(item, rule.name, key)
+                retry_ms = max(1, math.ceil((stats.reset_time - time.time()) * 1000))
+                raise rate_limited(retry_ms, f"too many {rule.name} requests")
+        for item in rule.items:
+            await self._limiter.hit(item, rule.name, key)
+
+
+class TokenBucket:
+    """Per-connection frame budget: ``burst`` frames at once, ``rate`` per second sustained."""
+
+    __slots__ = ("_clock", "_last", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: float, clock: Clock) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._last = clock.monotonic()
+
+    def take(self) -> float:
+        """Spend one token. Return 0 when allowed, else the seconds until one is available."""
+        now = self._clock.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self.rate

@@ -1,0 +1,52 @@
+"""A live pairing and what is remembered of it afterwards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One side of a session.
+
+    ``peer_id`` is a random name for this side that is only valid within the
+    session: the partner sees it, never the device id, IP hash or socket id.
+    """
+
+    client_id: str
+    peer_id: str
+    subject: str
+    ip_hash: str
+
+
+@dataclass(slots=True)
+class Session:
+    id: str
+    mode: str
+    members: tuple[Member, Member]
+    common_interests: list[str]
+    started_at: float
+    ended_at: float | None = None
+    end_reason: str | None = None
+    ended_by: str | None = None
+    messages: int = field(default=0)
+
+    def member(self, client_id: str) -> Member | None:
+        for m in self.members:
+            if m.client_id == client_id:
+                return m
+        return None
+
+    def partner_of(self, client_id: str) -> Member | None:
+        a, b = self.members
+        if a.client_id == client_id:
+            return b
+        if b.client_id == client_id:
+            return a
+        return None
+
+    def member_by_subject(self, subject: str) -> Member | None:
+        for m in self.members:
+            if m.subject == subject:
+                return m
+        return None

@@ -1,0 +1,68 @@
+"""Who is paired with whom right now, and therefore who may signal whom.
+
+A session is created by matching (or, later, an accepted direct call) and is
+the only authority the signaling relay consults: a client never names its
+partner, the relay asks :meth:`SessionService.partner_of`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from connect.clock import Clock
+from connect.sessions.models import Member, Session
+from connect.sessions.store import SessionStore
+
+
+def new_peer_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class SessionService:
+    def __init__(self, store: SessionStore, clock: Clock, record_ttl_s: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._record_ttl_s = record_ttl_s
+
+    async def start(
+        self, mode: str, first: Member, second: Member, common_interests: list[str]
+    ) -> Session:
+        session = Session(
+            id=uuid.uuid4().hex,
+            mode=mode,
+            members=(first, second),
+            common_interests=common_interests,
+            started_at=self._clock.now(),
+        )
+        await self._store.add(session)
+        return session
+
+    async def current(self, client_id: str) -> Session | None:
+        return await self._store.of_client(client_id)
+
+    async def get(self, session_id: str) -> Session | None:
+        return await self._store.get(session_id)
+
+    async def end(self, client_id: str, reason: str) -> tuple[Session, Member] | None:
+        """End ``client_id``'s session; return it and the partner who must be told."""
+        session = await self._store.of_client(client_id)
+        if session is None:
+            return None
+        partner = session.partner_of(client_id)
+        assert partner is not None
+        now = self._clock.now()
+        session.ended_at = now
+        session.end_reason = reason
+        session.ended_by = client_id
+        await self._store.close(session, keep_until=now + self._record_ttl_s)
+        return session, partner
+
+    async def count_message(self, session: Session) -> None:
+        session.messages += 1
+
+    async def live(self) -> list[Session]:
+        return await self._store.live()
+
+    async def prune(self) -> int:
+        return await self._store.prune(self._clock.now())

@@ -1,0 +1,130 @@
+"""Every setting of the service, validated once at start-up.
+
+Settings come from ``CONNECT_*`` environment variables (or a ``.env`` file).
+In ``dev`` the secrets have throw-away defaults so ``make run`` works on a
+fresh machine; in ``prod`` a default, short or reused secret is a start-up
+error, because a guessable JWT or TURN secret lets anyone mint identities.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0000000000"  # noqa: S105 (refused in prod)
+DEV_TURN_SECRET = "dev-only-turn-secret-change-me-000000000"  # noqa: S105 (refused in prod)
+DEV_IP_HASH_SALT = "dev-only-ip-hash-salt-change-me-00000000"
+_DEV_SECRETS = {DEV_JWT_SECRET, DEV_TURN_SECRET, DEV_IP_HASH_SALT}
+MIN_SECRET_LENGTH = 32
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CONNECT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["dev", "prod"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    jwt_secret: str = DEV_JWT_SECRET
+    guest_token_ttl_s: int = Field(default=300, ge=30, le=3600)
+    ip_hash_salt: str = DEV_IP_HASH_SALT
+    trusted_proxies: CsvList = Field(default_factory=list)
+
+    turn_secret: str = DEV_TURN_SECRET
+    turn_urls: CsvList = Field(default_factory=list)
+    stun_urls: CsvList = Field(default_factory=list)
+    turn_ttl_s: int = Field(default=3600, ge=60, le=86400)
+
+    hello_timeout_s: float = Field(default=5.0, gt=0)
+    heartbeat_s: float = Field(default=20.0, gt=0)
+    resume_grace_s: float = Field(default=15.0, ge=0)
+    resume_buffer_frames: int = Field(default=256, ge=0)
+    max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    send_queue_frames: int = Field(default=512, ge=8)
+    event_rate_per_s: float = Field(default=30.0, gt=0)
+    event_burst: int = Field(default=60, ge=1)
+    event_flood_refusals: int = Field(default=50, ge=1)
+
+    rate_token: str = "30/minute"  # noqa: S105 (a rate, not a secret)
+    rate_hello: str = "60/minute"
+    rate_join: str = "60/minute"
+    rate_report: str = "10/hour"
+    rate_chat: str = "5/second;60/minute"
+
+    match_allow_same_ip: bool = False
+    match_interest_widen_s: float = Field(default=5.0, ge=0)
+    match_region_widen_s: float = Field(default=15.0, ge=0)
+    match_language_widen_s: float | None = None
+    match_recent_pair_s: float = Field(default=600.0, ge=0)
+    match_sweep_interval_s: float = Field(default=1.0, gt=0)
+    session_record_ttl_s: float = Field(default=3600.0, ge=60)
+
+    text_filter_words_file: Path | None = None
+    text_filter_words: CsvList = Field(default_factory=list)
+
+    @field_validator(
+        "turn_urls", "stun_urls", "trusted_proxies", "text_filter_words", mode="before"
+    )
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _turn_scheme(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("turn:", "turns:")):
+                raise ValueError(f"TURN url must start with turn: or turns: ({url!r})")
+        return urls
+
+    @field_validator("stun_urls")
+    @classmethod
+    def _stun_scheme(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("stun:", "stuns:")):
+                raise ValueError(f"STUN url must start with stun: or stuns: ({url!r})")
+        return urls
+
+    @model_validator(mode="after")
+    def _secrets_in_prod(self) -> Settings:
+        if self.env != "prod":
+            return self
+        named = {
+            "CONNECT_JWT_SECRET": self.jwt_secret,
+            "CONNECT_TURN_SECRET": self.turn_secret,
+            "CONNECT_IP_HASH_SALT": self.ip_hash_salt,
+        }
+        for name, value in named.items():
+            if value in _DEV_SECRETS:
+                raise ValueError(f"{name} must be set in prod (the dev default is public)")
+            if len(value) < MIN_SECRET_LENGTH:
+                raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+        if len(set(named.values())) != len(named):
+            raise ValueError(
+                "CONNECT_JWT_SECRET, CONNECT_TURN_SECRET and CONNECT_IP_HASH_SALT must differ"
+            )
+        return self
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'connect.db').resolve()}"

@@ -1,0 +1,65 @@
+"""Payloads of signaling and chat relay.
+
+Sizes are bounded here, at the edge: an SDP may not exceed 16 KiB and a chat
+line 1000 characters (PROTOCOL.md), whatever the frame limit would allow.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from connect.schemas import WireModel
+
+MAX_SDP = 16 * 1024
+IGNORED_PEER = Field(default=None, max_length=128, description="ignored (old clients)")
+
+
+class SessionDescription(WireModel):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: str = Field(max_length=MAX_SDP)
+
+
+class IceCandidate(WireModel):
+    candidate: str = Field(max_length=1024)
+    sdp_mid: str | None = Field(default=None, max_length=64)
+    sdp_m_line_index: int | None = Field(default=None, ge=0, le=64)
+    username_fragment: str | None = Field(default=None, max_length=256)
+
+
+class SendOffer(WireModel):
+    offer: SessionDescription
+    peer_id: str | None = IGNORED_PEER
+
+
+class SendAnswer(WireModel):
+    answer: SessionDescription
+    peer_id: str | None = IGNORED_PEER
+
+
+class SendCandidate(WireModel):
+    candidate: IceCandidate | None
+    peer_id: str | None = IGNORED_PEER
+
+
+class SendMessage(WireModel):
+    text: str = Field(min_length=1, max_length=1000)
+    peer_id: str | None = IGNORED_PEER
+
+
+class Typing(WireModel):
+    active: bool
+    peer_id: str | None = IGNORED_PEER
+
+
+class EndCall(WireModel):
+    peer_id: str | None = IGNORED_PEER
+
+
+class CallStats(WireModel):
+    ice_state: Literal[
+        "new", "checking", "connected", "completed", "disconnected", "failed", "closed"
+    ]
+    candidate_type: Literal["host", "srflx", "prflx", "relay"] | None = None
+    rtt_ms: float | None = Field(default=None, ge=0, le=60_000)
