@@ -57,6 +57,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         port=port or settings.port,
         log_level=settings.log_level,
         access_log=False,
+        log_config=None,
         proxy_headers=False,
         server_header=False,
         ws_max_size=settings.max_frame_bytes * 4,

@@ -12,8 +12,18 @@ import sys
 import structlog
 
 
+class _NoClientAddress(logging.Filter):
+    """Drop uvicorn's per-connection lines, which print the raw client address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket'))
+
+
 def configure(level: str, *, json: bool) -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    """Configure stdlib logging (uvicorn's loggers included) and structlog."""
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).addFilter(_NoClientAddress())
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -1,0 +1,97 @@
+"""A real Connect server in a subprocess on a free loopback port.
+
+Started with ``python -m connect serve --migrate`` against a throw-away data
+directory, ready when ``/health`` answers, stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+STARTUP_TIMEOUT_S = 30.0
+
+TEST_SETTINGS = {
+    "CONNECT_ENV": "dev",
+    "CONNECT_MATCH_ALLOW_SAME_IP": "true",
+    "CONNECT_RATE_TOKEN": "10000/minute",
+    "CONNECT_RATE_HELLO": "10000/minute",
+    "CONNECT_RATE_JOIN": "10000/minute",
+    "CONNECT_RATE_REPORT": "10000/hour",
+    "CONNECT_RATE_CHAT": "1000/second",
+    "CONNECT_LOG_LEVEL": "warning",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log_path: Path
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> Server:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env.update(TEST_SETTINGS)
+    env["CONNECT_DATA_DIR"] = str(data_dir)
+    env.update(overrides or {})
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "connect", "serve", "--migrate", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(proc, port, data_dir, log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.http}/health", timeout=0.5).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)  # polling the health endpoint, bounded by the deadline
+    server.stop()
+    raise RuntimeError(f"server did not become healthy:\n{server.log()}")
