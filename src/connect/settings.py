@@ -33,7 +33,11 @@ CsvList = Annotated[list[str], NoDecode]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CONNECT_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="CONNECT_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     env: Literal["dev", "prod"] = "dev"

@@ -47,9 +47,15 @@ async def error_event(peer: Peer) -> dict[str, object]:
         ('{"event":"join-queue","data":{"mode":"video","bogus":true}}', "invalid_payload"),
         ('{"event":"send-message","data":{"text":12}}', "invalid_payload"),
         ('{"event":"send-offer","data":{}}', "invalid_payload"),
-        ('{"event":"send-offer","data":{"offer":{"type":"offer","sdp":"' + "a" * 17000 + '"}}}', "invalid_payload"),
+        (
+            '{"event":"send-offer","data":{"offer":{"type":"offer","sdp":"' + "a" * 17000 + '"}}}',
+            "invalid_payload",
+        ),
         ('{"event":"send-message","data":{"text":"' + "x" * 1001 + '"}}', "invalid_payload"),
-        ('{"event":"send-answer","data":{"answer":{"type":"answer","sdp":"v=0"}}}', "not_in_session"),
+        (
+            '{"event":"send-answer","data":{"answer":{"type":"answer","sdp":"v=0"}}}',
+            "not_in_session",
+        ),
     ],
 )
 async def test_bad_frames_get_errors_and_keep_the_connection(
@@ -81,7 +87,9 @@ async def test_binary_frame_is_refused(server: Server) -> None:
 
 async def test_oversize_frame_closes_4009(server: Server, bystanders: tuple[Peer, Peer]) -> None:
     peer = await Peer.connect(server.ws, await guest_token(server.http))
-    await peer.send_raw(orjson.dumps({"event": "send-message", "data": {"text": "x" * 70_000}}).decode())
+    await peer.send_raw(
+        orjson.dumps({"event": "send-message", "data": {"text": "x" * 70_000}}).decode()
+    )
     code, _ = await peer.wait_closed()
     assert code == 4009
 
@@ -104,7 +112,9 @@ async def test_bad_token_closes_4001(server: Server, token: str) -> None:
 
 async def test_resume_token_of_someone_else_gives_a_fresh_place(server: Server) -> None:
     a, b, _, _ = await paired(server.ws, server.http)
-    thief = await Peer.connect(server.ws, await guest_token(server.http), resume=a.welcome["resumeToken"])
+    thief = await Peer.connect(
+        server.ws, await guest_token(server.http), resume=a.welcome["resumeToken"]
+    )
     assert thief.welcome["resumed"] is False
     assert thief.welcome["connectionId"] != a.welcome["connectionId"]
     await a.request("send-message", {"text": "private"})
@@ -131,7 +141,11 @@ async def test_third_connection_cannot_inject_into_a_session(server: Server) -> 
     await a.barrier()
     await b.barrier()
     for peer in (a, b):
-        assert not [f for f in peer.inbox if f.get("event") in ("offer", "candidate", "message", "typing", "peer-ended")]
+        assert not [
+            f
+            for f in peer.inbox
+            if f.get("event") in ("offer", "candidate", "message", "typing", "peer-ended")
+        ]
     # and a session of Mallory's own does not reach them either
     m2 = await Peer.connect(server.ws, await guest_token(server.http))
     tag = ["mallory-only"]
@@ -189,7 +203,8 @@ async def test_token_requests_are_rate_limited_per_ip(strict_server: Server) -> 
 
     async with httpx.AsyncClient(base_url=strict_server.http) as http:
         codes = [
-            (await http.post("/api/auth/token", json={"deviceId": f"device{i:04d}"})).status_code for i in range(5)
+            (await http.post("/api/auth/token", json={"deviceId": f"device{i:04d}"})).status_code
+            for i in range(5)
         ]
         assert codes.count(429) >= 1
         refused = await http.post("/api/auth/token", json={"deviceId": "device9999"})

@@ -10,7 +10,11 @@ from tests.support.server import Server
 
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\n"}
-CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+CANDIDATE = {
+    "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+}
 
 
 async def test_welcome_carries_connection_and_resume_token(server: Server) -> None:
@@ -25,7 +29,9 @@ async def test_welcome_carries_connection_and_resume_token(server: Server) -> No
 async def test_join_match_signal_chat_next_end(server: Server) -> None:
     a = await Peer.connect(server.ws, await guest_token(server.http))
     b = await Peer.connect(server.ws, await guest_token(server.http))
-    ack = await a.request("join-queue", {"mode": "video", "interests": ["Chess", "music"], "language": "en"})
+    ack = await a.request(
+        "join-queue", {"mode": "video", "interests": ["Chess", "music"], "language": "en"}
+    )
     assert ack == {"ack": ack["ack"], "ok": True, "queued": True}
     queued = await a.event("queued")
     assert isinstance(queued["since"], int)
@@ -105,7 +111,9 @@ async def test_join_twice_and_join_in_session_are_refused(server: Server) -> Non
     await c.request("join-queue", {"mode": "text", "interests": [new_device()]})
     twice = await c.request("join-queue", {"mode": "text"})
     assert twice["error"]["code"] == "already_queued"
-    next_without_criteria = await (await Peer.connect(server.ws, await guest_token(server.http))).request("next")
+    next_without_criteria = await (
+        await Peer.connect(server.ws, await guest_token(server.http))
+    ).request("next")
     assert next_without_criteria["error"]["code"] == "not_queued"
     for p in (a, b, c):
         await p.close()
@@ -134,7 +142,9 @@ async def test_report_only_by_members_once(server: Server, who: str) -> None:
     async with httpx.AsyncClient(base_url=server.http) as http:
         if who == "outsider":
             token = await guest_token(server.http)
-            r = await http.post("/api/reports", json=body, headers={"Authorization": f"Bearer {token}"})
+            r = await http.post(
+                "/api/reports", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
             assert r.status_code == 403
             assert r.json()["error"]["code"] == "forbidden"
         else:
@@ -142,10 +152,14 @@ async def test_report_only_by_members_once(server: Server, who: str) -> None:
             r = await http.post("/api/reports", json=body)
             assert r.status_code == 401
             a_token = a.token
-            r = await http.post("/api/reports", json=body, headers={"Authorization": f"Bearer {a_token}"})
+            r = await http.post(
+                "/api/reports", json=body, headers={"Authorization": f"Bearer {a_token}"}
+            )
             assert r.status_code == 201, r.text
             assert r.json()["status"] == "pending"
-            again = await http.post("/api/reports", json=body, headers={"Authorization": f"Bearer {a_token}"})
+            again = await http.post(
+                "/api/reports", json=body, headers={"Authorization": f"Bearer {a_token}"}
+            )
             assert again.status_code == 409
             assert again.json()["error"]["code"] == "already_reported"
     await a.close()

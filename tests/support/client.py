@@ -41,7 +41,9 @@ class Peer:
         self._arrived = asyncio.Condition()
         self._ids = itertools.count(1)
         self._reader = asyncio.get_running_loop().create_task(self._read())
-        self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[tuple[int | None, str]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self.welcome: dict[str, Any] = {}
         self.token: str | None = None
 
@@ -84,10 +86,14 @@ class Peer:
 
     async def request(self, event: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         frame_id = next(self._ids)
-        await self.send_raw(orjson.dumps({"event": event, "data": data or {}, "id": frame_id}).decode())
+        await self.send_raw(
+            orjson.dumps({"event": event, "data": data or {}, "id": frame_id}).decode()
+        )
         return await self.take(lambda f: f.get("ack") == frame_id, f"ack {frame_id} of {event}")
 
-    async def take(self, match: Callable[[dict[str, Any]], bool], what: str, timeout: float = WAIT_S) -> dict[str, Any]:
+    async def take(
+        self, match: Callable[[dict[str, Any]], bool], what: str, timeout: float = WAIT_S
+    ) -> dict[str, Any]:
         """Remove and return the first buffered frame matching ``match``, waiting for it."""
 
         def find() -> dict[str, Any] | None:
@@ -103,7 +109,9 @@ class Peer:
                     if found is not None:
                         return found
                     if self._reader.done():
-                        raise AssertionError(f"connection closed while waiting for {what}; inbox={self.inbox}")
+                        raise AssertionError(
+                            f"connection closed while waiting for {what}; inbox={self.inbox}"
+                        )
                     await self._arrived.wait()
 
     async def event(self, name: str, timeout: float = WAIT_S) -> dict[str, Any]:
@@ -133,7 +141,9 @@ class Peer:
         self.ws.transport.abort()
 
 
-async def paired(ws_url: str, http: str, mode: str = "video", **criteria: Any) -> tuple[Peer, Peer, dict[str, Any], dict[str, Any]]:
+async def paired(
+    ws_url: str, http: str, mode: str = "video", **criteria: Any
+) -> tuple[Peer, Peer, dict[str, Any], dict[str, Any]]:
     """Two fresh visitors joined and matched with each other: (a, b, a's matched, b's matched)."""
     a = await Peer.connect(ws_url, await guest_token(http))
     b = await Peer.connect(ws_url, await guest_token(http))

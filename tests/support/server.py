@@ -77,7 +77,17 @@ def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> 
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connect", "serve", "--migrate", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "connect",
+                "serve",
+                "--migrate",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

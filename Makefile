@@ -1,0 +1,102 @@
+# Connect — `make run` serves on http://127.0.0.1:8000, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+CI       ?= false
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
+# Debian packages the tests drive for real. As root, missing ones are installed;
+# otherwise a missing one is an error under CI=true and a named skip locally.
+
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+STATIC_INDEX := src/connect/static/index.html
+
+.PHONY: help install system-deps python-deps web-deps web run migrate test lint typecheck \
+        test-unit test-integration test-web test-e2e lock clean
+
+help:
+	@echo "make run      install what is missing, build the web app, serve on http://$(HOST):$(PORT)"
+	@echo "make test     install what is missing, run lint, types and every test (CI=true: nothing may skip)"
+	@echo "make install  the set-up alone"
+
+install: system-deps python-deps web
+
+system-deps:
+	@missing=""; \
+	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server \
+	            postgresql:/usr/lib/postgresql haproxy:/usr/sbin/haproxy; do \
+	  pkg=$${pair%%:*}; probe=$${pair#*:}; [ -e "$$probe" ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif [ "$(CI)" = true ]; then \
+	    echo "error: missing Debian packages:$$missing (apt-get install -y$$missing)"; exit 1; \
+	  else \
+	    echo "note: missing Debian packages:$$missing; tests that need them will skip (apt-get install -y$$missing)"; \
+	  fi; \
+	fi
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.deps: requirements.lock pyproject.toml | $(PY)
+	$(VENV)/bin/pip install -q --require-hashes -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	@touch $@
+
+python-deps: $(VENV)/.deps
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm --prefix web ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web-deps: web/node_modules/.package-lock.json
+
+$(STATIC_INDEX): web/node_modules/.package-lock.json $(WEB_SOURCES)
+	npm --prefix web run build --silent
+
+web: $(STATIC_INDEX)
+
+migrate: python-deps
+	$(PY) -m connect migrate
+
+# make run: SQLite in ./data, in-memory state. Two browser windows on one machine
+# share an IP, so the same-IP rule is relaxed here (never in a deployment).
+run: install
+	CONNECT_MATCH_ALLOW_SAME_IP=$${CONNECT_MATCH_ALLOW_SAME_IP:-true} \
+	  $(PY) -m connect serve --migrate --host $(HOST) --port $(PORT)
+
+lint: python-deps
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+typecheck: python-deps
+	$(VENV)/bin/mypy src
+
+test-unit: python-deps
+	$(VENV)/bin/pytest -q tests/unit
+
+test-integration: python-deps
+	$(VENV)/bin/pytest -q tests/integration
+
+test-web: web-deps
+	npm --prefix web test --silent
+
+# Anything that runs WebRTC media runs in its own network namespace holding only
+# loopback (TESTING.md): unshare -rn gives a user+network namespace, no root needed.
+test-e2e: python-deps web
+	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q tests/e2e' \
+	  || { rc=$$?; [ $$rc -eq 5 ] && [ "$(CI)" != true ] && echo "e2e: nothing ran" || exit $$rc; }
+
+test: install lint typecheck test-unit test-web test-integration test-e2e
+
+lock:
+	uv lock && uv export --frozen --no-emit-project --all-groups -o requirements.lock -q
+
+clean:
+	rm -rf $(VENV) web/node_modules src/connect/static .mypy_cache .ruff_cache .pytest_cache

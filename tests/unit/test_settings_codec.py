@@ -1,0 +1,75 @@
+"""Settings validation and the frame codec."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from connect.gateway import codec
+from connect.settings import DEV_JWT_SECRET, Settings
+
+STRONG = {
+    "jwt_secret": "j" * 40,
+    "turn_secret": "t" * 40,
+    "ip_hash_salt": "i" * 40,
+}
+
+
+def test_dev_runs_with_defaults() -> None:
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.env == "dev"
+    assert s.jwt_secret == DEV_JWT_SECRET
+    assert s.sqlalchemy_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_prod_refuses_default_secrets() -> None:
+    with pytest.raises(ValidationError, match="CONNECT_JWT_SECRET must be set"):
+        Settings(_env_file=None, env="prod")  # type: ignore[call-arg]
+
+
+def test_prod_refuses_short_and_reused_secrets() -> None:
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(_env_file=None, env="prod", **{**STRONG, "turn_secret": "short"})  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="must differ"):
+        Settings(_env_file=None, env="prod", **{**STRONG, "turn_secret": "j" * 40})  # type: ignore[call-arg]
+    assert Settings(_env_file=None, env="prod", **STRONG).env == "prod"  # type: ignore[call-arg]
+
+
+def test_urls_are_parsed_from_comma_lists_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECT_TURN_URLS", "turn:a:3478, turns:b:5349")
+    monkeypatch.setenv("CONNECT_STUN_URLS", "stun:a:3478")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.turn_urls == ["turn:a:3478", "turns:b:5349"]
+    assert s.stun_urls == ["stun:a:3478"]
+    monkeypatch.setenv("CONNECT_TURN_URLS", "http://nope")
+    with pytest.raises(ValidationError, match="turn: or turns:"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_codec_roundtrip_and_refusals() -> None:
+    frame = codec.decode('{"event":"next","id":7}')
+    assert (frame.event, frame.data, frame.id) == ("next", {}, 7)
+    assert codec.ack(7, {"queued": True}) == '{"ack":7,"ok":true,"queued":true}'
+    assert codec.event("pong", {}) == '{"event":"pong","data":{}}'
+    for raw, code in [
+        ("x", "invalid_json"),
+        ("1", "invalid_frame"),
+        ('{"event":"a","id":-1}', "invalid_frame"),
+        ('{"event":"a","id":true}', "invalid_frame"),
+        ('{"event":""}', "invalid_frame"),
+    ]:
+        with pytest.raises(codec.FrameError) as exc:
+            codec.decode(raw)
+        assert exc.value.code == code
+
+
+def test_env_example_documents_every_setting() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / ".env.example"
+    documented = {
+        line.split("=", 1)[0].removeprefix("CONNECT_").lower()
+        for line in example.read_text().splitlines()
+        if line.startswith("CONNECT_")
+    }
+    assert documented == set(Settings.model_fields)

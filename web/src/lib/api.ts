@@ -1,0 +1,135 @@
+import type { ApiErrorBody, ReportReason } from '../protocol';
+
+const DEVICE_KEY = 'connect.deviceId';
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly retryAfterMs?: number;
+  constructor(status: number, code: string, message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export function newDeviceId(): string {
+  const c = globalThis.crypto;
+  if (c?.randomUUID) return c.randomUUID().replace(/-/g, '');
+  const bytes = new Uint8Array(16);
+  if (c?.getRandomValues) c.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function isValidDeviceId(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(v);
+}
+
+/** A random device id kept in localStorage (falls back to an in-memory one). */
+export function getDeviceId(storage: Pick<Storage, 'getItem' | 'setItem'> | null = safeStorage()): string {
+  const existing = storage?.getItem(DEVICE_KEY);
+  if (isValidDeviceId(existing)) return existing;
+  const id = newDeviceId();
+  try {
+    storage?.setItem(DEVICE_KEY, id);
+  } catch {
+    /* private mode */
+  }
+  return id;
+}
+
+export function safeStorage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function parseError(res: Response): Promise<ApiError> {
+  let body: Partial<ApiErrorBody> | null = null;
+  try {
+    body = (await res.json()) as Partial<ApiErrorBody>;
+  } catch {
+    /* not JSON */
+  }
+  const code = body?.error?.code ?? `http_${res.status}`;
+  const message = body?.error?.message ?? `Request failed (${res.status})`;
+  return new ApiError(res.status, code, message, body?.retryAfterMs);
+}
+
+export async function postJson<T>(path: string, body: unknown, token?: string, fetchImpl: typeof fetch = fetch): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetchImpl(path, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'Network error — check your connection.');
+  }
+  if (!res.ok) throw await parseError(res);
+  return (await res.json()) as T;
+}
+
+/**
+ * Guest token provider: caches the 5-minute guest JWT and fetches a new one
+ * when it is within `marginMs` of expiry, or when asked for a fresh one.
+ * Concurrent callers share one request.
+ */
+export class GuestTokens {
+  private token: string | null = null;
+  private expiresAt = 0;
+  private inflight: Promise<string> | null = null;
+
+  constructor(
+    private readonly deviceId: string,
+    private readonly fetchImpl: typeof fetch = (...a) => fetch(...a),
+    private readonly now: () => number = Date.now,
+    private readonly marginMs = 60_000,
+  ) {}
+
+  get = async (opts?: { fresh?: boolean }): Promise<string> => {
+    if (!opts?.fresh && this.token && this.now() < this.expiresAt - this.marginMs) return this.token;
+    if (this.inflight) return this.inflight;
+    this.inflight = (async () => {
+      try {
+        const r = await postJson<{ token: string; expiresIn: number }>(
+          '/api/auth/token',
+          { deviceId: this.deviceId },
+          undefined,
+          this.fetchImpl,
+        );
+        this.token = r.token;
+        this.expiresAt = this.now() + (Number(r.expiresIn) || 300) * 1000;
+        return r.token;
+      } finally {
+        this.inflight = null;
+      }
+    })();
+    return this.inflight;
+  };
+}
+
+export interface ReportResult {
+  id: string;
+  status: string;
+}
+
+export function postReport(
+  token: string,
+  report: { sessionId: string; reason: ReportReason; comment?: string },
+  fetchImpl: typeof fetch = (...a) => fetch(...a),
+): Promise<ReportResult> {
+  const body: Record<string, unknown> = { sessionId: report.sessionId, reason: report.reason };
+  const comment = report.comment?.trim();
+  if (comment) body.comment = comment;
+  return postJson<ReportResult>('/api/reports', body, token, fetchImpl);
+}
