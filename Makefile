@@ -13,7 +13,10 @@ PORT     ?= 8000
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 STATIC_INDEX := src/connect/static/index.html
 
-.PHONY: help install system-deps python-deps web-deps web run migrate test lint typecheck \
+PROTOCOL_DOC := docs/protocol-events.md
+PROTOCOL_SCHEMA := web/src/protocol.schema.json
+
+.PHONY: protocol help install system-deps python-deps web-deps web run migrate test lint typecheck \
         test-unit test-integration test-web test-e2e lock clean
 
 help:
@@ -94,6 +97,11 @@ test-e2e: python-deps web
 	  || { rc=$$?; [ $$rc -eq 5 ] && [ "$(CI)" != true ] && echo "e2e: nothing ran" || exit $$rc; }
 
 test: install lint typecheck test-unit test-web test-integration test-e2e
+
+# The gateway's event schemas, from the pydantic models, into the docs and the web app's types.
+protocol: python-deps
+	$(PY) -m connect protocol --markdown > $(PROTOCOL_DOC)
+	$(PY) -m connect protocol > $(PROTOCOL_SCHEMA)
 
 lock:
 	uv lock && uv export --frozen --no-emit-project --all-groups -o requirements.lock -q

@@ -19,7 +19,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     sub.add_parser("migrate", help="apply database migrations")
+    proto = sub.add_parser("protocol", help="print the gateway event schemas")
+    proto.add_argument("--markdown", action="store_true", help="as a Markdown reference")
     args = parser.parse_args(argv)
+
+    if args.command == "protocol":
+        import json
+
+        from connect.protocol import json_schema, markdown
+
+        print(markdown() if args.markdown else json.dumps(json_schema(), indent=2))
+        return 0
 
     try:
         settings = Settings()

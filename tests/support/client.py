@@ -15,9 +15,34 @@ from typing import Any
 import httpx
 import orjson
 import websockets
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
 
+from connect.protocol import SERVER_EVENTS
+
 WAIT_S = 5.0
+CONTRACT_VIOLATIONS: list[str] = []
+
+
+def check_contract(frame: dict[str, Any]) -> None:
+    """Every server frame must match PROTOCOL.md's shapes as the code's schemas define them."""
+    if "ack" in frame:
+        ok = frame.get("ok")
+        if ok is False and not (
+            isinstance(frame.get("error"), dict) and {"code", "message"} <= frame["error"].keys()
+        ):
+            CONTRACT_VIOLATIONS.append(f"bad error ack: {frame}")
+        elif ok not in (True, False):
+            CONTRACT_VIOLATIONS.append(f"ack without ok: {frame}")
+        return
+    model = SERVER_EVENTS.get(frame.get("event", ""))
+    if model is None or set(frame) != {"event", "data"}:
+        CONTRACT_VIOLATIONS.append(f"unknown server frame: {frame}")
+        return
+    try:
+        model.model_validate(frame["data"])
+    except ValidationError as exc:
+        CONTRACT_VIOLATIONS.append(f"{frame['event']}: {exc}")
 
 
 def new_device() -> str:
@@ -66,6 +91,7 @@ class Peer:
         try:
             async for raw in self.ws:
                 frame = orjson.loads(raw)
+                check_contract(frame)
                 async with self._arrived:
                     self.inbox.append(frame)
                     self._arrived.notify_all()

@@ -22,3 +22,15 @@ class Welcome(WireModel):
 class RateLimited(WireModel):
     event: str
     retry_after_ms: int
+
+
+class ErrorEvent(WireModel):
+    """Sent for a refused frame that carried no ``id`` (with an id, the ack carries the error)."""
+
+    code: str
+    message: str
+    retry_after_ms: int | None = None
+
+
+class Empty(WireModel):
+    pass

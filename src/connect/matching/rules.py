@@ -26,6 +26,9 @@ has waited longest is chosen (see the stores).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["video", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class Ticket:
     client_id: str
     device_id: str
     ip_hash: str
-    mode: str
+    mode: Mode
     language: str | None
     region: str | None
     interests: frozenset[str]

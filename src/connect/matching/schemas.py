@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from connect.matching.rules import Mode
 from connect.schemas import WireModel
+from connect.turn.schemas import IceServer
 
-Mode = Literal["video", "text"]
 Interest = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=32)
 ]
@@ -38,3 +39,24 @@ class Queued(WireModel):
 
 class JoinAck(WireModel):
     queued: bool
+
+
+class Matched(WireModel):
+    session_id: str
+    peer_id: str
+    initiator: bool
+    mode: Mode
+    common_interests: list[str]
+    ice_servers: list[IceServer]
+
+
+class PeerEnded(WireModel):
+    reason: Literal["ended", "skipped", "disconnected", "banned"]
+
+
+class PeerReconnecting(WireModel):
+    pass
+
+
+class PeerReconnected(WireModel):
+    pass

@@ -20,7 +20,7 @@ from connect.delivery import Deliverer
 from connect.errors import ConnectError
 from connect.gateway.connection import Client
 from connect.matching.rules import MatchPolicy, Ticket, common_interests
-from connect.matching.schemas import JoinQueue, Queued
+from connect.matching.schemas import JoinQueue, Matched, Queued
 from connect.matching.store import MatchStore
 from connect.observability.metrics import Metrics
 from connect.sessions.models import Member, Session
@@ -161,19 +161,15 @@ class MatchingService:
         now = self._clock.now()
         for me, peer, ticket, is_initiator in ((a, b, initiator, True), (b, a, other, False)):
             self._metrics.match_wait.labels(ticket.mode).observe(max(0.0, now - ticket.since))
-            ice = self._turn.ice_config(me.subject)
-            self._deliver.deliver(
-                me.client_id,
-                "matched",
-                {
-                    "sessionId": session.id,
-                    "peerId": peer.peer_id,
-                    "initiator": is_initiator,
-                    "mode": session.mode,
-                    "commonInterests": common,
-                    "iceServers": [s.wire() for s in ice.ice_servers],
-                },
+            matched = Matched(
+                session_id=session.id,
+                peer_id=peer.peer_id,
+                initiator=is_initiator,
+                mode=initiator.mode,
+                common_interests=common,
+                ice_servers=self._turn.ice_config(me.subject).ice_servers,
             )
+            self._deliver.deliver(me.client_id, "matched", matched.wire())
         self._metrics.matches.labels(session.mode).inc()
         return Pairing(session, initiator, other)
 

@@ -63,3 +63,35 @@ class CallStats(WireModel):
     ]
     candidate_type: Literal["host", "srflx", "prflx", "relay"] | None = None
     rtt_ms: float | None = Field(default=None, ge=0, le=60_000)
+
+
+class _FromPeer(WireModel):
+    from_: str = Field(alias="from", description="the sender's per-session peerId")
+
+
+class RelayedOffer(_FromPeer):
+    offer: SessionDescription
+
+
+class RelayedAnswer(_FromPeer):
+    answer: SessionDescription
+
+
+class RelayedCandidate(_FromPeer):
+    candidate: IceCandidate | None
+
+
+class ChatMessage(_FromPeer):
+    text: str
+    ts: int = Field(description="server time, ms since the epoch")
+
+
+class TypingRelay(_FromPeer):
+    active: bool
+
+
+class ChatSent(WireModel):
+    """The ack of send-message: the text as the partner saw it (after masking)."""
+
+    text: str
+    ts: int

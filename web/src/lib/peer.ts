@@ -1,0 +1,285 @@
+import type { CallStats, CandidatePayload, CandidateType, IceServer, SessionDescriptionPayload } from '../protocol';
+
+export type VideoState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+export type Signal =
+  | { event: 'send-offer'; data: { offer: { type: 'offer'; sdp: string } } }
+  | { event: 'send-answer'; data: { answer: { type: 'answer'; sdp: string } } }
+  | { event: 'send-candidate'; data: { candidate: CandidatePayload } }
+  | { event: 'call-stats'; data: CallStats };
+
+export interface PeerCallOptions {
+  iceServers: IceServer[];
+  initiator: boolean;
+  localStream: MediaStream | null;
+  signal: (s: Signal) => void;
+  onRemoteStream: (stream: MediaStream) => void;
+  onState: (state: VideoState) => void;
+  PeerConnectionImpl?: typeof RTCPeerConnection;
+  statsIntervalMs?: number;
+  /** How long "disconnected" may last before the initiator restarts ICE. */
+  disconnectGraceMs?: number;
+  maxRestarts?: number;
+}
+
+/**
+ * One WebRTC call with a stranger. The initiator sends the offer (and every
+ * ICE-restart offer); the other side only answers, so offers never collide.
+ */
+export class PeerCall {
+  readonly pc: RTCPeerConnection;
+  private readonly opts: PeerCallOptions;
+  private pendingCandidates: RTCIceCandidateInit[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private remoteStream: MediaStream | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private restarts = 0;
+  private closed = false;
+  private everConnected = false;
+
+  constructor(opts: PeerCallOptions) {
+    this.opts = opts;
+    const PC = opts.PeerConnectionImpl ?? RTCPeerConnection;
+    this.pc = new PC({ iceServers: opts.iceServers as RTCIceServer[] });
+    const pc = this.pc;
+
+    if (opts.localStream) {
+      for (const track of opts.localStream.getTracks()) pc.addTrack(track, opts.localStream);
+    } else if (opts.initiator) {
+      // No camera/mic: still receive the stranger's media.
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+    }
+
+    pc.onicecandidate = (e) => {
+      if (this.closed || !e.candidate || !e.candidate.candidate) return;
+      this.opts.signal({
+        event: 'send-candidate',
+        data: {
+          candidate: {
+            candidate: e.candidate.candidate,
+            sdpMid: e.candidate.sdpMid,
+            sdpMLineIndex: e.candidate.sdpMLineIndex,
+          },
+        },
+      });
+    };
+    pc.ontrack = (e) => {
+      if (this.closed) return;
+      let stream = e.streams[0];
+      if (!stream) {
+        this.remoteStream ??= new MediaStream();
+        this.remoteStream.addTrack(e.track);
+        stream = this.remoteStream;
+      }
+      this.opts.onRemoteStream(stream);
+    };
+    pc.onconnectionstatechange = () => this.onConnectionState();
+    this.opts.onState('connecting');
+  }
+
+  /** Kick off negotiation (the initiator sends the offer). */
+  start(): void {
+    if (this.opts.initiator) this.enqueue(() => this.makeOffer(false));
+  }
+
+  handleOffer(offer: SessionDescriptionPayload): void {
+    this.enqueue(async () => {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+      await this.flushCandidates();
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      const sdp = this.pc.localDescription?.sdp ?? answer.sdp ?? '';
+      this.opts.signal({ event: 'send-answer', data: { answer: { type: 'answer', sdp } } });
+    });
+  }
+
+  handleAnswer(answer: SessionDescriptionPayload): void {
+    this.enqueue(async () => {
+      if (this.pc.signalingState !== 'have-local-offer') return; // stale or duplicate
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      await this.flushCandidates();
+    });
+  }
+
+  handleCandidate(c: CandidatePayload): void {
+    if (this.closed || !c || typeof c.candidate !== 'string') return;
+    const init: RTCIceCandidateInit = { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex };
+    if (!this.pc.remoteDescription) {
+      this.pendingCandidates.push(init);
+      return;
+    }
+    this.enqueue(() => this.addCandidate(init));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopStats();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.pendingCandidates = [];
+    const pc = this.pc;
+    pc.onicecandidate = null;
+    pc.ontrack = null;
+    pc.onconnectionstatechange = null;
+    try {
+      pc.close();
+    } catch {
+      /* ignore */
+    }
+  }
+
+  /** Reads getStats() and sends call-stats (when a candidate pair is selected). */
+  async reportStats(): Promise<CallStats | null> {
+    if (this.closed) return null;
+    try {
+      const report = await this.pc.getStats();
+      const stats = extractCallStats(report, this.pc.iceConnectionState);
+      if (stats && !this.closed) this.opts.signal({ event: 'call-stats', data: stats });
+      return stats;
+    } catch {
+      return null;
+    }
+  }
+
+  // ----------------------------------------------------------------- private
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.chain = this.chain
+      .then(() => (this.closed ? undefined : fn()))
+      .catch((err) => {
+        if (!this.closed) console.warn('webrtc:', err);
+      });
+  }
+
+  private async makeOffer(iceRestart: boolean): Promise<void> {
+    if (this.pc.signalingState !== 'stable') return;
+    const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
+    await this.pc.setLocalDescription(offer);
+    const sdp = this.pc.localDescription?.sdp ?? offer.sdp ?? '';
+    this.opts.signal({ event: 'send-offer', data: { offer: { type: 'offer', sdp } } });
+  }
+
+  private async flushCandidates(): Promise<void> {
+    const list = this.pendingCandidates;
+    this.pendingCandidates = [];
+    for (const c of list) await this.addCandidate(c);
+  }
+
+  private async addCandidate(c: RTCIceCandidateInit): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(c);
+    } catch (err) {
+      // A candidate from an older ICE generation is harmless.
+      console.debug('addIceCandidate failed', err);
+    }
+  }
+
+  private onConnectionState(): void {
+    if (this.closed) return;
+    const s = this.pc.connectionState;
+    switch (s) {
+      case 'connected':
+        this.everConnected = true;
+        this.restarts = 0;
+        if (this.restartTimer) clearTimeout(this.restartTimer);
+        this.restartTimer = null;
+        this.opts.onState('connected');
+        this.startStats();
+        break;
+      case 'disconnected':
+        this.opts.onState('reconnecting');
+        this.scheduleRestart(this.opts.disconnectGraceMs ?? 2000);
+        break;
+      case 'failed':
+        this.opts.onState('failed');
+        this.quiet(this.reportStats());
+        this.scheduleRestart(0);
+        break;
+      case 'connecting':
+      case 'new':
+        this.opts.onState(this.everConnected ? 'reconnecting' : 'connecting');
+        break;
+      case 'closed':
+        this.opts.onState('closed');
+        break;
+    }
+  }
+
+  private canRestart(): boolean {
+    return this.restarts < (this.opts.maxRestarts ?? 5);
+  }
+
+  private scheduleRestart(delayMs: number): void {
+    if (!this.opts.initiator) return; // the other side answers the initiator's restart offer
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.closed) return;
+      const s = this.pc.connectionState;
+      if (s !== 'disconnected' && s !== 'failed') return;
+      if (!this.canRestart()) {
+        this.opts.onState('failed');
+        return;
+      }
+      this.restarts += 1;
+      this.enqueue(() => this.makeOffer(true));
+    }, delayMs);
+  }
+
+  private startStats(): void {
+    this.quiet(this.reportStats());
+    if (this.statsTimer) return;
+    this.statsTimer = setInterval(() => this.quiet(this.reportStats()), this.opts.statsIntervalMs ?? 30_000);
+  }
+
+  private stopStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  private quiet(p: Promise<unknown>): void {
+    p.catch(() => undefined);
+  }
+}
+
+type StatLike = Record<string, any>;
+
+/**
+ * From a getStats() report: ICE state, the local candidate type of the
+ * selected candidate pair (prflx counts as srflx) and the current RTT.
+ */
+export function extractCallStats(
+  report: { forEach: (cb: (s: StatLike) => void) => void; get?: (id: string) => StatLike | undefined },
+  iceState: string,
+): CallStats | null {
+  const byId = new Map<string, StatLike>();
+  report.forEach((s) => byId.set(s.id, s));
+  let pair: StatLike | undefined;
+  for (const s of byId.values()) {
+    if (s.type === 'transport' && s.selectedCandidatePairId) {
+      pair = byId.get(s.selectedCandidatePairId);
+      if (pair) break;
+    }
+  }
+  if (!pair) {
+    for (const s of byId.values()) {
+      if (s.type === 'candidate-pair' && (s.selected === true || (s.nominated && s.state === 'succeeded'))) {
+        pair = s;
+        break;
+      }
+    }
+  }
+  if (!pair) return null;
+  const local = byId.get(pair.localCandidateId);
+  const raw = String(local?.candidateType ?? '');
+  let candidateType: CandidateType;
+  if (raw === 'host' || raw === 'srflx' || raw === 'relay') candidateType = raw;
+  else if (raw === 'prflx') candidateType = 'srflx';
+  else return null;
+  const stats: CallStats = { iceState, candidateType };
+  if (typeof pair.currentRoundTripTime === 'number') stats.rttMs = Math.round(pair.currentRoundTripTime * 1000);
+  return stats;
+}
