@@ -76,23 +76,28 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(identity_router)
     api.include_router(turn_router)
     api.include_router(moderation_router)
+    web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
-        api.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
+        web = StaticFiles(directory=STATIC_DIR, html=True)
     else:
+        web = HTMLResponse("<p>The web app is not built: run <code>make run</code>.</p>", 503)
+    return ConnectApp(api, services, web)
 
-        @api.get("/", include_in_schema=False)
-        async def no_web_app() -> HTMLResponse:
-            return HTMLResponse("<p>The web app is not built: run <code>make run</code>.</p>")
 
-    return ConnectApp(api, services)
+API_PREFIXES = ("/api/", "/health", "/metrics")
 
 
 class ConnectApp:
-    """Routes ``/ws`` to the gateway, everything else to FastAPI, with a body size bound."""
+    """Routes ``/ws`` to the gateway, the API to FastAPI, and any other path to the web app.
 
-    def __init__(self, api: FastAPI, services: Services) -> None:
+    The split keeps a mistyped API path from ever being answered by the
+    static file server: /api/* always gets the API's JSON errors.
+    """
+
+    def __init__(self, api: FastAPI, services: Services, web: ASGIApp) -> None:
         self.api = api
         self.services = services
+        self.web = web
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -103,7 +108,11 @@ class ConnectApp:
                 await send({"type": "websocket.close", "code": 4004})
             return
         if kind == "http":
-            await _bounded_body(self.api, scope, receive, send)
+            path: str = scope["path"]
+            if path.startswith(API_PREFIXES) or path == "/api":
+                await _bounded_body(self.api, scope, receive, send)
+            else:
+                await self.web(scope, receive, send)
             return
         await self.api(scope, receive, send)
 
