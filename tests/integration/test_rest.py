@@ -106,7 +106,8 @@ async def test_matched_carries_turn_credentials(turn_server: Server) -> None:
     a, b, ma, mb = await paired(turn_server.ws, turn_server.http)
     for m in (ma, mb):
         turn = m["iceServers"][1]
-        assert turn["username"] and turn["credential"]
+        assert turn["username"]
+        assert turn["credential"]
     assert ma["iceServers"][1]["username"] != mb["iceServers"][1]["username"], (
         "minted per recipient"
     )
