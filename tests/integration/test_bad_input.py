@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 
+import httpx
 import orjson
 import pytest
 
@@ -213,3 +214,43 @@ async def test_token_requests_are_rate_limited_per_ip(strict_server: Server) -> 
         assert body["error"]["code"] == "rate_limited"
         assert body["retryAfterMs"] > 0
         assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_client_that_stops_reading_is_disconnected_not_buffered(
+    make_server: Callable[[Mapping[str, str]], Server],
+) -> None:
+    """A partner that never reads fills its bounded send queue and is closed; the sender is told."""
+    import websockets
+
+    srv = make_server(
+        {
+            "CONNECT_SEND_QUEUE_FRAMES": "16",
+            "CONNECT_EVENT_RATE_PER_S": "100000",
+            "CONNECT_EVENT_BURST": "100000",
+            "CONNECT_RATE_CHAT": "1000000/second",
+        }
+    )
+    sender = await Peer.connect(srv.ws, await guest_token(srv.http))
+    stalled = await websockets.connect(srv.ws, max_queue=1, max_size=None)
+    await stalled.send(
+        orjson.dumps({"event": "hello", "data": {"token": await guest_token(srv.http)}}).decode()
+    )
+    await stalled.recv()
+    tag = ["stall-test"]
+    await sender.request("join-queue", {"mode": "text", "interests": tag})
+    await stalled.send(
+        orjson.dumps({"event": "join-queue", "data": {"mode": "text", "interests": tag}}).decode()
+    )
+    await sender.event("matched")
+    line = "x" * 1000
+    sent = 0
+    while not sender.events("peer-reconnecting") and sent < 50_000:
+        await sender.emit("send-message", {"text": line})
+        sent += 1
+        if sent % 200 == 0:
+            await sender.barrier()
+    assert sender.events("peer-reconnecting"), f"still buffering after {sent} messages"
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        assert (await http.get("/health")).status_code == 200
+    stalled.transport.abort()
+    await sender.close()

@@ -106,10 +106,8 @@ function StartScreen({ controller, state }: { controller: ChatController; state:
             aria-pressed={mode === 'video'}
             onClick={() => setMode('video')}
           >
-            <span className="mode-icon" aria-hidden>
-              🎥
-            </span>
-            Video
+            <strong>Video</strong>
+            <small>camera + chat</small>
           </button>
           <button
             type="button"
@@ -118,10 +116,8 @@ function StartScreen({ controller, state }: { controller: ChatController; state:
             aria-pressed={mode === 'text'}
             onClick={() => setMode('text')}
           >
-            <span className="mode-icon" aria-hidden>
-              💬
-            </span>
-            Text
+            <strong>Text</strong>
+            <small>chat only</small>
           </button>
         </fieldset>
 
