@@ -19,7 +19,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 
 from connect.clock import Clock, SystemClock
 from connect.errors import ConnectError
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(moderation_router)
     web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
-        web = StaticFiles(directory=STATIC_DIR, html=True)
+        web = Starlette(routes=[Mount("/", StaticFiles(directory=STATIC_DIR, html=True))])
     else:
         web = HTMLResponse("<p>The web app is not built: run <code>make run</code>.</p>", 503)
     return ConnectApp(api, services, web)

@@ -162,3 +162,15 @@ async def test_expired_token_is_refused_at_hello(
     await peer.emit("hello", {"token": expired})
     assert (await peer.event("error"))["code"] == "token_expired"
     assert (await peer.wait_closed())[0] == 4001
+
+
+async def test_web_app_paths_never_fail_with_500(server: Server) -> None:
+    from connect.app import STATIC_DIR
+
+    built = (STATIC_DIR / "index.html").exists()
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        index = await http.get("/")
+        missing = await http.get("/favicon-that-does-not-exist.ico")
+    assert index.status_code == (200 if built else 503)
+    assert "text/html" in index.headers["content-type"]
+    assert missing.status_code == (404 if built else 503)

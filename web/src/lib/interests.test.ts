@@ -14,3 +14,9 @@ describe('parseInterests', () => {
     expect(parseInterests('   ,  ,')).toEqual([]);
   });
 });
+
+describe('parseInterests length', () => {
+  it('cuts each interest to 32 characters (server limit)', () => {
+    expect(parseInterests('a'.repeat(50))[0]).toHaveLength(32);
+  });
+});

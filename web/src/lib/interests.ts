@@ -1,5 +1,5 @@
 export const MAX_INTERESTS = 10;
-export const MAX_INTEREST_LENGTH = 40;
+export const MAX_INTEREST_LENGTH = 32;
 
 /** "Music, Cats , music,,Go" → ["music", "cats", "go"]: trimmed, lowercased, unique, at most 10. */
 export function parseInterests(input: string): string[] {

@@ -76,11 +76,11 @@ export class PeerCall {
       this.opts.onRemoteStream(stream);
     };
     pc.onconnectionstatechange = () => this.onConnectionState();
-    this.opts.onState('connecting');
   }
 
-  /** Kick off negotiation (the initiator sends the offer). */
+  /** Kick off negotiation (the initiator sends the offer). Callbacks fire only from here on. */
   start(): void {
+    this.opts.onState('connecting');
     if (this.opts.initiator) this.enqueue(() => this.makeOffer(false));
   }
 
@@ -195,7 +195,14 @@ export class PeerCall {
         break;
       case 'failed':
         this.opts.onState('failed');
-        this.quiet(this.reportStats());
+        // Feed the ICE-failure metric; without a selected pair there is no candidateType
+        // (the server accepts call-stats without it).
+        this.quiet(
+          this.reportStats().then((s) => {
+            if (!s && !this.closed)
+              this.opts.signal({ event: 'call-stats', data: { iceState: 'failed' } as CallStats });
+          }),
+        );
         this.scheduleRestart(0);
         break;
       case 'connecting':
