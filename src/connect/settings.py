@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0000000000"  # noqa: S105 (refused in prod)
@@ -91,20 +91,15 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("turn_urls")
+    @field_validator("turn_urls", "stun_urls")
     @classmethod
-    def _turn_scheme(cls, urls: list[str]) -> list[str]:
+    def _ice_scheme(cls, urls: list[str], info: ValidationInfo) -> list[str]:
+        kind = "turn" if info.field_name == "turn_urls" else "stun"
         for url in urls:
-            if not url.startswith(("turn:", "turns:")):
-                raise ValueError(f"TURN url must start with turn: or turns: ({url!r})")
-        return urls
-
-    @field_validator("stun_urls")
-    @classmethod
-    def _stun_scheme(cls, urls: list[str]) -> list[str]:
-        for url in urls:
-            if not url.startswith(("stun:", "stuns:")):
-                raise ValueError(f"STUN url must start with stun: or stuns: ({url!r})")
+            if not url.startswith((f"{kind}:", f"{kind}s:")):
+                raise ValueError(
+                    f"{kind.upper()} url must start with {kind}: or {kind}s: ({url!r})"
+                )
         return urls
 
     @model_validator(mode="after")

@@ -75,13 +75,7 @@ class MemoryMatchStore:
                 for second in order[i + 1 :]:
                     if second.client_id in taken:
                         continue
-                    if compatible(
-                        first,
-                        second,
-                        now,
-                        policy,
-                        recently_paired=self._recent_pair(first, second, now),
-                    ):
+                    if self._fits(first, second, now, policy):
                         taken.update((first.client_id, second.client_id))
                         pairs.append((first, second))
                         break
@@ -99,19 +93,14 @@ class MemoryMatchStore:
     def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         for _, cid in self._queues.get(ticket.mode, ()):
             candidate = self._by_client[cid]
-            if compatible(
-                candidate,
-                ticket,
-                now,
-                policy,
-                recently_paired=self._recent_pair(candidate, ticket, now),
-            ):
+            if self._fits(candidate, ticket, now, policy):
                 return candidate
         return None
 
-    def _recent_pair(self, a: Ticket, b: Ticket, now: float) -> bool:
+    def _fits(self, a: Ticket, b: Ticket, now: float, policy: MatchPolicy) -> bool:
         until = self._recent.get(pair_key(a.device_id, b.device_id))
-        return until is not None and until > now
+        recent = until is not None and until > now
+        return compatible(a, b, now, policy, recently_paired=recent)
 
     def _prune_recent(self, now: float) -> None:
         expired = [key for key, until in self._recent.items() if until <= now]
