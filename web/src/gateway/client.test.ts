@@ -123,12 +123,12 @@ describe('handshake', () => {
 
   it('bounds the queue, dropping the oldest frames', async () => {
     const { client } = makeClient({ maxQueue: 3 });
-    for (let i = 0; i < 5; i++) client.emit('typing', { i });
+    for (let i = 0; i < 5; i++) client.emit('send-message', { text: `m${i}` });
     client.connect();
     await flush();
     last().serverOpen();
     last().serverWelcome();
-    expect(last().sent.slice(1).map((f) => f.data.i)).toEqual([2, 3, 4]);
+    expect(last().sent.slice(1).map((f) => f.data.text)).toEqual(['m2', 'm3', 'm4']);
   });
 });
 

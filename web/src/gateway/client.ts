@@ -16,7 +16,13 @@
  *   "welcome"       welcome payload                    ready; queued frames flushed
  *   "reconnecting"  {attempt, delayMs}
  *   "closed"        {code, reason, willReconnect}
+ *
+ * emit()/request()/on() are typed by event name from ClientEvents/ServerEvents
+ * (generated from the server's schema, see src/protocol.gen.ts); names outside
+ * those maps (and the lifecycle events) fall back to untyped payloads.
  */
+
+import type { ClientEvents, HelloIn, ServerEvents, WelcomeOut } from '../protocol';
 
 export interface WebSocketLike {
   readonly readyState: number;
@@ -54,13 +60,7 @@ export interface GatewayOptions {
   heartbeat?: boolean;
 }
 
-export interface WelcomeData {
-  connectionId: string;
-  resumeToken: string;
-  heartbeatMs: number;
-  resumed?: boolean;
-  [key: string]: unknown;
-}
+export type WelcomeData = WelcomeOut;
 
 export interface AckOk {
   ack: number;
@@ -103,6 +103,27 @@ export const CloseCode = {
 } as const;
 
 export type GatewayState = 'idle' | 'connecting' | 'open' | 'ready' | 'closed';
+
+/** Events the client itself dispatches through on(). */
+export interface LifecycleEvents {
+  open: Record<string, never>;
+  welcome: WelcomeData;
+  reconnecting: ReconnectingInfo;
+  closed: ClosedInfo;
+}
+
+/** Everything on() knows the payload of. */
+export type GatewayEvents = ServerEvents & LifecycleEvents;
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+/** `data` may be left out when the payload has no required field. */
+type EmitArgs<P> = {} extends P ? [data?: P] : [data: P];
+type RequestArgs<P> = {} extends P ? [data?: P, opts?: RequestOptions] : [data: P, opts?: RequestOptions];
+/** A name not in M (so a known event cannot dodge its typed overload). */
+type Unknown<E extends string, M> = E extends keyof M ? never : E;
 
 type Handler = (data: any) => void;
 
@@ -200,14 +221,22 @@ export class GatewayClient {
   }
 
   /** Fire and forget. Buffered (bounded) until the connection is welcomed. */
-  emit(event: string, data: Record<string, unknown> = {}): void {
+  emit<K extends keyof ClientEvents>(event: K, ...args: EmitArgs<ClientEvents[K]>): void;
+  emit<E extends string>(event: Unknown<E, ClientEvents>, data?: Record<string, unknown>): void;
+  emit(event: string, data: object = {}): void {
     const frame = JSON.stringify({ event, data });
     if (this.ready) this.sendRaw(frame);
     else this.enqueue({ frame });
   }
 
   /** Send with an id and wait for the ack. Rejects with GatewayError on ok:false, timeout or disconnect. */
-  request(event: string, data: Record<string, unknown> = {}, opts: { timeoutMs?: number } = {}): Promise<AckOk> {
+  request<K extends keyof ClientEvents>(event: K, ...args: RequestArgs<ClientEvents[K]>): Promise<AckOk>;
+  request<E extends string>(
+    event: Unknown<E, ClientEvents>,
+    data?: Record<string, unknown>,
+    opts?: RequestOptions,
+  ): Promise<AckOk>;
+  request(event: string, data: object = {}, opts: RequestOptions = {}): Promise<AckOk> {
     const id = this.nextId++;
     const frame = JSON.stringify({ event, data, id });
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 10_000;
@@ -230,6 +259,8 @@ export class GatewayClient {
   }
 
   /** Subscribe to a server event or a lifecycle event. Returns an unsubscribe function. */
+  on<K extends keyof GatewayEvents>(event: K, handler: (data: GatewayEvents[K]) => void): () => void;
+  on<E extends string>(event: Unknown<E, GatewayEvents>, handler: Handler): () => void;
   on(event: string, handler: Handler): () => void {
     let set = this.handlers.get(event);
     if (!set) {
@@ -310,7 +341,7 @@ export class GatewayClient {
       if (ws !== this.ws) return;
       this._state = 'open';
       this.lastReceived = this.now();
-      const hello: Record<string, unknown> = { token };
+      const hello: HelloIn = { token };
       if (this.resumeToken) hello.resume = this.resumeToken;
       ws.send(JSON.stringify({ event: 'hello', data: hello }));
       this.dispatch('open', {});

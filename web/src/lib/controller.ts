@@ -527,7 +527,7 @@ export class ChatController {
         localStream: this.state.localStream,
         PeerConnectionImpl: this.deps.PeerConnectionImpl,
         signal: (s) => {
-          if (this.peer === peer) this.gateway.emit(s.event, s.data as unknown as Record<string, unknown>);
+          if (this.peer === peer) this.gateway.emit(s.event, s.data);
         },
         onRemoteStream: (stream) => {
           if (this.peer === peer && this.state.sessionId === sessionId) this.set({ remoteStream: stream });

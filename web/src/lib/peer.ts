@@ -1,12 +1,27 @@
-import type { CallStats, CandidatePayload, CandidateType, IceServer, SessionDescriptionPayload } from '../protocol';
+import type {
+  CallStats,
+  CandidatePayload,
+  CandidateType,
+  ClientEvents,
+  IceServer,
+  SessionDescriptionPayload,
+} from '../protocol';
 
 export type VideoState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
-export type Signal =
-  | { event: 'send-offer'; data: { offer: { type: 'offer'; sdp: string } } }
-  | { event: 'send-answer'; data: { answer: { type: 'answer'; sdp: string } } }
-  | { event: 'send-candidate'; data: { candidate: CandidatePayload } }
-  | { event: 'call-stats'; data: CallStats };
+type SignalEvent = 'send-offer' | 'send-answer' | 'send-candidate' | 'call-stats';
+/** A frame the call wants sent to the gateway. */
+export type Signal = { [E in SignalEvent]: { event: E; data: ClientEvents[E] } }[SignalEvent];
+
+/** The server omits absent username/credential (it may send null); RTCIceServer wants them absent. */
+export function toRtcIceServers(servers: readonly IceServer[]): RTCIceServer[] {
+  return servers.map((s) => {
+    const out: RTCIceServer = { urls: s.urls };
+    if (s.username != null) out.username = s.username;
+    if (s.credential != null) out.credential = s.credential;
+    return out;
+  });
+}
 
 export interface PeerCallOptions {
   iceServers: IceServer[];
@@ -41,7 +56,7 @@ export class PeerCall {
   constructor(opts: PeerCallOptions) {
     this.opts = opts;
     const PC = opts.PeerConnectionImpl ?? RTCPeerConnection;
-    this.pc = new PC({ iceServers: opts.iceServers as RTCIceServer[] });
+    this.pc = new PC({ iceServers: toRtcIceServers(opts.iceServers) });
     const pc = this.pc;
 
     if (opts.localStream) {
@@ -61,6 +76,7 @@ export class PeerCall {
             candidate: e.candidate.candidate,
             sdpMid: e.candidate.sdpMid,
             sdpMLineIndex: e.candidate.sdpMLineIndex,
+            usernameFragment: e.candidate.usernameFragment,
           },
         },
       });
@@ -106,6 +122,7 @@ export class PeerCall {
   handleCandidate(c: CandidatePayload): void {
     if (this.closed || !c || typeof c.candidate !== 'string') return;
     const init: RTCIceCandidateInit = { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex };
+    if (c.usernameFragment != null) init.usernameFragment = c.usernameFragment;
     if (!this.pc.remoteDescription) {
       this.pendingCandidates.push(init);
       return;
@@ -200,7 +217,7 @@ export class PeerCall {
         this.quiet(
           this.reportStats().then((s) => {
             if (!s && !this.closed)
-              this.opts.signal({ event: 'call-stats', data: { iceState: 'failed' } as CallStats });
+              this.opts.signal({ event: 'call-stats', data: { iceState: 'failed' } });
           }),
         );
         this.scheduleRestart(0);
@@ -256,11 +273,11 @@ type StatLike = Record<string, any>;
 
 /**
  * From a getStats() report: ICE state, the local candidate type of the
- * selected candidate pair (prflx counts as srflx) and the current RTT.
+ * selected candidate pair and the current RTT.
  */
 export function extractCallStats(
   report: { forEach: (cb: (s: StatLike) => void) => void; get?: (id: string) => StatLike | undefined },
-  iceState: string,
+  iceState: CallStats['iceState'],
 ): CallStats | null {
   const byId = new Map<string, StatLike>();
   report.forEach((s) => byId.set(s.id, s));
@@ -283,8 +300,7 @@ export function extractCallStats(
   const local = byId.get(pair.localCandidateId);
   const raw = String(local?.candidateType ?? '');
   let candidateType: CandidateType;
-  if (raw === 'host' || raw === 'srflx' || raw === 'relay') candidateType = raw;
-  else if (raw === 'prflx') candidateType = 'srflx';
+  if (raw === 'host' || raw === 'srflx' || raw === 'prflx' || raw === 'relay') candidateType = raw;
   else return null;
   const stats: CallStats = { iceState, candidateType };
   if (typeof pair.currentRoundTripTime === 'number') stats.rttMs = Math.round(pair.currentRoundTripTime * 1000);
