@@ -26,6 +26,7 @@ from starlette.routing import Mount
 from connect.clock import Clock, SystemClock
 from connect.errors import ConnectError
 from connect.identity.api import router as identity_router
+from connect.moderation.admin_api import router as admin_router
 from connect.moderation.api import router as moderation_router
 from connect.observability.api import refresh_gauges
 from connect.observability.api import router as health_router
@@ -37,6 +38,8 @@ log = structlog.get_logger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_BODY_BYTES = 64 * 1024
+# Reports may carry one JPEG frame as evidence (base64, bounded again by the schema).
+LARGE_BODY_PATHS = {"/api/reports": 1024 * 1024}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(identity_router)
     api.include_router(turn_router)
     api.include_router(moderation_router)
+    api.include_router(admin_router)
     web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
         web = Starlette(routes=[Mount("/", StaticFiles(directory=STATIC_DIR, html=True))])
@@ -120,9 +124,10 @@ class ConnectApp:
 
 
 async def _bounded_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    """Refuse request bodies over MAX_BODY_BYTES, declared or streamed, with 413."""
+    """Refuse request bodies over the path's bound, declared or streamed, with 413."""
+    limit = LARGE_BODY_PATHS.get(scope["path"], MAX_BODY_BYTES)
     for name, value in scope.get("headers", ()):
-        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
             await _send_json(
                 send, 413, ConnectError("payload_too_large", "request body too large").body()
             )
@@ -135,7 +140,7 @@ async def _bounded_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
+            if seen > limit:
                 raise _BodyTooLarge
         return message
 
@@ -212,13 +217,22 @@ def _install_error_handlers(api: FastAPI) -> None:
 
 
 async def _housekeeping(svc: Services) -> None:
-    """Once per sweep interval: widen the queue, forget old session records, refresh gauges."""
+    """Once per sweep interval: widen the queue, forget old session records, refresh gauges.
+
+    Hourly: delete report transcripts and evidence past their retention, and
+    forget stale abuse-signal state.
+    """
     interval = svc.settings.match_sweep_interval_s
+    last_hourly = float("-inf")
     while True:
         await asyncio.sleep(interval)
         try:
             await svc.matching.sweep()
             await svc.sessions.prune()
             await refresh_gauges(svc)
+            if svc.clock.monotonic() - last_hourly >= 3600:
+                last_hourly = svc.clock.monotonic()
+                await svc.reports.prune()
+                svc.abuse.prune()
         except Exception:
             log.exception("housekeeping_failed")

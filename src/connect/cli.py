@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from connect.clock import SystemClock
 from connect.settings import Settings
 
 
@@ -19,6 +21,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     sub.add_parser("migrate", help="apply database migrations")
+    admin = sub.add_parser("create-admin", help="create an admin account (the first staff member)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default="Admin")
+    sub.add_parser("audit-verify", help="check the audit log's hash chain")
     proto = sub.add_parser("protocol", help="print the gateway event schemas")
     proto.add_argument("--markdown", action="store_true", help="as a Markdown reference")
     args = parser.parse_args(argv)
@@ -43,6 +50,55 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
+    if args.command == "create-admin":
+        return asyncio.run(_create_admin(settings, args.email, args.password, args.name))
+    if args.command == "audit-verify":
+        return asyncio.run(_audit_verify(settings))
+    return 1
+
+
+async def _create_admin(settings: Settings, email: str, password: str, name: str) -> int:
+    from connect.errors import ConnectError
+    from connect.identity.passwords import MIN_PASSWORD
+    from connect.moderation.audit import SYSTEM
+    from connect.services import build_services
+
+    if len(password) < MIN_PASSWORD:
+        print(
+            f"connect: the password must have at least {MIN_PASSWORD} characters", file=sys.stderr
+        )
+        return 2
+    svc = build_services(settings, SystemClock())
+    try:
+        account = await svc.accounts.create(email, password, name, "admin")
+        await svc.audit.append(
+            SYSTEM,
+            "staff.create",
+            "account",
+            account.id,
+            {"email": account.email, "role": "admin", "via": "cli"},
+        )
+    except ConnectError as exc:
+        print(f"connect: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await svc.db.close()
+    print(f"created admin {account.email} ({account.id})")
+    return 0
+
+
+async def _audit_verify(settings: Settings) -> int:
+    from connect.services import build_services
+
+    svc = build_services(settings, SystemClock())
+    try:
+        check = await svc.audit.verify()
+    finally:
+        await svc.db.close()
+    if check.ok:
+        print(f"audit log intact: {check.checked} entries, head {check.head_hash}")
+        return 0
+    print(f"audit log BROKEN at entry {check.first_broken_seq}: {check.problem}", file=sys.stderr)
     return 1
 
 

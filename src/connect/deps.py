@@ -8,7 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from connect.errors import unauthorized
+from connect.identity.accounts import STAFF_ROLES
 from connect.identity.service import Principal, client_ip
+from connect.moderation.audit import Actor
 from connect.services import Services
 
 _bearer = HTTPBearer(auto_error=False)
@@ -34,6 +36,32 @@ def principal(
     return svc.tokens.verify(creds.credentials)
 
 
+async def staff_actor(
+    principal: Annotated[Principal, Depends(principal)], svc: Annotated[Services, Depends(services)]
+) -> Actor:
+    account = await svc.accounts.authorize(principal, STAFF_ROLES)
+    return Actor(account.id, account.role)
+
+
+async def admin_actor(
+    principal: Annotated[Principal, Depends(principal)], svc: Annotated[Services, Depends(services)]
+) -> Actor:
+    account = await svc.accounts.authorize(principal, ("admin",))
+    return Actor(account.id, account.role)
+
+
+def optional_principal(
+    svc: Annotated[Services, Depends(services)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if creds is None:
+        return None
+    return svc.tokens.verify(creds.credentials)
+
+
 ClientIpHash = Annotated[str, Depends(ip_hash)]
+StaffActor = Annotated[Actor, Depends(staff_actor)]
+AdminActor = Annotated[Actor, Depends(admin_actor)]
+MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(principal)]
 ServicesDep = Annotated[Services, Depends(services)]

@@ -24,17 +24,21 @@ class ConnectError(Exception):
         *,
         status: int = 400,
         retry_after_ms: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.retry_after_ms = retry_after_ms
+        self.extra = extra or {}
 
     def body(self) -> dict[str, Any]:
+        """The contract's error shape; ``extra`` adds siblings of ``error`` (e.g. ``ban``)."""
         out: dict[str, Any] = {"error": {"code": self.code, "message": self.message}}
         if self.retry_after_ms is not None:
             out["retryAfterMs"] = self.retry_after_ms
+        out.update(self.extra)
         return out
 
 

@@ -24,6 +24,7 @@ from connect.matching.schemas import (
     PeerReconnecting,
     Queued,
 )
+from connect.moderation.schemas import Banned, CaptchaRequiredEvent, CaptchaSolution, Warning
 from connect.signaling.schemas import (
     CallStats,
     ChatMessage,
@@ -52,6 +53,7 @@ CLIENT_EVENTS: dict[str, type[BaseModel]] = {
     "typing": Typing,
     "end-call": EndCall,
     "call-stats": CallStats,
+    "captcha-solution": CaptchaSolution,
 }
 
 SERVER_EVENTS: dict[str, type[BaseModel]] = {
@@ -69,6 +71,9 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "peer-ended": PeerEnded,
     "peer-reconnecting": PeerReconnecting,
     "peer-reconnected": PeerReconnected,
+    "banned": Banned,
+    "captcha-required": CaptchaRequiredEvent,
+    "warning": Warning,
 }
 
 

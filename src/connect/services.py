@@ -13,13 +13,22 @@ from connect.clock import Clock
 from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
+from connect.identity.accounts import AccountService
+from connect.identity.passwords import Passwords
 from connect.identity.service import IpHasher, TokenService
+from connect.identity.store import AccountStore, RefreshTokenStore
 from connect.matching import events as matching_events
 from connect.matching.rules import MatchPolicy
 from connect.matching.service import MatchingService
 from connect.matching.store import MemoryMatchStore
-from connect.moderation.service import ReportService
-from connect.moderation.store import SqlReportStore
+from connect.moderation import events as moderation_events
+from connect.moderation.abuse import AbuseGuard
+from connect.moderation.appeals import AppealService
+from connect.moderation.audit import AuditLog
+from connect.moderation.bans import BanService
+from connect.moderation.enforcement import GatewayEnforcer
+from connect.moderation.reports import ReportService
+from connect.moderation.store import AppealStore, AuditStore, BanStore, FlagStore, ReportStore
 from connect.observability.metrics import Metrics
 from connect.ratelimit import RateLimiter, Rule
 from connect.sessions.service import SessionService
@@ -39,6 +48,8 @@ class Rules:
     join: Rule
     report: Rule
     chat: Rule
+    login: Rule
+    appeal: Rule
 
     @classmethod
     def from_settings(cls, s: Settings) -> Rules:
@@ -48,6 +59,8 @@ class Rules:
             join=Rule.parse("join", s.rate_join),
             report=Rule.parse("report", s.rate_report),
             chat=Rule.parse("chat", s.rate_chat),
+            login=Rule.parse("login", s.rate_login),
+            appeal=Rule.parse("appeal", s.rate_appeal),
         )
 
 
@@ -61,11 +74,17 @@ class Services:
     rules: Rules
     tokens: TokenService
     ip_hasher: IpHasher
+    accounts: AccountService
     turn: TurnService
     sessions: SessionService
     matching: MatchingService
     relay: RelayService
     reports: ReportService
+    bans: BanService
+    appeals: AppealService
+    audit: AuditLog
+    abuse: AbuseGuard
+    flags: FlagStore
     hub: Hub
     router: Router
     gateway: GatewayEndpoint
@@ -76,7 +95,17 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     db = Database(settings.sqlalchemy_url)
     limiter = RateLimiter()
     rules = Rules.from_settings(settings)
-    tokens = TokenService(settings.jwt_secret, clock, settings.guest_token_ttl_s)
+    tokens = TokenService(
+        settings.jwt_secret, clock, settings.guest_token_ttl_s, settings.access_token_ttl_s
+    )
+    accounts = AccountService(
+        accounts=AccountStore(db),
+        refresh_tokens=RefreshTokenStore(db),
+        tokens=tokens,
+        passwords=Passwords(),
+        clock=clock,
+        refresh_ttl_s=settings.refresh_token_ttl_s,
+    )
     ip_hasher = IpHasher(settings.ip_hash_salt)
     turn = TurnService(
         settings.turn_secret, settings.turn_urls, settings.stun_urls, settings.turn_ttl_s, clock
@@ -108,10 +137,48 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         metrics=metrics,
     )
-    reports = ReportService(SqlReportStore(db), sessions, clock, metrics)
+    audit = AuditLog(AuditStore(db), clock)
+    bans = BanService(
+        store=BanStore(db),
+        audit=audit,
+        tokens=tokens,
+        enforcer=GatewayEnforcer(hub, matching),
+        staff=accounts,
+        clock=clock,
+        metrics=metrics,
+    )
+    report_store = ReportStore(db)
+    flags = FlagStore(db)
+    abuse = AbuseGuard(
+        settings=settings,
+        reports=report_store,
+        flags=flags,
+        bans=bans,
+        clock=clock,
+        metrics=metrics,
+    )
+    matching.on_skip = abuse.session_skipped
+    reports = ReportService(
+        store=report_store,
+        bans_store=BanStore(db),
+        flags=flags,
+        sessions=sessions,
+        bans=bans,
+        abuse=abuse,
+        audit=audit,
+        evidence_dir=settings.data_dir / "evidence",
+        evidence_max_bytes=settings.evidence_max_bytes,
+        retention_days=settings.report_retention_days,
+        clock=clock,
+        metrics=metrics,
+    )
+    appeals = AppealService(
+        store=AppealStore(db), bans=bans, audit=audit, tokens=tokens, clock=clock
+    )
     hub.subscribe(matching)
     router = Router()
-    matching_events.register(router, matching, limiter, rules.join)
+    matching_events.register(router, matching, limiter, rules.join, abuse, hub)
+    moderation_events.register(router, abuse)
     signaling_events.register(router, relay, matching, limiter, rules.chat)
     gateway = GatewayEndpoint(
         settings=settings,
@@ -123,6 +190,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         clock=clock,
     )
+    gateway.admit_with(bans.admission)
     return Services(
         settings=settings,
         clock=clock,
@@ -132,11 +200,17 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         rules=rules,
         tokens=tokens,
         ip_hasher=ip_hasher,
+        accounts=accounts,
         turn=turn,
         sessions=sessions,
         matching=matching,
         relay=relay,
         reports=reports,
+        bans=bans,
+        appeals=appeals,
+        audit=audit,
+        abuse=abuse,
+        flags=flags,
         hub=hub,
         router=router,
         gateway=gateway,

@@ -18,7 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0000000000"  # noqa: S105 (refused in prod)
 DEV_TURN_SECRET = "dev-only-turn-secret-change-me-000000000"  # noqa: S105 (refused in prod)
 DEV_IP_HASH_SALT = "dev-only-ip-hash-salt-change-me-00000000"
-_DEV_SECRETS = {DEV_JWT_SECRET, DEV_TURN_SECRET, DEV_IP_HASH_SALT}
+DEV_CAPTCHA_SECRET = "dev-only-captcha-secret-change-me-00000"  # noqa: S105 (refused in prod)
+_DEV_SECRETS = {DEV_JWT_SECRET, DEV_TURN_SECRET, DEV_IP_HASH_SALT, DEV_CAPTCHA_SECRET}
 MIN_SECRET_LENGTH = 32
 
 
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     guest_token_ttl_s: int = Field(default=300, ge=30, le=3600)
+    access_token_ttl_s: int = Field(default=900, ge=60, le=86400)
+    refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600)
     ip_hash_salt: str = DEV_IP_HASH_SALT
     trusted_proxies: CsvList = Field(default_factory=list)
 
@@ -72,6 +75,23 @@ class Settings(BaseSettings):
     rate_join: str = "60/minute"
     rate_report: str = "10/hour"
     rate_chat: str = "5/second;60/minute"
+    rate_login: str = "10/minute;100/hour"
+    rate_appeal: str = "5/hour"
+
+    report_retention_days: int = Field(default=90, ge=1)
+    evidence_max_bytes: int = Field(default=300_000, ge=10_000, le=5_000_000)
+    autosuspend_reporters: int = Field(default=3, ge=2)
+    autosuspend_window_s: float = Field(default=3600.0, gt=0)
+    autosuspend_hours: float = Field(default=24.0, gt=0)
+    report_spam_per_hour: int = Field(default=5, ge=2)
+    captcha_secret: str = DEV_CAPTCHA_SECRET
+    captcha_max_number: int = Field(default=100_000, ge=10)
+    next_streak_count: int = Field(default=20, ge=3)
+    next_streak_window_s: float = Field(default=60.0, gt=0)
+    next_streak_short_s: float = Field(default=3.0, ge=0)
+    token_churn_devices: int = Field(default=20, ge=2)
+    token_churn_window_s: float = Field(default=600.0, gt=0)
+    captcha_pass_s: float = Field(default=1800.0, gt=0)
 
     match_allow_same_ip: bool = False
     match_interest_widen_s: float = Field(default=5.0, ge=0)
@@ -110,6 +130,7 @@ class Settings(BaseSettings):
             "CONNECT_JWT_SECRET": self.jwt_secret,
             "CONNECT_TURN_SECRET": self.turn_secret,
             "CONNECT_IP_HASH_SALT": self.ip_hash_salt,
+            "CONNECT_CAPTCHA_SECRET": self.captcha_secret,
         }
         for name, value in named.items():
             if value in _DEV_SECRETS:
@@ -117,9 +138,7 @@ class Settings(BaseSettings):
             if len(value) < MIN_SECRET_LENGTH:
                 raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
         if len(set(named.values())) != len(named):
-            raise ValueError(
-                "CONNECT_JWT_SECRET, CONNECT_TURN_SECRET and CONNECT_IP_HASH_SALT must differ"
-            )
+            raise ValueError("the secrets (" + ", ".join(named) + ") must all differ")
         return self
 
     @cached_property

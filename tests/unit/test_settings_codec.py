@@ -12,6 +12,7 @@ STRONG = {
     "jwt_secret": "j" * 40,
     "turn_secret": "t" * 40,
     "ip_hash_salt": "i" * 40,
+    "captcha_secret": "c" * 40,
 }
 
 
@@ -30,7 +31,7 @@ def test_prod_refuses_default_secrets() -> None:
 def test_prod_refuses_short_and_reused_secrets() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(_env_file=None, env="prod", **{**STRONG, "turn_secret": "short"})  # type: ignore[call-arg]
-    with pytest.raises(ValidationError, match="must differ"):
+    with pytest.raises(ValidationError, match="must all differ"):
         Settings(_env_file=None, env="prod", **{**STRONG, "turn_secret": "j" * 40})  # type: ignore[call-arg]
     assert Settings(_env_file=None, env="prod", **STRONG).env == "prod"  # type: ignore[call-arg]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from connect.gateway import close_codes
+from connect.gateway import close_codes, codec
 from connect.identity.service import Principal
 from connect.ratelimit import TokenBucket
 
@@ -63,6 +63,9 @@ class Connection:
             self.close(close_codes.TOO_SLOW, "send queue full")
             return False
         return True
+
+    def push_event(self, event: str, data: Mapping[str, Any]) -> bool:
+        return self.push(codec.event(event, data))
 
     def close(self, code: int, reason: str = "") -> None:
         """Close after the frames already queued (or at once if the queue is full)."""

@@ -140,10 +140,14 @@ class GatewayEndpoint:
             await self._drain_until_disconnect(receive)
             return None
         except ConnectError as exc:
+            if "ban" in exc.extra:
+                conn.push(codec.event("banned", exc.extra["ban"]))
+                conn.close(close_codes.BANNED, "banned")
+                await self._drain_until_disconnect(receive)
+                return None
             code = {
                 "rate_limited": close_codes.TOO_SLOW,
                 "frame_too_large": close_codes.TOO_LARGE,
-                "banned": close_codes.BANNED,
             }.get(exc.code, close_codes.UNAUTHORIZED)
             self._refuse(conn, code, exc)
             await self._drain_until_disconnect(receive)

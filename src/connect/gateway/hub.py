@@ -136,6 +136,14 @@ class Hub:
             self._metrics.suspended.dec()
             await self._drop(client)
 
+    async def evict(self, client: Client) -> None:
+        """Forget a suspended client at once (e.g. banned while its socket was down)."""
+        timer = self._timers.pop(client.id, None)
+        if timer is not None:
+            timer.cancel()
+            self._metrics.suspended.dec()
+        await self._drop(client)
+
     async def _drop(self, client: Client) -> None:
         if self._clients.pop(client.id, None) is None:
             return

@@ -35,6 +35,7 @@ class Principal:
     kind: TokenKind
     ip_hash: str
     expires_at: float
+    role: str | None = None
 
 
 class IpHasher:
@@ -95,10 +96,49 @@ def _is_trusted(ip: str, trusted: Sequence[str]) -> bool:
 
 
 class TokenService:
-    def __init__(self, secret: str, clock: Clock, guest_ttl_s: int) -> None:
+    def __init__(
+        self, secret: str, clock: Clock, guest_ttl_s: int, access_ttl_s: int = 900
+    ) -> None:
         self._secret = secret
         self._clock = clock
         self.guest_ttl_s = guest_ttl_s
+        self.access_ttl_s = access_ttl_s
+
+    def issue_access(self, account_id: str, role: str) -> str:
+        """A short-lived token for a registered account; the role is informative only.
+
+        Endpoints that need a role read it from the account row, so a demotion
+        or a disabled account takes effect before the token expires.
+        """
+        now = int(self._clock.now())
+        claims = {
+            "sub": account_id,
+            "typ": "access",
+            "rol": role,
+            "iat": now,
+            "exp": now + self.access_ttl_s,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def issue_appeal(self, ban_id: str, expires_at: float) -> str:
+        """Proof, handed to a banned visitor, that they may appeal ``ban_id``."""
+        now = int(self._clock.now())
+        claims = {"sub": ban_id, "typ": "appeal", "iat": now, "exp": int(expires_at)}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify_appeal(self, token: str) -> str:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"verify_exp": False, "require": ["sub", "typ", "exp"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise unauthorized("invalid appeal token") from exc
+        if claims.get("typ") != "appeal" or claims["exp"] <= self._clock.now():
+            raise unauthorized("invalid or expired appeal token")
+        return str(claims["sub"])
 
     def issue_guest(self, device_id: str, ip_hash: str) -> str:
         now = int(self._clock.now())
@@ -134,4 +174,5 @@ class TokenService:
             kind=kind,
             ip_hash=str(claims.get("iph", "")),
             expires_at=float(exp),
+            role=claims.get("rol") if isinstance(claims.get("rol"), str) else None,
         )

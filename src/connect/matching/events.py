@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from connect.delivery import Deliverer
 from connect.gateway.dispatch import EventContext, Router
 from connect.matching.schemas import Empty, JoinAck, JoinQueue
 from connect.matching.service import MatchingService
+from connect.moderation.abuse import CaptchaRequired
 from connect.ratelimit import RateLimiter, Rule
 
 
+class CaptchaGate(Protocol):
+    def check(self, device_id: str, ip_hash: str) -> None: ...
+
+
 def register(
-    router: Router, matching: MatchingService, limiter: RateLimiter, join_rule: Rule
+    router: Router,
+    matching: MatchingService,
+    limiter: RateLimiter,
+    join_rule: Rule,
+    gate: CaptchaGate,
+    deliverer: Deliverer,
 ) -> None:
-    async def join_queue(ctx: EventContext, payload: JoinQueue) -> dict[str, Any]:
+    async def admit(ctx: EventContext) -> None:
+        """Rate-limit entry to the queue and hold it until a demanded CAPTCHA is solved."""
         await limiter.hit(join_rule, ctx.client.subject)
+        try:
+            gate.check(ctx.client.subject, ctx.client.ip_hash)
+        except CaptchaRequired as exc:
+            deliverer.deliver(ctx.client.id, "captcha-required", {"challenge": exc.challenge})
+            raise
+
+    async def join_queue(ctx: EventContext, payload: JoinQueue) -> dict[str, Any]:
+        await admit(ctx)
         ticket = await matching.prepare_join(
             ctx.client, payload.model_copy(update={"peer_id": None})
         )
@@ -26,7 +46,7 @@ def register(
         return JoinAck(queued=False).wire()
 
     async def next_(ctx: EventContext, payload: Empty) -> dict[str, Any]:
-        await limiter.hit(join_rule, ctx.client.subject)
+        await admit(ctx)
         ticket = await matching.prepare_next(ctx.client)
         if ticket is not None:
             ctx.later(lambda: matching.enqueue(ticket))

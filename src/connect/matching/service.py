@@ -11,6 +11,8 @@ usually had its camera open for longer and is ready to negotiate.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -59,6 +61,8 @@ class MatchingService:
         self.policy = policy
         self._clock = clock
         self._metrics = metrics
+        self._recent_matches: deque[float] = deque()
+        self.on_skip: Callable[[str, float], None] | None = None
 
     async def prepare_join(self, client: Client, criteria: JoinQueue) -> Ticket:
         """Check that ``client`` may wait and remember its criteria; enqueue with :meth:`enqueue`.
@@ -108,6 +112,8 @@ class MatchingService:
         if ended is None:
             return False
         session, partner = ended
+        if reason == "skipped" and self.on_skip is not None:
+            self.on_skip(client.subject, self._clock.now() - session.started_at)
         self._metrics.sessions_ended.labels(reason).inc()
         self._deliver.deliver(partner.client_id, "peer-ended", {"reason": reason})
         if reason in ("skipped", "ended"):
@@ -171,7 +177,14 @@ class MatchingService:
             )
             self._deliver.deliver(me.client_id, "matched", matched.wire())
         self._metrics.matches.labels(session.mode).inc()
+        self._recent_matches.append(self._clock.monotonic())
         return Pairing(session, initiator, other)
+
+    def matches_last_minute(self) -> int:
+        horizon = self._clock.monotonic() - 60
+        while self._recent_matches and self._recent_matches[0] < horizon:
+            self._recent_matches.popleft()
+        return len(self._recent_matches)
 
     @staticmethod
     def _ticket(client: Client, criteria: JoinQueue, now: float) -> Ticket:

@@ -1,22 +1,259 @@
-"""Shapes of the reporting endpoint."""
+"""Shapes of the moderation endpoints (public and admin)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connect.schemas import WireModel
 
 ReportReason = Literal["nudity", "harassment", "spam", "underage", "violence", "other"]
+BanScope = Literal["device", "ip", "account"]
 
 
 class ReportIn(WireModel):
     session_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     reason: ReportReason
     comment: str | None = Field(default=None, max_length=1000)
+    evidence: str | None = Field(
+        default=None, max_length=600_000, description="one JPEG frame, base64 or a data: URL"
+    )
 
 
 class ReportCreated(WireModel):
     id: str
     status: Literal["pending"]
+
+
+class AppealIn(WireModel):
+    appeal_token: str | None = Field(default=None, max_length=2048)
+    ban_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    text: str = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> AppealIn:
+        if (self.appeal_token is None) == (self.ban_id is None):
+            raise ValueError("give exactly one of appealToken or banId")
+        return self
+
+
+class AppealCreated(WireModel):
+    id: str
+    status: Literal["pending"]
+
+
+class BanView(WireModel):
+    id: str
+    scope: BanScope
+    value: str
+    reason: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    lifted_at: datetime | None
+    lifted_by: str | None
+    report_id: str | None
+    automatic: bool
+    active: bool
+
+
+class BanIn(WireModel):
+    scope: BanScope
+    value: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+    duration_hours: float | None = Field(default=None, gt=0, le=24 * 365 * 10)
+
+
+class BanSpec(WireModel):
+    duration_hours: float | None = Field(default=None, gt=0, le=24 * 365 * 10)
+    scope: list[BanScope] = Field(min_length=1, max_length=3)
+
+
+class ResolveIn(WireModel):
+    action: Literal["accept", "reject"]
+    ban: BanSpec | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class FlagView(WireModel):
+    kind: str
+    detail: str
+    created_at: datetime
+
+
+class ReportSummary(WireModel):
+    id: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class SubjectView(WireModel):
+    subject: str
+    ip_hash: str
+    kind: Literal["guest", "access"] | None = None
+
+
+class SessionMeta(WireModel):
+    mode: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float | None
+    common_interests: list[str]
+
+
+class ResolutionView(WireModel):
+    action: str
+    note: str | None
+    at: datetime | None
+    by: str | None
+
+
+class HistoryView(WireModel):
+    reports: list[ReportSummary]
+    bans: list[BanView]
+    flags: list[FlagView]
+
+
+class ReportView(WireModel):
+    id: str
+    session_id: str
+    reason: str
+    comment: str | None
+    status: str
+    created_at: datetime
+    reporter: SubjectView
+    reported: SubjectView
+    reported_peer_id: str | None
+    session: SessionMeta
+    transcript: list[dict[str, Any]] | None
+    has_evidence: bool
+    resolution: ResolutionView | None
+    history: HistoryView
+    reporter_flags: list[FlagView]
+
+
+class ReportList(WireModel):
+    reports: list[ReportView]
+
+
+class ResolveOut(WireModel):
+    report: ReportView
+    bans: list[BanView]
+
+
+class BanList(WireModel):
+    bans: list[BanView]
+
+
+class WarningIn(WireModel):
+    subject: str = Field(min_length=1, max_length=64)
+    message: str = Field(min_length=1, max_length=500)
+
+
+class WarningOut(WireModel):
+    delivered: int
+
+
+class AppealView(WireModel):
+    id: str
+    ban_id: str
+    text: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+    ban: BanView | None
+
+
+class AppealList(WireModel):
+    appeals: list[AppealView]
+
+
+class DecisionIn(WireModel):
+    decision: Literal["accept", "reject"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class AuditView(WireModel):
+    seq: int
+    at: datetime
+    actor_id: str
+    actor_role: str
+    action: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditList(WireModel):
+    entries: list[AuditView]
+
+
+class AuditCheck(WireModel):
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    problem: str | None
+    head_hash: str
+
+
+class Stats(WireModel):
+    connections: int
+    waiting: dict[str, int]
+    live_sessions: int
+    matches_per_minute: float
+    reports_pending: int
+    active_bans: int
+    appeals_pending: int
+
+
+class SessionMember(WireModel):
+    peer_id: str
+    subject: str
+    ip_hash: str
+
+
+class LiveSession(WireModel):
+    id: str
+    mode: str
+    started_at: datetime
+    duration_s: float
+    common_interests: list[str]
+    messages: int
+    members: list[SessionMember]
+
+
+class LiveSessions(WireModel):
+    sessions: list[LiveSession]
+
+
+class Warning(WireModel):
+    """The ``warning`` event a moderator's warning reaches the visitor as."""
+
+    message: str
+
+
+class CaptchaRequiredEvent(WireModel):
+    challenge: dict[str, Any]
+
+
+class CaptchaSolution(WireModel):
+    payload: str = Field(min_length=1, max_length=8192)
+
+
+class AppealRoute(WireModel):
+    ban_id: str
+    token: str
+    url: str
+
+
+class Banned(WireModel):
+    until: str | None
+    reason: str
+    appeal: AppealRoute

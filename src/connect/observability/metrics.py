@@ -58,6 +58,13 @@ class Metrics:
             "connect_resumes", "Connections that took their place back", registry=r
         )
         self.reports = Counter("connect_reports", "Reports filed", ["reason"], registry=r)
+        self.bans = Counter("connect_bans", "Bans issued", ["scope", "kind"], registry=r)
+        self.captchas = Counter(
+            "connect_captcha", "CAPTCHA challenges and outcomes", ["outcome"], registry=r
+        )
+        self.abuse_signals = Counter(
+            "connect_abuse_signals", "Abuse signals raised", ["signal"], registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

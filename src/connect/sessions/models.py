@@ -1,8 +1,16 @@
-"""A live pairing and what is remembered of it afterwards."""
+"""A live pairing and what is remembered of it afterwards.
+
+The last chat lines of a session (as relayed, i.e. already masked) are kept
+in memory with the session record, so a report can copy them; they are never
+written anywhere unless the session is reported, and vanish with the record.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
+
+TRANSCRIPT_LINES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +25,7 @@ class Member:
     peer_id: str
     subject: str
     ip_hash: str
+    kind: str = "guest"
 
 
 @dataclass(slots=True)
@@ -30,6 +39,9 @@ class Session:
     end_reason: str | None = None
     ended_by: str | None = None
     messages: int = field(default=0)
+    transcript: deque[dict[str, object]] = field(
+        default_factory=lambda: deque(maxlen=TRANSCRIPT_LINES)
+    )
 
     def member(self, client_id: str) -> Member | None:
         for m in self.members:

@@ -58,8 +58,11 @@ class SessionService:
         await self._store.close(session, keep_until=now + self._record_ttl_s)
         return session, partner
 
-    async def count_message(self, session: Session) -> None:
+    async def record_message(
+        self, session: Session, sender_peer_id: str, text: str, ts: int
+    ) -> None:
         session.messages += 1
+        session.transcript.append({"from": sender_peer_id, "text": text, "ts": ts})
 
     async def live(self) -> list[Session]:
         return await self._store.live()

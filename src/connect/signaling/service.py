@@ -58,7 +58,7 @@ class RelayService:
         self._deliver.deliver(
             partner.client_id, "message", {"from": me.peer_id, "text": clean, "ts": ts}
         )
-        await self._sessions.count_message(session)
+        await self._sessions.record_message(session, me.peer_id, clean, ts)
         self._relayed["message"].inc()
         return {"text": clean, "ts": ts}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -36,6 +36,8 @@ class Report(Base):
     reporter_subject: Mapped[str] = mapped_column(String(64), index=True)
     reporter_ip_hash: Mapped[str] = mapped_column(String(64))
     reported_subject: Mapped[str] = mapped_column(String(64), index=True)
+    reported_kind: Mapped[str] = mapped_column(String(8), default="guest", server_default="guest")
+    reported_peer_id: Mapped[str | None] = mapped_column(String(32))
     reported_ip_hash: Mapped[str] = mapped_column(String(64), index=True)
     reason: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
@@ -45,3 +47,111 @@ class Report(Base):
     session_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     common_interests: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    transcript: Mapped[list[Any] | None] = mapped_column(JSON)
+    evidence_path: Mapped[str | None] = mapped_column(String(255))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    ban_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Account(Base):
+    """A registered person: a contacts user, a moderator or an admin."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshToken(Base):
+    """One link of a refresh-token family; only the hash of the token is stored.
+
+    Rotation replaces a token with a new one of the same family; presenting a
+    token that was already replaced means it leaked, and revokes the family.
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Ban(Base):
+    """A ban of one subject: a device id, an IP hash or an account id."""
+
+    __tablename__ = "bans"
+    __table_args__ = (Index("ix_bans_subject", "scope", "value"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_by: Mapped[str | None] = mapped_column(String(32))
+    report_id: Mapped[str | None] = mapped_column(String(32))
+    automatic: Mapped[bool] = mapped_column(default=False)
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ban_id: Mapped[str] = mapped_column(ForeignKey("bans.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """An append-only, hash-chained record of one staff (or system) action.
+
+    ``hash`` = SHA-256 over ``prev_hash`` and the row's canonical JSON; the
+    unique ``prev_hash`` means two writers can never both extend the same
+    row, so the chain cannot fork even with several nodes appending.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Flag(Base):
+    """An abuse signal raised against a subject (e.g. report spam), for moderators to see."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

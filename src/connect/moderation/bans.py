@@ -1,0 +1,193 @@
+"""Bans: by device, by IP hash, by account; temporary or permanent; effective at once.
+
+A ban is checked where a subject enters (guest token requests and gateway
+hellos) and enforced on whoever is already connected through the
+:class:`LiveEnforcer` port: their partner is told ``peer-ended "banned"``,
+they receive ``banned {"until","reason","appeal"}`` and their socket closes
+with 4003. Every ban carries an appeal token so an anonymous visitor can
+appeal without an account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from connect.clock import Clock
+from connect.errors import ConnectError, conflict, not_found
+from connect.identity.service import Principal, TokenService
+from connect.moderation.audit import Actor, AuditLog
+from connect.moderation.store import BanStore
+from connect.observability.metrics import Metrics
+from connect.storage.models import Ban
+
+Scope = Literal["device", "ip", "account"]
+APPEAL_URL = "/appeal"
+APPEAL_WINDOW = timedelta(days=90)
+
+
+class LiveEnforcer(Protocol):
+    async def enforce(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
+        """End the sessions and close the sockets of a newly banned subject; return how many."""
+        ...
+
+
+class StaffProtection(Protocol):
+    async def is_staff(self, account_id: str) -> bool: ...
+
+
+class BannedError(ConnectError):
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__("banned", "you are banned", status=403, extra={"ban": payload})
+        self.payload = payload
+
+
+class BanService:
+    def __init__(
+        self,
+        *,
+        store: BanStore,
+        audit: AuditLog,
+        tokens: TokenService,
+        enforcer: LiveEnforcer,
+        staff: StaffProtection,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> None:
+        self._store = store
+        self._audit = audit
+        self._tokens = tokens
+        self._enforcer = enforcer
+        self._staff = staff
+        self._clock = clock
+        self._metrics = metrics
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.now(), UTC)
+
+    async def ban(
+        self,
+        actor: Actor,
+        scope: Scope,
+        value: str,
+        *,
+        reason: str,
+        duration_hours: float | None,
+        report_id: str | None = None,
+        automatic: bool = False,
+    ) -> Ban:
+        if scope == "account" and await self._staff.is_staff(value):
+            raise conflict("staff accounts cannot be banned; demote first", "cannot_ban_staff")
+        now = self._now()
+        ban = Ban(
+            id=uuid.uuid4().hex,
+            scope=scope,
+            value=value,
+            reason=reason,
+            created_at=now,
+            created_by=actor.id,
+            expires_at=None if duration_hours is None else now + timedelta(hours=duration_hours),
+            lifted_at=None,
+            lifted_by=None,
+            report_id=report_id,
+            automatic=automatic,
+        )
+        await self._store.add(ban)
+        await self._audit.append(
+            actor,
+            "ban.create",
+            "ban",
+            ban.id,
+            {
+                "scope": scope,
+                "value": value,
+                "reason": reason,
+                "durationHours": duration_hours,
+                "reportId": report_id,
+                "automatic": automatic,
+            },
+        )
+        self._metrics.bans.labels(scope, "auto" if automatic else "staff").inc()
+        await self._enforcer.enforce(scope, value, self.payload(ban))
+        return ban
+
+    async def lift(self, actor: Actor, ban_id: str, note: str | None = None) -> Ban:
+        ban = await self._store.get(ban_id)
+        if ban is None:
+            raise not_found("no such ban")
+        if not await self._store.lift(ban_id, self._now(), actor.id):
+            raise conflict("this ban was already lifted", "already_lifted")
+        await self._audit.append(actor, "ban.lift", "ban", ban_id, {"note": note})
+        lifted = await self._store.get(ban_id)
+        assert lifted is not None
+        return lifted
+
+    async def get(self, ban_id: str) -> Ban | None:
+        return await self._store.get(ban_id)
+
+    def is_active(self, ban: Ban) -> bool:
+        return ban.lifted_at is None and (
+            ban.expires_at is None or _aware(ban.expires_at) > self._now()
+        )
+
+    async def active_for(
+        self,
+        *,
+        device_id: str | None = None,
+        ip_hash: str | None = None,
+        account_id: str | None = None,
+    ) -> Ban | None:
+        subjects: list[tuple[str, str]] = []
+        if device_id:
+            subjects.append(("device", device_id))
+        if ip_hash:
+            subjects.append(("ip", ip_hash))
+        if account_id:
+            subjects.append(("account", account_id))
+        bans = await self._store.active(subjects, self._now())
+        return bans[0] if bans else None
+
+    async def refuse_if_banned(
+        self,
+        *,
+        device_id: str | None = None,
+        ip_hash: str | None = None,
+        account_id: str | None = None,
+    ) -> None:
+        ban = await self.active_for(device_id=device_id, ip_hash=ip_hash, account_id=account_id)
+        if ban is not None:
+            raise BannedError(self.payload(ban))
+
+    async def admission(self, principal: Principal, ip_hash: str) -> None:
+        """Gateway hello check."""
+        if principal.kind == "guest":
+            await self.refuse_if_banned(device_id=principal.subject, ip_hash=ip_hash)
+        else:
+            await self.refuse_if_banned(account_id=principal.subject, ip_hash=ip_hash)
+
+    async def search(self, query: str | None, active_only: bool, limit: int) -> list[Ban]:
+        return await self._store.search(query, active_only, self._now(), limit)
+
+    async def count_active(self) -> int:
+        return await self._store.count_active(self._now())
+
+    def payload(self, ban: Ban) -> dict[str, Any]:
+        """What a banned visitor is told: until when, why, and how to appeal."""
+        until = _aware(ban.expires_at) if ban.expires_at is not None else None
+        appeal_until = (until or self._now() + APPEAL_WINDOW).timestamp()
+        return {
+            "until": until.isoformat() if until else None,
+            "reason": ban.reason,
+            "appeal": {
+                "banId": ban.id,
+                "token": self._tokens.issue_appeal(
+                    ban.id, max(appeal_until, self._clock.now() + 3600)
+                ),
+                "url": APPEAL_URL,
+            },
+        }
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

@@ -1,0 +1,34 @@
+"""Making a ban bite on whoever is connected right now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connect.gateway import close_codes
+from connect.gateway.hub import Hub
+from connect.matching.service import MatchingService
+from connect.moderation.bans import Scope
+
+
+class GatewayEnforcer:
+    """The :class:`~connect.moderation.bans.LiveEnforcer` of one node."""
+
+    def __init__(self, hub: Hub, matching: MatchingService) -> None:
+        self._hub = hub
+        self._matching = matching
+
+    async def enforce(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
+        targets = [
+            c
+            for c in self._hub.clients()
+            if (c.ip_hash == value if scope == "ip" else c.subject == value)
+        ]
+        for client in targets:
+            await self._matching.leave(client)
+            await self._matching.end(client, "banned")
+            if client.conn is not None:
+                client.conn.push_event("banned", payload)
+                client.conn.close(close_codes.BANNED, "banned")
+            else:
+                await self._hub.evict(client)
+        return len(targets)

@@ -1,0 +1,242 @@
+"""Reports: filing by session members, the moderators' queue, and resolution.
+
+Only a member of the session may report it, once. Membership is checked
+against the session record the session service keeps for a while after the
+session ends; the reported side is always the *other* member, never someone
+the reporter names, so a report cannot be aimed at an arbitrary device.
+
+Filing copies what moderators need out of the ephemeral session record —
+mode, times, common interests and the chat transcript — so the report stands
+on its own. Transcripts and evidence images are deleted after
+``report_retention_days``; the report row itself stays for the subject's
+history.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import structlog
+
+from connect.clock import Clock
+from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found
+from connect.identity.service import Principal
+from connect.moderation.abuse import AbuseGuard
+from connect.moderation.audit import Actor, AuditLog
+from connect.moderation.bans import BanService, Scope
+from connect.moderation.schemas import ReportCreated, ReportIn
+from connect.moderation.store import BanStore, DuplicateReport, FlagStore, ReportStore
+from connect.observability.metrics import Metrics
+from connect.sessions.service import SessionService
+from connect.storage.models import Ban, Flag, Report
+
+log = structlog.get_logger(__name__)
+JPEG_START = b"\xff\xd8\xff"
+JPEG_END = b"\xff\xd9"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectHistory:
+    reports: list[Report]
+    bans: list[Ban]
+    flags: list[Flag]
+
+
+def decode_jpeg(data: str, max_bytes: int) -> bytes:
+    """Decode a base64 (or data-URL) JPEG, checking size and the JPEG markers."""
+    if data.startswith("data:"):
+        header, _, data = data.partition(",")
+        if header not in ("data:image/jpeg;base64", "data:image/jpg;base64"):
+            raise bad_request("evidence must be a JPEG image", "invalid_evidence")
+    if len(data) > (max_bytes * 4) // 3 + 8:
+        raise ConnectError(
+            "evidence_too_large", f"evidence is limited to {max_bytes} bytes", status=413
+        )
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise bad_request("evidence is not valid base64", "invalid_evidence") from exc
+    if len(raw) > max_bytes:
+        raise ConnectError(
+            "evidence_too_large", f"evidence is limited to {max_bytes} bytes", status=413
+        )
+    if not (raw.startswith(JPEG_START) and raw.rstrip(b"\x00").endswith(JPEG_END)):
+        raise bad_request("evidence must be a JPEG image", "invalid_evidence")
+    return raw
+
+
+class ReportService:
+    def __init__(
+        self,
+        *,
+        store: ReportStore,
+        bans_store: BanStore,
+        flags: FlagStore,
+        sessions: SessionService,
+        bans: BanService,
+        abuse: AbuseGuard,
+        audit: AuditLog,
+        evidence_dir: Path,
+        evidence_max_bytes: int,
+        retention_days: int,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> None:
+        self._store = store
+        self._bans_store = bans_store
+        self._flags = flags
+        self._sessions = sessions
+        self._bans = bans
+        self._abuse = abuse
+        self._audit = audit
+        self._evidence_dir = evidence_dir
+        self._evidence_max = evidence_max_bytes
+        self._retention = timedelta(days=retention_days)
+        self._clock = clock
+        self._metrics = metrics
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.now(), UTC)
+
+    async def file(self, reporter: Principal, ip_hash: str, body: ReportIn) -> ReportCreated:
+        evidence = decode_jpeg(body.evidence, self._evidence_max) if body.evidence else None
+        session = await self._sessions.get(body.session_id)
+        if session is None:
+            raise not_found("no such session (or it ended too long ago to report)")
+        me = session.member_by_subject(reporter.subject)
+        if me is None:
+            raise forbidden("only a member of the session can report it")
+        other = session.partner_of(me.client_id)
+        if other is None or other.subject == me.subject:
+            raise ConnectError("invalid_request", "nobody else to report in this session")
+        report_id = uuid.uuid4().hex
+        evidence_path = self._store_evidence(report_id, evidence) if evidence else None
+        report = Report(
+            id=report_id,
+            session_id=session.id,
+            reporter_subject=reporter.subject,
+            reporter_ip_hash=ip_hash,
+            reported_subject=other.subject,
+            reported_kind=other.kind,
+            reported_peer_id=other.peer_id,
+            reported_ip_hash=other.ip_hash,
+            reason=body.reason,
+            comment=body.comment,
+            status="pending",
+            session_mode=session.mode,
+            session_started_at=datetime.fromtimestamp(session.started_at, UTC),
+            session_ended_at=None
+            if session.ended_at is None
+            else datetime.fromtimestamp(session.ended_at, UTC),
+            common_interests=list(session.common_interests),
+            created_at=self._now(),
+            transcript=list(session.transcript),
+            evidence_path=evidence_path,
+        )
+        try:
+            await self._store.add(report)
+        except DuplicateReport as exc:
+            if evidence_path:
+                (self._evidence_dir / evidence_path).unlink(missing_ok=True)
+            raise conflict("you already reported this session", "already_reported") from exc
+        self._metrics.reports.labels(body.reason).inc()
+        await self._abuse.report_filed(report)
+        return ReportCreated(id=report.id, status="pending")
+
+    def _store_evidence(self, report_id: str, data: bytes) -> str:
+        self._evidence_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{report_id}.jpg"
+        (self._evidence_dir / name).write_bytes(data)
+        return name
+
+    def evidence_file(self, report: Report) -> Path | None:
+        if not report.evidence_path:
+            return None
+        path = self._evidence_dir / report.evidence_path
+        return path if path.is_file() else None
+
+    async def queue(self, status: str | None, limit: int, offset: int) -> list[Report]:
+        return await self._store.queue(status, limit, offset)
+
+    async def get(self, report_id: str) -> Report:
+        report = await self._store.get(report_id)
+        if report is None:
+            raise not_found("no such report")
+        return report
+
+    async def history(self, report: Report) -> SubjectHistory:
+        reports = await self._store.about(
+            report.reported_subject, report.reported_ip_hash, exclude=report.id
+        )
+        bans = await self._bans_store.search(report.reported_subject, False, self._now(), 50)
+        bans += [
+            b
+            for b in await self._bans_store.search(report.reported_ip_hash, False, self._now(), 50)
+            if b not in bans
+        ]
+        flags = await self._flags.about(report.reported_subject)
+        return SubjectHistory(reports, bans, flags)
+
+    async def pending_count(self) -> int:
+        return await self._store.count("pending")
+
+    async def resolve(
+        self,
+        actor: Actor,
+        report_id: str,
+        action: Literal["accept", "reject"],
+        ban_scopes: list[Scope],
+        duration_hours: float | None,
+        note: str | None,
+    ) -> tuple[Report, list[Ban]]:
+        report = await self.get(report_id)
+        if report.status != "pending":
+            raise conflict("this report was already resolved", "already_resolved")
+        if ban_scopes and action != "accept":
+            raise bad_request("only an accepted report can ban")
+        if "account" in ban_scopes and report.reported_kind != "access":
+            raise bad_request("the reported visitor has no account; ban the device or IP")
+        status = "accepted" if action == "accept" else "rejected"
+        if not await self._store.resolve(
+            report_id, status=status, at=self._now(), by=actor.id, note=note, ban_id=None
+        ):
+            raise conflict("this report was already resolved", "already_resolved")
+        await self._audit.append(
+            actor,
+            f"report.{action}",
+            "report",
+            report_id,
+            {"note": note, "banScopes": list(ban_scopes)},
+        )
+        bans: list[Ban] = []
+        reason = f"report {report.reason}" + (f": {note}" if note else "")
+        for scope in ban_scopes:
+            value = report.reported_ip_hash if scope == "ip" else report.reported_subject
+            bans.append(
+                await self._bans.ban(
+                    actor,
+                    scope,
+                    value,
+                    reason=reason,
+                    duration_hours=duration_hours,
+                    report_id=report_id,
+                )
+            )
+        resolved = await self.get(report_id)
+        return resolved, bans
+
+    async def prune(self) -> int:
+        """Delete transcripts and evidence images older than the retention period."""
+        old = await self._store.expired_evidence(self._now() - self._retention)
+        for report in old:
+            if report.evidence_path:
+                (self._evidence_dir / report.evidence_path).unlink(missing_ok=True)
+        if old:
+            await self._store.drop_evidence([r.id for r in old])
+        return len(old)
