@@ -50,6 +50,18 @@ class Server:
     port: int
     data_dir: Path
     log_path: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``connect <args>`` against this server's database and settings."""
+        return subprocess.run(
+            [sys.executable, "-m", "connect", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     @property
     def http(self) -> str:
@@ -97,7 +109,7 @@ def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> 
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(proc, port, data_dir, log_path)
+    server = Server(proc, port, data_dir, log_path, env)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -28,6 +28,7 @@ verification is one hash. A solved challenge lets the device through for
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -152,7 +153,8 @@ class AbuseGuard:
             "SHA-256",
             1,
             counter=secrets.randbelow(self._s.captcha_max_number),
-            expires_at=int(self._clock.now()) + 600,
+            # altcha checks expiry against the real wall clock, so it is set from it too.
+            expires_at=int(time.time()) + 600,
             hmac_secret=self._s.captcha_secret,
         )
         result: dict[str, Any] = challenge.to_dict()
