@@ -23,7 +23,7 @@ from connect.observability.metrics import Metrics
 from connect.storage.models import Ban
 
 Scope = Literal["device", "ip", "account"]
-APPEAL_URL = "/appeal"
+APPEAL_URL = "/api/appeals"
 APPEAL_WINDOW = timedelta(days=90)
 
 
