@@ -23,9 +23,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
+from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
+from connect.contacts.api import router as contacts_router
 from connect.errors import ConnectError
 from connect.identity.api import router as identity_router
+from connect.identity.api import users as users_router
 from connect.moderation.admin_api import router as admin_router
 from connect.moderation.api import router as moderation_router
 from connect.observability.api import refresh_gauges
@@ -39,7 +42,10 @@ log = structlog.get_logger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_BODY_BYTES = 64 * 1024
 # Reports may carry one JPEG frame as evidence (base64, bounded again by the schema).
-LARGE_BODY_PATHS = {"/api/reports": 1024 * 1024}
+LARGE_BODY_PATHS = {
+    "/api/reports": 1024 * 1024,
+    "/api/auth/avatar": 2 * 1024 * 1024,
+}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -82,6 +88,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(turn_router)
     api.include_router(moderation_router)
     api.include_router(admin_router)
+    api.include_router(users_router)
+    api.include_router(contacts_router)
+    api.include_router(calls_router)
     web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
         web = Starlette(routes=[Mount("/", StaticFiles(directory=STATIC_DIR, html=True))])
@@ -105,6 +114,11 @@ class ConnectApp:
         self.services = services
         self.web = web
 
+    def _body_limit(self, path: str) -> int:
+        if path == "/api/attachments":
+            return self.services.settings.attachment_max_bytes + 64 * 1024
+        return LARGE_BODY_PATHS.get(path, MAX_BODY_BYTES)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "websocket":
@@ -116,16 +130,18 @@ class ConnectApp:
         if kind == "http":
             path: str = scope["path"]
             if path.startswith(API_PREFIXES) or path == "/api":
-                await _bounded_body(self.api, scope, receive, send)
+                await _bounded_body(self.api, scope, receive, send, self._body_limit(path))
             else:
                 await self.web(scope, receive, send)
             return
         await self.api(scope, receive, send)
 
 
-async def _bounded_body(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+async def _bounded_body(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int
+) -> None:
     """Refuse request bodies over the path's bound, declared or streamed, with 413."""
-    limit = LARGE_BODY_PATHS.get(scope["path"], MAX_BODY_BYTES)
+
     for name, value in scope.get("headers", ()):
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             await _send_json(
@@ -228,6 +244,7 @@ async def _housekeeping(svc: Services) -> None:
         await asyncio.sleep(interval)
         try:
             await svc.matching.sweep()
+            await svc.calls.expire_ringing()
             await svc.sessions.prune()
             await refresh_gauges(svc)
             if svc.clock.monotonic() - last_hourly >= 3600:

@@ -17,3 +17,7 @@ class Deliverer(Protocol):
     def deliver(self, client_id: str, event: str, data: Mapping[str, Any]) -> bool:
         """Queue ``event`` for ``client_id``; return False when nobody holds that id."""
         ...
+
+    def deliver_subject(self, subject: str, event: str, data: Mapping[str, Any]) -> int:
+        """Queue ``event`` for every connection of ``subject`` (all of a user's devices)."""
+        ...

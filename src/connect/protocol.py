@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from connect.calls.schemas import CallAccepted, CallEnded, CallMissed, CallRejected, IncomingCall
+from connect.contacts.schemas import ChannelTyping, ChannelTypingOut, MessageOut, MessageReactionOut
 from connect.gateway.schemas import Empty, ErrorEvent, Hello, RateLimited, Welcome
 from connect.matching.schemas import Empty as QueueEmpty
 from connect.matching.schemas import (
@@ -54,6 +56,7 @@ CLIENT_EVENTS: dict[str, type[BaseModel]] = {
     "end-call": EndCall,
     "call-stats": CallStats,
     "captcha-solution": CaptchaSolution,
+    "channel-typing": ChannelTyping,
 }
 
 SERVER_EVENTS: dict[str, type[BaseModel]] = {
@@ -74,6 +77,14 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "banned": Banned,
     "captcha-required": CaptchaRequiredEvent,
     "warning": Warning,
+    "channel-message": MessageOut,
+    "channel-typing": ChannelTypingOut,
+    "message-reaction": MessageReactionOut,
+    "incoming-call": IncomingCall,
+    "call-accepted": CallAccepted,
+    "call-rejected": CallRejected,
+    "call-ended": CallEnded,
+    "call-missed": CallMissed,
 }
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connect.calls.service import CallService
+from connect.calls.store import CallStore
 from connect.clock import Clock
+from connect.contacts import events as contacts_events
+from connect.contacts.service import ContactsService
+from connect.contacts.store import ContactStore
 from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
@@ -85,6 +90,8 @@ class Services:
     audit: AuditLog
     abuse: AbuseGuard
     flags: FlagStore
+    contacts: ContactsService
+    calls: CallService
     hub: Hub
     router: Router
     gateway: GatewayEndpoint
@@ -105,6 +112,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         passwords=Passwords(),
         clock=clock,
         refresh_ttl_s=settings.refresh_token_ttl_s,
+        avatars_dir=settings.data_dir / "avatars",
     )
     ip_hasher = IpHasher(settings.ip_hash_salt)
     turn = TurnService(
@@ -175,11 +183,34 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     appeals = AppealService(
         store=AppealStore(db), bans=bans, audit=audit, tokens=tokens, clock=clock
     )
+    account_store = AccountStore(db)
+    contacts = ContactsService(
+        store=ContactStore(db),
+        accounts=account_store,
+        deliverer=hub,
+        clock=clock,
+        files_dir=settings.data_dir / "attachments",
+        attachment_max_bytes=settings.attachment_max_bytes,
+    )
+    calls = CallService(
+        store=CallStore(db),
+        accounts=account_store,
+        sessions=sessions,
+        presence=hub,
+        deliverer=hub,
+        turn=turn,
+        clock=clock,
+        ring_timeout_s=settings.call_ring_timeout_s,
+        metrics=metrics,
+    )
+    hub.subscribe(calls)
     hub.subscribe(matching)
+    hub.on_welcome(contacts.push_backlog)
     router = Router()
     matching_events.register(router, matching, limiter, rules.join, abuse, hub)
     moderation_events.register(router, abuse)
-    signaling_events.register(router, relay, matching, limiter, rules.chat)
+    contacts_events.register(router, contacts)
+    signaling_events.register(router, relay, matching, calls, limiter, rules.chat)
     gateway = GatewayEndpoint(
         settings=settings,
         hub=hub,
@@ -211,6 +242,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         audit=audit,
         abuse=abuse,
         flags=flags,
+        contacts=contacts,
+        calls=calls,
         hub=hub,
         router=router,
         gateway=gateway,

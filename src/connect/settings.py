@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     rate_login: str = "10/minute;100/hour"
     rate_appeal: str = "5/hour"
 
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    call_ring_timeout_s: float = Field(default=30.0, gt=0)
+
     report_retention_days: int = Field(default=90, ge=1)
     evidence_max_bytes: int = Field(default=300_000, ge=10_000, le=5_000_000)
     autosuspend_reporters: int = Field(default=3, ge=2)

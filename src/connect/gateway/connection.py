@@ -112,6 +112,7 @@ class Client:
     """A visitor's place in the gateway, stable across resumes."""
 
     __slots__ = (
+        "attached",
         "conn",
         "gap",
         "gap_dropped",
@@ -132,11 +133,15 @@ class Client:
         self.conn: Connection | None = None
         self.gap: deque[str] | None = None
         self.gap_dropped = 0
+        self.attached = 0.0
         self.state: dict[str, Any] = {}
 
     @property
     def subject(self) -> str:
         return self.principal.subject
+
+    def push_event(self, event: str, data: Mapping[str, Any]) -> bool:
+        return self.push(codec.event(event, data))
 
     def push(self, text: str) -> bool:
         if self.conn is not None:

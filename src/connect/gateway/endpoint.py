@@ -169,6 +169,7 @@ class GatewayEndpoint:
         if resumed:
             self._hub.replay_gap(client)
             await self._hub.notify_resumed(client)
+        await self._hub.welcomed(client, resumed)
         return client
 
     async def _serve(self, client: Client, conn: Connection, receive: Receive) -> int:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import structlog
@@ -48,6 +49,8 @@ class Hub:
         self._by_resume: dict[str, str] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._lifecycles: list[Lifecycle] = []
+        self._welcome_hooks: list[Callable[[Client, bool], Awaitable[None]]] = []
+        self._by_subject: dict[str, set[str]] = {}
 
     def subscribe(self, lifecycle: Lifecycle) -> None:
         self._lifecycles.append(lifecycle)
@@ -58,6 +61,21 @@ class Hub:
             return False
         return client.push(codec.event(event, data))
 
+    def deliver_subject(self, subject: str, event: str, data: Mapping[str, Any]) -> int:
+        frame = codec.event(event, data)
+        return sum(client.push(frame) for client in self.of_subject(subject))
+
+    def on_welcome(self, hook: Callable[[Client, bool], Awaitable[None]]) -> None:
+        """Run ``hook(client, resumed)`` after every welcome (e.g. push offline messages)."""
+        self._welcome_hooks.append(hook)
+
+    async def welcomed(self, client: Client, resumed: bool) -> None:
+        for hook in self._welcome_hooks:
+            try:
+                await hook(client, resumed)
+            except Exception:
+                log.exception("welcome_hook_failed")
+
     def get(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)
 
@@ -65,14 +83,21 @@ class Hub:
         return list(self._clients.values())
 
     def of_subject(self, subject: str) -> list[Client]:
-        return [c for c in self._clients.values() if c.subject == subject]
+        return [self._clients[cid] for cid in self._by_subject.get(subject, ())]
 
     def attach_new(self, principal: Principal, ip_hash: str, conn: Connection) -> Client:
         client = Client(secrets.token_urlsafe(12), principal, ip_hash, self._new_resume(""))
         self._by_resume[client.resume_token] = client.id
         client.conn = conn
+        client.attached = time.monotonic()
         self._clients[client.id] = client
+        self._by_subject.setdefault(client.subject, set()).add(client.id)
         return client
+
+    def live(self, subject: str) -> list[Client]:
+        """The subject's connected clients, most recently connected first."""
+        clients = [c for c in self.of_subject(subject) if c.conn is not None]
+        return sorted(clients, key=lambda c: c.attached, reverse=True)
 
     async def attach_resume(
         self, resume_token: str, principal: Principal, ip_hash: str, conn: Connection
@@ -95,6 +120,7 @@ class Hub:
         client.principal = principal
         client.ip_hash = ip_hash
         client.conn = conn
+        client.attached = time.monotonic()
         if was_suspended:
             self._metrics.suspended.dec()
         self._metrics.resumes.inc()
@@ -147,6 +173,11 @@ class Hub:
     async def _drop(self, client: Client) -> None:
         if self._clients.pop(client.id, None) is None:
             return
+        ids = self._by_subject.get(client.subject)
+        if ids is not None:
+            ids.discard(client.id)
+            if not ids:
+                del self._by_subject[client.subject]
         self._by_resume.pop(client.resume_token, None)
         client.gap = None
         for lifecycle in self._lifecycles:

@@ -15,16 +15,20 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from connect.clock import Clock
-from connect.errors import ConnectError, conflict, forbidden, unauthorized
+from connect.errors import ConnectError, conflict, forbidden, not_found, unauthorized
 from connect.identity.passwords import Passwords
 from connect.identity.service import Principal, TokenService
 from connect.identity.store import AccountStore, EmailTaken, RefreshTokenStore
 from connect.storage.models import Account, RefreshToken
+from connect.uploads import IMAGE_TYPES, check_upload, sniff
+from connect.uploads import store as store_upload
 
 STAFF_ROLES = ("moderator", "admin")
 ROLES = ("user", *STAFF_ROLES)
+AVATAR_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,9 @@ class AccountService:
         passwords: Passwords,
         clock: Clock,
         refresh_ttl_s: int,
+        avatars_dir: Path,
     ) -> None:
+        self._avatars = avatars_dir
         self._accounts = accounts
         self._refresh = refresh_tokens
         self._tokens = tokens
@@ -126,6 +132,34 @@ class AccountService:
         if account.role not in roles:
             raise forbidden("your role may not do this")
         return account
+
+    async def update_profile(self, account_id: str, display_name: str) -> None:
+        await self._accounts.update_profile(account_id, display_name.strip())
+
+    async def set_avatar(self, account_id: str, data: bytes) -> None:
+        """Store a new avatar (an image, by content) and forget the old file."""
+        kind = check_upload(data, IMAGE_TYPES, AVATAR_MAX_BYTES)
+        name = store_upload(self._avatars, data, kind)
+        account = await self.get(account_id)
+        old = account.avatar_path
+        await self._accounts.set_avatar(account_id, name)
+        if old:
+            (self._avatars / old).unlink(missing_ok=True)
+
+    async def avatar_file(self, account_id: str) -> tuple[Path, str]:
+        account = await self._accounts.by_id(account_id)
+        if (
+            account is None
+            or not account.avatar_path
+            or not (self._avatars / account.avatar_path).is_file()
+        ):
+            raise not_found("no avatar")
+        return self._avatars / account.avatar_path, sniff(
+            (self._avatars / account.avatar_path).read_bytes()[:64]
+        ) or "application/octet-stream"
+
+    async def search(self, query: str, limit: int, exclude: str) -> list[Account]:
+        return await self._accounts.search(query, limit, exclude)
 
     async def is_staff(self, account_id: str) -> bool:
         account = await self._accounts.by_id(account_id)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response, UploadFile
+from fastapi.responses import FileResponse
 
+from connect.contacts.schemas import ProfileIn, SignupIn, UserList, UserOut
+from connect.contacts.service import user_out
 from connect.deps import ClientIpHash, CurrentPrincipal, ServicesDep
+from connect.identity.accounts import AVATAR_MAX_BYTES, ROLES
 from connect.identity.schemas import (
     AccountOut,
     GuestTokenReply,
@@ -17,7 +21,7 @@ from connect.identity.schemas import (
 router = APIRouter(prefix="/api/auth", tags=["identity"])
 
 
-@router.post("/token", response_model=GuestTokenReply, response_model_by_alias=True)
+@router.post("/token", response_model=GuestTokenReply)
 async def guest_token(
     body: GuestTokenRequest, ip_hash: ClientIpHash, svc: ServicesDep
 ) -> GuestTokenReply:
@@ -28,7 +32,7 @@ async def guest_token(
     return GuestTokenReply(token=token, expires_in=svc.tokens.guest_ttl_s)
 
 
-@router.post("/login", response_model=TokenPairOut, response_model_by_alias=True)
+@router.post("/login", response_model=TokenPairOut)
 async def login(body: LoginIn, ip_hash: ClientIpHash, svc: ServicesDep) -> TokenPairOut:
     await svc.limiter.hit(svc.rules.login, ip_hash)
     await svc.limiter.hit(svc.rules.login, body.email.lower())
@@ -38,7 +42,7 @@ async def login(body: LoginIn, ip_hash: ClientIpHash, svc: ServicesDep) -> Token
     )
 
 
-@router.post("/refresh", response_model=TokenPairOut, response_model_by_alias=True)
+@router.post("/refresh", response_model=TokenPairOut)
 async def refresh(body: RefreshIn, ip_hash: ClientIpHash, svc: ServicesDep) -> TokenPairOut:
     await svc.limiter.hit(svc.rules.login, ip_hash)
     pair = await svc.accounts.refresh(body.refresh_token)
@@ -53,7 +57,54 @@ async def logout(body: RefreshIn, principal: CurrentPrincipal, svc: ServicesDep)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=AccountOut, response_model_by_alias=True)
+@router.get("/me", response_model=AccountOut)
 async def me(principal: CurrentPrincipal, svc: ServicesDep) -> AccountOut:
-    account = await svc.accounts.authorize(principal, ("user", "moderator", "admin"))
+    account = await svc.accounts.authorize(principal, ROLES)
     return AccountOut.model_validate(account, from_attributes=True)
+
+
+@router.post("/signup", status_code=201, response_model=AccountOut)
+async def signup(body: SignupIn, ip_hash: ClientIpHash, svc: ServicesDep) -> AccountOut:
+    await svc.limiter.hit(svc.rules.login, ip_hash)
+    await svc.bans.refuse_if_banned(ip_hash=ip_hash)
+    account = await svc.accounts.create(body.email, body.password, body.display_name, "user")
+    return AccountOut.model_validate(account, from_attributes=True)
+
+
+@router.put("/profile", response_model=AccountOut)
+async def update_profile(
+    body: ProfileIn, principal: CurrentPrincipal, svc: ServicesDep
+) -> AccountOut:
+    account = await svc.accounts.authorize(principal, ROLES)
+    await svc.accounts.update_profile(account.id, body.display_name)
+    return AccountOut.model_validate(await svc.accounts.get(account.id), from_attributes=True)
+
+
+@router.post("/avatar", response_model=UserOut)
+async def upload_avatar(file: UploadFile, principal: CurrentPrincipal, svc: ServicesDep) -> UserOut:
+    account = await svc.accounts.authorize(principal, ROLES)
+    data = await file.read(AVATAR_MAX_BYTES + 1)
+    await svc.accounts.set_avatar(account.id, data)
+    return user_out(await svc.accounts.get(account.id))
+
+
+users = APIRouter(prefix="/api/users", tags=["identity"])
+
+
+@users.get("", response_model=UserList)
+async def search_users(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    query: str = Query(default="", max_length=64),
+    limit: int = Query(default=20, ge=1, le=50),
+) -> UserList:
+    account = await svc.accounts.authorize(principal, ROLES)
+    found = await svc.accounts.search(query.strip(), limit, exclude=account.id)
+    return UserList(users=[user_out(a) for a in found])
+
+
+@users.get("/{user_id}/avatar", response_class=FileResponse)
+async def avatar(user_id: str, principal: CurrentPrincipal, svc: ServicesDep) -> FileResponse:
+    await svc.accounts.authorize(principal, ROLES)
+    path, kind = await svc.accounts.avatar_file(user_id)
+    return FileResponse(path, media_type=kind, headers={"Cache-Control": "private, max-age=300"})

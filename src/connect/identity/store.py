@@ -59,6 +59,13 @@ class AccountStore:
             )
             return list(rows)
 
+    async def set_avatar(self, account_id: str, path: str) -> None:
+        async with self._db.session() as s:
+            await s.execute(
+                update(Account).where(Account.id == account_id).values(avatar_path=path)
+            )
+            await s.commit()
+
     async def update_profile(self, account_id: str, display_name: str) -> None:
         async with self._db.session() as s:
             await s.execute(

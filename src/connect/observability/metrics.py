@@ -58,6 +58,8 @@ class Metrics:
             "connect_resumes", "Connections that took their place back", registry=r
         )
         self.reports = Counter("connect_reports", "Reports filed", ["reason"], registry=r)
+        self.calls = Counter("connect_calls", "Direct calls by outcome", ["status"], registry=r)
+        self.messages = Counter("connect_channel_messages", "Contacts messages stored", registry=r)
         self.bans = Counter("connect_bans", "Bans issued", ["scope", "kind"], registry=r)
         self.captchas = Counter(
             "connect_captcha", "CAPTCHA challenges and outcomes", ["outcome"], registry=r

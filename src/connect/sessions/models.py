@@ -39,6 +39,8 @@ class Session:
     end_reason: str | None = None
     ended_by: str | None = None
     messages: int = field(default=0)
+    kind: str = "random"
+    call_id: str | None = None
     transcript: deque[dict[str, object]] = field(
         default_factory=lambda: deque(maxlen=TRANSCRIPT_LINES)
     )

@@ -26,7 +26,13 @@ class SessionService:
         self._record_ttl_s = record_ttl_s
 
     async def start(
-        self, mode: str, first: Member, second: Member, common_interests: list[str]
+        self,
+        mode: str,
+        first: Member,
+        second: Member,
+        common_interests: list[str],
+        *,
+        call_id: str | None = None,
     ) -> Session:
         session = Session(
             id=uuid.uuid4().hex,
@@ -34,6 +40,8 @@ class SessionService:
             members=(first, second),
             common_interests=common_interests,
             started_at=self._clock.now(),
+            kind="random" if call_id is None else "call",
+            call_id=call_id,
         )
         await self._store.add(session)
         return session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connect.calls.service import CallService
 from connect.errors import ConnectError
 from connect.gateway.dispatch import EventContext, Router
 from connect.matching.service import MatchingService
@@ -24,6 +25,7 @@ def register(
     router: Router,
     relay: RelayService,
     matching: MatchingService,
+    calls: CallService,
     limiter: RateLimiter,
     chat_rule: Rule,
 ) -> None:
@@ -45,6 +47,8 @@ def register(
         await relay.relay(ctx.client.id, "typing", {"active": p.active})
 
     async def end_call(ctx: EventContext, p: EndCall) -> None:
+        if await calls.end_session_call(ctx.client, "hangup"):
+            return
         if not await matching.end(ctx.client, "ended"):
             raise ConnectError("not_in_session", "not in a session")
 

@@ -45,7 +45,7 @@ class RelayService:
     async def relay(self, client_id: str, kind: str, body: dict[str, Any]) -> None:
         """Forward ``{"from": <my peerId>, **body}`` as event ``kind`` to my partner."""
         session, me, partner = await self._pair(client_id)
-        if kind in MEDIA_EVENTS and session.mode != "video":
+        if kind in MEDIA_EVENTS and session.mode == "text":
             raise ConnectError("wrong_mode", "this is a text session: no media signaling")
         self._deliver.deliver(partner.client_id, kind, {"from": me.peer_id, **body})
         self._relayed[kind].inc()

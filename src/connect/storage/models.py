@@ -68,6 +68,7 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16), index=True)
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    avatar_path: Mapped[str | None] = mapped_column(String(255))
 
 
 class RefreshToken(Base):
@@ -155,3 +156,87 @@ class Flag(Base):
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Channel(Base):
+    """A 1:1 conversation; ``user_a`` < ``user_b`` so a pair has exactly one channel."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("user_a", "user_b"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_a: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_b: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seq: Mapped[int] = mapped_column(default=0)
+    read_seq_a: Mapped[int] = mapped_column(default=0)
+    read_seq_b: Mapped[int] = mapped_column(default=0)
+
+
+class Message(Base):
+    """A chat message. ``seq`` orders a channel's history and is the sync cursor."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "seq"),
+        UniqueConstraint("channel_id", "sender_id", "client_id"),
+        Index("ix_messages_undelivered", "recipient_id", "delivered_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    sender_id: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    client_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    attachment_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Reaction(Base):
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("message_id", "user_id", "emoji"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32))
+    emoji: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Attachment(Base):
+    """An uploaded file; served only to members of its channel."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    uploader_id: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    path: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Call(Base):
+    """A direct call and its outcome (the call history)."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    caller_id: Mapped[str] = mapped_column(String(32), index=True)
+    callee_id: Mapped[str] = mapped_column(String(32), index=True)
+    media: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    session_id: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,48 @@
+"""The direct-call state machine (after Matrix MSC2746's call lifecycle).
+
+::
+
+    ringing ──accept──▶ accepted ──hangup──▶ ended
+       │ ├──reject──▶ rejected
+       │ ├──cancel──▶ cancelled      (the caller gave up)
+       │ └──timeout─▶ missed         (nobody answered within the ring timeout)
+    (a call to someone already in a call is recorded as busy and never rings)
+
+Who may act: the callee accepts or rejects; the caller cancels; either side
+hangs up an accepted call; the clock times out a ringing one. Terminal
+states never change again, so a late accept after a timeout or a second
+hang-up is refused rather than reviving a call.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from connect.errors import ConnectError
+
+Status = Literal["ringing", "accepted", "rejected", "cancelled", "missed", "ended", "busy"]
+Action = Literal["accept", "reject", "cancel", "timeout", "hangup"]
+Role = Literal["caller", "callee", "clock"]
+
+ACTIVE: frozenset[str] = frozenset({"ringing", "accepted"})
+
+_TRANSITIONS: dict[tuple[str, str], tuple[Status, frozenset[str]]] = {
+    ("ringing", "accept"): ("accepted", frozenset({"callee"})),
+    ("ringing", "reject"): ("rejected", frozenset({"callee"})),
+    ("ringing", "cancel"): ("cancelled", frozenset({"caller"})),
+    ("ringing", "timeout"): ("missed", frozenset({"clock"})),
+    ("accepted", "hangup"): ("ended", frozenset({"caller", "callee"})),
+}
+
+
+def next_status(status: str, action: Action, role: Role) -> Status:
+    """The state after ``role`` does ``action``; refuse anything the machine does not allow."""
+    found = _TRANSITIONS.get((status, action))
+    if found is None:
+        raise ConnectError(
+            "invalid_call_state", f"cannot {action} a call that is {status}", status=409
+        )
+    target, allowed = found
+    if role not in allowed:
+        raise ConnectError("not_your_call", f"the {role} cannot {action} this call", status=403)
+    return target

@@ -1,0 +1,137 @@
+"""Contacts REST: channels, messages, reactions, attachments, offline delivery."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from connect.contacts.schemas import (
+    AttachmentOut,
+    ChannelIn,
+    ChannelList,
+    ChannelOut,
+    DeliveredIn,
+    DeliveredOut,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    ReactionIn,
+    ReadIn,
+    UndeliveredOut,
+)
+from connect.deps import CurrentPrincipal, ServicesDep
+from connect.identity.accounts import ROLES
+from connect.identity.service import Principal
+from connect.services import Services
+
+router = APIRouter(prefix="/api", tags=["contacts"])
+CHANNEL_ID = r"^[0-9a-f]{32}$"
+
+
+async def _me(principal: Principal, svc: Services) -> str:
+    return (await svc.accounts.authorize(principal, ROLES)).id
+
+
+@router.post("/channels", response_model=ChannelOut)
+async def open_channel(
+    body: ChannelIn, principal: CurrentPrincipal, svc: ServicesDep
+) -> ChannelOut:
+    return await svc.contacts.open_channel(await _me(principal, svc), body.user_id)
+
+
+@router.get("/channels", response_model=ChannelList)
+async def my_channels(principal: CurrentPrincipal, svc: ServicesDep) -> ChannelList:
+    return ChannelList(channels=await svc.contacts.channels(await _me(principal, svc)))
+
+
+@router.get("/channels/{channel_id}/messages", response_model=MessagePage)
+async def history(
+    channel_id: str,
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=200),
+) -> MessagePage:
+    return await svc.contacts.history(await _me(principal, svc), channel_id, after, limit)
+
+
+@router.post("/channels/{channel_id}/messages", status_code=201, response_model=MessageOut)
+async def send_message(
+    channel_id: str,
+    body: MessageIn,
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    response: Response,
+) -> MessageOut:
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.chat, me)
+    message, created = await svc.contacts.send(me, channel_id, body)
+    if not created:
+        response.status_code = 200
+    return message
+
+
+@router.post("/channels/{channel_id}/read", status_code=204)
+async def mark_read(
+    channel_id: str, body: ReadIn, principal: CurrentPrincipal, svc: ServicesDep
+) -> Response:
+    await svc.contacts.mark_read(await _me(principal, svc), channel_id, body.seq)
+    return Response(status_code=204)
+
+
+@router.post("/messages/{message_id}/reactions", status_code=204)
+async def add_reaction(
+    message_id: str, body: ReactionIn, principal: CurrentPrincipal, svc: ServicesDep
+) -> Response:
+    await svc.contacts.react(await _me(principal, svc), message_id, body.emoji, add=True)
+    return Response(status_code=204)
+
+
+@router.delete("/messages/{message_id}/reactions", status_code=204)
+async def remove_reaction(
+    message_id: str,
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    emoji: str = Query(min_length=1, max_length=16),
+) -> Response:
+    await svc.contacts.react(await _me(principal, svc), message_id, emoji, add=False)
+    return Response(status_code=204)
+
+
+@router.get("/messages/undelivered", response_model=UndeliveredOut)
+async def undelivered(principal: CurrentPrincipal, svc: ServicesDep) -> UndeliveredOut:
+    return UndeliveredOut(messages=await svc.contacts.undelivered(await _me(principal, svc)))
+
+
+@router.post("/messages/delivered", response_model=DeliveredOut)
+async def delivered(
+    body: DeliveredIn, principal: CurrentPrincipal, svc: ServicesDep
+) -> DeliveredOut:
+    return DeliveredOut(
+        acknowledged=await svc.contacts.acknowledge(await _me(principal, svc), body.ids)
+    )
+
+
+@router.post("/attachments", status_code=201, response_model=AttachmentOut)
+async def upload_attachment(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    file: UploadFile,
+    channel_id: str = Form(alias="channelId", pattern=CHANNEL_ID),
+) -> AttachmentOut:
+    me = await _me(principal, svc)
+    data = await file.read(svc.settings.attachment_max_bytes + 1)
+    return await svc.contacts.upload(me, channel_id, file.filename or "file", data)
+
+
+@router.get("/attachments/{attachment_id}", response_class=FileResponse)
+async def download_attachment(
+    attachment_id: str, principal: CurrentPrincipal, svc: ServicesDep
+) -> FileResponse:
+    path, attachment = await svc.contacts.attachment_file(await _me(principal, svc), attachment_id)
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename,
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

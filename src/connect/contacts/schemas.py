@@ -1,0 +1,124 @@
+"""Shapes of accounts' contacts strand: profiles, channels, messages, reactions, attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from connect.identity.schemas import EMAIL_PATTERN
+from connect.schemas import WireModel
+
+
+class SignupIn(WireModel):
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    password: str = Field(min_length=10, max_length=256)
+    display_name: str = Field(min_length=1, max_length=64)
+
+
+class ProfileIn(WireModel):
+    display_name: str = Field(min_length=1, max_length=64)
+
+
+class UserOut(WireModel):
+    id: str
+    display_name: str
+    avatar_url: str | None
+
+
+class UserList(WireModel):
+    users: list[UserOut]
+
+
+class ChannelIn(WireModel):
+    user_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class MessageIn(WireModel):
+    text: str = Field(default="", max_length=4000)
+    attachment_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class ReactionSummary(WireModel):
+    emoji: str
+    user_ids: list[str]
+
+
+class AttachmentOut(WireModel):
+    id: str
+    url: str
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageOut(WireModel):
+    id: str
+    channel_id: str
+    seq: int
+    sender_id: str
+    text: str
+    attachment: AttachmentOut | None
+    client_id: str
+    created_at: datetime
+    delivered_at: datetime | None
+    reactions: list[ReactionSummary]
+
+
+class MessagePage(WireModel):
+    messages: list[MessageOut]
+    next_cursor: int | None = Field(description="pass as ?after= to continue; null at the end")
+
+
+class ChannelOut(WireModel):
+    id: str
+    peer: UserOut
+    created_at: datetime
+    last_message: MessageOut | None
+    unread_count: int
+
+
+class ChannelList(WireModel):
+    channels: list[ChannelOut]
+
+
+class ReadIn(WireModel):
+    seq: int = Field(ge=0)
+
+
+class ReactionIn(WireModel):
+    emoji: str = Field(min_length=1, max_length=16)
+
+
+class DeliveredIn(WireModel):
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class DeliveredOut(WireModel):
+    acknowledged: int
+
+
+class UndeliveredOut(WireModel):
+    messages: list[MessageOut]
+
+
+class ChannelTyping(WireModel):
+    channel_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    active: bool
+
+
+class ChannelTypingOut(WireModel):
+    channel_id: str
+    user_id: str
+    active: bool
+    ttl_ms: int = Field(description="treat as inactive after this long without a refresh")
+
+
+class MessageReactionOut(WireModel):
+    message_id: str
+    channel_id: str
+    user_id: str
+    emoji: str
+    action: Literal["added", "removed"]

@@ -1,0 +1,294 @@
+"""1:1 messaging between accounts: channels, messages, offline delivery, typing, reactions,
+attachments.
+
+Delivery model. Every message is written to SQL first, then pushed as
+``channel-message`` to every live connection of the recipient (and the
+sender's other devices). It stays *undelivered* until one of the
+recipient's devices acknowledges it (``POST /api/messages/delivered``);
+whenever a device of the recipient says hello, the undelivered backlog is
+pushed to it. A push is therefore at-least-once and clients de-duplicate by
+message id; nothing is lost if the server restarts between send and
+delivery, because the backlog lives in the database.
+
+Idempotent sending. A message carries a client-generated ``clientId``; the
+pair (channel, sender, clientId) is unique, so a resend after a network error
+returns the original message instead of a duplicate. Reusing a clientId for
+different content is an error rather than a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connect.clock import Clock
+from connect.contacts.schemas import (
+    AttachmentOut,
+    ChannelOut,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    ReactionSummary,
+    UserOut,
+)
+from connect.contacts.store import ContactStore, DuplicateClientId
+from connect.delivery import Deliverer
+from connect.errors import bad_request, conflict, forbidden, not_found
+from connect.gateway.connection import Client
+from connect.identity.store import AccountStore
+from connect.storage.models import Account, Attachment, Channel, Message, Reaction
+from connect.uploads import ATTACHMENT_TYPES, check_upload, store
+
+TYPING_TTL_MS = 6000
+BACKLOG_PUSH = 200
+
+
+def user_out(account: Account) -> UserOut:
+    avatar = f"/api/users/{account.id}/avatar" if account.avatar_path else None
+    return UserOut(id=account.id, display_name=account.display_name, avatar_url=avatar)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return None if dt is None else dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class ContactsService:
+    def __init__(
+        self,
+        *,
+        store: ContactStore,
+        accounts: AccountStore,
+        deliverer: Deliverer,
+        clock: Clock,
+        files_dir: Path,
+        attachment_max_bytes: int,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._deliver = deliverer
+        self._clock = clock
+        self._files = files_dir
+        self._attachment_max = attachment_max_bytes
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock.now(), UTC)
+
+    async def _member_channel(self, me: str, channel_id: str) -> Channel:
+        channel = await self._store.channel(channel_id)
+        if channel is None or me not in (channel.user_a, channel.user_b):
+            raise not_found("no such channel")
+        return channel
+
+    @staticmethod
+    def _other(channel: Channel, me: str) -> str:
+        return channel.user_b if channel.user_a == me else channel.user_a
+
+    async def open_channel(self, me: str, other_id: str) -> ChannelOut:
+        if other_id == me:
+            raise bad_request("you cannot open a channel with yourself")
+        other = await self._accounts.by_id(other_id)
+        if other is None or other.disabled:
+            raise not_found("no such user")
+        a, b = sorted((me, other_id))
+        channel = await self._store.channel_for_pair(
+            Channel(
+                id=uuid.uuid4().hex,
+                user_a=a,
+                user_b=b,
+                created_at=self._now(),
+                last_seq=0,
+                read_seq_a=0,
+                read_seq_b=0,
+            )
+        )
+        return await self._channel_out(channel, me)
+
+    async def channels(self, me: str) -> list[ChannelOut]:
+        return [await self._channel_out(c, me) for c in await self._store.channels_of(me)]
+
+    async def _channel_out(self, channel: Channel, me: str) -> ChannelOut:
+        peer = await self._accounts.by_id(self._other(channel, me))
+        assert peer is not None
+        last = await self._store.last_message(channel.id)
+        return ChannelOut(
+            id=channel.id,
+            peer=user_out(peer),
+            created_at=_aware(channel.created_at) or self._now(),
+            last_message=(await self._views([last]))[0] if last else None,
+            unread_count=await self._store.unread(channel, me),
+        )
+
+    async def history(self, me: str, channel_id: str, after: int, limit: int) -> MessagePage:
+        await self._member_channel(me, channel_id)
+        rows = await self._store.messages(channel_id, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return MessagePage(
+            messages=await self._views(rows), next_cursor=rows[-1].seq if more else None
+        )
+
+    async def send(self, me: str, channel_id: str, body: MessageIn) -> tuple[MessageOut, bool]:
+        """Store and push a message; return it and whether it is new (False: a resend)."""
+        channel = await self._member_channel(me, channel_id)
+        if not body.text.strip() and body.attachment_id is None:
+            raise bad_request("a message needs text or an attachment")
+        if body.attachment_id is not None:
+            attachment = await self._store.attachment(body.attachment_id)
+            if (
+                attachment is None
+                or attachment.channel_id != channel_id
+                or attachment.uploader_id != me
+            ):
+                raise bad_request("unknown attachment for this channel", "invalid_attachment")
+        recipient = self._other(channel, me)
+        message = Message(
+            id=uuid.uuid4().hex,
+            channel_id=channel_id,
+            seq=0,
+            sender_id=me,
+            recipient_id=recipient,
+            client_id=body.client_id,
+            text=body.text,
+            attachment_id=body.attachment_id,
+            created_at=self._now(),
+            delivered_at=None,
+        )
+        try:
+            stored = await self._store.add_message(message)
+        except DuplicateClientId as dup:
+            if dup.existing.text != body.text or dup.existing.attachment_id != body.attachment_id:
+                raise conflict(
+                    "this clientId was used for a different message", "client_id_conflict"
+                ) from dup
+            return (await self._views([dup.existing]))[0], False
+        view = (await self._views([stored]))[0]
+        payload = view.wire()
+        self._deliver.deliver_subject(recipient, "channel-message", payload)
+        self._deliver.deliver_subject(me, "channel-message", payload)
+        return view, True
+
+    async def undelivered(self, me: str, limit: int = 500) -> list[MessageOut]:
+        return await self._views(await self._store.undelivered(me, limit))
+
+    async def acknowledge(self, me: str, ids: Sequence[str]) -> int:
+        return await self._store.mark_delivered(me, ids, self._now())
+
+    async def mark_read(self, me: str, channel_id: str, seq: int) -> None:
+        channel = await self._member_channel(me, channel_id)
+        await self._store.mark_read(channel, me, min(seq, channel.last_seq))
+
+    async def react(self, me: str, message_id: str, emoji: str, *, add: bool) -> None:
+        message = await self._store.message(message_id)
+        if message is None or me not in (message.sender_id, message.recipient_id):
+            raise not_found("no such message")
+        if add:
+            changed = await self._store.add_reaction(
+                Reaction(
+                    id=uuid.uuid4().hex,
+                    message_id=message_id,
+                    user_id=me,
+                    emoji=emoji,
+                    created_at=self._now(),
+                )
+            )
+        else:
+            changed = await self._store.remove_reaction(message_id, me, emoji)
+        if changed:
+            event = {
+                "messageId": message_id,
+                "channelId": message.channel_id,
+                "userId": me,
+                "emoji": emoji,
+                "action": "added" if add else "removed",
+            }
+            for user in {message.sender_id, message.recipient_id}:
+                self._deliver.deliver_subject(user, "message-reaction", event)
+
+    async def typing(self, me: str, channel_id: str, active: bool) -> None:
+        channel = await self._member_channel(me, channel_id)
+        self._deliver.deliver_subject(
+            self._other(channel, me),
+            "channel-typing",
+            {"channelId": channel_id, "userId": me, "active": active, "ttlMs": TYPING_TTL_MS},
+        )
+
+    async def upload(self, me: str, channel_id: str, filename: str, data: bytes) -> AttachmentOut:
+        await self._member_channel(me, channel_id)
+        kind = check_upload(data, ATTACHMENT_TYPES, self._attachment_max)
+        name = store(self._files, data, kind)
+        attachment = Attachment(
+            id=uuid.uuid4().hex,
+            channel_id=channel_id,
+            uploader_id=me,
+            filename=(filename or "file")[-255:],
+            content_type=kind,
+            size=len(data),
+            path=name,
+            created_at=self._now(),
+        )
+        await self._store.add_attachment(attachment)
+        return _attachment_out(attachment)
+
+    async def attachment_file(self, me: str, attachment_id: str) -> tuple[Path, Attachment]:
+        attachment = await self._store.attachment(attachment_id)
+        if attachment is None:
+            raise not_found("no such attachment")
+        channel = await self._store.channel(attachment.channel_id)
+        if channel is None or me not in (channel.user_a, channel.user_b):
+            raise forbidden("only members of the channel may download its attachments")
+        path = self._files / attachment.path
+        if not path.is_file():
+            raise not_found("the file is gone")
+        return path, attachment
+
+    async def push_backlog(self, client: Client, resumed: bool) -> None:
+        """After hello: a user's device receives what was sent while it was away."""
+        if client.principal.kind != "access" or resumed:
+            return
+        for view in await self._views(await self._store.undelivered(client.subject, BACKLOG_PUSH)):
+            client.push_event("channel-message", view.wire())
+
+    async def _views(self, messages: Sequence[Message]) -> list[MessageOut]:
+        ids = [m.id for m in messages]
+        reactions = await self._store.reactions(ids)
+        by_message: dict[str, dict[str, list[str]]] = {}
+        for r in reactions:
+            by_message.setdefault(r.message_id, {}).setdefault(r.emoji, []).append(r.user_id)
+        attachments = {
+            a.id: a
+            for a in await self._store.attachments(
+                [m.attachment_id for m in messages if m.attachment_id]
+            )
+        }
+        return [
+            MessageOut(
+                id=m.id,
+                channel_id=m.channel_id,
+                seq=m.seq,
+                sender_id=m.sender_id,
+                text=m.text,
+                attachment=_attachment_out(attachments[m.attachment_id])
+                if m.attachment_id in attachments
+                else None,
+                client_id=m.client_id,
+                created_at=_aware(m.created_at) or self._now(),
+                delivered_at=_aware(m.delivered_at),
+                reactions=[
+                    ReactionSummary(emoji=e, user_ids=u)
+                    for e, u in by_message.get(m.id, {}).items()
+                ],
+            )
+            for m in messages
+        ]
+
+
+def _attachment_out(a: Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=a.id,
+        url=f"/api/attachments/{a.id}",
+        filename=a.filename,
+        content_type=a.content_type,
+        size=a.size,
+    )

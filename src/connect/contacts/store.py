@@ -1,0 +1,204 @@
+"""Channels, messages, reactions and attachments in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from connect.storage.db import Database
+from connect.storage.models import Attachment, Channel, Message, Reaction
+
+
+class DuplicateClientId(Exception):
+    def __init__(self, existing: Message) -> None:
+        super().__init__("duplicate client id")
+        self.existing = existing
+
+
+class ContactStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def channel_for_pair(self, channel: Channel) -> Channel:
+        """Insert ``channel`` unless the pair already has one; return the pair's channel."""
+        async with self._db.session() as s:
+            s.add(channel)
+            try:
+                await s.commit()
+                return channel
+            except IntegrityError:
+                await s.rollback()
+        async with self._db.session() as s:
+            existing = await s.scalar(
+                select(Channel).where(
+                    Channel.user_a == channel.user_a, Channel.user_b == channel.user_b
+                )
+            )
+            assert existing is not None
+            return existing
+
+    async def channel(self, channel_id: str) -> Channel | None:
+        async with self._db.session() as s:
+            return await s.get(Channel, channel_id)
+
+    async def channels_of(self, user_id: str) -> list[Channel]:
+        async with self._db.session() as s:
+            q = select(Channel).where(or_(Channel.user_a == user_id, Channel.user_b == user_id))
+            return list(
+                await s.scalars(q.order_by(Channel.last_seq.desc(), Channel.created_at.desc()))
+            )
+
+    async def add_message(self, message: Message) -> Message:
+        """Append with the next ``seq``; a repeated client id raises with the original."""
+        async with self._db.session() as s:
+            try:
+                seq = await s.scalar(
+                    update(Channel)
+                    .where(Channel.id == message.channel_id)
+                    .values(last_seq=Channel.last_seq + 1)
+                    .returning(Channel.last_seq)
+                )
+                assert seq is not None
+                message.seq = seq
+                s.add(message)
+                await s.commit()
+                return message
+            except IntegrityError:
+                await s.rollback()
+        existing = await self.by_client_id(message.channel_id, message.sender_id, message.client_id)
+        if existing is None:
+            raise RuntimeError("message insert failed without a duplicate")
+        raise DuplicateClientId(existing)
+
+    async def by_client_id(self, channel_id: str, sender_id: str, client_id: str) -> Message | None:
+        async with self._db.session() as s:
+            return await s.scalar(
+                select(Message).where(
+                    Message.channel_id == channel_id,
+                    Message.sender_id == sender_id,
+                    Message.client_id == client_id,
+                )
+            )
+
+    async def message(self, message_id: str) -> Message | None:
+        async with self._db.session() as s:
+            return await s.get(Message, message_id)
+
+    async def messages(self, channel_id: str, after: int, limit: int) -> list[Message]:
+        async with self._db.session() as s:
+            q = (
+                select(Message)
+                .where(Message.channel_id == channel_id, Message.seq > after)
+                .order_by(Message.seq)
+                .limit(limit)
+            )
+            return list(await s.scalars(q))
+
+    async def last_message(self, channel_id: str) -> Message | None:
+        async with self._db.session() as s:
+            return await s.scalar(
+                select(Message)
+                .where(Message.channel_id == channel_id)
+                .order_by(Message.seq.desc())
+                .limit(1)
+            )
+
+    async def unread(self, channel: Channel, user_id: str) -> int:
+        read = channel.read_seq_a if channel.user_a == user_id else channel.read_seq_b
+        async with self._db.session() as s:
+            n = await s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(
+                    Message.channel_id == channel.id,
+                    Message.seq > read,
+                    Message.sender_id != user_id,
+                )
+            )
+            return int(n or 0)
+
+    async def mark_read(self, channel: Channel, user_id: str, seq: int) -> None:
+        column = Channel.read_seq_a if channel.user_a == user_id else Channel.read_seq_b
+        async with self._db.session() as s:
+            await s.execute(
+                update(Channel)
+                .where(Channel.id == channel.id, column < seq)
+                .values({column.key: seq})
+            )
+            await s.commit()
+
+    async def undelivered(self, user_id: str, limit: int) -> list[Message]:
+        async with self._db.session() as s:
+            q = (
+                select(Message)
+                .where(Message.recipient_id == user_id, Message.delivered_at.is_(None))
+                .order_by(Message.created_at, Message.seq)
+                .limit(limit)
+            )
+            return list(await s.scalars(q))
+
+    async def mark_delivered(self, user_id: str, ids: Sequence[str], at: datetime) -> int:
+        async with self._db.session() as s:
+            result = await s.execute(
+                update(Message)
+                .where(
+                    Message.id.in_(ids),
+                    Message.recipient_id == user_id,
+                    Message.delivered_at.is_(None),
+                )
+                .values(delivered_at=at)
+            )
+            await s.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add_reaction(self, reaction: Reaction) -> bool:
+        async with self._db.session() as s:
+            s.add(reaction)
+            try:
+                await s.commit()
+            except IntegrityError:
+                return False
+            return True
+
+    async def remove_reaction(self, message_id: str, user_id: str, emoji: str) -> bool:
+        async with self._db.session() as s:
+            result = await s.execute(
+                delete(Reaction).where(
+                    and_(
+                        Reaction.message_id == message_id,
+                        Reaction.user_id == user_id,
+                        Reaction.emoji == emoji,
+                    )
+                )
+            )
+            await s.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def reactions(self, message_ids: Sequence[str]) -> list[Reaction]:
+        if not message_ids:
+            return []
+        async with self._db.session() as s:
+            q = (
+                select(Reaction)
+                .where(Reaction.message_id.in_(message_ids))
+                .order_by(Reaction.created_at)
+            )
+            return list(await s.scalars(q))
+
+    async def add_attachment(self, attachment: Attachment) -> None:
+        async with self._db.session() as s:
+            s.add(attachment)
+            await s.commit()
+
+    async def attachment(self, attachment_id: str) -> Attachment | None:
+        async with self._db.session() as s:
+            return await s.get(Attachment, attachment_id)
+
+    async def attachments(self, ids: Sequence[str]) -> list[Attachment]:
+        if not ids:
+            return []
+        async with self._db.session() as s:
+            return list(await s.scalars(select(Attachment).where(Attachment.id.in_(ids))))
