@@ -3,6 +3,8 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 const backend = 'http://127.0.0.1:8000';
+/** Absolute path of a file next to this config (no @types/node here, so no node:url). */
+const here = (p: string) => decodeURIComponent(new URL(p, import.meta.url).pathname);
 
 export default defineConfig({
   plugins: [react()],
@@ -10,6 +12,13 @@ export default defineConfig({
   build: {
     outDir: '../src/connect/static',
     emptyOutDir: true,
+    rolldownOptions: {
+      // Multi-page: the visitor app (/) and the moderation dashboard (/admin/ → admin/index.html).
+      input: {
+        main: here('./index.html'),
+        admin: here('./admin/index.html'),
+      },
+    },
   },
   server: {
     proxy: {

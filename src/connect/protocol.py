@@ -15,7 +15,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from connect.calls.schemas import CallAccepted, CallEnded, CallMissed, CallRejected, IncomingCall
-from connect.contacts.schemas import ChannelTyping, ChannelTypingOut, MessageOut, MessageReactionOut
+from connect.contacts.schemas import (
+    ChannelMessage,
+    ChannelTyping,
+    ChannelTypingOut,
+    MessageReactionOut,
+)
 from connect.gateway.schemas import Empty, ErrorEvent, Hello, RateLimited, Welcome
 from connect.matching.schemas import Empty as QueueEmpty
 from connect.matching.schemas import (
@@ -77,7 +82,7 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "banned": Banned,
     "captcha-required": CaptchaRequiredEvent,
     "warning": Warning,
-    "channel-message": MessageOut,
+    "channel-message": ChannelMessage,
     "channel-typing": ChannelTypingOut,
     "message-reaction": MessageReactionOut,
     "incoming-call": IncomingCall,
@@ -97,9 +102,11 @@ def json_schema() -> dict[str, Any]:
         for event, model in table.items():
             name = "".join(part.title() for part in event.split("-")) + suffix
             schema = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
-            defs.update(schema.pop("$defs", {}))
+            for def_name, def_schema in {**schema.pop("$defs", {}), name: schema}.items():
+                if def_name in defs and defs[def_name] != def_schema:
+                    raise ValueError(f"two different schemas are both named {def_name!r}")
+                defs[def_name] = def_schema
             schema["title"] = name
-            defs[name] = schema
             out[event] = name
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -22,7 +24,23 @@ class WireModel(BaseModel):
     )
 
     def wire(self) -> dict[str, object]:
-        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
+        """The JSON-ready dict sent to clients.
+
+        A field typed ``X | None`` without a default is always present (null
+        when empty); fields declared with :func:`omitted_if_none` are left out
+        instead, for shapes where absence is the convention (an ICE server
+        without credentials, an error without a retry time).
+        """
+        return self.model_dump(by_alias=True, mode="json")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def omitted_if_none(**kwargs: Any) -> Any:
+    """An optional field that is left out of the output when it is None."""
+    return Field(default=None, exclude_if=_is_none, **kwargs)
 
 
 class ErrorBody(WireModel):
@@ -34,4 +52,4 @@ class ErrorReply(WireModel):
     """`{"error": {"code", "message"}}` plus `retryAfterMs` when a limit applies."""
 
     error: ErrorBody
-    retry_after_ms: int | None = None
+    retry_after_ms: int | None = omitted_if_none()

@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
 import { ChatController, MAX_MESSAGE_CHARS, statusText, type ChatState } from './lib/controller';
 import { parseInterests } from './lib/interests';
 import { safeStorage } from './lib/api';
+import { captureFrame } from './lib/evidence';
 import { REPORT_REASONS, type ChatMode, type ReportReason } from './protocol';
 
 const CONSENT_KEY = 'connect.consent';
@@ -31,7 +32,7 @@ export function App({ controller }: { controller: ChatController }) {
   const [consented, setConsented] = useState(() => safeStorage()?.getItem(CONSENT_KEY) === 'yes');
 
   let body;
-  if (state.screen === 'banned') body = <BanScreen state={state} />;
+  if (state.screen === 'banned') body = <BanScreen controller={controller} state={state} />;
   else if (!consented)
     body = (
       <Consent
@@ -54,6 +55,14 @@ export function App({ controller }: { controller: ChatController }) {
         <span className="logo">Connect</span>
         <span className="tagline">talk to strangers</span>
       </header>
+      {state.warning && state.screen !== 'banned' && (
+        <div className="warning-banner" data-testid="warning-banner" role="alert">
+          <strong>Warning from a moderator:</strong> <span data-testid="warning-message">{state.warning}</span>
+          <button className="link" data-testid="warning-dismiss" onClick={() => controller.dismissWarning()}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {body}
     </div>
   );
@@ -168,8 +177,21 @@ function StartScreen({ controller, state }: { controller: ChatController; state:
   );
 }
 
-function Video({ stream, muted, testId, className }: { stream: MediaStream | null; muted?: boolean; testId: string; className: string }) {
-  const ref = useRef<HTMLVideoElement>(null);
+function Video({
+  stream,
+  muted,
+  testId,
+  className,
+  videoRef,
+}: {
+  stream: MediaStream | null;
+  muted?: boolean;
+  testId: string;
+  className: string;
+  videoRef?: RefObject<HTMLVideoElement | null>;
+}) {
+  const ownRef = useRef<HTMLVideoElement>(null);
+  const ref = videoRef ?? ownRef;
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
@@ -185,6 +207,7 @@ function Video({ stream, muted, testId, className }: { stream: MediaStream | nul
 
 function ChatScreen({ controller, state }: { controller: ChatController; state: ChatState }) {
   const [showReport, setShowReport] = useState(false);
+  const remoteRef = useRef<HTMLVideoElement>(null);
   const video = state.mode === 'video';
   const inSession = state.phase === 'matched';
   const nextLabel = state.phase === 'ended' || state.phase === 'offline' ? 'New stranger' : 'Next';
@@ -193,7 +216,7 @@ function ChatScreen({ controller, state }: { controller: ChatController; state: 
     <main className={`chat ${video ? 'video-mode' : 'text-mode'}`}>
       {video && (
         <section className="stage">
-          <Video stream={state.remoteStream} testId="remote-video" className="remote" />
+          <Video stream={state.remoteStream} testId="remote-video" className="remote" videoRef={remoteRef} />
           {!state.remoteStream && <div className="stage-placeholder">{statusText(state)}</div>}
           <Video stream={state.localStream} muted testId="local-video" className={`local ${state.camOn ? '' : 'off'}`} />
         </section>
@@ -217,6 +240,7 @@ function ChatScreen({ controller, state }: { controller: ChatController; state: 
           </div>
         )}
         {state.mediaError && <p className="notice warn">{state.mediaError}</p>}
+        {state.captcha && <CaptchaPanel controller={controller} state={state} />}
         {state.notice && (
           <p className="notice" data-testid="notice" onClick={() => controller.dismissNotice()}>
             {state.notice}
@@ -263,7 +287,9 @@ function ChatScreen({ controller, state }: { controller: ChatController; state: 
             Report
           </button>
         </div>
-        {showReport && <ReportForm controller={controller} onClose={() => setShowReport(false)} />}
+        {showReport && (
+          <ReportForm controller={controller} video={video} remoteRef={remoteRef} onClose={() => setShowReport(false)} />
+        )}
       </section>
     </main>
   );
@@ -330,19 +356,56 @@ function ChatPanel({ controller, state }: { controller: ChatController; state: C
   );
 }
 
-function ReportForm({ controller, onClose }: { controller: ChatController; onClose: () => void }) {
+function CaptchaPanel({ controller, state }: { controller: ChatController; state: ChatState }) {
+  const c = state.captcha!;
+  return (
+    <div className="captcha-panel" data-testid="captcha-panel" role="status">
+      <strong>Quick check</strong>
+      {c.status === 'error' ? (
+        <>
+          <p className="notice warn" data-testid="captcha-error">
+            {c.error}
+          </p>
+          <button className="btn" data-testid="captcha-retry" onClick={() => controller.retryCaptcha()}>
+            Try again
+          </button>
+        </>
+      ) : (
+        <p className="captcha-progress" data-testid="captcha-progress">
+          <span className="spinner" aria-hidden /> Verifying you are human…
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ReportForm({
+  controller,
+  video,
+  remoteRef,
+  onClose,
+}: {
+  controller: ChatController;
+  video: boolean;
+  remoteRef: RefObject<HTMLVideoElement | null>;
+  onClose: () => void;
+}) {
   const [reason, setReason] = useState<ReportReason>('harassment');
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const [attach, setAttach] = useState(true);
+  // The frame on screen when the report form was opened (the stranger may be gone by submit time).
+  const [frame] = useState<string | null>(() => (video ? captureFrame(remoteRef.current) : null));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await controller.report(reason, comment);
+      const evidence = video && attach ? (frame ?? captureFrame(remoteRef.current)) : null;
+      await controller.report(reason, comment, evidence);
       setDone(true);
     } catch (err) {
       setError((err as Error).message || 'Could not send the report');
@@ -377,6 +440,12 @@ function ReportForm({ controller, onClose }: { controller: ChatController; onClo
         <span>Comment (optional)</span>
         <textarea data-testid="report-comment" rows={2} maxLength={1000} value={comment} onChange={(e) => setComment(e.target.value)} />
       </label>
+      {video && (
+        <label className="check">
+          <input type="checkbox" data-testid="report-evidence" checked={attach} onChange={(e) => setAttach(e.target.checked)} />
+          <span>Attach a snapshot of the stranger's video</span>
+        </label>
+      )}
       {error && (
         <p className="notice warn" data-testid="report-error">
           {error}
@@ -401,18 +470,55 @@ function formatUntil(until: unknown): string {
   return `until ${d.toLocaleString()}`;
 }
 
-function BanScreen({ state }: { state: ChatState }) {
+function BanScreen({ controller, state }: { controller: ChatController; state: ChatState }) {
   const ban = state.ban;
-  const appeal = ban?.appeal;
+  const appeal = ban?.appeal ?? null;
+  const [text, setText] = useState('');
+  const { status, error } = state.appeal;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void controller.submitAppeal(text);
+  };
+
   let appealNode = null;
-  if (typeof appeal === 'string' && /^https?:\/\//.test(appeal))
+  if (status === 'done')
     appealNode = (
-      <a href={appeal} target="_blank" rel="noreferrer">
-        Appeal this ban
-      </a>
+      <p className="notice" data-testid="appeal-done">
+        Your appeal was sent. A moderator will review it.
+      </p>
     );
-  else if (appeal !== null && appeal !== undefined && appeal !== '')
-    appealNode = <code className="appeal">{typeof appeal === 'string' ? appeal : JSON.stringify(appeal)}</code>;
+  else if (status === 'already')
+    appealNode = (
+      <p className="notice" data-testid="appeal-error">
+        {error}
+      </p>
+    );
+  else if (appeal?.token)
+    appealNode = (
+      <form className="appeal-form" onSubmit={submit}>
+        <label className="field">
+          <span>Think this is a mistake? Tell the moderators why:</span>
+          <textarea
+            data-testid="appeal-text"
+            rows={4}
+            maxLength={2000}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            disabled={status === 'sending'}
+          />
+        </label>
+        {error && (
+          <p className="notice warn" data-testid="appeal-error">
+            {error}
+          </p>
+        )}
+        <button className="btn primary" type="submit" data-testid="appeal-submit" disabled={status === 'sending' || !text.trim()}>
+          {status === 'sending' ? 'Sending…' : 'Send appeal'}
+        </button>
+      </form>
+    );
+
   return (
     <main className="card ban" data-testid="ban-screen">
       <h1>You have been banned</h1>
@@ -424,7 +530,8 @@ function BanScreen({ state }: { state: ChatState }) {
           Reason: <strong data-testid="ban-reason">{ban.reason}</strong>
         </p>
       )}
-      {appealNode && <p>If you think this is a mistake: {appealNode}</p>}
+      {appealNode}
+      {appeal?.banId && <p className="muted small">Ban reference: {appeal.banId}</p>}
     </main>
   );
 }

@@ -100,6 +100,15 @@ export interface CallStatsIn {
   rttMs?: number | null;
 }
 
+export interface CaptchaSolutionIn {
+  payload: string;
+}
+
+export interface ChannelTypingIn {
+  channelId: string;
+  active: boolean;
+}
+
 export interface WelcomeOut {
   connectionId: string;
   resumeToken: string;
@@ -194,6 +203,134 @@ export type PeerReconnectingOut = Record<string, never>;
 
 export type PeerReconnectedOut = Record<string, never>;
 
+export interface AppealRoute {
+  banId: string;
+  token: string;
+  url: string;
+}
+
+export interface BannedOut {
+  until: string | null;
+  reason: string;
+  appeal: AppealRoute;
+}
+
+export interface AltchaChallenge {
+  parameters: AltchaParameters;
+  signature: string | null;
+}
+
+/**
+ * ALTCHA v2 challenge parameters (as the ``altcha`` library serialises them).
+ */
+export interface AltchaParameters {
+  algorithm: string;
+  nonce: string;
+  salt: string;
+  cost: number;
+  keyLength: number;
+  keyPrefix: string;
+  keySignature?: string | null;
+  memoryCost?: number | null;
+  parallelism?: number | null;
+  expiresAt?: number | null;
+}
+
+export interface CaptchaRequiredOut {
+  challenge: AltchaChallenge;
+}
+
+/**
+ * The ``warning`` event a moderator's warning reaches the visitor as.
+ */
+export interface WarningOut {
+  message: string;
+}
+
+export interface AttachmentOut {
+  id: string;
+  url: string;
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
+export interface ReactionSummary {
+  emoji: string;
+  userIds: string[];
+}
+
+export interface ChannelMessageOut {
+  id: string;
+  channelId: string;
+  seq: number;
+  senderId: string;
+  text: string;
+  attachment: AttachmentOut | null;
+  clientId: string;
+  createdAt: string;
+  deliveredAt: string | null;
+  reactions: ReactionSummary[];
+}
+
+export interface ChannelTypingOut {
+  channelId: string;
+  userId: string;
+  active: boolean;
+  /**
+   * treat as inactive after this long without a refresh
+   */
+  ttlMs: number;
+}
+
+export interface MessageReactionOut {
+  messageId: string;
+  channelId: string;
+  userId: string;
+  emoji: string;
+  action: 'added' | 'removed';
+}
+
+export interface UserOut {
+  id: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
+export interface IncomingCallOut {
+  callId: string;
+  caller: UserOut;
+  media: 'video' | 'audio';
+}
+
+/**
+ * Session details for the two connections carrying the call.
+ *
+ * Every other device of either user gets only ``answeredElsewhere`` (stop ringing).
+ */
+export interface CallAcceptedOut {
+  callId: string;
+  answeredElsewhere?: boolean;
+  sessionId?: string | null;
+  peerId?: string | null;
+  initiator?: boolean | null;
+  media?: ('video' | 'audio') | null;
+  iceServers?: IceServer[] | null;
+}
+
+export interface CallRejectedOut {
+  callId: string;
+}
+
+export interface CallEndedOut {
+  callId: string;
+  reason: string;
+}
+
+export interface CallMissedOut {
+  callId: string;
+}
+
 /** Client → server events: event name → payload (`x-client-events`). */
 export interface ClientEvents {
   'hello': HelloIn;
@@ -208,6 +345,8 @@ export interface ClientEvents {
   'typing': TypingIn;
   'end-call': EndCallIn;
   'call-stats': CallStatsIn;
+  'captcha-solution': CaptchaSolutionIn;
+  'channel-typing': ChannelTypingIn;
 }
 
 /** Server → client events: event name → payload (`x-server-events`). */
@@ -226,4 +365,15 @@ export interface ServerEvents {
   'peer-ended': PeerEndedOut;
   'peer-reconnecting': PeerReconnectingOut;
   'peer-reconnected': PeerReconnectedOut;
+  'banned': BannedOut;
+  'captcha-required': CaptchaRequiredOut;
+  'warning': WarningOut;
+  'channel-message': ChannelMessageOut;
+  'channel-typing': ChannelTypingOut;
+  'message-reaction': MessageReactionOut;
+  'incoming-call': IncomingCallOut;
+  'call-accepted': CallAcceptedOut;
+  'call-rejected': CallRejectedOut;
+  'call-ended': CallEndedOut;
+  'call-missed': CallMissedOut;
 }

@@ -10,6 +10,10 @@
 
 import type {
   AnswerOut,
+  BannedOut,
+  CaptchaRequiredOut,
+  CaptchaSolutionIn,
+  WarningOut,
   CallStatsIn,
   CandidateOut,
   EndCallIn,
@@ -79,8 +83,9 @@ export type ErrorEvent = ErrorOut;
 //
 // Not in protocol.schema.json, so there is nothing to generate them from:
 // acks are not part of the schema (only event payloads are), the REST API has
-// no schema export yet, and `banned` / `captcha-required` are not events the
-// current server sends (a ban arrives as close code 4003). Keep this list
+// no schema export yet, and `banned` / `captcha-required` / `warning` /
+// `captcha-solution` are written by hand until the lead moves them into the
+// generated schema (then alias BannedOut etc. here). Keep this list
 // short; once the server describes one of these, alias the generated type.
 
 /** Ack of join-queue (server: matching.schemas.JoinAck). */
@@ -89,24 +94,36 @@ export interface JoinQueueAck {
   queued: boolean;
 }
 
-/** Listened for by the app; not in x-server-events. */
-export interface Banned {
-  /** ISO date-time or epoch ms; null/absent for a permanent ban. */
-  until: string | number | null;
-  reason: string;
-  /** How to appeal (URL, appeal token or text). */
-  appeal: unknown;
-}
+/** How a banned visitor appeals (part of `banned` and of the 403 `banned` REST error). */
+export type AppealRoute = BannedOut['appeal'];
 
-/** Listened for by the app; not in x-server-events. */
-export interface CaptchaRequired {
-  challenge: unknown;
+/** Server event `banned` (sent right before the 4003 close); also the `ban` of a 403 from POST /api/auth/token. */
+export type Banned = BannedOut;
+
+/** What the ban screen knows: a bare 4003 close carries no details, hence a nullable appeal. */
+export type BanInfo = Omit<BannedOut, 'appeal'> & { appeal: BannedOut['appeal'] | null };
+
+/** Server event `captcha-required`: an ALTCHA v2 challenge, solved by lib/captcha.ts. */
+export type CaptchaRequired = CaptchaRequiredOut;
+
+/** Client event `captcha-solution`: base64 of JSON `{challenge, solution: {counter, derivedKey}}` (acked). */
+export type CaptchaSolution = CaptchaSolutionIn;
+
+/** Server event `warning`: a moderator's warning, shown as a dismissible banner. */
+export type Warning = WarningOut;
+
+/** POST /api/appeals → 201. */
+export interface AppealCreated {
+  id: string;
+  status: string;
 }
 
 /** REST error body. */
 export interface ApiErrorBody {
   error: { code: string; message: string };
   retryAfterMs?: number;
+  /** With 403 `banned` (POST /api/auth/token). */
+  ban?: Banned;
 }
 
 /** Report reasons offered by the UI (POST /api/reports). */

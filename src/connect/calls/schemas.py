@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from connect.contacts.schemas import UserOut
-from connect.schemas import WireModel
+from connect.schemas import WireModel, omitted_if_none
 from connect.turn.schemas import IceServer
 
 CallMedia = Literal["video", "audio"]
@@ -66,11 +66,11 @@ class CallAccepted(WireModel):
 
     call_id: str
     answered_elsewhere: bool = False
-    session_id: str | None = None
-    peer_id: str | None = None
-    initiator: bool | None = None
-    media: CallMedia | None = None
-    ice_servers: list[IceServer] | None = None
+    session_id: str | None = omitted_if_none()
+    peer_id: str | None = omitted_if_none()
+    initiator: bool | None = omitted_if_none()
+    media: CallMedia | None = omitted_if_none()
+    ice_servers: list[IceServer] | None = omitted_if_none()
 
 
 class CallRejected(WireModel):

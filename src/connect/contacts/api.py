@@ -9,11 +9,11 @@ from connect.contacts.schemas import (
     AttachmentOut,
     ChannelIn,
     ChannelList,
+    ChannelMessage,
     ChannelOut,
     DeliveredIn,
     DeliveredOut,
     MessageIn,
-    MessageOut,
     MessagePage,
     ReactionIn,
     ReadIn,
@@ -55,14 +55,14 @@ async def history(
     return await svc.contacts.history(await _me(principal, svc), channel_id, after, limit)
 
 
-@router.post("/channels/{channel_id}/messages", status_code=201, response_model=MessageOut)
+@router.post("/channels/{channel_id}/messages", status_code=201, response_model=ChannelMessage)
 async def send_message(
     channel_id: str,
     body: MessageIn,
     principal: CurrentPrincipal,
     svc: ServicesDep,
     response: Response,
-) -> MessageOut:
+) -> ChannelMessage:
     me = await _me(principal, svc)
     await svc.limiter.hit(svc.rules.chat, me)
     message, created = await svc.contacts.send(me, channel_id, body)

@@ -54,7 +54,7 @@ class AttachmentOut(WireModel):
     size: int
 
 
-class MessageOut(WireModel):
+class ChannelMessage(WireModel):
     id: str
     channel_id: str
     seq: int
@@ -68,7 +68,7 @@ class MessageOut(WireModel):
 
 
 class MessagePage(WireModel):
-    messages: list[MessageOut]
+    messages: list[ChannelMessage]
     next_cursor: int | None = Field(description="pass as ?after= to continue; null at the end")
 
 
@@ -76,7 +76,7 @@ class ChannelOut(WireModel):
     id: str
     peer: UserOut
     created_at: datetime
-    last_message: MessageOut | None
+    last_message: ChannelMessage | None
     unread_count: int
 
 
@@ -101,7 +101,7 @@ class DeliveredOut(WireModel):
 
 
 class UndeliveredOut(WireModel):
-    messages: list[MessageOut]
+    messages: list[ChannelMessage]
 
 
 class ChannelTyping(WireModel):

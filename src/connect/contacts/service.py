@@ -26,9 +26,9 @@ from pathlib import Path
 from connect.clock import Clock
 from connect.contacts.schemas import (
     AttachmentOut,
+    ChannelMessage,
     ChannelOut,
     MessageIn,
-    MessageOut,
     MessagePage,
     ReactionSummary,
     UserOut,
@@ -129,7 +129,7 @@ class ContactsService:
             messages=await self._views(rows), next_cursor=rows[-1].seq if more else None
         )
 
-    async def send(self, me: str, channel_id: str, body: MessageIn) -> tuple[MessageOut, bool]:
+    async def send(self, me: str, channel_id: str, body: MessageIn) -> tuple[ChannelMessage, bool]:
         """Store and push a message; return it and whether it is new (False: a resend)."""
         channel = await self._member_channel(me, channel_id)
         if not body.text.strip() and body.attachment_id is None:
@@ -169,7 +169,7 @@ class ContactsService:
         self._deliver.deliver_subject(me, "channel-message", payload)
         return view, True
 
-    async def undelivered(self, me: str, limit: int = 500) -> list[MessageOut]:
+    async def undelivered(self, me: str, limit: int = 500) -> list[ChannelMessage]:
         return await self._views(await self._store.undelivered(me, limit))
 
     async def acknowledge(self, me: str, ids: Sequence[str]) -> int:
@@ -250,7 +250,7 @@ class ContactsService:
         for view in await self._views(await self._store.undelivered(client.subject, BACKLOG_PUSH)):
             client.push_event("channel-message", view.wire())
 
-    async def _views(self, messages: Sequence[Message]) -> list[MessageOut]:
+    async def _views(self, messages: Sequence[Message]) -> list[ChannelMessage]:
         ids = [m.id for m in messages]
         reactions = await self._store.reactions(ids)
         by_message: dict[str, dict[str, list[str]]] = {}
@@ -263,7 +263,7 @@ class ContactsService:
             )
         }
         return [
-            MessageOut(
+            ChannelMessage(
                 id=m.id,
                 channel_id=m.channel_id,
                 seq=m.seq,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from connect.schemas import WireModel
+from connect.schemas import WireModel, omitted_if_none
 
 
 class Hello(WireModel):
@@ -29,7 +29,7 @@ class ErrorEvent(WireModel):
 
     code: str
     message: str
-    retry_after_ms: int | None = None
+    retry_after_ms: int | None = omitted_if_none()
 
 
 class Empty(WireModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from connect.schemas import WireModel
+from connect.schemas import WireModel, omitted_if_none
 
 ReportReason = Literal["nudity", "harassment", "spam", "underage", "violence", "other"]
 BanScope = Literal["device", "ip", "account"]
@@ -239,8 +239,28 @@ class Warning(WireModel):
     message: str
 
 
+class AltchaParameters(WireModel):
+    """ALTCHA v2 challenge parameters (as the ``altcha`` library serialises them)."""
+
+    algorithm: str
+    nonce: str
+    salt: str
+    cost: int
+    key_length: int
+    key_prefix: str
+    key_signature: str | None = omitted_if_none()
+    memory_cost: int | None = omitted_if_none()
+    parallelism: int | None = omitted_if_none()
+    expires_at: int | None = omitted_if_none()
+
+
+class AltchaChallenge(WireModel):
+    parameters: AltchaParameters
+    signature: str | None
+
+
 class CaptchaRequiredEvent(WireModel):
-    challenge: dict[str, Any]
+    challenge: AltchaChallenge
 
 
 class CaptchaSolution(WireModel):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from connect.schemas import WireModel
+from connect.schemas import WireModel, omitted_if_none
 
 MAX_SDP = 16 * 1024
 IGNORED_PEER = Field(default=None, max_length=128, description="ignored (old clients)")
@@ -23,9 +23,9 @@ class SessionDescription(WireModel):
 
 class IceCandidate(WireModel):
     candidate: str = Field(max_length=1024)
-    sdp_mid: str | None = Field(default=None, max_length=64)
-    sdp_m_line_index: int | None = Field(default=None, ge=0, le=64)
-    username_fragment: str | None = Field(default=None, max_length=256)
+    sdp_mid: str | None = omitted_if_none(max_length=64)
+    sdp_m_line_index: int | None = omitted_if_none(ge=0, le=64)
+    username_fragment: str | None = omitted_if_none(max_length=256)
 
 
 class SendOffer(WireModel):

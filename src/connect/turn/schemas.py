@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from connect.schemas import WireModel
+from connect.schemas import WireModel, omitted_if_none
 
 
 class IceServer(WireModel):
     urls: list[str]
-    username: str | None = None
-    credential: str | None = None
+    username: str | None = omitted_if_none()
+    credential: str | None = omitted_if_none()
 
 
 class IceConfig(WireModel):

@@ -1,4 +1,4 @@
-import type { ApiErrorBody, ReportReason } from '../protocol';
+import type { ApiErrorBody, AppealCreated, Banned, ReportReason } from '../protocol';
 
 const DEVICE_KEY = 'connect.deviceId';
 
@@ -6,12 +6,15 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly retryAfterMs?: number;
-  constructor(status: number, code: string, message: string, retryAfterMs?: number) {
+  /** The ban, when code is `banned` (403 from POST /api/auth/token). */
+  readonly ban?: Banned;
+  constructor(status: number, code: string, message: string, retryAfterMs?: number, ban?: Banned) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+    if (ban !== undefined) this.ban = ban;
   }
 }
 
@@ -49,7 +52,8 @@ export function safeStorage(): Storage | null {
   }
 }
 
-async function parseError(res: Response): Promise<ApiError> {
+/** The ApiError for a non-2xx response (`{"error": {code, message}}`, + retryAfterMs / ban). */
+export async function parseError(res: Response): Promise<ApiError> {
   let body: Partial<ApiErrorBody> | null = null;
   try {
     body = (await res.json()) as Partial<ApiErrorBody>;
@@ -58,7 +62,8 @@ async function parseError(res: Response): Promise<ApiError> {
   }
   const code = body?.error?.code ?? `http_${res.status}`;
   const message = body?.error?.message ?? `Request failed (${res.status})`;
-  return new ApiError(res.status, code, message, body?.retryAfterMs);
+  const ban = body?.ban && typeof body.ban === 'object' ? body.ban : undefined;
+  return new ApiError(res.status, code, message, body?.retryAfterMs, ban);
 }
 
 export async function postJson<T>(path: string, body: unknown, token?: string, fetchImpl: typeof fetch = fetch): Promise<T> {
@@ -125,11 +130,22 @@ export interface ReportResult {
 
 export function postReport(
   token: string,
-  report: { sessionId: string; reason: ReportReason; comment?: string },
+  report: { sessionId: string; reason: ReportReason; comment?: string; evidence?: string | null },
   fetchImpl: typeof fetch = (...a) => fetch(...a),
 ): Promise<ReportResult> {
   const body: Record<string, unknown> = { sessionId: report.sessionId, reason: report.reason };
   const comment = report.comment?.trim();
   if (comment) body.comment = comment;
+  // One JPEG frame of the remote video as a data: URL (see lib/evidence.ts).
+  if (report.evidence) body.evidence = report.evidence;
   return postJson<ReportResult>('/api/reports', body, token, fetchImpl);
+}
+
+/** POST /api/appeals {appealToken, text} → 201 {id, status}; 409 already_appealed. No bearer token (the visitor is banned). */
+export function postAppeal(
+  appealToken: string,
+  text: string,
+  fetchImpl: typeof fetch = (...a) => fetch(...a),
+): Promise<AppealCreated> {
+  return postJson<AppealCreated>('/api/appeals', { appealToken, text }, undefined, fetchImpl);
 }

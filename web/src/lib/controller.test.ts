@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayClient, type WebSocketLike } from '../gateway/client';
 import { ChatController, statusText } from './controller';
-import type { GuestTokens } from './api';
+import { ApiError, type GuestTokens } from './api';
+import type { AltchaChallenge, CaptchaSolver } from './captcha';
 
 class FakeSocket implements WebSocketLike {
   static last: FakeSocket | null = null;
@@ -31,6 +32,10 @@ class FakeSocket implements WebSocketLike {
     const f = [...this.sent].reverse().find((x) => typeof x.id === 'number');
     this.onmessage?.({ data: JSON.stringify({ ack: f.id, ok: true, ...extra }) });
   }
+  nackLast(error: { code: string; message: string }) {
+    const f = [...this.sent].reverse().find((x) => typeof x.id === 'number');
+    this.onmessage?.({ data: JSON.stringify({ ack: f.id, ok: false, error }) });
+  }
   events() {
     return this.sent.map((f) => f.event);
   }
@@ -40,10 +45,10 @@ const flush = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-async function setup() {
+async function setup(extra: { solveCaptcha?: CaptchaSolver; fetch?: typeof fetch } = {}) {
   const tokens = { get: vi.fn(async () => 'tok') } as unknown as GuestTokens;
   const gateway = new GatewayClient({ url: 'ws://x/ws', getToken: tokens.get, WebSocketImpl: FakeSocket });
-  const c = new ChatController({ gateway, tokens });
+  const c = new ChatController({ gateway, tokens, ...extra });
   await c.start({ mode: 'text', interests: ['music'], language: 'en' });
   await flush();
   const ws = FakeSocket.last!;
@@ -109,7 +114,7 @@ describe('ChatController (text mode)', () => {
     expect(statusText(c.getState())).toBe('Stranger is reconnecting…');
     ws.push('peer-reconnected', {});
     expect(statusText(c.getState())).toBe('Connected to a stranger');
-    ws.push('banned', { until: '2030-01-01T00:00:00Z', reason: 'spam', appeal: 'https://x/appeal' });
+    ws.push('banned', { until: '2030-01-01T00:00:00Z', reason: 'spam', appeal: { banId: 'b1', token: 'at', url: '/appeal' } });
     expect(c.getState().screen).toBe('banned');
     expect(c.getState().ban?.reason).toBe('spam');
   });
@@ -135,5 +140,144 @@ describe('ChatController (text mode)', () => {
     expect(ws2.sent[0].data.resume).toBe('r1');
     ws2.push('welcome', { connectionId: 'c2', resumeToken: 'r2', heartbeatMs: 0, resumed: false });
     expect(ws2.events()).toEqual(['hello', 'join-queue']);
+  });
+});
+
+const CHALLENGE: AltchaChallenge = {
+  parameters: {
+    algorithm: 'SHA-256',
+    cost: 1,
+    keyLength: 32,
+    keyPrefix: '00',
+    nonce: 'aabb',
+    salt: 'ccdd',
+    expiresAt: 4102444800,
+  },
+  signature: 'sig',
+};
+
+const jsonResponse = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+describe('ChatController (moderation)', () => {
+  it('shows the ban screen on `banned` and sends an appeal', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse(201, { id: 'a1', status: 'pending' }));
+    const { c, ws } = await setup({ fetch: fetchImpl as unknown as typeof fetch });
+    ws.push('matched', { sessionId: 's1', peerId: 'p', initiator: false, mode: 'text', commonInterests: [], iceServers: [] });
+    ws.push('banned', { until: null, reason: 'harassment', appeal: { banId: 'b1', token: 'appeal-tok', url: '/appeal' } });
+    ws.onclose?.({ code: 4003, reason: 'banned' });
+    const s = c.getState();
+    expect(s.screen).toBe('banned');
+    expect(s.ban).toEqual({ until: null, reason: 'harassment', appeal: { banId: 'b1', token: 'appeal-tok', url: '/appeal' } });
+    expect(s.sessionId).toBeNull();
+
+    await c.submitAppeal('  it was not me  ');
+    expect(fetchImpl).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/appeals');
+    expect(JSON.parse(String(init.body))).toEqual({ appealToken: 'appeal-tok', text: 'it was not me' });
+    expect(c.getState().appeal).toEqual({ status: 'done', error: null });
+  });
+
+  it('says so when the ban was already appealed', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse(409, { error: { code: 'already_appealed', message: 'exists' } }));
+    const { c, ws } = await setup({ fetch: fetchImpl as unknown as typeof fetch });
+    ws.push('banned', { until: '2030-01-01T00:00:00Z', reason: 'spam', appeal: { banId: 'b1', token: 't', url: '/a' } });
+    await c.submitAppeal('please');
+    expect(c.getState().appeal).toEqual({ status: 'already', error: 'You already appealed this ban' });
+  });
+
+  it('shows the ban screen when the guest token is refused with 403 banned', async () => {
+    const ban = { until: null, reason: 'spam', appeal: { banId: 'b9', token: 'tk', url: '/a' } };
+    const tokens = {
+      get: vi.fn(async () => {
+        throw new ApiError(403, 'banned', 'You are banned', undefined, ban);
+      }),
+    } as unknown as GuestTokens;
+    const c = new ChatController({
+      tokens,
+      gateway: (getToken) => new GatewayClient({ url: 'ws://x/ws', getToken, WebSocketImpl: FakeSocket }),
+    });
+    await c.start({ mode: 'text', interests: [] });
+    await flush();
+    expect(c.getState().screen).toBe('banned');
+    expect(c.getState().ban).toEqual(ban);
+    expect(c.gateway.state).toBe('closed');
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(tokens.get).toHaveBeenCalledTimes(1); // no reconnect loop
+  });
+
+  it('solves a CAPTCHA after a failed join-queue and joins again', async () => {
+    let release!: () => void;
+    const solver = vi.fn<CaptchaSolver>(
+      (ch) => new Promise((resolve) => (release = () => resolve({ counter: 42, derivedKey: '00ff' + ch.parameters.nonce }))),
+    );
+    const { c, ws } = await setup({ solveCaptcha: solver });
+    expect(ws.events()).toEqual(['hello', 'join-queue']);
+    ws.push('captcha-required', { challenge: CHALLENGE });
+    ws.nackLast({ code: 'captcha_required', message: 'Please verify you are human' });
+    await flush();
+    expect(c.getState().captcha?.status).toBe('solving');
+    expect(c.getState().phase).toBe('connecting');
+    expect(statusText(c.getState())).toBe('Verifying you are human…');
+    expect(solver).toHaveBeenCalledWith(CHALLENGE, expect.anything());
+
+    release();
+    await flush();
+    const sol = ws.sent.at(-1);
+    expect(sol.event).toBe('captcha-solution');
+    expect(typeof sol.id).toBe('number');
+    const decoded = JSON.parse(atob(sol.data.payload));
+    expect(decoded).toEqual({ challenge: CHALLENGE, solution: { counter: 42, derivedKey: '00ffaabb' } });
+    expect(c.getState().captcha?.status).toBe('verifying');
+
+    ws.ackLast();
+    await flush();
+    expect(c.getState().captcha).toBeNull();
+    expect(ws.events()).toEqual(['hello', 'join-queue', 'captcha-solution', 'join-queue']);
+    expect(ws.sent.at(-1).data).toEqual({ mode: 'text', language: 'en', interests: ['music'] });
+    ws.ackLast({ queued: true });
+    await flush();
+    expect(statusText(c.getState())).toBe('Looking for a stranger…');
+  });
+
+  it('retries `next` after the CAPTCHA (ack failure before the challenge arrives)', async () => {
+    const solver: CaptchaSolver = async () => ({ counter: 1, derivedKey: '00' });
+    const { c, ws } = await setup({ solveCaptcha: solver });
+    ws.ackLast({ queued: true });
+    await flush();
+    ws.push('matched', { sessionId: 's1', peerId: 'p', initiator: false, mode: 'text', commonInterests: [], iceServers: [] });
+    c.next();
+    expect(ws.events().at(-1)).toBe('next');
+    ws.nackLast({ code: 'captcha_required', message: 'verify' });
+    await flush();
+    expect(c.getState().captcha?.status).toBe('waiting');
+    ws.push('captcha-required', { challenge: CHALLENGE });
+    await flush();
+    expect(ws.events().at(-1)).toBe('captcha-solution');
+    ws.ackLast();
+    await flush();
+    expect(ws.events().at(-1)).toBe('next');
+    expect(c.getState().captcha).toBeNull();
+  });
+
+  it('shows a rejected solution as an error', async () => {
+    const { c, ws } = await setup({ solveCaptcha: async () => ({ counter: 1, derivedKey: '00' }) });
+    ws.nackLast({ code: 'captcha_required', message: 'verify' });
+    ws.push('captcha-required', { challenge: CHALLENGE });
+    await flush();
+    ws.nackLast({ code: 'captcha_invalid', message: 'Verification failed' });
+    await flush();
+    expect(c.getState().captcha).toEqual({ status: 'error', error: 'Verification failed' });
+    c.retryCaptcha();
+    expect(ws.events().at(-1)).toBe('join-queue');
+  });
+
+  it('shows and dismisses a moderator warning', async () => {
+    const { c, ws } = await setup();
+    ws.push('warning', { message: 'Be nice' });
+    expect(c.getState().warning).toBe('Be nice');
+    c.dismissWarning();
+    expect(c.getState().warning).toBeNull();
   });
 });

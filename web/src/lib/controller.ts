@@ -1,8 +1,18 @@
-import { CloseCode, GatewayClient, GatewayError, defaultGatewayUrl, type ClosedInfo, type WelcomeData } from '../gateway/client';
+import {
+  CloseCode,
+  GatewayClient,
+  GatewayError,
+  defaultGatewayUrl,
+  type ClosedInfo,
+  type TokenProvider,
+  type WelcomeData,
+} from '../gateway/client';
 import type {
   AnswerEvent,
   Banned,
+  BanInfo,
   CandidateEvent,
+  CaptchaRequired,
   ChatMode,
   ErrorEvent,
   JoinQueue,
@@ -14,8 +24,10 @@ import type {
   RateLimited,
   ReportReason,
   TypingEvent,
+  Warning,
 } from '../protocol';
-import { GuestTokens, getDeviceId, postReport, type ReportResult } from './api';
+import { ApiError, GuestTokens, getDeviceId, postAppeal, postReport, type ReportResult } from './api';
+import { encodeAltchaPayload, isAltchaChallenge, solveAltcha, type AltchaChallenge, type CaptchaSolver } from './captcha';
 import { PeerCall, type VideoState } from './peer';
 
 export type Phase = 'idle' | 'connecting' | 'queued' | 'matched' | 'ended' | 'offline';
@@ -48,7 +60,24 @@ export interface ChatState {
   remoteStream: MediaStream | null;
   micOn: boolean;
   camOn: boolean;
-  ban: Banned | null;
+  ban: BanInfo | null;
+  appeal: AppealState;
+  captcha: CaptchaState | null;
+  /** A moderator's warning (dismissible banner). */
+  warning: string | null;
+}
+
+/** The appeal form on the ban screen. */
+export interface AppealState {
+  status: 'idle' | 'sending' | 'done' | 'already' | 'error';
+  error: string | null;
+}
+
+/** The CAPTCHA panel (null: hidden). */
+export interface CaptchaState {
+  /** waiting: told to verify, challenge not here yet; solving: proof-of-work running; verifying: solution sent. */
+  status: 'waiting' | 'solving' | 'verifying' | 'error';
+  error: string | null;
 }
 
 export interface StartOptions {
@@ -85,6 +114,9 @@ export function initialState(): ChatState {
     micOn: true,
     camOn: true,
     ban: null,
+    appeal: { status: 'idle', error: null },
+    captcha: null,
+    warning: null,
   };
 }
 
@@ -106,6 +138,7 @@ const VIDEO_TEXT: Record<VideoState, string> = {
 
 /** The words shown in data-testid="status". */
 export function statusText(s: ChatState): string {
+  if (s.captcha && (s.phase === 'connecting' || s.phase === 'queued')) return 'Verifying you are human…';
   switch (s.phase) {
     case 'idle':
       return 'Ready';
@@ -127,8 +160,13 @@ export function statusText(s: ChatState): string {
 }
 
 export interface ControllerDeps {
-  gateway?: GatewayClient;
+  /** A client, or a factory given the controller's token provider (which notices a 403 `banned`). */
+  gateway?: GatewayClient | ((getToken: TokenProvider) => GatewayClient);
   tokens?: GuestTokens;
+  /** Solves ALTCHA challenges (default: the altcha package's solver). */
+  solveCaptcha?: CaptchaSolver;
+  /** fetch for REST calls made by the controller (appeals). */
+  fetch?: typeof fetch;
   getUserMedia?: (c: MediaStreamConstraints) => Promise<MediaStream>;
   PeerConnectionImpl?: typeof RTCPeerConnection;
 }
@@ -155,11 +193,23 @@ export class ChatController {
   private strangerTypingTimer: ReturnType<typeof setTimeout> | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
   private startSeq = 0;
+  /** What to do again once the CAPTCHA is passed. */
+  private captchaRetry: 'join' | 'next' | null = null;
+  /** Bumped to cancel a running solve. */
+  private captchaRun = 0;
+  private captchaAbort: AbortController | null = null;
+  private captchaChallenge: AltchaChallenge | null = null;
+  /** A solution was accepted while nothing was waiting for it: the next captcha_required retries at once. */
+  private captchaPassed = false;
 
   constructor(deps: ControllerDeps = {}) {
     this.deps = deps;
     this.tokens = deps.tokens ?? new GuestTokens(getDeviceId());
-    this.gateway = deps.gateway ?? new GatewayClient({ url: () => defaultGatewayUrl(), getToken: this.tokens.get });
+    const gw = deps.gateway;
+    this.gateway =
+      typeof gw === 'function'
+        ? gw(this.getToken)
+        : (gw ?? new GatewayClient({ url: () => defaultGatewayUrl(), getToken: this.getToken }));
     this.wire();
     this.publishDebug();
   }
@@ -184,16 +234,32 @@ export class ChatController {
     window.__connect = { pc: this.peer?.pc ?? null, sessionId: this.state.sessionId, controller: this };
   }
 
+  /** Guest token for the gateway and REST; a 403 `banned` switches to the ban screen. */
+  getToken: TokenProvider = async (opts) => {
+    try {
+      return await this.tokens.get(opts);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'banned') {
+        this.enterBan(err.ban ?? null);
+        this.gateway.close(); // stop reconnecting
+      }
+      throw err;
+    }
+  };
+
   // ------------------------------------------------------------ actions
 
   async start(opts: StartOptions): Promise<void> {
+    if (this.state.screen === 'banned') return;
     const seq = ++this.startSeq;
     const criteria: JoinQueue = { mode: opts.mode };
     if (opts.language) criteria.language = opts.language;
     if (opts.interests.length) criteria.interests = opts.interests;
     this.criteria = criteria;
+    this.cancelCaptcha();
     this.set({
       ...initialState(),
+      warning: this.state.warning,
       screen: 'chat',
       mode: opts.mode,
       phase: 'connecting',
@@ -235,7 +301,7 @@ export class ChatController {
       else this.gateway.connect();
       return;
     }
-    this.gateway.request('next', {}).catch((e) => this.requestFailed(e));
+    this.sendNext();
   }
 
   /** End the chat and return to the start screen. */
@@ -244,10 +310,11 @@ export class ChatController {
     if (phase === 'matched') this.gateway.emit('end-call', {});
     else if (phase === 'queued' || phase === 'connecting') this.gateway.emit('leave-queue', {});
     this.startSeq++;
+    this.cancelCaptcha();
     this.teardownPeer();
     this.stopTyping(false);
     this.stopLocalMedia();
-    this.set({ ...initialState(), mode: this.state.mode });
+    this.set({ ...initialState(), mode: this.state.mode, warning: this.state.warning });
   }
 
   sendMessage(raw: string): boolean {
@@ -292,15 +359,48 @@ export class ChatController {
     this.set({ camOn: on });
   }
 
-  async report(reason: ReportReason, comment: string): Promise<ReportResult> {
+  /** `evidence`: a JPEG data: URL of the remote video (lib/evidence.ts), video mode only. */
+  async report(reason: ReportReason, comment: string, evidence?: string | null): Promise<ReportResult> {
     const sessionId = this.state.reportableSessionId;
     if (!sessionId) throw new Error('There is no chat to report yet.');
-    const token = await this.tokens.get();
-    return postReport(token, { sessionId, reason, comment });
+    const token = await this.getToken();
+    return postReport(token, { sessionId, reason, comment, evidence: evidence ?? null }, this.deps.fetch);
   }
 
   dismissNotice(): void {
     this.set({ notice: null });
+  }
+
+  dismissWarning(): void {
+    this.set({ warning: null });
+  }
+
+  /** Ban screen: POST /api/appeals with the ban's appeal token. */
+  async submitAppeal(raw: string): Promise<void> {
+    const text = raw.trim();
+    const token = this.state.ban?.appeal?.token;
+    if (this.state.appeal.status === 'sending' || this.state.appeal.status === 'done') return;
+    if (!token) return this.set({ appeal: { status: 'error', error: 'This ban cannot be appealed here.' } });
+    if (!text) return this.set({ appeal: { status: 'error', error: 'Please explain why the ban should be lifted.' } });
+    this.set({ appeal: { status: 'sending', error: null } });
+    try {
+      await postAppeal(token, text, this.deps.fetch);
+      this.set({ appeal: { status: 'done', error: null } });
+    } catch (err) {
+      const e = err as ApiError;
+      if (e?.code === 'already_appealed') this.set({ appeal: { status: 'already', error: 'You already appealed this ban' } });
+      else this.set({ appeal: { status: 'error', error: e?.message || 'Could not send the appeal' } });
+    }
+  }
+
+  /** CAPTCHA panel "Try again": repeat what needed the CAPTCHA (the server sends a new challenge). */
+  retryCaptcha(): void {
+    if (this.state.screen !== 'chat') return;
+    const kind = this.captchaRetry ?? (this.state.phase === 'connecting' ? 'join' : 'next');
+    this.cancelCaptcha();
+    this.captchaRetry = kind;
+    this.set({ captcha: { status: 'waiting', error: null } });
+    this.runAfterCaptcha(kind);
   }
 
   /** Page is going away: close the socket so the server ends the session immediately. */
@@ -352,9 +452,131 @@ export class ChatController {
       .catch((e: GatewayError) => {
         if (seq !== this.startSeq) return;
         if (e.code === 'disconnected' || e.code === 'closed') return; // the welcome after reconnect retries
+        if (e.code === 'captcha_required') return this.captchaNeeded('join');
         if (this.state.phase === 'connecting') this.set({ phase: 'offline', offlineReason: e.message || 'Could not join the queue' });
         this.requestFailed(e);
       });
+  }
+
+  private sendNext(): void {
+    const seq = this.startSeq;
+    this.gateway.request('next', {}).catch((e: GatewayError) => {
+      if (seq !== this.startSeq) return;
+      if (e?.code === 'captcha_required') return this.captchaNeeded('next');
+      this.requestFailed(e);
+    });
+  }
+
+  // ------------------------------------------------------------ CAPTCHA
+
+  /** A join-queue / next ack failed with captcha_required. */
+  private captchaNeeded(kind: 'join' | 'next'): void {
+    if (this.state.screen !== 'chat') return;
+    if (this.captchaPassed) {
+      // The solution was accepted before this ack arrived: just try again.
+      this.captchaPassed = false;
+      this.runAfterCaptcha(kind);
+      return;
+    }
+    this.captchaRetry = kind;
+    if (!this.state.captcha) this.set({ captcha: { status: 'waiting', error: null } });
+  }
+
+  private onCaptchaRequired(c: CaptchaRequired): void {
+    if (this.state.screen === 'banned') return;
+    const challenge = c?.challenge;
+    if (!isAltchaChallenge(challenge)) {
+      this.set({ captcha: { status: 'error', error: 'Could not load the verification — please try again.' } });
+      return;
+    }
+    this.captchaPassed = false;
+    this.captchaChallenge = challenge;
+    void this.solveCaptcha(challenge);
+  }
+
+  private async solveCaptcha(challenge: AltchaChallenge): Promise<void> {
+    const run = ++this.captchaRun;
+    this.captchaAbort?.abort();
+    const abort = new AbortController();
+    this.captchaAbort = abort;
+    this.set({ captcha: { status: 'solving', error: null } });
+    const solve = this.deps.solveCaptcha ?? solveAltcha;
+    let solution = null;
+    let failure: string | null = null;
+    try {
+      solution = await solve(challenge, abort.signal);
+    } catch (err) {
+      console.error('captcha solver failed', err);
+      failure = 'Verification failed in this browser — please try again.';
+    }
+    if (run !== this.captchaRun) return;
+    if (!solution) {
+      this.set({ captcha: { status: 'error', error: failure ?? 'Verification took too long — please try again.' } });
+      return;
+    }
+    this.set({ captcha: { status: 'verifying', error: null } });
+    try {
+      await this.gateway.request('captcha-solution', { payload: encodeAltchaPayload(challenge, solution) });
+    } catch (err) {
+      if (run !== this.captchaRun) return;
+      const e = err as GatewayError;
+      // A new captcha-required (with a fresh challenge) may already be on its way; until then show the error.
+      this.set({ captcha: { status: 'error', error: e?.message || 'Verification failed — please try again.' } });
+      return;
+    }
+    if (run !== this.captchaRun) return;
+    this.captchaChallenge = null;
+    this.captchaAbort = null;
+    const kind = this.captchaRetry;
+    this.captchaRetry = null;
+    this.set({ captcha: null });
+    if (kind) this.runAfterCaptcha(kind);
+    else this.captchaPassed = true;
+  }
+
+  private runAfterCaptcha(kind: 'join' | 'next'): void {
+    if (this.state.screen !== 'chat') return;
+    if (kind === 'join' || this.state.phase === 'connecting') {
+      if (this.gateway.ready) this.joinQueue();
+      else this.gateway.connect();
+    } else if (this.state.phase === 'queued') {
+      this.sendNext();
+    }
+  }
+
+  private cancelCaptcha(): void {
+    this.captchaRun++;
+    this.captchaAbort?.abort();
+    this.captchaAbort = null;
+    this.captchaRetry = null;
+    this.captchaChallenge = null;
+    this.captchaPassed = false;
+    if (this.state.captcha) this.set({ captcha: null });
+  }
+
+  /** Current challenge (for debugging). */
+  get pendingCaptcha(): AltchaChallenge | null {
+    return this.captchaChallenge;
+  }
+
+  private enterBan(ban: BanInfo | null): void {
+    this.startSeq++;
+    this.cancelCaptcha();
+    this.teardownPeer();
+    this.stopTyping(false);
+    this.stopLocalMedia();
+    const b: BanInfo = ban && typeof ban === 'object' ? ban : { until: null, reason: '', appeal: null };
+    this.set({
+      screen: 'banned',
+      ban: b,
+      appeal: { status: 'idle', error: null },
+      phase: 'offline',
+      sessionId: null,
+      remoteStream: null,
+      videoState: null,
+      peerReconnecting: false,
+      selfReconnecting: false,
+    });
   }
 
   private requestFailed(e: unknown): void {
@@ -433,13 +655,12 @@ export class ChatController {
       this.notify(`Slow down — try again in ${secs} s.`);
     });
     g.on('error', (e: ErrorEvent) => this.notify(e?.message || 'Something went wrong'));
-    g.on('captcha-required', () => this.notify('Verification required — please reload the page.', 10_000));
-    g.on('banned', (b: Banned) => {
-      this.teardownPeer();
-      this.stopTyping(false);
-      this.stopLocalMedia();
-      this.set({ screen: 'banned', ban: b ?? { until: null, reason: '', appeal: null }, phase: 'offline', sessionId: null });
+    g.on('captcha-required', (c: CaptchaRequired) => this.onCaptchaRequired(c));
+    g.on('warning', (w: Warning) => {
+      const text = typeof w?.message === 'string' && w.message.trim() ? w.message : 'A moderator has warned you about your behaviour.';
+      this.set({ warning: text });
     });
+    g.on('banned', (b: Banned) => this.enterBan(b));
   }
 
   private onWelcome(w: WelcomeData): void {
@@ -467,6 +688,7 @@ export class ChatController {
 
   private onClosed(c: ClosedInfo): void {
     if (c.willReconnect || this.state.screen === 'banned') return;
+    if (c.code === CloseCode.BANNED) return this.enterBan(null); // closed 4003 without a `banned` event first
     if (c.code === CloseCode.NORMAL && this.gateway.state === 'closed' && c.reason === 'client closed') return;
     if (this.state.screen !== 'chat') return;
     let reason = 'Disconnected from the server';

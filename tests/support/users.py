@@ -1,0 +1,47 @@
+"""Registered users for tests: signed up and logged in over the real API."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.support.client import Peer
+from tests.support.server import Server
+
+
+@dataclass
+class User:
+    server: Server
+    id: str
+    email: str
+    password: str
+    access: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.server.http) as http:
+            return await http.request(method, path, headers=self.headers, **kwargs)
+
+    async def device(self) -> Peer:
+        """A new gateway connection (one more device) of this user."""
+        return await Peer.connect(self.server.ws, self.access)
+
+
+async def new_user(server: Server, name: str = "User") -> User:
+    email = f"{name.lower()}-{secrets.token_hex(4)}@example.test"
+    password = secrets.token_urlsafe(12)
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        r = await http.post(
+            "/api/auth/signup", json={"email": email, "password": password, "displayName": name}
+        )
+        assert r.status_code == 201, r.text
+        user_id = r.json()["id"]
+        r = await http.post("/api/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+    return User(server, user_id, email, password, r.json()["accessToken"])

@@ -1,0 +1,471 @@
+import { useEffect, useState } from 'react';
+import type { AdminApi } from './api';
+import type { Ban, BanScope, Flag, Report, ReportStatus, ResolveBody } from './types';
+import { DurationSelect, ErrorLine, Mono, Time, durationHours, errorMessage, fmtAgo, fmtClock, fmtDuration, usePoll } from './util';
+
+const PAGE = 50;
+
+export function Reports({ api }: { api: AdminApi }) {
+  const [status, setStatus] = useState<ReportStatus>('pending');
+  const [offset, setOffset] = useState(0);
+  const [selected, setSelected] = useState<string | null>(null);
+  const list = usePoll(
+    () => api.get<{ reports: Report[] }>(`/api/admin/reports?status=${status}&limit=${PAGE}&offset=${offset}`),
+    10_000,
+    [status, offset],
+  );
+  const reports = list.data?.reports ?? [];
+
+  return (
+    <section className="split">
+      <div className="pane list-pane">
+        <div className="section-head">
+          <h2>Reports</h2>
+          <label className="inline">
+            Status{' '}
+            <select
+              data-testid="report-status-filter"
+              value={status}
+              onChange={(e) => {
+                setStatus(e.target.value as ReportStatus);
+                setOffset(0);
+              }}
+            >
+              <option value="pending">Pending</option>
+              <option value="accepted">Accepted</option>
+              <option value="rejected">Rejected</option>
+            </select>
+          </label>
+          <button className="btn small" onClick={() => void list.reload()}>
+            Refresh
+          </button>
+        </div>
+        <ErrorLine error={list.error} />
+        <table className="grid">
+          <thead>
+            <tr>
+              <th>Reported</th>
+              <th>Reason</th>
+              <th>Mode</th>
+              <th>Ev.</th>
+              <th>Reported user</th>
+            </tr>
+          </thead>
+          <tbody>
+            {reports.map((r) => (
+              <tr
+                key={r.id}
+                data-testid="report-row"
+                data-report-id={r.id}
+                className={`clickable ${selected === r.id ? 'selected' : ''}`}
+                onClick={() => setSelected(r.id)}
+              >
+                <td title={r.createdAt}>{fmtAgo(r.createdAt)}</td>
+                <td>
+                  <span className={`tag reason-${r.reason}`}>{r.reason}</span>
+                </td>
+                <td>{r.session?.mode ?? '—'}</td>
+                <td>{r.hasEvidence ? <span className="tag" title="Has a video snapshot">img</span> : ''}</td>
+                <td>
+                  <Mono value={r.reported?.subject} n={10} />
+                </td>
+              </tr>
+            ))}
+            {!list.loading && reports.length === 0 && (
+              <tr>
+                <td colSpan={5} className="empty">
+                  {status === 'pending' ? 'No pending reports.' : 'No reports.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        <div className="pager">
+          <button className="btn small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            ‹ Prev
+          </button>
+          <span className="muted small">
+            {reports.length ? `${offset + 1}–${offset + reports.length}` : ''} · oldest first · refreshes every 10 s
+          </span>
+          <button className="btn small" disabled={reports.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
+            Next ›
+          </button>
+        </div>
+      </div>
+      <div className="pane detail-pane">
+        {selected ? (
+          <ReportDetail key={selected} api={api} id={selected} onResolved={() => void list.reload()} />
+        ) : (
+          <p className="muted empty">Select a report to review it.</p>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onResolved: () => void }) {
+  const rep = usePoll(() => api.get<Report>(`/api/admin/reports/${encodeURIComponent(id)}`), null, [id]);
+  const r = rep.data;
+
+  if (!r) return rep.error ? <ErrorLine error={rep.error} /> : <p className="muted">Loading…</p>;
+
+  return (
+    <div className="report-detail" data-testid="report-detail" data-report-id={r.id}>
+      <div className="section-head">
+        <h2>
+          Report <Mono value={r.id} n={8} />
+        </h2>
+        <span className={`tag status-${r.status}`} data-testid="report-status">
+          {r.status}
+        </span>
+      </div>
+
+      <dl className="facts">
+        <dt>Reason</dt>
+        <dd data-testid="report-reason">
+          <span className={`tag reason-${r.reason}`}>{r.reason}</span>
+        </dd>
+        <dt>Comment</dt>
+        <dd data-testid="report-comment">{r.comment ? r.comment : <span className="muted">none</span>}</dd>
+        <dt>Reported at</dt>
+        <dd data-testid="report-time">
+          <Time value={r.createdAt} /> <span className="muted">({fmtAgo(r.createdAt)})</span>
+        </dd>
+        <dt>Session</dt>
+        <dd data-testid="report-session">
+          <Mono value={r.sessionId} n={8} /> · {r.session?.mode} · started <Time value={r.session?.startedAt} /> ·{' '}
+          {r.session?.endedAt ? `lasted ${fmtDuration(r.session.durationS)}` : 'still live'}
+          {r.session?.commonInterests?.length ? ` · interests: ${r.session.commonInterests.join(', ')}` : ''}
+        </dd>
+        <dt>Reported user</dt>
+        <dd>
+          <Mono value={r.reported?.subject} n={16} /> <span className="tag">{r.reported?.kind}</span> · IP{' '}
+          <Mono value={r.reported?.ipHash} n={10} />
+        </dd>
+        <dt>Reporter</dt>
+        <dd>
+          <Mono value={r.reporter?.subject} n={16} /> · IP <Mono value={r.reporter?.ipHash} n={10} />
+        </dd>
+      </dl>
+
+      {r.hasEvidence && <Evidence api={api} reportId={r.id} />}
+
+      <h3>Transcript</h3>
+      <Transcript report={r} />
+
+      <div className="two-col">
+        <div>
+          <h3>Reported user's history</h3>
+          <History history={r.history} currentId={r.id} />
+        </div>
+        <div>
+          <h3>Reporter's flags</h3>
+          <FlagList flags={r.reporterFlags} testId="report-reporter-flags" />
+        </div>
+      </div>
+
+      <Actions
+        api={api}
+        report={r}
+        onResolved={(updated) => {
+          rep.setData(updated);
+          onResolved();
+        }}
+        onConflict={() => {
+          void rep.reload();
+          onResolved();
+        }}
+      />
+    </div>
+  );
+}
+
+function Evidence({ api, reportId }: { api: AdminApi; reportId: string }) {
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let alive = true;
+    let objectUrl: string | null = null;
+    api
+      .blob(`/api/admin/reports/${encodeURIComponent(reportId)}/evidence`)
+      .then((b) => {
+        if (!alive) return;
+        objectUrl = URL.createObjectURL(b);
+        setUrl(objectUrl);
+      })
+      .catch((e) => alive && setError(errorMessage(e)));
+    return () => {
+      alive = false;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [api, reportId]);
+  return (
+    <div className="evidence">
+      <h3>Evidence</h3>
+      {url ? (
+        <a href={url} target="_blank" rel="noreferrer">
+          <img data-testid="report-evidence" src={url} alt="Snapshot of the reported user's video" />
+        </a>
+      ) : error ? (
+        <ErrorLine error={`Could not load the evidence: ${error}`} />
+      ) : (
+        <p className="muted">Loading snapshot…</p>
+      )}
+    </div>
+  );
+}
+
+function Transcript({ report }: { report: Report }) {
+  const lines = report.transcript;
+  if (!lines || lines.length === 0)
+    return (
+      <div className="transcript empty" data-testid="report-transcript">
+        {lines ? 'No messages were exchanged.' : 'No transcript available.'}
+      </div>
+    );
+  const reportedPeer = report.reportedPeerId ?? null;
+  return (
+    <div className="transcript" data-testid="report-transcript">
+      {lines.map((l, i) => {
+        const side = reportedPeer ? (l.from === reportedPeer ? 'reported' : 'reporter') : 'unknown';
+        return (
+          <div key={i} className={`tline ${side}`} data-testid="transcript-line" data-side={side}>
+            <span className="tts">{fmtClock(l.ts)}</span>
+            <span className="twho">{side === 'reported' ? 'Reported' : side === 'reporter' ? 'Reporter' : short(l.from)}</span>
+            <span className="ttext">{l.text}</span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function short(v: string): string {
+  return v.length > 8 ? v.slice(0, 8) + '…' : v;
+}
+
+function History({ history, currentId }: { history: Report['history'] | undefined; currentId: string }) {
+  const reports = (history?.reports ?? []).filter((x) => x.id !== currentId);
+  const bans = history?.bans ?? [];
+  const flags = history?.flags ?? [];
+  if (!reports.length && !bans.length && !flags.length)
+    return (
+      <p className="muted small" data-testid="report-history">
+        No earlier reports, bans or flags.
+      </p>
+    );
+  return (
+    <div data-testid="report-history" className="history">
+      {reports.length > 0 && (
+        <table className="grid compact">
+          <thead>
+            <tr>
+              <th>Earlier report</th>
+              <th>Reason</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {reports.map((x) => (
+              <tr key={x.id}>
+                <td>
+                  <Time value={x.createdAt} />
+                </td>
+                <td>{x.reason}</td>
+                <td>
+                  <span className={`tag status-${x.status}`}>{x.status}</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {bans.length > 0 && <BanMiniTable bans={bans} />}
+      {flags.length > 0 && <FlagList flags={flags} />}
+    </div>
+  );
+}
+
+function BanMiniTable({ bans }: { bans: Ban[] }) {
+  return (
+    <table className="grid compact">
+      <thead>
+        <tr>
+          <th>Ban</th>
+          <th>Reason</th>
+          <th>Until</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        {bans.map((b) => (
+          <tr key={b.id}>
+            <td>
+              {b.scope} <Mono value={b.value} n={8} />
+            </td>
+            <td>{b.reason}</td>
+            <td>{b.expiresAt ? <Time value={b.expiresAt} /> : 'permanent'}</td>
+            <td>{b.active ? <span className="tag status-active">active</span> : <span className="tag">ended</span>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function FlagList({ flags, testId }: { flags: Flag[] | undefined; testId?: string }) {
+  if (!flags || flags.length === 0)
+    return (
+      <p className="muted small" data-testid={testId}>
+        No flags.
+      </p>
+    );
+  return (
+    <ul className="flags" data-testid={testId}>
+      {flags.map((f, i) => (
+        <li key={i}>
+          <span className="tag flag">{f.kind}</span> {f.detail} <span className="muted small">· {fmtAgo(f.createdAt)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Actions({
+  api,
+  report,
+  onResolved,
+  onConflict,
+}: {
+  api: AdminApi;
+  report: Report;
+  onResolved: (r: Report) => void;
+  onConflict: () => void;
+}) {
+  const [scope, setScope] = useState<Record<BanScope, boolean>>({ device: true, ip: false, account: false });
+  const [duration, setDuration] = useState('24');
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const accountOk = report.reported?.kind === 'access';
+  const scopes = (Object.keys(scope) as BanScope[]).filter((k) => scope[k] && (k !== 'account' || accountOk));
+
+  const resolve = async (action: 'accept' | 'reject', withBan: boolean) => {
+    setBusy(true);
+    setError(null);
+    const body: ResolveBody = { action };
+    if (note.trim()) body.note = note.trim();
+    if (withBan) body.ban = { durationHours: durationHours(duration), scope: scopes };
+    try {
+      const res = await api.post<{ report: Report; bans: Ban[] }>(`/api/admin/reports/${encodeURIComponent(report.id)}/resolve`, body);
+      const bans = res?.bans ?? [];
+      setDone(
+        action === 'reject'
+          ? 'Report rejected.'
+          : bans.length
+            ? `Report accepted — ${bans.length} ban${bans.length > 1 ? 's' : ''} created (${bans.map((b) => b.scope).join(', ')}, ${
+                bans[0]!.expiresAt ? `until ${new Date(bans[0]!.expiresAt).toLocaleString()}` : 'permanent'
+              }).`
+            : 'Report accepted (no ban).',
+      );
+      if (res?.report) onResolved(res.report);
+      else onConflict();
+    } catch (e) {
+      const err = e as { code?: string };
+      setError(err.code === 'already_resolved' ? `${errorMessage(e)} — someone else resolved it; reloaded.` : errorMessage(e));
+      if (err.code === 'already_resolved') onConflict();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (done)
+    return (
+      <div className="resolution done" data-testid="resolution-done">
+        ✓ {done}
+        {report.resolution && <ResolutionInfo report={report} />}
+      </div>
+    );
+
+  if (report.status !== 'pending')
+    return (
+      <div className="resolution" data-testid="report-resolution">
+        <ResolutionInfo report={report} />
+        <ErrorLine error={error} testId="report-action-error" />
+      </div>
+    );
+
+  return (
+    <div className="actions-box">
+      <h3>Decision</h3>
+      <div className="action-row">
+        <span className="label">Ban scope</span>
+        <label className="check">
+          <input
+            type="checkbox"
+            data-testid="ban-scope-device"
+            checked={scope.device}
+            onChange={(e) => setScope({ ...scope, device: e.target.checked })}
+          />
+          device
+        </label>
+        <label className="check">
+          <input type="checkbox" data-testid="ban-scope-ip" checked={scope.ip} onChange={(e) => setScope({ ...scope, ip: e.target.checked })} />
+          IP
+        </label>
+        <label className={`check ${accountOk ? '' : 'disabled'}`} title={accountOk ? '' : 'Only for signed-in (account) users'}>
+          <input
+            type="checkbox"
+            data-testid="ban-scope-account"
+            disabled={!accountOk}
+            checked={accountOk && scope.account}
+            onChange={(e) => setScope({ ...scope, account: e.target.checked })}
+          />
+          account
+        </label>
+        <span className="label">Duration</span>
+        <DurationSelect testId="ban-duration" value={duration} onChange={setDuration} />
+      </div>
+      <div className="action-row">
+        <input
+          className="grow"
+          data-testid="report-note"
+          type="text"
+          placeholder="Note (optional, kept in the audit log)"
+          maxLength={1000}
+          value={note}
+          onChange={(e) => setNote(e.target.value)}
+        />
+      </div>
+      <div className="action-row buttons">
+        <button className="btn" data-testid="report-reject" disabled={busy} onClick={() => void resolve('reject', false)}>
+          Reject
+        </button>
+        <button className="btn" data-testid="report-accept" disabled={busy} onClick={() => void resolve('accept', false)}>
+          Accept (no ban)
+        </button>
+        <button
+          className="btn danger"
+          data-testid="report-ban"
+          disabled={busy || scopes.length === 0}
+          onClick={() => void resolve('accept', true)}
+        >
+          Accept &amp; ban
+        </button>
+      </div>
+      <ErrorLine error={error} testId="report-action-error" />
+    </div>
+  );
+}
+
+function ResolutionInfo({ report }: { report: Report }) {
+  const res = report.resolution;
+  if (!res) return <p className="muted">Resolved ({report.status}).</p>;
+  return (
+    <p>
+      <strong>{res.action}</strong> by <Mono value={res.by} n={12} /> · <Time value={res.at} />
+      {res.note ? <> · “{res.note}”</> : null}
+    </p>
+  );
+}

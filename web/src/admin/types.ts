@@ -1,0 +1,131 @@
+/** REST types of the moderation API (/api/auth/*, /api/admin/*). All JSON camelCase. */
+
+export type Role = 'user' | 'moderator' | 'admin';
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+export interface Account {
+  id: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  createdAt: string;
+}
+
+export interface Stats {
+  connections: number;
+  waiting: { video: number; text: number };
+  liveSessions: number;
+  matchesPerMinute: number;
+  reportsPending: number;
+  activeBans: number;
+  appealsPending: number;
+}
+
+export interface LiveMember {
+  peerId: string;
+  subject: string;
+  ipHash: string;
+}
+
+export interface LiveSession {
+  id: string;
+  mode: 'video' | 'text';
+  startedAt: string;
+  durationS: number;
+  commonInterests: string[];
+  messages: number;
+  members: LiveMember[];
+}
+
+export type BanScope = 'device' | 'ip' | 'account';
+
+export interface Ban {
+  id: string;
+  scope: BanScope;
+  value: string;
+  reason: string;
+  createdAt: string;
+  createdBy: string | null;
+  expiresAt: string | null;
+  liftedAt: string | null;
+  liftedBy: string | null;
+  reportId: string | null;
+  automatic: boolean;
+  active: boolean;
+}
+
+export interface Flag {
+  kind: string;
+  detail: string;
+  createdAt: string;
+}
+
+export type ReportStatus = 'pending' | 'accepted' | 'rejected';
+
+export interface TranscriptLine {
+  from: string;
+  text: string;
+  ts: string | number;
+}
+
+export interface Report {
+  id: string;
+  sessionId: string;
+  reason: string;
+  comment: string | null;
+  status: ReportStatus;
+  createdAt: string;
+  reporter: { subject: string; ipHash: string };
+  reported: { subject: string; kind: 'guest' | 'access'; ipHash: string };
+  reportedPeerId?: string | null;
+  session: { mode: 'video' | 'text'; startedAt: string; endedAt: string | null; durationS: number | null; commonInterests: string[] };
+  transcript: TranscriptLine[] | null;
+  hasEvidence: boolean;
+  resolution: { action: string; note: string | null; at: string; by: string } | null;
+  history: { reports: Array<{ id: string; reason: string; status: ReportStatus; createdAt: string }>; bans: Ban[]; flags: Flag[] };
+  reporterFlags: Flag[];
+}
+
+export interface ResolveBody {
+  action: 'accept' | 'reject';
+  ban?: { durationHours: number | null; scope: BanScope[] };
+  note?: string;
+}
+
+export interface Appeal {
+  id: string;
+  banId: string;
+  text: string;
+  status: 'pending' | 'accepted' | 'rejected';
+  createdAt: string;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  note: string | null;
+  ban: Ban;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditVerify {
+  ok: boolean;
+  checked: number;
+  firstBrokenSeq: number | null;
+  problem: string | null;
+  headHash: string;
+}
