@@ -289,3 +289,28 @@ async def _post(server: Server, path: str, body: dict[str, object]):  # type: ig
 
     async with httpx.AsyncClient(base_url=server.http) as http:
         return await http.post(path, json=body)
+
+
+async def test_server_restart_between_send_and_delivery_loses_nothing(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.support.server import start_server
+
+    data = tmp_path_factory.mktemp("restart")
+    first = start_server(data)
+    try:
+        a, b = await new_user(first, "Ann"), await new_user(first, "Bob")
+        cid = await channel(a, b)
+        sent = await send(a, cid, "survives a restart")
+    finally:
+        first.stop()
+    second = start_server(data)
+    try:
+        b.server = second
+        device = await b.device()
+        pushed = await device.event("channel-message")
+        assert pushed["id"] == sent["id"]
+        assert pushed["text"] == "survives a restart"
+        await device.close()
+    finally:
+        second.stop()

@@ -1,0 +1,99 @@
+"""The direct-call state machine, and ring timeouts on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from connect.calls.machine import next_status
+from connect.clock import FakeClock
+from connect.errors import ConnectError
+from connect.services import Services
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "role", "result"),
+    [
+        ("ringing", "accept", "callee", "accepted"),
+        ("ringing", "reject", "callee", "rejected"),
+        ("ringing", "cancel", "caller", "cancelled"),
+        ("ringing", "timeout", "clock", "missed"),
+        ("accepted", "hangup", "caller", "ended"),
+        ("accepted", "hangup", "callee", "ended"),
+    ],
+)
+def test_allowed_transitions(status: str, action: str, role: str, result: str) -> None:
+    assert next_status(status, action, role) == result  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "role", "code"),
+    [
+        ("ringing", "accept", "caller", "not_your_call"),
+        ("ringing", "cancel", "callee", "not_your_call"),
+        ("ringing", "hangup", "caller", "invalid_call_state"),
+        ("accepted", "accept", "callee", "invalid_call_state"),
+        ("missed", "accept", "callee", "invalid_call_state"),
+        ("ended", "hangup", "caller", "invalid_call_state"),
+        ("rejected", "reject", "callee", "invalid_call_state"),
+        ("busy", "accept", "callee", "invalid_call_state"),
+    ],
+)
+def test_refused_transitions(status: str, action: str, role: str, code: str) -> None:
+    with pytest.raises(ConnectError) as exc:
+        next_status(status, action, role)  # type: ignore[arg-type]
+    assert exc.value.code == code
+
+
+async def test_unanswered_call_is_missed_after_the_ring_timeout(
+    svc: Services, clock: FakeClock
+) -> None:
+    caller = await svc.accounts.create("caller@example.test", "correct horse battery", "Caller")
+    callee = await svc.accounts.create("callee@example.test", "correct horse battery", "Callee")
+    call = await svc.calls.invite(caller.id, callee.id, "video", None)
+    clock.advance(svc.settings.call_ring_timeout_s - 1)
+    assert await svc.calls.expire_ringing() == 0
+    assert (await svc.calls.get(caller.id, call.id)).status == "ringing"
+    clock.advance(1)
+    assert await svc.calls.expire_ringing() == 1
+    missed = await svc.calls.get(callee.id, call.id)
+    assert missed.status == "missed"
+    assert missed.end_reason == "missed"
+    with pytest.raises(ConnectError) as exc:
+        await svc.calls.respond(callee.id, call.id, True, None)
+    assert exc.value.code == "invalid_call_state"
+
+
+async def test_busy_callee_and_self_calls(svc: Services) -> None:
+    a = await svc.accounts.create("a@example.test", "correct horse battery", "A")
+    b = await svc.accounts.create("b@example.test", "correct horse battery", "B")
+    c = await svc.accounts.create("c@example.test", "correct horse battery", "C")
+    with pytest.raises(ConnectError) as exc:
+        await svc.calls.invite(a.id, a.id, "audio", None)
+    assert exc.value.code == "cannot_call_self"
+    await svc.calls.invite(a.id, b.id, "audio", None)
+    with pytest.raises(ConnectError) as exc:
+        await svc.calls.invite(c.id, b.id, "video", None)
+    assert exc.value.code == "busy"
+    with pytest.raises(ConnectError) as exc:
+        await svc.calls.invite(a.id, c.id, "video", None)
+    assert exc.value.code == "already_in_call"
+    history = await svc.calls.history(c.id, 10)
+    assert [h.status for h in history] == ["busy"]
+
+
+async def test_cancel_and_reject_while_ringing(svc: Services) -> None:
+    a = await svc.accounts.create("a2@example.test", "correct horse battery", "A")
+    b = await svc.accounts.create("b2@example.test", "correct horse battery", "B")
+    call = await svc.calls.invite(a.id, b.id, "video", None)
+    with pytest.raises(ConnectError) as exc:
+        await svc.calls.respond(a.id, call.id, True, None)
+    assert exc.value.code == "not_your_call"
+    cancelled = await svc.calls.end(a.id, call.id)
+    assert cancelled.status == "cancelled"
+    call2 = await svc.calls.invite(a.id, b.id, "video", None)
+    rejected = await svc.calls.respond(b.id, call2.id, False, None)
+    assert rejected.status == "rejected"
+    stranger = await svc.accounts.create("s@example.test", "correct horse battery", "S")
+    with pytest.raises(ConnectError) as exc:
+        await svc.calls.get(stranger.id, call2.id)
+    assert exc.value.status == 404
