@@ -28,7 +28,7 @@ install: system-deps python-deps web
 
 system-deps:
 	@missing=""; \
-	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server \
+	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server \
 	            postgresql:/usr/lib/postgresql haproxy:/usr/sbin/haproxy; do \
 	  pkg=$${pair%%:*}; probe=$${pair#*:}; [ -e "$$probe" ] || missing="$$missing $$pkg"; \
 	done; \
@@ -96,7 +96,11 @@ test-e2e: python-deps web
 	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q tests/e2e' \
 	  || { rc=$$?; [ $$rc -eq 5 ] && [ "$(CI)" != true ] && echo "e2e: nothing ran" || exit $$rc; }
 
-test: install lint typecheck test-unit test-web test-integration test-e2e
+# Deployment files (deploy/, Dockerfile) checked offline by the tools that consume them.
+test-deploy: python-deps
+	CI=$(CI) $(VENV)/bin/pytest -q tests/deploy
+
+test: install lint typecheck test-unit test-web test-integration test-e2e test-deploy
 
 # The gateway's event schemas, from the pydantic models, into the docs and the web app's types.
 protocol: python-deps

@@ -31,8 +31,10 @@ from connect.identity.api import router as identity_router
 from connect.identity.api import users as users_router
 from connect.moderation.admin_api import router as admin_router
 from connect.moderation.api import router as moderation_router
+from connect.observability import tracing
 from connect.observability.api import refresh_gauges
 from connect.observability.api import router as health_router
+from connect.observability.http import observe_http
 from connect.services import Services, build_services
 from connect.settings import Settings
 from connect.turn.api import router as turn_router
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        tracing.configure(settings)
+        await services.events.start()
         task = asyncio.create_task(_housekeeping(services))
         try:
             yield
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await services.hub.shutdown()
+            await services.events.close()
             await services.db.close()
 
     api = FastAPI(
@@ -130,7 +135,16 @@ class ConnectApp:
         if kind == "http":
             path: str = scope["path"]
             if path.startswith(API_PREFIXES) or path == "/api":
-                await _bounded_body(self.api, scope, receive, send, self._body_limit(path))
+                await observe_http(
+                    self.services.metrics,
+                    self.services.ip_hasher,
+                    self.services.settings.trusted_proxies,
+                    scope,
+                    send,
+                    lambda wrapped_send: _bounded_body(
+                        self.api, scope, receive, wrapped_send, self._body_limit(path)
+                    ),
+                )
             else:
                 await self.web(scope, receive, send)
             return

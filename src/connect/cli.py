@@ -26,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default="Admin")
     sub.add_parser("audit-verify", help="check the audit log's hash chain")
+    sub.add_parser("turn-config", help="print a coturn config matching these settings")
     proto = sub.add_parser("protocol", help="print the gateway event schemas")
     proto.add_argument("--markdown", action="store_true", help="as a Markdown reference")
     args = parser.parse_args(argv)
@@ -54,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_create_admin(settings, args.email, args.password, args.name))
     if args.command == "audit-verify":
         return asyncio.run(_audit_verify(settings))
+    if args.command == "turn-config":
+        from connect.turn.config import coturn_config
+
+        print(coturn_config(settings), end="")
+        return 0
     return 1
 
 

@@ -15,6 +15,15 @@ from connect.clock import Clock
 from connect.contacts import events as contacts_events
 from connect.contacts.service import ContactsService
 from connect.contacts.store import ContactStore
+from connect.events.service import EventPublisher
+from connect.events.sinks import (
+    KafkaSink,
+    LogSink,
+    NatsJetStreamSink,
+    NullSink,
+    RedisStreamSink,
+    Sink,
+)
 from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
@@ -95,10 +104,28 @@ class Services:
     hub: Hub
     router: Router
     gateway: GatewayEndpoint
+    events: EventPublisher
+
+
+def build_sink(settings: Settings) -> Sink:
+    url = settings.event_sink_url
+    match settings.event_sink:
+        case "log":
+            return LogSink()
+        case "redis":
+            return RedisStreamSink(
+                url or settings.redis_url or "redis://127.0.0.1:6379/0", settings.event_stream
+            )
+        case "nats":
+            return NatsJetStreamSink(url or "nats://127.0.0.1:4222", settings.event_stream)
+        case "kafka":
+            return KafkaSink(url or "127.0.0.1:9092", settings.event_stream)
+    return NullSink()
 
 
 def build_services(settings: Settings, clock: Clock) -> Services:
     metrics = Metrics()
+    events = EventPublisher(build_sink(settings), clock, metrics, settings.event_buffer)
     db = Database(settings.sqlalchemy_url)
     limiter = RateLimiter()
     rules = Rules.from_settings(settings)
@@ -135,6 +162,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         policy=policy,
         clock=clock,
         metrics=metrics,
+        events=events,
     )
     relay = RelayService(
         sessions=sessions,
@@ -144,6 +172,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         ),
         clock=clock,
         metrics=metrics,
+        events=events,
     )
     audit = AuditLog(AuditStore(db), clock)
     bans = BanService(
@@ -154,6 +183,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         staff=accounts,
         clock=clock,
         metrics=metrics,
+        events=events,
     )
     report_store = ReportStore(db)
     flags = FlagStore(db)
@@ -179,6 +209,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         retention_days=settings.report_retention_days,
         clock=clock,
         metrics=metrics,
+        events=events,
     )
     appeals = AppealService(
         store=AppealStore(db), bans=bans, audit=audit, tokens=tokens, clock=clock
@@ -191,6 +222,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         files_dir=settings.data_dir / "attachments",
         attachment_max_bytes=settings.attachment_max_bytes,
+        events=events,
     )
     calls = CallService(
         store=CallStore(db),
@@ -202,6 +234,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         ring_timeout_s=settings.call_ring_timeout_s,
         metrics=metrics,
+        events=events,
     )
     hub.subscribe(calls)
     hub.subscribe(matching)
@@ -247,4 +280,5 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         hub=hub,
         router=router,
         gateway=gateway,
+        events=events,
     )

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     match_sweep_interval_s: float = Field(default=1.0, gt=0)
     session_record_ttl_s: float = Field(default=3600.0, ge=60)
 
+    redis_url: str | None = None
+    event_sink: Literal["none", "log", "redis", "nats", "kafka"] = "none"
+    event_sink_url: str | None = None
+    event_stream: str = "connect-events"
+    event_buffer: int = Field(default=10_000, ge=10)
+    otel_enabled: bool = False
+    otel_endpoint: str | None = None
+    otel_service_name: str = "connect"
+
     text_filter_words_file: Path | None = None
     text_filter_words: CsvList = Field(default_factory=list)
 

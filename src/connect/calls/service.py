@@ -23,6 +23,7 @@ from connect.clock import Clock
 from connect.contacts.service import user_out
 from connect.delivery import Deliverer
 from connect.errors import ConnectError, bad_request, conflict, not_found
+from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
 from connect.identity.store import AccountStore
 from connect.observability.metrics import Metrics
@@ -55,7 +56,9 @@ class CallService:
         clock: Clock,
         ring_timeout_s: float,
         metrics: Metrics,
+        events: Publisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._store = store
         self._accounts = accounts
         self._sessions = sessions
@@ -97,6 +100,9 @@ class CallService:
             call.end_reason = "busy"
             await self._store.add(call)
             self._metrics.calls.labels("busy").inc()
+            self._events.publish(
+                "call.outcome", callId=call.id, media=media, status="busy", durationS=None
+            )
             raise conflict("the person you called is in another call", "busy")
         await self._store.add(call)
         if connection_id is not None:
@@ -236,6 +242,15 @@ class CallService:
             raise conflict("the call changed state meanwhile", "invalid_call_state")
         self._caller_conn.pop(call.id, None)
         self._metrics.calls.labels(status).inc()
+        answered = _aware(call.answered_at)
+        self._events.publish(
+            "call.outcome",
+            callId=call.id,
+            media=call.media,
+            status=status,
+            reason=reason,
+            durationS=round((self._now() - answered).total_seconds(), 3) if answered else None,
+        )
         event, payload = {
             "rejected": ("call-rejected", {"callId": call.id}),
             "missed": ("call-missed", {"callId": call.id}),

@@ -36,6 +36,7 @@ from connect.contacts.schemas import (
 from connect.contacts.store import ContactStore, DuplicateClientId
 from connect.delivery import Deliverer
 from connect.errors import bad_request, conflict, forbidden, not_found
+from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
 from connect.identity.store import AccountStore
 from connect.storage.models import Account, Attachment, Channel, Message, Reaction
@@ -64,7 +65,9 @@ class ContactsService:
         clock: Clock,
         files_dir: Path,
         attachment_max_bytes: int,
+        events: Publisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._store = store
         self._accounts = accounts
         self._deliver = deliverer
@@ -163,6 +166,9 @@ class ContactsService:
                     "this clientId was used for a different message", "client_id_conflict"
                 ) from dup
             return (await self._views([dup.existing]))[0], False
+        self._events.publish(
+            "message.sent", strand="contacts", attachment=body.attachment_id is not None
+        )
         view = (await self._views([stored]))[0]
         payload = view.wire()
         self._deliver.deliver_subject(recipient, "channel-message", payload)

@@ -12,6 +12,7 @@ contract's shape and never affect any other connection.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from connect.gateway.dispatch import EventContext, Router
 from connect.gateway.hub import Hub
 from connect.gateway.schemas import Hello, RateLimited, Welcome
 from connect.identity.service import IpHasher, Principal, TokenService, client_ip
+from connect.observability import tracing
 from connect.observability.metrics import Metrics
 from connect.ratelimit import RateLimiter, Rule, TokenBucket
 from connect.settings import Settings
@@ -86,10 +88,14 @@ class GatewayEndpoint:
         self._metrics.connections.inc()
         client: Client | None = None
         disconnect_code = close_codes.NORMAL
+        structlog.contextvars.bind_contextvars(ip_hash=ip_hash)
         try:
             client = await self._handshake(conn, receive)
             if client is not None:
+                structlog.contextvars.bind_contextvars(connection_id=client.id)
+                log.debug("gateway_open", kind=client.principal.kind)
                 disconnect_code = await self._serve(client, conn, receive)
+                log.debug("gateway_closed", code=disconnect_code)
         finally:
             self._metrics.connections.dec()
             if client is not None:
@@ -229,9 +235,16 @@ class GatewayEndpoint:
             )
             return
         ctx = EventContext(client, frame.event)
+        started = time.perf_counter()
+        tracer = tracing.tracer()
         try:
             payload = route.model.model_validate(frame.data)
-            extra = await route.handler(ctx, payload)
+            if tracer is None:
+                extra = await route.handler(ctx, payload)
+            else:
+                with tracer.start_as_current_span(f"ws {frame.event}") as span:
+                    span.set_attribute("connect.connection_id", client.id)
+                    extra = await route.handler(ctx, payload)
         except ValidationError as exc:
             self._error(conn, frame.id, ConnectError("invalid_payload", validation_message(exc)))
             return
@@ -248,6 +261,7 @@ class GatewayEndpoint:
             return
         if frame.id is not None:
             conn.push(codec.ack(frame.id, extra))
+        self._metrics.event_handling.labels(frame.event).observe(time.perf_counter() - started)
         for job in ctx.deferred:
             try:
                 await job()

@@ -20,6 +20,7 @@ import structlog
 from connect.clock import Clock
 from connect.delivery import Deliverer
 from connect.errors import ConnectError
+from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
 from connect.matching.rules import MatchPolicy, Ticket, common_interests
 from connect.matching.schemas import JoinQueue, Matched, Queued
@@ -53,7 +54,9 @@ class MatchingService:
         policy: MatchPolicy,
         clock: Clock,
         metrics: Metrics,
+        events: Publisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._store = store
         self._sessions = sessions
         self._deliver = deliverer
@@ -112,6 +115,15 @@ class MatchingService:
         if ended is None:
             return False
         session, partner = ended
+        self._events.publish(
+            "session.ended",
+            sessionId=session.id,
+            kind=session.kind,
+            mode=session.mode,
+            reason=reason,
+            durationS=round(self._clock.now() - session.started_at, 3),
+            messages=session.messages,
+        )
         if reason == "skipped" and self.on_skip is not None:
             self.on_skip(client.subject, self._clock.now() - session.started_at)
         self._metrics.sessions_ended.labels(reason).inc()
@@ -177,6 +189,14 @@ class MatchingService:
             )
             self._deliver.deliver(me.client_id, "matched", matched.wire())
         self._metrics.matches.labels(session.mode).inc()
+        self._events.publish(
+            "session.started",
+            sessionId=session.id,
+            kind="random",
+            mode=session.mode,
+            commonInterests=len(common),
+            waitS=round(now - initiator.since, 3),
+        )
         self._recent_matches.append(self._clock.monotonic())
         return Pairing(session, initiator, other)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from connect.clock import Clock
 from connect.errors import ConnectError, conflict, not_found
+from connect.events.service import NO_EVENTS, Publisher
 from connect.identity.service import Principal, TokenService
 from connect.moderation.audit import Actor, AuditLog
 from connect.moderation.store import BanStore
@@ -54,7 +55,9 @@ class BanService:
         staff: StaffProtection,
         clock: Clock,
         metrics: Metrics,
+        events: Publisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._store = store
         self._audit = audit
         self._tokens = tokens
@@ -109,6 +112,13 @@ class BanService:
             },
         )
         self._metrics.bans.labels(scope, "auto" if automatic else "staff").inc()
+        self._events.publish(
+            "ban.issued",
+            banId=ban.id,
+            scope=scope,
+            automatic=automatic,
+            durationHours=duration_hours,
+        )
         await self._enforcer.enforce(scope, value, self.payload(ban))
         return ban
 
@@ -119,6 +129,7 @@ class BanService:
         if not await self._store.lift(ban_id, self._now(), actor.id):
             raise conflict("this ban was already lifted", "already_lifted")
         await self._audit.append(actor, "ban.lift", "ban", ban_id, {"note": note})
+        self._events.publish("ban.lifted", banId=ban_id, scope=ban.scope)
         lifted = await self._store.get(ban_id)
         assert lifted is not None
         return lifted

@@ -26,6 +26,7 @@ import structlog
 
 from connect.clock import Clock
 from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found
+from connect.events.service import NO_EVENTS, Publisher
 from connect.identity.service import Principal
 from connect.moderation.abuse import AbuseGuard
 from connect.moderation.audit import Actor, AuditLog
@@ -87,7 +88,9 @@ class ReportService:
         retention_days: int,
         clock: Clock,
         metrics: Metrics,
+        events: Publisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._store = store
         self._bans_store = bans_store
         self._flags = flags
@@ -146,6 +149,13 @@ class ReportService:
                 (self._evidence_dir / evidence_path).unlink(missing_ok=True)
             raise conflict("you already reported this session", "already_reported") from exc
         self._metrics.reports.labels(body.reason).inc()
+        self._events.publish(
+            "report.filed",
+            reportId=report.id,
+            reason=body.reason,
+            mode=session.mode,
+            evidence=evidence is not None,
+        )
         await self._abuse.report_filed(report)
         return ReportCreated(id=report.id, status="pending")
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import platform
+import time
+from importlib.metadata import version
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
@@ -13,19 +18,79 @@ from connect.services import Services
 router = APIRouter(tags=["health"])
 
 
+STARTED = time.monotonic()
+
+
 @router.get("/health")
+@router.get("/health/live")
 async def health() -> dict[str, str]:
+    """Liveness: the process serves requests. Never checks dependencies (a DB outage must
+    not make the orchestrator restart every node)."""
     return {"status": "ok"}
+
+
+async def _checks(svc: Services) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(svc.db.ping(), 2.0)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    if svc.settings.redis_url:
+        try:
+            import redis.asyncio as redis
+
+            client = redis.Redis.from_url(svc.settings.redis_url)
+            try:
+                await asyncio.wait_for(client.ping(), 2.0)
+            finally:
+                await client.aclose()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    return checks
 
 
 @router.get("/health/ready")
 async def ready(svc: ServicesDep) -> JSONResponse:
-    try:
-        await svc.db.ping()
-    except Exception:
-        err = ConnectError("not_ready", "database unavailable", status=503)
-        return JSONResponse(err.body(), status_code=503)
-    return JSONResponse({"status": "ready", "checks": {"database": "ok"}})
+    """Readiness: 200 only when the database (and Redis, when configured) answer, and the
+    node is not draining."""
+    checks = await _checks(svc)
+    if svc.gateway.draining:
+        checks["draining"] = "yes"
+    if any(v != "ok" for k, v in checks.items()):
+        failed = ", ".join(k for k, v in checks.items() if v != "ok")
+        body = ConnectError("not_ready", f"not ready: {failed}", status=503).body()
+        body["checks"] = checks
+        return JSONResponse(body, status_code=503)
+    return JSONResponse({"status": "ready", "checks": checks})
+
+
+@router.get("/health/detailed")
+async def detailed(svc: ServicesDep) -> dict[str, object]:
+    """Versions, uptime, backend states and connection counts, for operators."""
+    clients = svc.hub.clients()
+    return {
+        "status": "ok",
+        "version": version("connect"),
+        "python": platform.python_version(),
+        "uptimeS": round(time.monotonic() - STARTED, 1),
+        "env": svc.settings.env,
+        "backends": {
+            "database": svc.db.engine.dialect.name,
+            "ephemeral": "redis" if svc.settings.redis_url else "memory",
+            "eventSink": svc.events.sink.name,
+            "eventsPending": svc.events.pending,
+        },
+        "checks": await _checks(svc),
+        "connections": {
+            "live": sum(1 for c in clients if c.conn is not None),
+            "suspended": sum(1 for c in clients if c.conn is None),
+        },
+        "waiting": await svc.matching.waiting(),
+        "liveSessions": len(await svc.sessions.live()),
+        "draining": svc.gateway.draining,
+    }
 
 
 @router.get("/metrics")

@@ -13,10 +13,18 @@ import structlog
 
 
 class _NoClientAddress(logging.Filter):
-    """Drop uvicorn's per-connection lines, which print the raw client address."""
+    """Drop lines that would leak PII: uvicorn's per-connection lines (the raw client
+    address) and, at debug level, the WebSocket library's handshake and frame dumps
+    (headers such as X-Forwarded-For, and message text), which it logs through uvicorn's
+    logger."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket'))
+        msg = record.msg
+        if not isinstance(msg, str):
+            return True
+        if msg.startswith('%s - "WebSocket'):
+            return False
+        return not (record.levelno <= logging.DEBUG and msg.startswith(("< ", "> ", "= ", "%s - ")))
 
 
 def configure(level: str, *, json: bool) -> None:
@@ -24,6 +32,9 @@ def configure(level: str, *, json: bool) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).addFilter(_NoClientAddress())
+    # At debug level the websockets library logs whole handshakes (headers such as
+    # X-Forwarded-For): it never goes below info.
+    logging.getLogger("websockets").setLevel(max(logging.INFO, logging.getLevelName(level.upper())))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )

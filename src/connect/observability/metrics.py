@@ -60,6 +60,44 @@ class Metrics:
         self.reports = Counter("connect_reports", "Reports filed", ["reason"], registry=r)
         self.calls = Counter("connect_calls", "Direct calls by outcome", ["status"], registry=r)
         self.messages = Counter("connect_channel_messages", "Contacts messages stored", registry=r)
+        self.events_published = Counter(
+            "connect_events_published", "Domain events delivered to the sink", ["sink"], registry=r
+        )
+        self.events_dropped = Counter(
+            "connect_events_dropped",
+            "Domain events dropped (buffer full or sink failing)",
+            ["sink"],
+            registry=r,
+        )
+        self.event_handling = Histogram(
+            "connect_event_handling_seconds",
+            "Server time to handle one gateway event (decode to ack)",
+            ["event"],
+            buckets=(
+                0.00005,
+                0.0001,
+                0.00025,
+                0.0005,
+                0.001,
+                0.0025,
+                0.005,
+                0.01,
+                0.025,
+                0.05,
+                0.1,
+                0.5,
+            ),
+            registry=r,
+        )
+        self.http_requests = Counter(
+            "connect_http_requests",
+            "HTTP requests by route and status",
+            ["route", "status"],
+            registry=r,
+        )
+        self.http_latency = Histogram(
+            "connect_http_request_seconds", "HTTP request handling time", ["route"], registry=r
+        )
         self.bans = Counter("connect_bans", "Bans issued", ["scope", "kind"], registry=r)
         self.captchas = Counter(
             "connect_captcha", "CAPTCHA challenges and outcomes", ["outcome"], registry=r

@@ -13,6 +13,7 @@ from typing import Any
 from connect.clock import Clock
 from connect.delivery import Deliverer
 from connect.errors import ConnectError
+from connect.events.service import NO_EVENTS, Publisher
 from connect.observability.metrics import Metrics
 from connect.sessions.models import Member, Session
 from connect.sessions.service import SessionService
@@ -31,7 +32,9 @@ class RelayService:
         text_filter: TextFilter,
         clock: Clock,
         metrics: Metrics,
+        events: Publisher = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._sessions = sessions
         self._deliver = deliverer
         self._filter = text_filter
@@ -60,6 +63,7 @@ class RelayService:
         )
         await self._sessions.record_message(session, me.peer_id, clean, ts)
         self._relayed["message"].inc()
+        self._events.publish("message.sent", strand="strangers", mode=session.mode)
         return {"text": clean, "ts": ts}
 
     async def call_stats(self, client_id: str, stats: CallStats) -> None:

@@ -1,0 +1,195 @@
+"""Health, logs, metrics and the domain event stream against real servers (Redis, NATS)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import orjson
+
+from tests.support.client import paired
+from tests.support.server import Server, start_server
+from tests.support.services import nats_server, redis_server
+
+
+async def test_health_live_ready_detailed_and_request_ids(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        live = await http.get("/health/live")
+        assert live.json() == {"status": "ok"}
+        assert len(live.headers["x-request-id"]) == 16
+        echoed = await http.get("/health/ready", headers={"X-Request-ID": "trace-abc-123"})
+        assert echoed.headers["x-request-id"] == "trace-abc-123"
+        assert echoed.json()["checks"] == {"database": "ok"}
+        bogus = await http.get("/health", headers={"X-Request-ID": "bad id with spaces"})
+        assert bogus.headers["x-request-id"] != "bad id with spaces"
+        detail = (await http.get("/health/detailed")).json()
+    assert detail["backends"]["database"] == "sqlite"
+    assert detail["backends"]["ephemeral"] == "memory"
+    assert detail["uptimeS"] >= 0
+    assert set(detail["connections"]) == {"live", "suspended"}
+
+
+async def test_logs_carry_request_ids_and_never_raw_client_addresses(
+    tmp_path: Path,
+) -> None:
+    srv = start_server(tmp_path, {"CONNECT_LOG_LEVEL": "debug", "CONNECT_ENV": "dev"})
+    try:
+        a, b, _, _ = await paired(srv.ws, srv.http)
+        await a.request("send-message", {"text": "secret words here"})
+        await b.event("message")
+        async with httpx.AsyncClient(base_url=srv.http) as http:
+            await http.get("/health/ready", headers={"X-Request-ID": "req-for-log-check"})
+        await a.close()
+        await b.close()
+    finally:
+        srv.stop()
+    log = srv.log()
+    request_lines = [line for line in log.splitlines() if "http_request" in line]
+    assert any("req-for-log-check" in line for line in request_lines)
+    assert all("ip_hash=" in line for line in request_lines)
+    client_lines = [line for line in log.splitlines() if "Uvicorn running" not in line]
+    assert not [line for line in client_lines if "127.0.0.1" in line], "a raw address was logged"
+    assert "secret words here" not in log, "message text was logged"
+    assert "connection_id=" in log
+
+
+async def test_gateway_handling_time_histogram(server: Server) -> None:
+    a, b, _, _ = await paired(server.ws, server.http)
+    await a.request("typing", {"active": True})
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        text = (await http.get("/metrics")).text
+    assert 'connect_event_handling_seconds_count{event="typing"}' in text
+    assert "connect_http_requests_total{" in text
+    await a.close()
+    await b.close()
+
+
+async def _session_events(srv: Server) -> None:
+    a, b, ma, _ = await paired(srv.ws, srv.http)
+    await a.request("send-message", {"text": "never in the stream"})
+    await b.event("message")
+    await a.request("end-call")
+    await b.event("peer-ended")
+    await a.close()
+    await b.close()
+
+
+async def test_domain_events_reach_a_real_redis_stream(tmp_path: Path) -> None:
+    import redis.asyncio as redis
+
+    with redis_server(tmp_path / "redis") as url:
+        srv = start_server(
+            tmp_path / "app", {"CONNECT_EVENT_SINK": "redis", "CONNECT_EVENT_SINK_URL": url}
+        )
+        try:
+            await _session_events(srv)
+            client = redis.Redis.from_url(url)
+            try:
+                async with asyncio.timeout(10):
+                    while True:
+                        entries = await client.xrange("connect-events")
+                        types = [e[1][b"type"].decode() for e in entries]
+                        if {"session.started", "message.sent", "session.ended"} <= set(types):
+                            break
+                        await asyncio.sleep(0.05)  # polling the stream, bounded by the timeout
+                payloads = [orjson.loads(e[1][b"event"]) for e in entries]
+            finally:
+                await client.aclose()
+        finally:
+            srv.stop()
+    ended = next(p for p in payloads if p["type"] == "session.ended")
+    assert ended["data"]["reason"] == "ended"
+    assert ended["data"]["durationS"] >= 0
+    assert "never in the stream" not in str(payloads)
+    assert "127.0.0.1" not in str(payloads)
+
+
+async def test_domain_events_reach_a_real_nats_jetstream(tmp_path: Path) -> None:
+    import nats
+
+    with nats_server(tmp_path / "nats") as url:
+        srv = start_server(
+            tmp_path / "app", {"CONNECT_EVENT_SINK": "nats", "CONNECT_EVENT_SINK_URL": url}
+        )
+        try:
+            await _session_events(srv)
+            nc = await nats.connect(url)
+            try:
+                js = nc.jetstream()
+                sub = await js.pull_subscribe("connect.events.>", durable="test")
+                seen: list[str] = []
+                async with asyncio.timeout(10):
+                    while "session.ended" not in seen:
+                        try:
+                            msgs = await sub.fetch(10, timeout=1)
+                        except nats.errors.TimeoutError:
+                            continue
+                        for msg in msgs:
+                            seen.append(orjson.loads(msg.data)["type"])
+                            await msg.ack()
+            finally:
+                await nc.close()
+        finally:
+            srv.stop()
+    assert {"session.started", "message.sent", "session.ended"} <= set(seen)
+
+
+async def test_a_dead_sink_never_breaks_the_hot_path(tmp_path: Path) -> None:
+    """Events for a sink that is down are dropped and counted; matching and chat go on."""
+    from tests.support.server import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    srv = start_server(
+        tmp_path,
+        {
+            "CONNECT_EVENT_SINK": "redis",
+            "CONNECT_EVENT_SINK_URL": dead,
+            "CONNECT_EVENT_BUFFER": "10",
+        },
+    )
+    try:
+        for _ in range(8):
+            await _session_events(srv)
+        async with httpx.AsyncClient(base_url=srv.http) as http:
+            text = (await http.get("/metrics")).text
+    finally:
+        srv.stop()
+    dropped = next(
+        line
+        for line in text.splitlines()
+        if line.startswith('connect_events_dropped_total{sink="redis"}')
+    )
+    assert float(dropped.split()[-1]) > 0
+
+
+def test_turn_config_matches_the_settings(server: Server) -> None:
+    import os
+
+    env = dict(server.env)
+    env["CONNECT_TURN_URLS"] = (
+        "turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349"
+    )
+    env["CONNECT_TURN_SECRET"] = "s3cret-turn-value-for-the-test-000000"
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "connect", "turn-config"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    conf = dict(
+        line.split("=", 1)
+        for line in done.stdout.splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert conf["static-auth-secret"] == "s3cret-turn-value-for-the-test-000000"
+    assert conf["realm"] == "turn.example.org"
+    assert conf["listening-port"] == "3478"
+    assert conf["tls-listening-port"] == "5349"
+    assert "allow-loopback-peers" not in done.stdout
+    assert "denied-peer-ip=10.0.0.0-10.255.255.255" in done.stdout
+    assert "denied-peer-ip=127.0.0.0-127.255.255.255" in done.stdout
