@@ -43,17 +43,11 @@ TURN_CONF = DEPLOY / "coturn" / "turnserver.conf"
 K8S = DEPLOY / "k8s"
 TIMEOUT = 180
 
-# Metrics the rules and dashboards already use whose code is being written now (the lead's
-# observability work). While absent from Metrics they are checked against this declaration;
-# once present, against the code, and the entry here no longer matters (delete it then).
-PENDING_METRICS: dict[str, tuple[str, frozenset[str]]] = {
-    "connect_event_handling_seconds": ("histogram", frozenset({"event"})),
-    "connect_http_requests": ("counter", frozenset({"route", "status"})),
-    "connect_events_published": ("counter", frozenset({"sink"})),
-    "connect_events_dropped": ("counter", frozenset({"sink"})),
-}
-# Settings read by deploy files whose code is being written now (the Redis backend).
-PENDING_SETTINGS = {"CONNECT_REDIS_URL"}
+# Metrics (base name -> type, label names) or settings that deploy files may use before their
+# code lands, when another change is adding them in parallel. While absent from the code they
+# are checked against these declarations; once present, against the code: then delete them.
+PENDING_METRICS: dict[str, tuple[str, frozenset[str]]] = {}
+PENDING_SETTINGS: set[str] = set()
 # Target labels Prometheus adds (or the rules select on) that are not in the app's metrics.
 TARGET_LABELS = {"job", "instance"}
 SUFFIXES = {
@@ -198,19 +192,24 @@ def test_dockerfile_builds_and_runs_as_documented() -> None:
     ]
     froms = [line for line in instructions if line.startswith("FROM ")]
     assert len(froms) == 2, froms
-    assert froms[0].startswith("FROM node:20") and " AS web" in froms[0], froms[0]
+    assert froms[0].startswith("FROM node:20"), froms[0]
+    assert " AS web" in froms[0], froms[0]
     assert froms[1].startswith("FROM python:3.11-slim"), froms[1]
-    assert "npm --prefix web ci" in text and "npm --prefix web run build" in text
+    assert "npm --prefix web ci" in text
+    assert "npm --prefix web run build" in text
     assert "--require-hashes -r requirements.prod.lock" in text
     assert "COPY --from=web /build/src/connect/static/ src/connect/static/" in text
     assert "pip install --no-cache-dir --no-deps ." in text
     user = [line for line in instructions if line.startswith("USER ")]
-    assert user and user[-1] != "USER root" and not user[-1].startswith("USER 0"), user
+    assert user, "the image must switch to a non-root user"
+    assert user[-1] != "USER root", user
+    assert not user[-1].startswith("USER 0"), user
     assert "EXPOSE 8000" in instructions
     assert "http://127.0.0.1:8000/health" in text
     assert 'ENTRYPOINT ["connect"]' in instructions
     assert 'CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]' in instructions
-    assert re.search(r"CONNECT_ENV=prod\b", text) and "CONNECT_DATA_DIR=/data" in text
+    assert re.search(r"CONNECT_ENV=prod\b", text)
+    assert "CONNECT_DATA_DIR=/data" in text
     assert 'VOLUME ["/data"]' in instructions
 
 
@@ -226,7 +225,8 @@ def test_dockerignore_keeps_secrets_and_build_output_out() -> None:
         assert needed in reincluded, needed
     for secret in (".env", "data/", ".venv/", "deploy/"):
         assert secret not in reincluded, secret
-    assert "web/node_modules/" in lines and "src/connect/static/" in lines
+    assert "web/node_modules/" in lines
+    assert "src/connect/static/" in lines
 
 
 def test_wheel_ships_the_built_web_app() -> None:
@@ -317,7 +317,8 @@ def test_compose_topology() -> None:
         assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert app["depends_on"]["redis"]["condition"] == "service_healthy"
-        assert app["read_only"] is True and "/tmp" in app["tmpfs"]
+        assert app["read_only"] is True
+        assert "/tmp" in app["tmpfs"]
     for name in ("redis", "postgres"):
         assert "healthcheck" in services[name], name
         assert any(":" in v and not v.startswith(".") for v in services[name]["volumes"]), name
@@ -506,7 +507,8 @@ def test_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     checked.write_text(yaml.safe_dump(config))
     proc = run([promtool(), "check", "config", str(checked)])
     assert_ok(proc, "promtool check config")
-    assert "SUCCESS" in proc.stdout and "rules found" in proc.stdout, proc.stdout
+    assert "SUCCESS" in proc.stdout, proc.stdout
+    assert "rules found" in proc.stdout, "promtool loaded no rules: " + proc.stdout
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["connect"]["metrics_path"] == "/metrics"
 
@@ -566,7 +568,8 @@ def test_grafana_provisioning_points_at_the_dashboards() -> None:
     prov = DEPLOY / "grafana" / "provisioning"
     datasources = yaml.safe_load((prov / "datasources" / "prometheus.yml").read_text())
     (datasource,) = datasources["datasources"]
-    assert datasource["uid"] == "prometheus" and datasource["type"] == "prometheus"
+    assert datasource["uid"] == "prometheus"
+    assert datasource["type"] == "prometheus"
     providers = yaml.safe_load((prov / "dashboards" / "dashboards.yml").read_text())
     path = providers["providers"][0]["options"]["path"]
     mounts = compose()["services"]["grafana"]["volumes"]
@@ -603,13 +606,15 @@ def test_recorded_series_used_are_defined() -> None:
 def test_metric_check_catches_a_renamed_metric() -> None:
     """The check above is not vacuous: a wrong name or label is reported."""
     known = known_metrics()
-    assert "connect_matches_total" in known and "connect_connections_active" in known
+    assert "connect_matches_total" in known
+    assert "connect_connections_active" in known
     assert "connect_match_wait_seconds_bucket" in known
     assert "connect_matches" not in known  # counters are only scraped with _total
     name, selector = SELECTOR.findall('rate(connect_matchez_total{mode="video"}[5m])')[0]
     assert name not in known
     name, selector = SELECTOR.findall('connect_matches_total{mood="video"}')[0]
-    assert MATCHER.findall(selector) == ["mood"] and "mood" not in known[name]
+    assert MATCHER.findall(selector) == ["mood"]
+    assert "mood" not in known[name]
 
 
 # --- coturn -----------------------------------------------------------------------------------
@@ -647,11 +652,15 @@ def test_turnserver_conf_is_locked_down() -> None:
     for forbidden in ("no-auth", "lt-cred-mech", "user", "server-relay", "web-admin"):
         assert forbidden not in keys, forbidden
     values = dict(options)
-    assert values["listening-port"] == "3478" and values["tls-listening-port"] == "5349"
-    assert values["cert"] and values["pkey"] and values["realm"]
+    assert values["listening-port"] == "3478"
+    assert values["tls-listening-port"] == "5349"
+    assert values["cert"]
+    assert values["pkey"]
+    assert values["realm"]
     assert values["static-auth-secret"].startswith("REPLACE_"), "never commit the real secret"
     assert int(values["min-port"]) < int(values["max-port"])
-    assert int(values["user-quota"]) > 0 and int(values["total-quota"]) > 0
+    assert int(values["user-quota"]) > 0
+    assert int(values["total-quota"]) > 0
     denied = []
     for key, value in options:
         if key == "denied-peer-ip":
@@ -683,9 +692,24 @@ def test_turnserver_accepts_the_config(tmp_path: Path) -> None:
     cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
     assert_ok(
         run(
-            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
-            + ["-nodes", "-days", "1", "-subj", "/CN=turn.test", "-keyout", str(key)]
-            + ["-out", str(cert)]
+            [
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=turn.test",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ]
         ),
         "openssl req",
     )
@@ -707,8 +731,19 @@ def test_turnserver_accepts_the_config(tmp_path: Path) -> None:
     conf.write_text("\n".join(lines) + "\n")
     pidfile = tmp_path / "turn.pid"
     with subprocess.Popen(
-        [unshare, "-rn", "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh"]
-        + [turnserver, "-c", str(conf), "--pidfile", str(pidfile)],
+        [
+            unshare,
+            "-rn",
+            "sh",
+            "-c",
+            'ip link set lo up 2>/dev/null; exec "$@"',
+            "sh",
+            turnserver,
+            "-c",
+            str(conf),
+            "--pidfile",
+            str(pidfile),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

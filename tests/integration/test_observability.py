@@ -66,7 +66,7 @@ async def test_gateway_handling_time_histogram(server: Server) -> None:
 
 
 async def _session_events(srv: Server) -> None:
-    a, b, ma, _ = await paired(srv.ws, srv.http)
+    a, b, _, _ = await paired(srv.ws, srv.http)
     await a.request("send-message", {"text": "never in the stream"})
     await b.event("message")
     await a.request("end-call")
