@@ -17,7 +17,7 @@ PROTOCOL_DOC := docs/protocol-events.md
 PROTOCOL_SCHEMA := web/src/protocol.schema.json
 
 .PHONY: protocol help install system-deps python-deps web-deps web run migrate test lint typecheck \
-        test-unit test-integration test-web test-e2e lock clean
+        test-unit test-integration test-web test-e2e test-bench lock clean
 
 help:
 	@echo "make run      install what is missing, build the web app, serve on http://$(HOST):$(PORT)"
@@ -28,7 +28,7 @@ install: system-deps python-deps web
 
 system-deps:
 	@missing=""; \
-	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server \
+	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server prometheus:/usr/bin/promtool \
 	            postgresql:/usr/lib/postgresql haproxy:/usr/sbin/haproxy; do \
 	  pkg=$${pair%%:*}; probe=$${pair#*:}; [ -e "$$probe" ] || missing="$$missing $$pkg"; \
 	done; \
@@ -100,7 +100,11 @@ test-e2e: python-deps web
 test-deploy: python-deps
 	CI=$(CI) $(VENV)/bin/pytest -q tests/deploy
 
-test: install lint typecheck test-unit test-web test-integration test-e2e test-deploy
+# The bench harness (bench/, Node load client in bench/reference): a few-second smoke run, no timings asserted.
+test-bench: python-deps
+	CI=$(CI) $(VENV)/bin/pytest -q tests/bench
+
+test: install lint typecheck test-unit test-web test-integration test-e2e test-deploy test-bench
 
 # The gateway's event schemas, from the pydantic models, into the docs and the web app's types.
 protocol: python-deps
