@@ -4,6 +4,8 @@ import { parseInterests } from './lib/interests';
 import { safeStorage } from './lib/api';
 import { captureFrame } from './lib/evidence';
 import { REPORT_REASONS, type ChatMode, type ReportReason } from './protocol';
+import { CallLayer, CallNotice, ContactsApp, parseContactsRoute, type ContactsRoute } from './contacts/ContactsApp';
+import type { ContactsController } from './lib/contacts';
 
 const CONSENT_KEY = 'connect.consent';
 
@@ -27,12 +29,25 @@ export const LANGUAGES: Array<[string, string]> = [
   ['ko', '한국어'],
 ];
 
-export function App({ controller }: { controller: ChatController }) {
+function useHashRoute(): ContactsRoute | null {
+  const hash = useSyncExternalStore(
+    (fn) => {
+      window.addEventListener('hashchange', fn);
+      return () => window.removeEventListener('hashchange', fn);
+    },
+    () => location.hash,
+  );
+  return parseContactsRoute(hash);
+}
+
+export function App({ controller, contacts }: { controller: ChatController; contacts: ContactsController }) {
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const [consented, setConsented] = useState(() => safeStorage()?.getItem(CONSENT_KEY) === 'yes');
+  const route = useHashRoute();
 
   let body;
-  if (state.screen === 'banned') body = <BanScreen controller={controller} state={state} />;
+  if (route) body = <ContactsApp contacts={contacts} route={route} />;
+  else if (state.screen === 'banned') body = <BanScreen controller={controller} state={state} />;
   else if (!consented)
     body = (
       <Consent
@@ -53,9 +68,23 @@ export function App({ controller }: { controller: ChatController }) {
     <div className="app">
       <header className="topbar">
         <span className="logo">Connect</span>
-        <span className="tagline">talk to strangers</span>
+        <span className="tagline">{route ? 'your contacts' : 'talk to strangers'}</span>
+        <nav className="topnav">
+          {route ? (
+            <a href="#/" data-testid="nav-strangers">
+              Strangers
+            </a>
+          ) : (
+            state.screen === 'start' && (
+              <a href="#/contacts" data-testid="nav-contacts">
+                Contacts
+              </a>
+            )
+          )}
+        </nav>
       </header>
-      {state.warning && state.screen !== 'banned' && (
+      <CallNotice contacts={contacts} />
+      {!route && state.warning && state.screen !== 'banned' && (
         <div className="warning-banner" data-testid="warning-banner" role="alert">
           <strong>Warning from a moderator:</strong> <span data-testid="warning-message">{state.warning}</span>
           <button className="link" data-testid="warning-dismiss" onClick={() => controller.dismissWarning()}>
@@ -64,6 +93,7 @@ export function App({ controller }: { controller: ChatController }) {
         </div>
       )}
       {body}
+      <CallLayer contacts={contacts} />
     </div>
   );
 }

@@ -2,12 +2,19 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { ChatController } from './lib/controller';
+import { ContactsController } from './lib/contacts';
 import './styles.css';
 
 const controller = new ChatController();
+const contacts = new ContactsController();
+void contacts.init();
+document.addEventListener('visibilitychange', () => contacts.visibilityChanged());
 
 // Close the socket when the page goes away so the server ends the session at once.
-window.addEventListener('pagehide', () => controller.shutdown());
+window.addEventListener('pagehide', () => {
+  controller.shutdown();
+  contacts.shutdown();
+});
 // Coming back from the back/forward cache: the socket is gone, start clean.
 window.addEventListener('pageshow', (e) => {
   if (e.persisted) location.reload();
@@ -15,6 +22,6 @@ window.addEventListener('pageshow', (e) => {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App controller={controller} />
+    <App controller={controller} contacts={contacts} />
   </StrictMode>,
 );

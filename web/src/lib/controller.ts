@@ -29,6 +29,7 @@ import type {
 import { ApiError, GuestTokens, getDeviceId, postAppeal, postReport, type ReportResult } from './api';
 import { encodeAltchaPayload, isAltchaChallenge, solveAltcha, type AltchaChallenge, type CaptchaSolver } from './captcha';
 import { PeerCall, type VideoState } from './peer';
+import { publishStrangers } from './debug';
 
 export type Phase = 'idle' | 'connecting' | 'queued' | 'matched' | 'ended' | 'offline';
 export type Screen = 'start' | 'chat' | 'banned';
@@ -171,12 +172,6 @@ export interface ControllerDeps {
   PeerConnectionImpl?: typeof RTCPeerConnection;
 }
 
-declare global {
-  interface Window {
-    __connect?: { pc: RTCPeerConnection | null; sessionId: string | null; controller: ChatController };
-  }
-}
-
 /** All visitor-app logic outside React: gateway events, WebRTC, chat, typing. */
 export class ChatController {
   private state: ChatState = initialState();
@@ -230,8 +225,12 @@ export class ChatController {
   }
 
   private publishDebug(): void {
-    if (typeof window === 'undefined') return;
-    window.__connect = { pc: this.peer?.pc ?? null, sessionId: this.state.sessionId, controller: this };
+    publishStrangers({
+      pc: this.peer?.pc ?? null,
+      sessionId: this.state.sessionId,
+      connectionId: this.gateway?.connectionId ?? null,
+      controller: this,
+    });
   }
 
   /** Guest token for the gateway and REST; a 403 `banned` switches to the ban screen. */
