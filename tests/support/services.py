@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,3 +99,110 @@ def nats_server(tmp: Path) -> Iterator[str]:
         yield f"nats://127.0.0.1:{port}"
     finally:
         _stop(proc)
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextmanager
+def postgres_server(tmp: Path) -> Iterator[str]:
+    """A throw-away PostgreSQL cluster (trust auth, loopback only); yields its base URL."""
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        missing("PostgreSQL is not installed (apt-get install -y postgresql)")
+    assert bin_dir is not None
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        # initdb refuses to run as root, and the postgres user cannot enter pytest's
+        # private temp tree: use a directory of its own under /tmp.
+        tmp = Path(tempfile.mkdtemp(prefix="connect-pg-"))
+        shutil.chown(tmp, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    tmp.mkdir(parents=True, exist_ok=True)
+    data = tmp / "pgdata"
+    port = free_port()
+    subprocess.run(
+        [*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            "-l",
+            str(tmp / "postgres.log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+    )
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        if as_postgres:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def create_database(base_url: str, name: str) -> str:
+    """CREATE DATABASE through psycopg-free asyncpg; return the SQLAlchemy URL of it."""
+    import asyncio
+
+    import asyncpg
+
+    async def create() -> None:
+        dsn = base_url.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create()) if not _loop_running() else _run_in_thread(create)
+    return f"{base_url}/{name}"
+
+
+def _loop_running() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _run_in_thread(make: object) -> None:
+    import asyncio
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(make())  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from connect.clock import FakeClock
+from connect.matching.redis_store import RedisMatchStore
+from connect.matching.store import MatchStore, MemoryMatchStore
+from connect.storage.redis import connect as connect_redis
+from tests.support.services import redis_server
 from connect.services import Services, build_services
 from connect.settings import Settings
 from connect.storage.migrate import upgrade
@@ -16,6 +20,24 @@ from connect.storage.migrate import upgrade
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[MatchStore]:
+    """Each store test runs against the in-process store and the Redis (Lua) one."""
+    if request.param == "memory":
+        yield MemoryMatchStore()
+        return
+    client = connect_redis(request.getfixturevalue("redis_url"))
+    await client.flushdb()
+    yield RedisMatchStore(client)
+    await client.aclose()
 
 
 @pytest.fixture

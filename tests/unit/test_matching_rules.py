@@ -8,7 +8,7 @@ import pytest
 
 from connect.clock import FakeClock
 from connect.matching.rules import MatchPolicy, Ticket, accepts, compatible
-from connect.matching.store import MemoryMatchStore
+from connect.matching.store import MatchStore
 
 POLICY = MatchPolicy(
     interest_widen_s=5, region_widen_s=15, language_widen_s=None, recent_pair_s=600
@@ -102,33 +102,33 @@ def test_widening_order_interests_then_region_then_language() -> None:
     assert verdicts == [False, False, False, True]
 
 
-async def test_longest_waiting_compatible_candidate_goes_first() -> None:
-    store = MemoryMatchStore()
-    incompatible = ticket(mode="text", since=0)
-    first = ticket(region="eu", since=1)
-    second = ticket(since=2)
-    third = ticket(since=3)
+async def test_longest_waiting_compatible_candidate_goes_first(store: MatchStore) -> None:
+    incompatible = ticket(mode="text", since=0, device="waiter")
+    first = ticket(region="eu", since=1, device="waiter")
+    second = ticket(since=2, device="waiter")
+    third = ticket(since=3, device="waiter")
     for t in (incompatible, third, first, second):
-        store._insert(t)
+        assert await store.pair_or_wait(t, 3, POLICY) is None, "one device never pairs with itself"
     us_newcomer = ticket(region="us", since=10)
     assert await store.pair_or_wait(us_newcomer, 10, POLICY) == second, "first is eu-only"
     assert await store.pair_or_wait(ticket(since=11), 11, POLICY) == first
     assert await store.pair_or_wait(ticket(since=12), 12, POLICY) == third
 
 
-async def test_each_waiting_visitor_is_paired_at_most_once() -> None:
-    store = MemoryMatchStore()
+async def test_each_waiting_visitor_is_paired_at_most_once(store: MatchStore) -> None:
     waiting = ticket(since=0)
     assert await store.pair_or_wait(waiting, 0, POLICY) is None
     assert await store.pair_or_wait(ticket(since=1), 1, POLICY) == waiting
     third = ticket(since=2)
     assert await store.pair_or_wait(third, 2, POLICY) is None
-    assert await store.waiting() == {"video": 1}
+    assert (await store.waiting())["video"] == 1
+    assert await store.remove(third.client_id) == third
+    assert await store.remove(third.client_id) is None
+    assert (await store.waiting())["video"] == 0
 
 
-async def test_sweep_pairs_visitors_once_their_criteria_widen() -> None:
+async def test_sweep_pairs_visitors_once_their_criteria_widen(store: MatchStore) -> None:
     clock = FakeClock(start=0)
-    store = MemoryMatchStore()
     a = ticket(interests=("chess",), since=clock.now())
     b = ticket(interests=("music",), since=clock.now())
     assert await store.pair_or_wait(a, clock.now(), POLICY) is None
@@ -136,15 +136,31 @@ async def test_sweep_pairs_visitors_once_their_criteria_widen() -> None:
     assert await store.sweep(clock.now(), POLICY) == []
     clock.advance(5)
     assert await store.sweep(clock.now(), POLICY) == [(a, b)]
-    assert await store.waiting() == {"video": 0}
+    assert (await store.waiting())["video"] == 0
 
 
-async def test_recent_pair_memory_expires() -> None:
+async def test_region_and_language_rules_hold_in_the_store(store: MatchStore) -> None:
+    en = ticket(language="en", region="eu", since=0)
+    assert await store.pair_or_wait(en, 0, POLICY) is None
+    assert await store.pair_or_wait(ticket(language="de", since=0), 0, POLICY) is None
+    assert await store.pair_or_wait(ticket(language="fr", region="eu", since=0), 1, POLICY) is None
+    match = await store.pair_or_wait(ticket(language="en", region="eu", since=2), 2, POLICY)
+    assert match == en
+
+
+async def test_same_ip_refused_unless_allowed(store: MatchStore) -> None:
+    a = ticket(ip="shared", since=0)
+    assert await store.pair_or_wait(a, 0, POLICY) is None
+    assert await store.pair_or_wait(ticket(ip="shared", since=1), 1, POLICY) is None
+    allow = MatchPolicy(allow_same_ip=True)
+    assert await store.pair_or_wait(ticket(ip="shared", since=2), 2, allow) == a
+
+
+async def test_recent_pair_memory_expires(store: MatchStore) -> None:
     clock = FakeClock(start=0)
-    store = MemoryMatchStore()
     a = ticket(device="alice", since=0)
     b = ticket(device="bob", since=0)
-    await store.remember_pair("alice", "bob", until=clock.now() + 600)
+    await store.remember_pair("alice", "bob", until=clock.now() + 600, now=clock.now())
     assert await store.pair_or_wait(a, clock.now(), POLICY) is None
     assert await store.pair_or_wait(b, clock.now(), POLICY) is None
     clock.advance(599)
@@ -154,8 +170,7 @@ async def test_recent_pair_memory_expires() -> None:
 
 
 @pytest.mark.parametrize("n", [2, 7, 50])
-async def test_burst_of_compatible_visitors_pairs_everyone_but_odd_one(n: int) -> None:
-    store = MemoryMatchStore()
+async def test_burst_of_compatible_visitors_pairs_everyone_but_odd_one(store: MatchStore, n: int) -> None:
     pairs = []
     for i in range(n):
         partner = await store.pair_or_wait(ticket(since=i), i, POLICY)
@@ -163,3 +178,12 @@ async def test_burst_of_compatible_visitors_pairs_everyone_but_odd_one(n: int) -
             pairs.append(partner)
     assert len(pairs) == n // 2
     assert sum((await store.waiting()).values()) == n % 2
+
+
+async def test_park_and_criteria(store: MatchStore) -> None:
+    t = ticket(since=5)
+    await store.park(t.client_id, t, 60)
+    assert await store.unpark(t.client_id) == t
+    assert await store.unpark(t.client_id) is None
+    await store.set_criteria("c1", b'{"mode":"text"}', 60)
+    assert await store.get_criteria("c1") == b'{"mode":"text"}'

@@ -32,8 +32,7 @@ from connect.turn.service import TurnService
 
 log = structlog.get_logger(__name__)
 
-CRITERIA = "criteria"
-REQUEUE = "requeue"
+CRITERIA_TTL_S = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +65,7 @@ class MatchingService:
         self._metrics = metrics
         self._recent_matches: deque[float] = deque()
         self.on_skip: Callable[[str, float], None] | None = None
+        self.park_ttl_s = 120.0
 
     async def prepare_join(self, client: Client, criteria: JoinQueue) -> Ticket:
         """Check that ``client`` may wait and remember its criteria; enqueue with :meth:`enqueue`.
@@ -79,7 +79,9 @@ class MatchingService:
             )
         if await self._store.get(client.id) is not None:
             raise ConnectError("already_queued", "already waiting in the queue")
-        client.state[CRITERIA] = criteria
+        await self._store.set_criteria(
+            client.id, criteria.model_dump_json().encode(), CRITERIA_TTL_S
+        )
         return self._ticket(client, criteria, self._clock.now())
 
     async def prepare_next(self, client: Client) -> Ticket | None:
@@ -87,9 +89,10 @@ class MatchingService:
 
         None when the client is already waiting.
         """
-        criteria = client.state.get(CRITERIA)
-        if not isinstance(criteria, JoinQueue):
+        raw = await self._store.get_criteria(client.id)
+        if raw is None:
             raise ConnectError("not_queued", "join-queue first: there are no criteria to reuse")
+        criteria = JoinQueue.model_validate_json(raw)
         await self.end(client, "skipped")
         if await self._store.get(client.id) is not None:
             return None
@@ -106,7 +109,7 @@ class MatchingService:
         return await self._start(partner, ticket)
 
     async def leave(self, client: Client) -> bool:
-        client.state.pop(REQUEUE, None)
+        await self._store.unpark(client.id)
         return await self._store.remove(client.id) is not None
 
     async def end(self, client: Client, reason: str) -> bool:
@@ -131,8 +134,9 @@ class MatchingService:
         if reason in ("skipped", "ended"):
             me = session.member(client.id)
             assert me is not None
+            now = self._clock.now()
             await self._store.remember_pair(
-                me.subject, partner.subject, self._clock.now() + self.policy.recent_pair_s
+                me.subject, partner.subject, now + self.policy.recent_pair_s, now
             )
         return True
 
@@ -149,7 +153,7 @@ class MatchingService:
     async def on_suspend(self, client: Client) -> None:
         ticket = await self._store.remove(client.id)
         if ticket is not None:
-            client.state[REQUEUE] = ticket
+            await self._store.park(client.id, ticket, self.park_ttl_s)
         session = await self._sessions.current(client.id)
         if session is not None:
             partner = session.partner_of(client.id)
@@ -162,12 +166,13 @@ class MatchingService:
             partner = session.partner_of(client.id)
             assert partner is not None
             self._deliver.deliver(partner.client_id, "peer-reconnected", {})
-        ticket = client.state.pop(REQUEUE, None)
-        if isinstance(ticket, Ticket) and session is None:
+        ticket = await self._store.unpark(client.id)
+        if ticket is not None and session is None:
             await self.enqueue(ticket)
 
     async def on_gone(self, client: Client) -> None:
         await self._store.remove(client.id)
+        await self._store.unpark(client.id)
         await self.end(client, "disconnected")
 
     async def _start(self, first: Ticket, second: Ticket) -> Pairing:

@@ -33,7 +33,21 @@ class MatchStore(Protocol):
         """Waiting visitors by mode."""
         ...
 
-    async def remember_pair(self, device_a: str, device_b: str, until: float) -> None: ...
+    async def remember_pair(
+        self, device_a: str, device_b: str, until: float, now: float
+    ) -> None: ...
+
+    async def park(self, client_id: str, ticket: Ticket, ttl_s: float) -> None:
+        """Keep a waiting ticket aside while its client's socket is down (resume)."""
+        ...
+
+    async def unpark(self, client_id: str) -> Ticket | None: ...
+
+    async def set_criteria(self, client_id: str, criteria: bytes, ttl_s: float) -> None:
+        """Remember a client's last join criteria, so ``next`` can reuse them on any node."""
+        ...
+
+    async def get_criteria(self, client_id: str) -> bytes | None: ...
 
 
 class MemoryMatchStore:
@@ -43,6 +57,8 @@ class MemoryMatchStore:
         self._by_client: dict[str, Ticket] = {}
         self._queues: dict[str, list[tuple[float, str]]] = {}
         self._recent: dict[str, float] = {}
+        self._parked: dict[str, Ticket] = {}
+        self._criteria: dict[str, bytes] = {}
 
     async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         partner = self._find(ticket, now, policy)
@@ -87,8 +103,24 @@ class MemoryMatchStore:
     async def waiting(self) -> dict[str, int]:
         return {mode: len(queue) for mode, queue in self._queues.items()}
 
-    async def remember_pair(self, device_a: str, device_b: str, until: float) -> None:
+    async def remember_pair(self, device_a: str, device_b: str, until: float, now: float) -> None:
         self._recent[pair_key(device_a, device_b)] = until
+
+    async def park(self, client_id: str, ticket: Ticket, ttl_s: float) -> None:
+        self._parked[client_id] = ticket
+
+    async def unpark(self, client_id: str) -> Ticket | None:
+        return self._parked.pop(client_id, None)
+
+    async def set_criteria(self, client_id: str, criteria: bytes, ttl_s: float) -> None:
+        self._criteria[client_id] = criteria
+
+    async def get_criteria(self, client_id: str) -> bytes | None:
+        return self._criteria.get(client_id)
+
+    def forget(self, client_id: str) -> None:
+        self._criteria.pop(client_id, None)
+        self._parked.pop(client_id, None)
 
     def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         for _, cid in self._queues.get(ticket.mode, ()):

@@ -139,7 +139,7 @@ class ReportService:
             else datetime.fromtimestamp(session.ended_at, UTC),
             common_interests=list(session.common_interests),
             created_at=self._now(),
-            transcript=list(session.transcript),
+            transcript=await self._sessions.transcript(session.id),
             evidence_path=evidence_path,
         )
         try:

@@ -7,7 +7,6 @@ written anywhere unless the session is reported, and vanish with the record.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 TRANSCRIPT_LINES = 100
@@ -41,9 +40,6 @@ class Session:
     messages: int = field(default=0)
     kind: str = "random"
     call_id: str | None = None
-    transcript: deque[dict[str, object]] = field(
-        default_factory=lambda: deque(maxlen=TRANSCRIPT_LINES)
-    )
 
     def member(self, client_id: str) -> Member | None:
         for m in self.members:

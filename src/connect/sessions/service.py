@@ -53,24 +53,40 @@ class SessionService:
         return await self._store.get(session_id)
 
     async def end(self, client_id: str, reason: str) -> tuple[Session, Member] | None:
-        """End ``client_id``'s session; return it and the partner who must be told."""
+        """End ``client_id``'s session; return it and the partner who must be told.
+
+        None when there is no session, or when someone else ended it first (then
+        that caller tells the partner, so the partner hears it exactly once).
+        """
         session = await self._store.of_client(client_id)
         if session is None:
             return None
         partner = session.partner_of(client_id)
         assert partner is not None
         now = self._clock.now()
+        closed = await self._store.close(
+            session.id,
+            ended_at=now,
+            reason=reason,
+            ended_by=client_id,
+            keep_until=now + self._record_ttl_s,
+        )
+        if not closed:
+            return None
         session.ended_at = now
         session.end_reason = reason
         session.ended_by = client_id
-        await self._store.close(session, keep_until=now + self._record_ttl_s)
         return session, partner
 
     async def record_message(
         self, session: Session, sender_peer_id: str, text: str, ts: int
     ) -> None:
-        session.messages += 1
-        session.transcript.append({"from": sender_peer_id, "text": text, "ts": ts})
+        await self._store.append_message(
+            session.id, {"from": sender_peer_id, "text": text, "ts": ts}
+        )
+
+    async def transcript(self, session_id: str) -> list[dict[str, object]]:
+        return await self._store.transcript(session_id)
 
     async def live(self) -> list[Session]:
         return await self._store.live()

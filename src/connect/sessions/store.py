@@ -3,13 +3,24 @@
 Ended sessions stay readable for ``session_record_ttl_s`` so that a report
 filed shortly after a call can be checked against who was in it; no session
 data is written to durable storage unless someone reports it.
+
+``close`` is the one contended operation (both members, possibly on two
+nodes, may end a session at the same moment): it succeeds once, and only
+the caller that closed the session tells the partner.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any, Protocol
 
-from connect.sessions.models import Session
+import orjson
+import redis.asyncio as redis
+
+from connect.sessions.models import TRANSCRIPT_LINES, Member, Session
+from connect.storage.redis import PREFIX
 
 
 class SessionStore(Protocol):
@@ -19,9 +30,15 @@ class SessionStore(Protocol):
 
     async def of_client(self, client_id: str) -> Session | None: ...
 
-    async def close(self, session: Session, keep_until: float) -> None:
-        """Detach the session from its members, keeping its record until ``keep_until``."""
+    async def close(
+        self, session_id: str, *, ended_at: float, reason: str, ended_by: str, keep_until: float
+    ) -> bool:
+        """Mark the session ended and detach its members; False if it was already ended."""
         ...
+
+    async def append_message(self, session_id: str, line: dict[str, Any]) -> None: ...
+
+    async def transcript(self, session_id: str) -> list[dict[str, Any]]: ...
 
     async def live(self) -> list[Session]: ...
 
@@ -33,6 +50,7 @@ class MemorySessionStore:
         self._sessions: dict[str, Session] = {}
         self._by_client: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
+        self._transcripts: dict[str, deque[dict[str, Any]]] = {}
 
     async def add(self, session: Session) -> None:
         self._sessions[session.id] = session
@@ -46,11 +64,29 @@ class MemorySessionStore:
         sid = self._by_client.get(client_id)
         return self._sessions.get(sid) if sid is not None else None
 
-    async def close(self, session: Session, keep_until: float) -> None:
+    async def close(
+        self, session_id: str, *, ended_at: float, reason: str, ended_by: str, keep_until: float
+    ) -> bool:
+        session = self._sessions.get(session_id)
+        if session is None or session.ended_at is not None:
+            return False
+        session.ended_at = ended_at
+        session.end_reason = reason
+        session.ended_by = ended_by
         for m in session.members:
             if self._by_client.get(m.client_id) == session.id:
                 del self._by_client[m.client_id]
         self._expiry[session.id] = keep_until
+        return True
+
+    async def append_message(self, session_id: str, line: dict[str, Any]) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.messages += 1
+        self._transcripts.setdefault(session_id, deque(maxlen=TRANSCRIPT_LINES)).append(line)
+
+    async def transcript(self, session_id: str) -> list[dict[str, Any]]:
+        return list(self._transcripts.get(session_id, ()))
 
     async def live(self) -> list[Session]:
         return [s for s in self._sessions.values() if s.ended_at is None]
@@ -60,4 +96,139 @@ class MemorySessionStore:
         for sid in expired:
             del self._expiry[sid]
             self._sessions.pop(sid, None)
+            self._transcripts.pop(sid, None)
         return len(expired)
+
+
+CLOSE = """
+if redis.call("HEXISTS", KEYS[1], "ended_at") == 1 or redis.call("EXISTS", KEYS[1]) == 0 then
+  return 0
+end
+redis.call("HSET", KEYS[1], "ended_at", ARGV[1], "end_reason", ARGV[2], "ended_by", ARGV[3])
+redis.call("SREM", KEYS[2], ARGV[5])
+for i = 6, #ARGV do
+  local ck = ARGV[4] .. "cs:" .. ARGV[i]
+  if redis.call("GET", ck) == ARGV[5] then redis.call("DEL", ck) end
+end
+return 1
+"""
+
+
+class RedisSessionStore:
+    """Sessions shared by every node: ``s:<id>`` (hash), ``s:<id>:tx`` (transcript list),
+    ``cs:<client>`` (the client's live session), ``sessions:live`` (a set)."""
+
+    LIVE_TTL_S = 86_400
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._r = client
+        self._close = client.register_script(CLOSE)
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return f"{PREFIX}s:{session_id}"
+
+    async def add(self, session: Session) -> None:
+        static = {
+            "id": session.id,
+            "mode": session.mode,
+            "members": [asdict(m) for m in session.members],
+            "common_interests": session.common_interests,
+            "started_at": session.started_at,
+            "kind": session.kind,
+            "call_id": session.call_id,
+        }
+        key = self._key(session.id)
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"data": orjson.dumps(static), "messages": 0})
+            pipe.expire(key, self.LIVE_TTL_S)
+            pipe.sadd(f"{PREFIX}sessions:live", session.id)
+            for m in session.members:
+                pipe.set(f"{PREFIX}cs:{m.client_id}", session.id, ex=self.LIVE_TTL_S)
+            await pipe.execute()
+
+    async def get(self, session_id: str) -> Session | None:
+        raw = await self._r.hgetall(self._key(session_id))
+        return _decode(raw) if raw else None
+
+    async def of_client(self, client_id: str) -> Session | None:
+        sid = await self._r.get(f"{PREFIX}cs:{client_id}")
+        if sid is None:
+            return None
+        return await self.get(sid.decode() if isinstance(sid, bytes) else sid)
+
+    async def close(
+        self, session_id: str, *, ended_at: float, reason: str, ended_by: str, keep_until: float
+    ) -> bool:
+        session = await self.get(session_id)
+        if session is None:
+            return False
+        closed = await self._close(
+            keys=[self._key(session_id), f"{PREFIX}sessions:live"],
+            args=[
+                repr(ended_at),
+                reason,
+                ended_by,
+                PREFIX,
+                session_id,
+                *(m.client_id for m in session.members),
+            ],
+        )
+        if closed:
+            ttl_ms = max(1000, int((keep_until - ended_at) * 1000))
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.pexpire(self._key(session_id), ttl_ms)
+                pipe.pexpire(f"{self._key(session_id)}:tx", ttl_ms)
+                await pipe.execute()
+        return bool(closed)
+
+    async def append_message(self, session_id: str, line: dict[str, Any]) -> None:
+        key = self._key(session_id)
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.hincrby(key, "messages", 1)
+            pipe.rpush(f"{key}:tx", orjson.dumps(line))
+            pipe.ltrim(f"{key}:tx", -TRANSCRIPT_LINES, -1)
+            pipe.expire(f"{key}:tx", self.LIVE_TTL_S)
+            await pipe.execute()
+
+    async def transcript(self, session_id: str) -> list[dict[str, Any]]:
+        return [orjson.loads(x) for x in await self._r.lrange(f"{self._key(session_id)}:tx", 0, -1)]
+
+    async def live(self) -> list[Session]:
+        ids = await self._r.smembers(f"{PREFIX}sessions:live")
+        out = []
+        for sid in ids:
+            session = await self.get(sid.decode() if isinstance(sid, bytes) else sid)
+            if session is not None and session.ended_at is None:
+                out.append(session)
+            elif session is None:
+                await self._r.srem(f"{PREFIX}sessions:live", sid)
+        return out
+
+    async def prune(self, now: float) -> int:
+        return 0  # key TTLs expire ended sessions
+
+
+def _decode(raw: Mapping[Any, Any]) -> Session:
+    d = {(k.decode() if isinstance(k, bytes) else k): v for k, v in raw.items()}
+    static = orjson.loads(d["data"])
+    ended = d.get("ended_at")
+    return Session(
+        id=static["id"],
+        mode=static["mode"],
+        members=tuple(Member(**m) for m in static["members"]),  # type: ignore[arg-type]
+        common_interests=static["common_interests"],
+        started_at=float(static["started_at"]),
+        ended_at=float(ended) if ended is not None else None,
+        end_reason=_text(d.get("end_reason")),
+        ended_by=_text(d.get("ended_by")),
+        messages=int(d.get("messages", b"0")),
+        kind=static["kind"],
+        call_id=static["call_id"],
+    )
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -178,8 +178,8 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (
-        UniqueConstraint("channel_id", "seq"),
-        UniqueConstraint("channel_id", "sender_id", "client_id"),
+        UniqueConstraint("channel_id", "seq", name="uq_messages_channel_seq"),
+        UniqueConstraint("channel_id", "sender_id", "client_id", name="uq_messages_client_id"),
         Index("ix_messages_undelivered", "recipient_id", "delivered_at"),
     )
 

@@ -102,10 +102,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint(
-            "channel_id", "sender_id", "client_id", name=op.f("uq_messages_channel_id")
-        ),
-        sa.UniqueConstraint("channel_id", "seq", name=op.f("uq_messages_channel_id")),
+        sa.UniqueConstraint("channel_id", "sender_id", "client_id", name="uq_messages_client_id"),
+        sa.UniqueConstraint("channel_id", "seq", name="uq_messages_channel_seq"),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,134 @@
+"""The matching queue in Redis: one atomic Lua script per attempt.
+
+Layout (prefix ``connect:``): ``q:<mode>`` is a sorted set of waiting client
+ids scored by the time they started waiting; ``t:<client>`` holds the ticket
+as JSON; ``recent:<deviceA>|<deviceB>`` holds until when a pair may not be
+rematched (compared with the caller's clock, so the rule is testable; the
+key's TTL only collects garbage).
+
+``pair_or_wait`` runs as one script: it walks the queue oldest first, applies
+the compatibility rules of :mod:`connect.matching.rules` (ported to Lua
+below — the unit tests run the same cases against this store and the memory
+one), and either removes the partner or adds the newcomer. Redis runs
+scripts one at a time, so two nodes can never hand the same waiting visitor
+to two people. The scan is bounded (``SCAN_LIMIT`` oldest tickets) so a
+huge, mutually incompatible queue cannot stall Redis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis.asyncio as redis
+
+from connect.matching.rules import MatchPolicy, Ticket, pair_key
+from connect.storage.redis import PREFIX
+
+SCAN_LIMIT = 500
+SWEEP_LIMIT = 200
+
+LUA = Path(__file__).with_name("lua")
+_RULES = (LUA / "rules.lua").read_text()
+PAIR_OR_WAIT = _RULES + (LUA / "pair_or_wait.lua").read_text()
+SWEEP = _RULES + (LUA / "sweep.lua").read_text()
+REMOVE = (LUA / "remove.lua").read_text()
+
+
+def _encode(t: Ticket) -> bytes:
+    return orjson.dumps(
+        {
+            "client_id": t.client_id,
+            "device_id": t.device_id,
+            "ip_hash": t.ip_hash,
+            "mode": t.mode,
+            "language": t.language,
+            "region": t.region,
+            "interests": sorted(t.interests),
+            "since": t.since,
+        }
+    )
+
+
+def _decode(raw: bytes | str) -> Ticket:
+    d: dict[str, Any] = orjson.loads(raw)
+    return Ticket(
+        client_id=d["client_id"],
+        device_id=d["device_id"],
+        ip_hash=d["ip_hash"],
+        mode=d["mode"],
+        language=d["language"],
+        region=d["region"],
+        interests=frozenset(d["interests"]),
+        since=float(d["since"]),
+    )
+
+
+def _policy_args(policy: MatchPolicy) -> list[str]:
+    lw = -1.0 if policy.language_widen_s is None else policy.language_widen_s
+    return [
+        "1" if policy.allow_same_ip else "0",
+        repr(policy.interest_widen_s),
+        repr(policy.region_widen_s),
+        repr(lw),
+    ]
+
+
+class RedisMatchStore:
+    MODES = ("video", "text")
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._r = client
+        self._pair = client.register_script(PAIR_OR_WAIT)
+        self._sweep = client.register_script(SWEEP)
+        self._remove = client.register_script(REMOVE)
+
+    async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
+        raw = await self._pair(
+            keys=[f"{PREFIX}q:{ticket.mode}"],
+            args=[_encode(ticket), repr(now), *_policy_args(policy), PREFIX, SCAN_LIMIT],
+        )
+        return _decode(raw) if raw else None
+
+    async def remove(self, client_id: str) -> Ticket | None:
+        raw = await self._remove(keys=[f"{PREFIX}t:{client_id}"], args=[PREFIX])
+        return _decode(raw) if raw else None
+
+    async def get(self, client_id: str) -> Ticket | None:
+        raw = await self._r.get(f"{PREFIX}t:{client_id}")
+        return _decode(raw) if raw else None
+
+    async def sweep(self, now: float, policy: MatchPolicy) -> list[tuple[Ticket, Ticket]]:
+        pairs: list[tuple[Ticket, Ticket]] = []
+        args = _policy_args(policy)
+        for mode in self.MODES:
+            out = await self._sweep(
+                keys=[f"{PREFIX}q:{mode}"], args=[repr(now), *args, PREFIX, SWEEP_LIMIT]
+            )
+            for i in range(0, len(out), 2):
+                pairs.append((_decode(out[i]), _decode(out[i + 1])))
+        return pairs
+
+    async def waiting(self) -> dict[str, int]:
+        return {mode: int(await self._r.zcard(f"{PREFIX}q:{mode}")) for mode in self.MODES}
+
+    async def remember_pair(self, device_a: str, device_b: str, until: float, now: float) -> None:
+        ttl_ms = max(1, int((until - now) * 1000)) + 60_000
+        await self._r.set(f"{PREFIX}recent:{pair_key(device_a, device_b)}", repr(until), px=ttl_ms)
+
+    async def park(self, client_id: str, ticket: Ticket, ttl_s: float) -> None:
+        await self._r.set(
+            f"{PREFIX}park:{client_id}", _encode(ticket), px=max(1, int(ttl_s * 1000))
+        )
+
+    async def unpark(self, client_id: str) -> Ticket | None:
+        raw = await self._r.getdel(f"{PREFIX}park:{client_id}")
+        return _decode(raw) if raw else None
+
+    async def set_criteria(self, client_id: str, criteria: bytes, ttl_s: float) -> None:
+        await self._r.set(f"{PREFIX}crit:{client_id}", criteria, px=int(ttl_s * 1000))
+
+    async def get_criteria(self, client_id: str) -> bytes | None:
+        raw = await self._r.get(f"{PREFIX}crit:{client_id}")
+        return raw.encode() if isinstance(raw, str) else raw

@@ -1,0 +1,18 @@
+"""The shared Redis connection of a node and the key prefix everything lives under.
+
+One Redis (or a primary with replicas behind a failover proxy) holds the
+ephemeral state of the whole cluster. Lua scripts touch keys derived inside
+the script, so a Redis *Cluster* (sharded) deployment is not supported; a
+single primary comfortably handles the matching and routing load of many
+gateway nodes.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as redis
+
+PREFIX = "connect:"
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
