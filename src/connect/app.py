@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         tracing.configure(settings)
         await services.events.start()
+        if services.cluster is not None:
+            await services.cluster.start()
         task = asyncio.create_task(_housekeeping(services))
         try:
             yield
@@ -75,8 +77,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await services.hub.shutdown()
+            if services.cluster is not None:
+                await services.cluster.stop()
             await services.events.close()
             await services.db.close()
+            if services.redis is not None:
+                await services.redis.aclose()
 
     api = FastAPI(
         title="Connect",

@@ -7,7 +7,12 @@ FastAPI dependencies and the gateway read it from here. Tests build it with a
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from dataclasses import dataclass
+
+from redis.asyncio import Redis
 
 from connect.calls.service import CallService
 from connect.calls.store import CallStore
@@ -24,6 +29,7 @@ from connect.events.sinks import (
     RedisStreamSink,
     Sink,
 )
+from connect.gateway.cluster import Cluster
 from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
@@ -34,7 +40,8 @@ from connect.identity.store import AccountStore, RefreshTokenStore
 from connect.matching import events as matching_events
 from connect.matching.rules import MatchPolicy
 from connect.matching.service import MatchingService
-from connect.matching.store import MemoryMatchStore
+from connect.matching.redis_store import RedisMatchStore
+from connect.matching.store import MatchStore, MemoryMatchStore
 from connect.moderation import events as moderation_events
 from connect.moderation.abuse import AbuseGuard
 from connect.moderation.appeals import AppealService
@@ -46,7 +53,9 @@ from connect.moderation.store import AppealStore, AuditStore, BanStore, FlagStor
 from connect.observability.metrics import Metrics
 from connect.ratelimit import RateLimiter, Rule
 from connect.sessions.service import SessionService
-from connect.sessions.store import MemorySessionStore
+from connect.sessions.store import MemorySessionStore, RedisSessionStore, SessionStore
+from connect.storage.redis import connect as connect_redis
+from connect.storage.redis import limits_storage as redis_limits_storage
 from connect.settings import Settings
 from connect.signaling import events as signaling_events
 from connect.signaling.service import RelayService
@@ -105,6 +114,8 @@ class Services:
     router: Router
     gateway: GatewayEndpoint
     events: EventPublisher
+    cluster: Cluster | None
+    redis: Redis | None
 
 
 def build_sink(settings: Settings) -> Sink:
@@ -146,7 +157,25 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         settings.turn_secret, settings.turn_urls, settings.stun_urls, settings.turn_ttl_s, clock
     )
     hub = Hub(settings.resume_grace_s, settings.resume_buffer_frames, metrics)
-    sessions = SessionService(MemorySessionStore(), clock, settings.session_record_ttl_s)
+    redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
+    cluster: Cluster | None = None
+    match_store: MatchStore
+    session_store: SessionStore
+    if redis_client is not None:
+        match_store = RedisMatchStore(redis_client)
+        session_store = RedisSessionStore(redis_client)
+        cluster = Cluster(
+            redis_client,
+            settings.node_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
+            grace_s=settings.resume_grace_s,
+            dead_after_s=settings.node_dead_after_s,
+        )
+        cluster.attach(hub)
+        limiter = RateLimiter(redis_limits_storage(settings.redis_url or ""))
+    else:
+        match_store = MemoryMatchStore()
+        session_store = MemorySessionStore()
+    sessions = SessionService(session_store, clock, settings.session_record_ttl_s)
     policy = MatchPolicy(
         allow_same_ip=settings.match_allow_same_ip,
         interest_widen_s=settings.match_interest_widen_s,
@@ -155,7 +184,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         recent_pair_s=settings.match_recent_pair_s,
     )
     matching = MatchingService(
-        store=MemoryMatchStore(),
+        store=match_store,
         sessions=sessions,
         deliverer=hub,
         turn=turn,
@@ -175,11 +204,14 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         events=events,
     )
     audit = AuditLog(AuditStore(db), clock)
+    enforcer = GatewayEnforcer(hub, matching)
+    if cluster is not None:
+        cluster.on_broadcast(enforcer.on_broadcast)
     bans = BanService(
         store=BanStore(db),
         audit=audit,
         tokens=tokens,
-        enforcer=GatewayEnforcer(hub, matching),
+        enforcer=enforcer,
         staff=accounts,
         clock=clock,
         metrics=metrics,
@@ -281,4 +313,6 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         router=router,
         gateway=gateway,
         events=events,
+        cluster=cluster,
+        redis=redis_client,
     )

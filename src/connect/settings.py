@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     session_record_ttl_s: float = Field(default=3600.0, ge=60)
 
     redis_url: str | None = None
+    node_id: str | None = None
+    node_dead_after_s: float = Field(default=3.0, gt=0)
     event_sink: Literal["none", "log", "redis", "nats", "kafka"] = "none"
     event_sink_url: str | None = None
     event_stream: str = "connect-events"

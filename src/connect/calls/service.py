@@ -34,7 +34,7 @@ from connect.turn.service import TurnService
 
 
 class Presence(Protocol):
-    def live(self, subject: str) -> list[Client]: ...
+    async def live(self, subject: str) -> list[Client]: ...
 
     def get(self, client_id: str) -> Client | None: ...
 
@@ -117,8 +117,8 @@ class CallService:
         if not accept:
             return await self._finish(call, "reject", role, reason="rejected")
         next_status(call.status, "accept", role)
-        callee_client = self._pick(me, connection_id)
-        caller_client = self._pick(call.caller_id, self._caller_conn.get(call.id))
+        callee_client = await self._pick(me, connection_id)
+        caller_client = await self._pick(call.caller_id, self._caller_conn.get(call.id))
         if callee_client is None:
             raise conflict(
                 "answer from a connected device (no live gateway connection)", "no_device"
@@ -148,7 +148,7 @@ class CallService:
             self._deliver.deliver(member.client_id, "call-accepted", accepted.wire())
         elsewhere = CallAccepted(call_id=call.id, answered_elsewhere=True).wire()
         for user in (call.caller_id, me):
-            for client in self._presence.live(user):
+            for client in await self._presence.live(user):
                 if client.id not in (a.client_id, b.client_id):
                     self._deliver.deliver(client.id, "call-accepted", elsewhere)
         self._metrics.calls.labels("accepted").inc()
@@ -260,7 +260,7 @@ class CallService:
             if session is not None and session.ended_at is None:
                 await self._sessions.end(session.members[0].client_id, reason)
         for user in (call.caller_id, call.callee_id):
-            for client in self._presence.live(user):
+            for client in await self._presence.live(user):
                 if by_client is None or client.id != by_client.id:
                     self._deliver.deliver(client.id, event, payload)
         fresh = await self._store.get(call.id)
@@ -277,8 +277,8 @@ class CallService:
     def _role(call: Call, me: str) -> Role:
         return "caller" if call.caller_id == me else "callee"
 
-    def _pick(self, user: str, connection_id: str | None) -> Client | None:
-        live = self._presence.live(user)
+    async def _pick(self, user: str, connection_id: str | None) -> Client | None:
+        live = await self._presence.live(user)
         if connection_id is not None:
             for client in live:
                 if client.id == connection_id:

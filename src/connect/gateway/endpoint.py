@@ -164,7 +164,7 @@ class GatewayEndpoint:
             client = await self._hub.attach_resume(hello.resume, principal, conn.ip_hash, conn)
         resumed = client is not None
         if client is None:
-            client = self._hub.attach_new(principal, conn.ip_hash, conn)
+            client = await self._hub.attach_new(principal, conn.ip_hash, conn)
         welcome = Welcome(
             connection_id=client.id,
             resume_token=client.resume_token,
@@ -173,7 +173,7 @@ class GatewayEndpoint:
         )
         conn.push(codec.event("welcome", welcome.wire()))
         if resumed:
-            self._hub.replay_gap(client)
+            self._hub.activate(client, conn)
             await self._hub.notify_resumed(client)
         await self._hub.welcomed(client, resumed)
         return client

@@ -8,6 +8,11 @@ over, the gap is replayed and the features are told it *resumed*;
 otherwise the client is *gone* and the features clean up (the partner gets
 ``peer-ended {"reason": "disconnected"}``).
 
+With a :class:`~connect.gateway.cluster.Cluster` attached, the same rules
+hold across nodes: frames for clients held elsewhere are forwarded, a
+resume token presented on another node claims the place there, and places
+of a node that died or shut down are finished by the survivors.
+
 Features subscribe through :class:`Lifecycle`; the hub knows nothing of
 queues or sessions.
 """
@@ -20,7 +25,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
@@ -28,6 +33,9 @@ from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
 from connect.identity.service import Principal
 from connect.observability.metrics import Metrics
+
+if TYPE_CHECKING:
+    from connect.gateway.cluster import Cluster
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +50,7 @@ class Lifecycle(Protocol):
 
 class Hub:
     def __init__(self, grace_s: float, gap_frames: int, metrics: Metrics) -> None:
-        self._grace_s = grace_s
+        self.grace_s = grace_s
         self._gap_frames = gap_frames
         self._metrics = metrics
         self._clients: dict[str, Client] = {}
@@ -51,19 +59,34 @@ class Hub:
         self._lifecycles: list[Lifecycle] = []
         self._welcome_hooks: list[Callable[[Client, bool], Awaitable[None]]] = []
         self._by_subject: dict[str, set[str]] = {}
+        self.cluster: Cluster | None = None
 
     def subscribe(self, lifecycle: Lifecycle) -> None:
         self._lifecycles.append(lifecycle)
 
+    # -- delivery ----------------------------------------------------------------
+
     def deliver(self, client_id: str, event: str, data: Mapping[str, Any]) -> bool:
+        return self.deliver_frame(client_id, codec.event(event, data))
+
+    def deliver_frame(self, client_id: str, frame: str) -> bool:
         client = self._clients.get(client_id)
-        if client is None:
-            return False
-        return client.push(codec.event(event, data))
+        if client is not None:
+            return client.push(frame)
+        if self.cluster is not None:
+            self.cluster.forward(client_id, frame)
+            return True
+        return False
 
     def deliver_subject(self, subject: str, event: str, data: Mapping[str, Any]) -> int:
         frame = codec.event(event, data)
-        return sum(client.push(frame) for client in self.of_subject(subject))
+        local = self.of_subject(subject)
+        sent = sum(client.push(frame) for client in local)
+        if self.cluster is not None:
+            self.cluster.forward_subject(subject, frame, {c.id for c in local})
+        return sent
+
+    # -- hooks ---------------------------------------------------------------------
 
     def on_welcome(self, hook: Callable[[Client, bool], Awaitable[None]]) -> None:
         """Run ``hook(client, resumed)`` after every welcome (e.g. push offline messages)."""
@@ -76,6 +99,23 @@ class Hub:
             except Exception:
                 log.exception("welcome_hook_failed")
 
+    async def notify_resumed(self, client: Client) -> None:
+        for lifecycle in self._lifecycles:
+            await lifecycle.on_resume(client)
+
+    async def notify_suspended(self, client: Client) -> None:
+        for lifecycle in self._lifecycles:
+            await lifecycle.on_suspend(client)
+
+    async def notify_gone(self, client: Client) -> None:
+        for lifecycle in self._lifecycles:
+            try:
+                await lifecycle.on_gone(client)
+            except Exception:
+                log.exception("lifecycle_on_gone_failed")
+
+    # -- lookup --------------------------------------------------------------------
+
     def get(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)
 
@@ -85,27 +125,45 @@ class Hub:
     def of_subject(self, subject: str) -> list[Client]:
         return [self._clients[cid] for cid in self._by_subject.get(subject, ())]
 
-    def attach_new(self, principal: Principal, ip_hash: str, conn: Connection) -> Client:
-        client = Client(secrets.token_urlsafe(12), principal, ip_hash, self._new_resume(""))
-        self._by_resume[client.resume_token] = client.id
-        client.conn = conn
-        client.attached = time.monotonic()
-        self._clients[client.id] = client
-        self._by_subject.setdefault(client.subject, set()).add(client.id)
-        return client
-
-    def live(self, subject: str) -> list[Client]:
-        """The subject's connected clients, most recently connected first."""
+    async def live(self, subject: str) -> list[Client]:
+        """The subject's connected clients on any node, most recently connected first."""
+        if self.cluster is not None:
+            return await self.cluster.live(subject)
         clients = [c for c in self.of_subject(subject) if c.conn is not None]
         return sorted(clients, key=lambda c: c.attached, reverse=True)
+
+    # -- attaching and detaching -------------------------------------------------
+
+    async def attach_new(self, principal: Principal, ip_hash: str, conn: Connection) -> Client:
+        client = Client(secrets.token_urlsafe(12), principal, ip_hash, self._new_resume(""))
+        self._adopt(client, conn)
+        if self.cluster is not None:
+            await self.cluster.register(client)
+        return client
+
+    def _adopt(self, client: Client, conn: Connection) -> None:
+        self._by_resume[client.resume_token] = client.id
+        client.conn = conn
+        client.attached = time.time()
+        self._clients[client.id] = client
+        self._by_subject.setdefault(client.subject, set()).add(client.id)
 
     async def attach_resume(
         self, resume_token: str, principal: Principal, ip_hash: str, conn: Connection
     ) -> Client | None:
-        """Give a held place to a new socket; None when the token is unknown or not the holder's."""
+        """Take a held place for a new socket; None when the token is unknown or not the holder's.
+
+        The returned client is not yet live: frames keep collecting in its gap
+        until :meth:`activate`, called once the welcome has been queued, so the
+        welcome is always the first frame the new socket sees.
+        """
         client_id = self._by_resume.get(resume_token)
         client = self._clients.get(client_id) if client_id is not None else None
-        if client is None or client.subject != principal.subject:
+        if client is None:
+            if self.cluster is None:
+                return None
+            return await self._claim_remote(resume_token, principal, ip_hash)
+        if client.subject != principal.subject:
             return None
         timer = self._timers.pop(client.id, None)
         if timer is not None:
@@ -113,42 +171,59 @@ class Hub:
         old = client.conn
         if old is not None:
             old.close(close_codes.REPLACED, "replaced by a resumed connection")
-        was_suspended = old is None
+            client.conn = None
+            client.gap = deque(maxlen=self._gap_frames)
+        else:
+            self._metrics.suspended.dec()
         del self._by_resume[resume_token]
         client.resume_token = self._new_resume(resume_token)
         self._by_resume[client.resume_token] = client.id
         client.principal = principal
         client.ip_hash = ip_hash
-        client.conn = conn
-        client.attached = time.monotonic()
-        if was_suspended:
-            self._metrics.suspended.dec()
+        if self.cluster is not None:
+            await self.cluster.register(client)
         self._metrics.resumes.inc()
         return client
 
-    def replay_gap(self, client: Client) -> None:
+    async def _claim_remote(
+        self, resume_token: str, principal: Principal, ip_hash: str
+    ) -> Client | None:
+        assert self.cluster is not None
+        client_id = await self.cluster.claim(resume_token, principal.subject)
+        if client_id is None:
+            return None
+        client = Client(client_id, principal, ip_hash, self._new_resume(resume_token))
+        client.gap = deque(maxlen=self._gap_frames)
+        self._by_resume[client.resume_token] = client.id
+        self._clients[client.id] = client
+        self._by_subject.setdefault(client.subject, set()).add(client.id)
+        await self.cluster.register(client)
+        client.gap.extend(await self.cluster.take_gap(client_id))
+        self._metrics.resumes.inc()
+        return client
+
+    def activate(self, client: Client, conn: Connection) -> None:
+        """Make a resumed client live on ``conn`` and replay what collected meanwhile."""
+        client.conn = conn
+        client.attached = time.time()
         gap, client.gap = client.gap, None
-        if gap and client.conn is not None:
-            for frame in gap:
-                client.conn.push(frame)
+        for frame in gap or ():
+            conn.push(frame)
         if client.gap_dropped:
             log.warning("resume_gap_overflow", dropped=client.gap_dropped)
             client.gap_dropped = 0
-
-    async def notify_resumed(self, client: Client) -> None:
-        for lifecycle in self._lifecycles:
-            await lifecycle.on_resume(client)
 
     async def detach(self, client: Client, conn: Connection, *, keep_place: bool) -> None:
         """The socket ``conn`` of ``client`` is gone; suspend the client or let it go."""
         if client.conn is not conn:
             return
         client.conn = None
-        if keep_place and self._grace_s > 0:
+        if keep_place and self.grace_s > 0:
             client.gap = deque(maxlen=self._gap_frames)
             self._metrics.suspended.inc()
-            for lifecycle in self._lifecycles:
-                await lifecycle.on_suspend(client)
+            if self.cluster is not None:
+                await self.cluster.suspend(client)
+            await self.notify_suspended(client)
             self._timers[client.id] = asyncio.get_running_loop().create_task(
                 self._expire_later(client)
             )
@@ -156,9 +231,9 @@ class Hub:
         await self._drop(client)
 
     async def _expire_later(self, client: Client) -> None:
-        await asyncio.sleep(self._grace_s)
+        await asyncio.sleep(self.grace_s)
         self._timers.pop(client.id, None)
-        if client.conn is None:
+        if client.conn is None and self._clients.get(client.id) is client:
             self._metrics.suspended.dec()
             await self._drop(client)
 
@@ -170,9 +245,35 @@ class Hub:
             self._metrics.suspended.dec()
         await self._drop(client)
 
+    def release(self, client_id: str) -> list[str]:
+        """Another node took this client over: forget it without telling the features.
+
+        Returns the frames still buffered for it, to be forwarded to the new holder.
+        """
+        client = self._clients.get(client_id)
+        if client is None:
+            return []
+        timer = self._timers.pop(client.id, None)
+        if timer is not None:
+            timer.cancel()
+            self._metrics.suspended.dec()
+        gap = list(client.gap or ())
+        if client.conn is not None:
+            client.conn.close(close_codes.REPLACED, "resumed on another node")
+            client.conn = None
+        self._forget(client)
+        return gap
+
     async def _drop(self, client: Client) -> None:
-        if self._clients.pop(client.id, None) is None:
+        if not self._forget(client):
             return
+        if self.cluster is not None and not await self.cluster.finish(client.id):
+            return  # another node claimed it meanwhile
+        await self.notify_gone(client)
+
+    def _forget(self, client: Client) -> bool:
+        if self._clients.pop(client.id, None) is None:
+            return False
         ids = self._by_subject.get(client.subject)
         if ids is not None:
             ids.discard(client.id)
@@ -180,11 +281,7 @@ class Hub:
                 del self._by_subject[client.subject]
         self._by_resume.pop(client.resume_token, None)
         client.gap = None
-        for lifecycle in self._lifecycles:
-            try:
-                await lifecycle.on_gone(client)
-            except Exception:
-                log.exception("lifecycle_on_gone_failed")
+        return True
 
     def close_subject(self, subject: str, code: int, reason: str) -> int:
         """Close every live socket of ``subject`` (bans)."""
@@ -196,11 +293,14 @@ class Hub:
         return closed
 
     async def shutdown(self) -> None:
+        """Stop this node's timers; with a cluster, hand suspended places to the survivors."""
         for timer in list(self._timers.values()):
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
         self._timers.clear()
+        if self.cluster is not None:
+            await self.cluster.orphan([c for c in self._clients.values()])
 
     def _new_resume(self, previous: str) -> str:
         token = secrets.token_urlsafe(24)

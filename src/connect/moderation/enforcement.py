@@ -18,6 +18,20 @@ class GatewayEnforcer:
         self._matching = matching
 
     async def enforce(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
+        """Enforce on this node, or on every node when the gateway is clustered."""
+        cluster = self._hub.cluster
+        if cluster is not None:
+            await cluster.broadcast(
+                {"t": "ban", "scope": scope, "value": value, "payload": payload}
+            )
+            return 0
+        return await self.enforce_local(scope, value, payload)
+
+    async def on_broadcast(self, message: dict[str, Any]) -> None:
+        if message.get("t") == "ban":
+            await self.enforce_local(message["scope"], message["value"], message["payload"])
+
+    async def enforce_local(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
         targets = [
             c
             for c in self._hub.clients()

@@ -10,9 +10,18 @@ gateway nodes.
 from __future__ import annotations
 
 import redis.asyncio as redis
+from limits.aio.storage import Storage
+from limits.storage import storage_from_string
 
 PREFIX = "connect:"
 
 
 def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+
+
+def limits_storage(url: str) -> Storage:
+    """The ``limits`` library's asyncio Redis storage on the same server, for shared buckets."""
+    storage = storage_from_string("async+" + url, implementation="redispy")
+    assert isinstance(storage, Storage)
+    return storage

@@ -1,0 +1,89 @@
+"""The bench harness works: every scenario, tiny and short, against Connect only.
+
+No timed assertions: this checks that the harness produces sane numbers (all
+pairs matched, messages received, no errors), not how fast anything is. The load
+client is Node (bench/reference/client.mjs): under CI=true a missing Node is an
+error, locally the module skips and says what to install.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bench.load import RunningServer, ensure_node_deps, node_available, run_scenario, server
+from bench.run import PROFILES, flatten
+
+SMOKE = PROFILES["smoke"]
+
+
+@pytest.fixture(scope="module")
+def connect_server() -> Iterator[RunningServer]:
+    reason = node_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"bench smoke test: {reason}")
+        pytest.skip(reason)
+    ensure_node_deps()
+    with server("connect") as srv:
+        yield srv
+
+
+async def run(srv: RunningServer, scenario: str) -> dict[str, Any]:
+    return flatten(await run_scenario(srv, scenario, SMOKE[scenario]))
+
+
+def finite(*values: Any) -> bool:
+    return all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+
+
+async def test_connect_holds_every_connection(connect_server: RunningServer) -> None:
+    r = await run(connect_server, "connect")
+    assert r["connected"] == SMOKE["connect"]["n"]
+    assert r["failures"] == 0
+    assert r["errors"] == 0, r["errorCodes"]
+    assert r["rssAfterKb"] > 0
+    assert finite(r["rssPerConnKb"], r["connectAllMs"], r["connectsPerS"])
+
+
+async def test_burst_matches_every_visitor(connect_server: RunningServer) -> None:
+    r = await run(connect_server, "burst")
+    assert r["matched"] == r["visitors"] == SMOKE["burst"]["n"]
+    assert not r["timedOut"]
+    assert r["errors"] == 0, r["errorCodes"]
+    assert r["pairsPerS"] > 0
+    assert finite(r["matchLatencyP50Ms"], r["matchLatencyP99Ms"])
+
+
+async def test_relay_rate_delivers_every_message(connect_server: RunningServer) -> None:
+    r = await run(connect_server, "relay-rate")
+    assert r["sent"] > 0
+    assert r["received"] == r["sent"]
+    assert r["bad"] == 0
+    assert r["errors"] == 0, r["errorCodes"]
+    assert 0 < r["p50"] <= r["p99"] <= r["p999"] <= r["max"]
+
+
+@pytest.mark.parametrize("scenario", ["pingpong", "pingpong-typing"])
+async def test_pingpong_relays_and_measures_cpu(
+    connect_server: RunningServer, scenario: str
+) -> None:
+    r = await run(connect_server, scenario)
+    assert r["messages"] > 0
+    assert r["errors"] == 0, r["errorCodes"]
+    assert r["serverCpuUsPerMsg"] > 0
+    assert finite(r["msgsPerS"], r["msgsPerCpuS"], r["clientCpuUtil"])
+
+
+async def test_churn_runs_without_errors(connect_server: RunningServer) -> None:
+    r = await run(connect_server, "churn")
+    assert r["opens"] >= SMOKE["churn"]["n"]
+    assert r["matches"] > 0
+    assert r["realErrors"] == 0, r["errorCodes"]
+    assert r["unexpectedCloses"] == 0
+    assert r["openFailures"] == 0
+    assert r["stillOpen"] == 0
+    assert len(r["rssSamples"]) >= 2
