@@ -92,6 +92,10 @@ test-web: web-deps
 
 # Anything that runs WebRTC media runs in its own network namespace holding only
 # loopback (TESTING.md): unshare -rn gives a user+network namespace, no root needed.
+# Three app nodes, Redis, PostgreSQL and HAProxy on loopback.
+test-cluster: python-deps
+	CI=$(CI) $(VENV)/bin/pytest -q tests/cluster
+
 test-e2e: python-deps web
 	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q tests/e2e' \
 	  || { rc=$$?; [ $$rc -eq 5 ] && [ "$(CI)" != true ] && echo "e2e: nothing ran" || exit $$rc; }
@@ -104,7 +108,7 @@ test-deploy: python-deps
 test-bench: python-deps
 	CI=$(CI) $(VENV)/bin/pytest -q tests/bench
 
-test: install lint typecheck test-unit test-web test-integration test-e2e test-deploy test-bench
+test: install lint typecheck test-unit test-web test-integration test-cluster test-e2e test-deploy test-bench
 
 # The gateway's event schemas, from the pydantic models, into the docs and the web app's types.
 protocol: python-deps

@@ -38,9 +38,9 @@ from connect.identity.passwords import Passwords
 from connect.identity.service import IpHasher, TokenService
 from connect.identity.store import AccountStore, RefreshTokenStore
 from connect.matching import events as matching_events
+from connect.matching.redis_store import RedisMatchStore
 from connect.matching.rules import MatchPolicy
 from connect.matching.service import MatchingService
-from connect.matching.redis_store import RedisMatchStore
 from connect.matching.store import MatchStore, MemoryMatchStore
 from connect.moderation import events as moderation_events
 from connect.moderation.abuse import AbuseGuard
@@ -54,13 +54,13 @@ from connect.observability.metrics import Metrics
 from connect.ratelimit import RateLimiter, Rule
 from connect.sessions.service import SessionService
 from connect.sessions.store import MemorySessionStore, RedisSessionStore, SessionStore
-from connect.storage.redis import connect as connect_redis
-from connect.storage.redis import limits_storage as redis_limits_storage
 from connect.settings import Settings
 from connect.signaling import events as signaling_events
 from connect.signaling.service import RelayService
 from connect.signaling.textfilter import TextFilter
 from connect.storage.db import Database
+from connect.storage.redis import connect as connect_redis
+from connect.storage.redis import limits_storage as redis_limits_storage
 from connect.turn.service import TurnService
 
 
@@ -171,7 +171,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
             dead_after_s=settings.node_dead_after_s,
         )
         cluster.attach(hub)
-        limiter = RateLimiter(redis_limits_storage(settings.redis_url or ""))
+        limiter = RateLimiter(redis_limits_storage(settings.redis_url or "", redis_client))
     else:
         match_store = MemoryMatchStore()
         session_store = MemorySessionStore()

@@ -9,6 +9,8 @@ gateway nodes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as redis
 from limits.aio.storage import Storage
 from limits.storage import storage_from_string
@@ -16,12 +18,23 @@ from limits.storage import storage_from_string
 PREFIX = "connect:"
 
 
+POOL_SIZE = 64
+
+
 def connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    """A client whose pool *waits* for a free connection under bursts instead of failing."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=10, health_check_interval=30
+    )
+    return redis.Redis(connection_pool=pool)
 
 
-def limits_storage(url: str) -> Storage:
-    """The ``limits`` library's asyncio Redis storage on the same server, for shared buckets."""
-    storage = storage_from_string("async+" + url, implementation="redispy")
+def limits_storage(url: str, client: redis.Redis) -> Storage:
+    """The ``limits`` library's asyncio Redis storage, sharing the node's connection pool."""
+    options: dict[str, Any] = {
+        "implementation": "redispy",
+        "connection_pool": client.connection_pool,
+    }
+    storage = storage_from_string("async+" + url, **options)
     assert isinstance(storage, Storage)
     return storage
