@@ -73,7 +73,8 @@ async def test_400_clients_through_haproxy_are_each_paired_exactly_once(cluster:
             )
         spread = []
         for node in cluster.nodes:
-            detail = httpx.get(f"{node.http}/health/detailed").json()
+            async with httpx.AsyncClient() as http:
+                detail = (await http.get(f"{node.http}/health/detailed")).json()
             spread.append(detail["connections"]["live"])
             assert sum(detail["waiting"].values()) == 0, "nobody left waiting"
         assert sum(spread) >= 400
@@ -101,7 +102,7 @@ async def test_pair_on_different_nodes_signals_and_chats(cluster: Cluster) -> No
 
 
 async def test_a_resumed_socket_on_another_node_keeps_its_session(cluster: Cluster) -> None:
-    a, b, _, mb = await node_pair(cluster, 0, 1)
+    a, b, _, _ = await node_pair(cluster, 0, 1)
     a.abort()
     await b.event("peer-reconnecting", timeout=10)
     await b.request("send-message", {"text": "during the gap"})
