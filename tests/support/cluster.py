@@ -57,6 +57,7 @@ class Cluster:
     work: Path
     redis_url: str
     db_url: str
+    extra: dict[str, str] = field(default_factory=dict)
     nodes: list[Server] = field(default_factory=list)
     proxy: subprocess.Popen[bytes] | None = None
     proxy_port: int = 0
@@ -72,6 +73,7 @@ class Cluster:
     def env(self) -> dict[str, str]:
         return {
             **CLUSTER_SETTINGS,
+            **self.extra,
             "CONNECT_REDIS_URL": self.redis_url,
             "CONNECT_DATABASE_URL": self.db_url,
         }
@@ -122,10 +124,12 @@ class Cluster:
             node.stop()
 
 
-def start_cluster(work: Path, stack: ExitStack, nodes: int = 3) -> Cluster:
+def start_cluster(
+    work: Path, stack: ExitStack, nodes: int = 3, settings: dict[str, str] | None = None
+) -> Cluster:
     redis_url = stack.enter_context(redis_server(work / "redis"))
     pg = stack.enter_context(postgres_server(work / "pg"))
-    cluster = Cluster(work, redis_url, create_database(pg, "connect_cluster"))
+    cluster = Cluster(work, redis_url, create_database(pg, "connect_cluster"), dict(settings or {}))
     for i in range(nodes):
         cluster.start_node(i)
     cluster.start_proxy()
