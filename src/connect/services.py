@@ -275,7 +275,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     matching_events.register(router, matching, limiter, rules.join, abuse, hub)
     moderation_events.register(router, abuse)
     contacts_events.register(router, contacts)
-    signaling_events.register(router, relay, matching, calls, limiter, rules.chat)
+    signaling_events.register(router, relay, matching, calls, rules.chat, clock)
     gateway = GatewayEndpoint(
         settings=settings,
         hub=hub,

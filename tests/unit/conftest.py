@@ -10,11 +10,11 @@ import pytest
 from connect.clock import FakeClock
 from connect.matching.redis_store import RedisMatchStore
 from connect.matching.store import MatchStore, MemoryMatchStore
-from connect.storage.redis import connect as connect_redis
-from tests.support.services import redis_server
 from connect.services import Services, build_services
 from connect.settings import Settings
 from connect.storage.migrate import upgrade
+from connect.storage.redis import connect as connect_redis
+from tests.support.services import redis_server
 
 
 @pytest.fixture

@@ -121,3 +121,24 @@ def test_token_bucket_allows_burst_then_refills_with_time() -> None:
     assert bucket.take() == 0
     clock.advance(10)
     assert [bucket.take() for _ in range(4)][:3] == [0, 0, 0]
+
+
+def test_local_limit_applies_every_window_of_the_rule() -> None:
+    from connect.ratelimit import LocalLimit, Rule
+
+    clock = FakeClock()
+    limit = LocalLimit(Rule.parse("chat", "5/second;12/minute"), clock)
+    for _ in range(5):
+        limit.hit()
+    with pytest.raises(ConnectError) as exc:
+        limit.hit()
+    assert exc.value.code == "rate_limited"
+    assert 0 < (exc.value.retry_after_ms or 0) <= 200
+    clock.advance(1)
+    for _ in range(5):
+        limit.hit()
+    clock.advance(1)
+    for _ in range(2):
+        limit.hit()
+    with pytest.raises(ConnectError):  # the minute window is spent, the second window is not
+        limit.hit()

@@ -170,7 +170,9 @@ async def test_recent_pair_memory_expires(store: MatchStore) -> None:
 
 
 @pytest.mark.parametrize("n", [2, 7, 50])
-async def test_burst_of_compatible_visitors_pairs_everyone_but_odd_one(store: MatchStore, n: int) -> None:
+async def test_burst_of_compatible_visitors_pairs_everyone_but_odd_one(
+    store: MatchStore, n: int
+) -> None:
     pairs = []
     for i in range(n):
         partner = await store.pair_or_wait(ticket(since=i), i, POLICY)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from connect.calls.service import CallService
+from connect.clock import Clock
 from connect.errors import ConnectError
 from connect.gateway.dispatch import EventContext, Router
 from connect.matching.service import MatchingService
-from connect.ratelimit import RateLimiter, Rule
+from connect.ratelimit import LocalLimit, Rule
 from connect.signaling.schemas import (
     CallStats,
     EndCall,
@@ -26,8 +27,8 @@ def register(
     relay: RelayService,
     matching: MatchingService,
     calls: CallService,
-    limiter: RateLimiter,
     chat_rule: Rule,
+    clock: Clock,
 ) -> None:
     async def send_offer(ctx: EventContext, p: SendOffer) -> None:
         await relay.relay(ctx.client.id, "offer", {"offer": p.offer.wire()})
@@ -40,7 +41,10 @@ def register(
         await relay.relay(ctx.client.id, "candidate", {"candidate": candidate})
 
     async def send_message(ctx: EventContext, p: SendMessage) -> dict[str, Any]:
-        await limiter.hit(chat_rule, ctx.client.id)
+        limit = ctx.client.state.get("chat_limit")
+        if limit is None:
+            limit = ctx.client.state["chat_limit"] = LocalLimit(chat_rule, clock)
+        limit.hit()
         return await relay.message(ctx.client.id, p.text)
 
     async def typing(ctx: EventContext, p: Typing) -> None:
