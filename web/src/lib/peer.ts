@@ -56,7 +56,9 @@ export class PeerCall {
   constructor(opts: PeerCallOptions) {
     this.opts = opts;
     const PC = opts.PeerConnectionImpl ?? RTCPeerConnection;
-    this.pc = new PC({ iceServers: toRtcIceServers(opts.iceServers) });
+    // e2e tests may force relay-only ICE with an init script (window.__connectIceTransportPolicy = 'relay').
+    const policy = (globalThis as { __connectIceTransportPolicy?: RTCIceTransportPolicy }).__connectIceTransportPolicy;
+    this.pc = new PC({ iceServers: toRtcIceServers(opts.iceServers), ...(policy ? { iceTransportPolicy: policy } : {}) });
     const pc = this.pc;
 
     if (opts.localStream) {
