@@ -13,7 +13,6 @@ import pytest
 from tests.support.server import Server, start_server
 from tests.support.services import create_database, postgres_server, redis_server
 
-
 BACKENDS = ["memory-sqlite", "redis-postgres"]
 
 
@@ -40,7 +39,9 @@ _REDIS_DB = itertools.count(1)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """The shared server, once per backend: every test using it runs against both."""
     overrides = {}
     if request.param != "memory-sqlite":

@@ -126,7 +126,9 @@ async def test_domain_events_reach_a_real_nats_jetstream(tmp_path: Path) -> None
                             await js.stream_info("connect-events")
                             break
                         except nats.js.errors.NotFoundError:
-                            await asyncio.sleep(0.05)  # polling for the stream, bounded by the timeout
+                            await asyncio.sleep(
+                                0.05
+                            )  # polling for the stream, bounded by the timeout
                 sub = await js.pull_subscribe("connect.events.>", durable="test")
                 seen: list[str] = []
                 async with asyncio.timeout(10):
