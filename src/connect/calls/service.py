@@ -30,6 +30,7 @@ from connect.observability.metrics import Metrics
 from connect.sessions.models import Member
 from connect.sessions.service import SessionService, new_peer_id
 from connect.storage.models import Call
+from connect.storage.times import aware
 from connect.turn.service import TurnService
 
 
@@ -37,10 +38,6 @@ class Presence(Protocol):
     async def live(self, subject: str) -> list[Client]: ...
 
     def get(self, client_id: str) -> Client | None: ...
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return None if dt is None else dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class CallService:
@@ -200,14 +197,14 @@ class CallService:
         callee = await self._accounts.by_id(call.callee_id)
         assert caller is not None
         assert callee is not None
-        answered, ended = _aware(call.answered_at), _aware(call.ended_at)
+        answered, ended = aware(call.answered_at), aware(call.ended_at)
         return CallOut(
             call_id=call.id,
             status=call.status,
             caller=user_out(caller),
             callee=user_out(callee),
             media=call.media,
-            created_at=_aware(call.created_at) or self._now(),
+            created_at=aware(call.created_at) or self._now(),
             answered_at=answered,
             ended_at=ended,
             end_reason=call.end_reason,
@@ -242,7 +239,7 @@ class CallService:
             raise conflict("the call changed state meanwhile", "invalid_call_state")
         self._caller_conn.pop(call.id, None)
         self._metrics.calls.labels(status).inc()
-        answered = _aware(call.answered_at)
+        answered = aware(call.answered_at)
         self._events.publish(
             "call.outcome",
             callId=call.id,

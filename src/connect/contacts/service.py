@@ -40,6 +40,7 @@ from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
 from connect.identity.store import AccountStore
 from connect.storage.models import Account, Attachment, Channel, Message, Reaction
+from connect.storage.times import aware
 from connect.uploads import ATTACHMENT_TYPES, check_upload, store
 
 TYPING_TTL_MS = 6000
@@ -49,10 +50,6 @@ BACKLOG_PUSH = 200
 def user_out(account: Account) -> UserOut:
     avatar = f"/api/users/{account.id}/avatar" if account.avatar_path else None
     return UserOut(id=account.id, display_name=account.display_name, avatar_url=avatar)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return None if dt is None else dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class ContactsService:
@@ -118,7 +115,7 @@ class ContactsService:
         return ChannelOut(
             id=channel.id,
             peer=user_out(peer),
-            created_at=_aware(channel.created_at) or self._now(),
+            created_at=aware(channel.created_at) or self._now(),
             last_message=(await self._views([last]))[0] if last else None,
             unread_count=await self._store.unread(channel, me),
         )
@@ -279,8 +276,8 @@ class ContactsService:
                 if m.attachment_id in attachments
                 else None,
                 client_id=m.client_id,
-                created_at=_aware(m.created_at) or self._now(),
-                delivered_at=_aware(m.delivered_at),
+                created_at=aware(m.created_at) or self._now(),
+                delivered_at=aware(m.delivered_at),
                 reactions=[
                     ReactionSummary(emoji=e, user_ids=u)
                     for e, u in by_message.get(m.id, {}).items()

@@ -23,6 +23,7 @@ from connect.identity.passwords import Passwords
 from connect.identity.service import Principal, TokenService
 from connect.identity.store import AccountStore, EmailTaken, RefreshTokenStore
 from connect.storage.models import Account, RefreshToken
+from connect.storage.times import aware
 from connect.uploads import IMAGE_TYPES, check_upload, sniff
 from connect.uploads import store as store_upload
 
@@ -97,7 +98,7 @@ class AccountService:
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = self._now()
         row = await self._refresh.by_hash(_hash(refresh_token))
-        if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now:
+        if row is None or row.revoked_at is not None or aware(row.expires_at) <= now:
             raise unauthorized("invalid refresh token")
         if row.used_at is not None or not await self._refresh.mark_used(row.id, now):
             await self._refresh.revoke_family(row.family_id, now)
@@ -186,8 +187,3 @@ class AccountService:
         return TokenPair(
             self._tokens.issue_access(account.id, account.role), refresh, self._tokens.access_ttl_s
         )
-
-
-def _aware(dt: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

@@ -26,6 +26,7 @@ import structlog
 from connect.clock import Clock
 from connect.moderation.store import AuditStore, ChainConflict
 from connect.storage.models import AuditEntry
+from connect.storage.times import aware
 
 log = structlog.get_logger(__name__)
 GENESIS = "0" * 64
@@ -53,7 +54,7 @@ class ChainCheck:
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
     body = {
         "seq": entry.seq,
-        "at": _aware(entry.at).isoformat(),
+        "at": aware(entry.at).isoformat(),
         "actor": entry.actor_id,
         "role": entry.actor_role,
         "action": entry.action,
@@ -125,7 +126,3 @@ class AuditLog:
 
     async def page(self, limit: int, before: int | None) -> list[AuditEntry]:
         return await self._store.page(limit, before)
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

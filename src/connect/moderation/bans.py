@@ -22,6 +22,7 @@ from connect.moderation.audit import Actor, AuditLog
 from connect.moderation.store import BanStore
 from connect.observability.metrics import Metrics
 from connect.storage.models import Ban
+from connect.storage.times import aware
 
 Scope = Literal["device", "ip", "account"]
 APPEAL_URL = "/api/appeals"
@@ -139,7 +140,7 @@ class BanService:
 
     def is_active(self, ban: Ban) -> bool:
         return ban.lifted_at is None and (
-            ban.expires_at is None or _aware(ban.expires_at) > self._now()
+            ban.expires_at is None or aware(ban.expires_at) > self._now()
         )
 
     async def active_for(
@@ -185,7 +186,7 @@ class BanService:
 
     def payload(self, ban: Ban) -> dict[str, Any]:
         """What a banned visitor is told: until when, why, and how to appeal."""
-        until = _aware(ban.expires_at) if ban.expires_at is not None else None
+        until = aware(ban.expires_at) if ban.expires_at is not None else None
         appeal_until = (until or self._now() + APPEAL_WINDOW).timestamp()
         return {
             "until": until.isoformat() if until else None,
@@ -198,7 +199,3 @@ class BanService:
                 "url": APPEAL_URL,
             },
         }
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from connect.moderation.reports import SubjectHistory
 from connect.moderation.schemas import (
@@ -18,10 +18,7 @@ from connect.moderation.schemas import (
     SubjectView,
 )
 from connect.storage.models import Appeal, AuditEntry, Ban, Flag, Report
-
-
-def aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+from connect.storage.times import aware
 
 
 def ban_view(ban: Ban, now: datetime) -> BanView:
