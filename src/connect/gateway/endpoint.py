@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import structlog
+from prometheus_client import Histogram
 from pydantic import ValidationError
 
 from connect.clock import Clock
@@ -69,6 +70,7 @@ class GatewayEndpoint:
         self._clock = clock
         self._hello_rule = Rule.parse("hello", settings.rate_hello)
         self._admission: list[Admission] = []
+        self._timers: dict[str, Histogram] = {}
         self.draining = False
 
     def admit_with(self, check: Admission) -> None:
@@ -261,7 +263,10 @@ class GatewayEndpoint:
             return
         if frame.id is not None:
             conn.push(codec.ack(frame.id, extra))
-        self._metrics.event_handling.labels(frame.event).observe(time.perf_counter() - started)
+        timer = self._timers.get(frame.event)
+        if timer is None:
+            timer = self._timers[frame.event] = self._metrics.event_handling.labels(frame.event)
+        timer.observe(time.perf_counter() - started)
         for job in ctx.deferred:
             try:
                 await job()
