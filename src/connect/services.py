@@ -217,6 +217,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         events=events,
     )
+    if cluster is not None:
+        cluster.on_broadcast(bans.on_broadcast)
     report_store = ReportStore(db)
     flags = FlagStore(db)
     abuse = AbuseGuard(

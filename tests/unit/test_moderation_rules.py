@@ -204,3 +204,11 @@ async def test_rate_limit_rule_refuses_over_the_limit_with_retry_after() -> None
     assert exc.value.retry_after_ms is not None
     assert 0 < exc.value.retry_after_ms <= 60_000
     await limiter.hit(rule, "other-key")
+
+
+async def test_a_cached_clear_answer_never_outlives_a_new_ban(svc: Services) -> None:
+    await svc.bans.refuse_if_banned(device_id="devZ", ip_hash="ipZ")
+    await svc.bans.refuse_if_banned(device_id="devZ", ip_hash="ipZ")
+    await svc.bans.ban(MOD, "device", "devZ", reason="r", duration_hours=1)
+    with pytest.raises(BannedError):
+        await svc.bans.refuse_if_banned(device_id="devZ", ip_hash="ipZ")

@@ -27,6 +27,8 @@ from connect.storage.times import aware
 Scope = Literal["device", "ip", "account"]
 APPEAL_URL = "/api/appeals"
 APPEAL_WINDOW = timedelta(days=90)
+CLEAR_TTL_S = 30.0
+CLEAR_CACHE_SIZE = 100_000
 
 
 class LiveEnforcer(Protocol):
@@ -66,6 +68,7 @@ class BanService:
         self._staff = staff
         self._clock = clock
         self._metrics = metrics
+        self._clear: dict[tuple[str | None, str | None, str | None], float] = {}
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.now(), UTC)
@@ -98,6 +101,7 @@ class BanService:
             automatic=automatic,
         )
         await self._store.add(ban)
+        self.forget_clear()
         await self._audit.append(
             actor,
             "ban.create",
@@ -167,9 +171,31 @@ class BanService:
         ip_hash: str | None = None,
         account_id: str | None = None,
     ) -> None:
+        """Refuse a banned subject; subjects found clear are remembered for ``CLEAR_TTL_S``.
+
+        Every hello and token request asks this, so "not banned" answers are
+        cached (a bounded map, dropped whole when full). A new ban empties the
+        cache on this node at once and on the other nodes when the ban
+        broadcast reaches them (milliseconds), the same moment their live
+        sockets of the subject are closed.
+        """
+        key = (device_id, ip_hash, account_id)
+        now = self._clock.monotonic()
+        if self._clear.get(key, 0.0) > now:
+            return
         ban = await self.active_for(device_id=device_id, ip_hash=ip_hash, account_id=account_id)
         if ban is not None:
             raise BannedError(self.payload(ban))
+        if len(self._clear) >= CLEAR_CACHE_SIZE:
+            self._clear.clear()
+        self._clear[key] = now + CLEAR_TTL_S
+
+    def forget_clear(self) -> None:
+        self._clear.clear()
+
+    async def on_broadcast(self, message: dict[str, Any]) -> None:
+        if message.get("t") == "ban":
+            self.forget_clear()
 
     async def admission(self, principal: Principal, ip_hash: str) -> None:
         """Gateway hello check."""
