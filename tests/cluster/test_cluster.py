@@ -185,7 +185,7 @@ async def test_writes_through_any_node_are_all_there(cluster: Cluster) -> None:
         await b.close()
     email, password = f"adm-{secrets.token_hex(3)}@example.test", secrets.token_urlsafe(12)
     assert (
-        cluster.nodes[0].cli("create-admin", "--email", email, "--password", password).returncode
+        cluster.nodes[0].cli("create-admin", "--email", email, f"--password={password}").returncode
         == 0
     )
     admin = await login(cluster.nodes[1], email, password)

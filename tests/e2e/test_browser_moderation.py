@@ -19,7 +19,7 @@ async def test_moderator_bans_reported_visitor_and_their_page_shows_the_ban(
 ) -> None:
     email = f"mod-{secrets.token_hex(4)}@example.test"
     password = secrets.token_urlsafe(16)
-    created = web_server.cli("create-admin", "--email", email, "--password", password)
+    created = web_server.cli("create-admin", "--email", email, f"--password={password}")
     assert created.returncode == 0, created.stderr
 
     tag = f"mod{time.monotonic_ns() % 10**9}"

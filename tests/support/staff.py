@@ -36,7 +36,7 @@ async def login(server: Server, email: str, password: str) -> StaffClient:
 async def new_admin(server: Server) -> tuple[StaffClient, str, str]:
     email = f"admin-{secrets.token_hex(4)}@example.test"
     password = secrets.token_urlsafe(16)
-    done = server.cli("create-admin", "--email", email, "--password", password)
+    done = server.cli("create-admin", "--email", email, f"--password={password}")
     assert done.returncode == 0, done.stderr
     return await login(server, email, password), email, password
 
