@@ -130,10 +130,10 @@ def start_cluster(
     redis_url = stack.enter_context(redis_server(work / "redis"))
     pg = stack.enter_context(postgres_server(work / "pg"))
     cluster = Cluster(work, redis_url, create_database(pg, "connect_cluster"), dict(settings or {}))
+    stack.callback(cluster.stop)  # registered first: a failed start still stops what started
     for i in range(nodes):
         cluster.start_node(i)
     cluster.start_proxy()
-    stack.callback(cluster.stop)
     return cluster
 
 
