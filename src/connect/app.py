@@ -268,7 +268,6 @@ def _tune_gc() -> None:
     gc.freeze()
 
 
-
 async def _housekeeping(svc: Services) -> None:
     """Once per sweep interval: widen the queue, forget old session records, refresh gauges.
 
