@@ -154,7 +154,10 @@ class Cluster:
         ]
 
     async def stop(self) -> None:
-        await self._outbox.join() if not self._outbox.empty() and self._tasks else None
+        """Flush what is still queued for other nodes (briefly), then leave the cluster."""
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox.join(), 2.0)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
