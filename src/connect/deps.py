@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from connect.errors import unauthorized
 from connect.identity.accounts import STAFF_ROLES
-from connect.identity.service import Principal, client_ip
+from connect.identity.service import Principal, scope_client_ip
 from connect.moderation.audit import Actor
 from connect.services import Services
 
@@ -22,9 +22,11 @@ def services(request: Request) -> Services:
 
 
 def ip_hash(request: Request, svc: Annotated[Services, Depends(services)]) -> str:
-    peer = request.client.host if request.client else None
-    ip = client_ip(peer, request.headers.get("x-forwarded-for"), svc.settings.trusted_proxies)
-    return svc.ip_hasher.hash(ip)
+    """The salted hash of the client's address, computed once per request (observe_http)."""
+    cached = request.scope.get("state", {}).get("ip_hash")
+    if isinstance(cached, str):
+        return cached
+    return svc.ip_hasher.hash(scope_client_ip(request.scope, svc.settings.trusted_proxies))
 
 
 def principal(

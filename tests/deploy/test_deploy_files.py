@@ -749,7 +749,12 @@ def test_turnserver_accepts_the_config(tmp_path: Path) -> None:
         text=True,
     ) as proc:
         try:
-            time.sleep(1.5)
+            # coturn logs "Total General servers" once its listeners and relay threads run.
+            deadline = time.monotonic() + 15
+            while proc.poll() is None and time.monotonic() < deadline:
+                if log.exists() and "Total General servers" in log.read_text(errors="replace"):
+                    break
+                time.sleep(0.05)  # polling coturn's log file, bounded by the deadline
             alive = proc.poll() is None
         finally:
             if proc.poll() is None:

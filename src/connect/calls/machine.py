@@ -24,8 +24,6 @@ Status = Literal["ringing", "accepted", "rejected", "cancelled", "missed", "ende
 Action = Literal["accept", "reject", "cancel", "timeout", "hangup"]
 Role = Literal["caller", "callee", "clock"]
 
-ACTIVE: frozenset[str] = frozenset({"ringing", "accepted"})
-
 _TRANSITIONS: dict[tuple[str, str], tuple[Status, frozenset[str]]] = {
     ("ringing", "accept"): ("accepted", frozenset({"callee"})),
     ("ringing", "reject"): ("rejected", frozenset({"callee"})),

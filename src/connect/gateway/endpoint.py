@@ -27,7 +27,7 @@ from connect.gateway.connection import Client, Connection
 from connect.gateway.dispatch import EventContext, Router
 from connect.gateway.hub import Hub
 from connect.gateway.schemas import Hello, RateLimited, Welcome
-from connect.identity.service import IpHasher, Principal, TokenService, client_ip
+from connect.identity.service import IpHasher, Principal, TokenService, scope_client_ip
 from connect.observability import tracing
 from connect.observability.metrics import Metrics
 from connect.ratelimit import RateLimiter, Rule, TokenBucket
@@ -84,7 +84,7 @@ class GatewayEndpoint:
             await send({"type": "websocket.close", "code": close_codes.SHUTTING_DOWN})
             return
         await send({"type": "websocket.accept"})
-        ip_hash = self._ip_hasher.hash(_peer_ip(scope, self._s.trusted_proxies))
+        ip_hash = self._ip_hasher.hash(scope_client_ip(scope, self._s.trusted_proxies))
         bucket = TokenBucket(self._s.event_rate_per_s, self._s.event_burst, self._clock)
         conn = Connection(send, self._s.send_queue_frames, bucket, ip_hash)
         self._metrics.connections.inc()
@@ -295,13 +295,3 @@ class GatewayEndpoint:
                     pass
         except TimeoutError:
             return
-
-
-def _peer_ip(scope: Scope, trusted: list[str]) -> str:
-    peer = scope.get("client")
-    forwarded = None
-    for name, value in scope.get("headers", ()):
-        if name == b"x-forwarded-for":
-            forwarded = value.decode("latin-1")
-            break
-    return client_ip(peer[0] if peer else None, forwarded, trusted)

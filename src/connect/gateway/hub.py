@@ -283,15 +283,6 @@ class Hub:
         client.gap = None
         return True
 
-    def close_subject(self, subject: str, code: int, reason: str) -> int:
-        """Close every live socket of ``subject`` (bans)."""
-        closed = 0
-        for client in self.of_subject(subject):
-            if client.conn is not None:
-                client.conn.close(code, reason)
-                closed += 1
-        return closed
-
     async def shutdown(self) -> None:
         """Stop this node's timers; with a cluster, hand suspended places to the survivors."""
         for timer in list(self._timers.values()):

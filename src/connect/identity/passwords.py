@@ -12,7 +12,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_PASSWORD = 10
-MAX_PASSWORD = 256
 
 
 class Passwords:
@@ -32,6 +31,3 @@ class Passwords:
             )
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(stored_hash)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 
@@ -85,6 +85,17 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: Sequ
         if not _is_trusted(hop, trusted_proxies):
             return hop
     return hops[0] if hops else peer
+
+
+def scope_client_ip(scope: Mapping[str, Any], trusted_proxies: Sequence[str]) -> str:
+    """:func:`client_ip` of an ASGI connection scope (HTTP request or WebSocket)."""
+    peer = scope.get("client")
+    forwarded = None
+    for name, value in scope.get("headers", ()):
+        if name == b"x-forwarded-for":
+            forwarded = value.decode("latin-1")
+            break
+    return client_ip(peer[0] if peer else None, forwarded, trusted_proxies)
 
 
 def _is_trusted(ip: str, trusted: Sequence[str]) -> bool:

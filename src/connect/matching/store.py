@@ -118,10 +118,6 @@ class MemoryMatchStore:
     async def get_criteria(self, client_id: str) -> bytes | None:
         return self._criteria.get(client_id)
 
-    def forget(self, client_id: str) -> None:
-        self._criteria.pop(client_id, None)
-        self._parked.pop(client_id, None)
-
     def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         for _, cid in self._queues.get(ticket.mode, ()):
             candidate = self._by_client[cid]

@@ -65,7 +65,7 @@ async def stats(actor: StaffActor, svc: ServicesDep) -> Stats:
         matches_per_minute=svc.matching.matches_last_minute(),
         reports_pending=await svc.reports.pending_count(),
         active_bans=await svc.bans.count_active(),
-        appeals_pending=len(await svc.appeals.list("pending", 1000)),
+        appeals_pending=await svc.appeals.count("pending"),
     )
 
 

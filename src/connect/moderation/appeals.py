@@ -75,6 +75,9 @@ class AppealService:
         appeals = await self._store.list(status, limit)
         return [(a, await self._bans.get(a.ban_id)) for a in appeals]
 
+    async def count(self, status: str) -> int:
+        return await self._store.count(status)
+
     async def decide(
         self, actor: Actor, appeal_id: str, decision: Literal["accept", "reject"], note: str | None
     ) -> Appeal:

@@ -184,12 +184,11 @@ class ReportService:
         reports = await self._store.about(
             report.reported_subject, report.reported_ip_hash, exclude=report.id
         )
-        bans = await self._bans_store.search(report.reported_subject, False, self._now(), 50)
-        bans += [
-            b
-            for b in await self._bans_store.search(report.reported_ip_hash, False, self._now(), 50)
-            if b not in bans
-        ]
+        by_id: dict[str, Ban] = {}
+        for value in (report.reported_subject, report.reported_ip_hash):
+            for ban in await self._bans_store.search(value, False, self._now(), 50):
+                by_id.setdefault(ban.id, ban)
+        bans = list(by_id.values())
         flags = await self._flags.about(report.reported_subject)
         return SubjectHistory(reports, bans, flags)
 

@@ -221,6 +221,13 @@ class AppealStore:
                 q = q.where(Appeal.status == status)
             return list(await s.scalars(q))
 
+    async def count(self, status: str) -> int:
+        async with self._db.session() as s:
+            n = await s.scalar(
+                select(func.count()).select_from(Appeal).where(Appeal.status == status)
+            )
+            return int(n or 0)
+
     async def decide(
         self, appeal_id: str, status: str, at: datetime, by: str, note: str | None
     ) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from connect.identity.service import IpHasher, client_ip
+from connect.identity.service import IpHasher, scope_client_ip
 from connect.observability import tracing
 from connect.observability.metrics import Metrics
 
@@ -49,6 +49,9 @@ async def observe_http(
     send: Send,
     call: Callable[[Send], Awaitable[None]],
 ) -> None:
+    # Hashed once per request: the log line and the routes (deps.ip_hash) share it.
+    ip_hash = hasher.hash(scope_client_ip(scope, trusted))
+    scope.setdefault("state", {})["ip_hash"] = ip_hash
     incoming = _header(scope, b"x-request-id")
     request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
     status = 500
@@ -79,16 +82,11 @@ async def observe_http(
             route = route_of(scope)
             metrics.http_requests.labels(route, str(status)).inc()
             metrics.http_latency.labels(route).observe(elapsed)
-            peer = scope.get("client")
             log.info(
                 "http_request",
                 method=scope["method"],
                 route=route,
                 status=status,
                 ms=round(elapsed * 1000, 2),
-                ip_hash=hasher.hash(
-                    client_ip(
-                        peer[0] if peer else None, _header(scope, b"x-forwarded-for"), trusted
-                    )
-                ),
+                ip_hash=ip_hash,
             )
