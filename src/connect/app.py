@@ -1,9 +1,11 @@
 """The ASGI application: REST routes, the /ws gateway and the built web app.
 
-``/ws`` is dispatched to the gateway's raw ASGI endpoint before FastAPI sees
-the request, so the frame loop pays for no framework layer; everything else
-goes through FastAPI. Background jobs (queue widening sweep, session record
-pruning) live and die with the lifespan.
+With the default WebSocket engine, uvicorn hands ``/ws`` upgrades to
+picows (:mod:`connect.gateway.websocket`) and this app never sees them; with
+``CONNECT_WS_ENGINE=asgi`` they arrive here and go to the gateway's ASGI
+adapter before FastAPI sees them. Everything else goes through FastAPI.
+Background jobs (queue widening sweep, session record pruning, the WebSocket
+heartbeat) live and die with the lifespan.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
 from connect.contacts.api import router as contacts_router
 from connect.errors import ConnectError
+from connect.gateway import asgi
 from connect.identity.api import router as identity_router
 from connect.identity.api import users as users_router
 from connect.moderation.admin_api import router as admin_router
@@ -69,6 +72,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         await services.events.start()
         if services.cluster is not None:
             await services.cluster.start()
+        if services.websocket is not None:
+            services.websocket.start()
         task = asyncio.create_task(_housekeeping(services))
         _tune_gc()
         try:
@@ -78,6 +83,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if services.websocket is not None:
+                await services.websocket.stop()
             await services.hub.shutdown()
             if services.cluster is not None:
                 await services.cluster.stop()
@@ -136,7 +143,10 @@ class ConnectApp:
         kind = scope["type"]
         if kind == "websocket":
             if scope["path"] == "/ws":
-                await self.services.gateway(scope, receive, send)
+                settings = self.services.settings
+                await asgi.serve(
+                    self.services.gateway, settings.trusted_proxies, scope, receive, send
+                )
             else:
                 await send({"type": "websocket.close", "code": 4004})
             return

@@ -123,6 +123,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 
     configure(settings.log_level, json=settings.env == "prod")
     app = create_app(settings)
+    engine = app.services.websocket
     uvicorn.run(
         app,
         host=host or settings.host,
@@ -132,6 +133,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         log_config=None,
         proxy_headers=False,
         server_header=False,
+        ws=engine.uvicorn_protocol if engine is not None else "websockets-sansio",  # type: ignore[arg-type]
         ws_max_size=settings.max_frame_bytes * 4,
         ws_ping_interval=settings.heartbeat_s,
         ws_ping_timeout=settings.heartbeat_s,

@@ -33,6 +33,7 @@ from connect.gateway.cluster import Cluster
 from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
+from connect.gateway.websocket import WebSocketEngine
 from connect.identity.accounts import AccountService
 from connect.identity.passwords import Passwords
 from connect.identity.service import IpHasher, TokenService
@@ -113,6 +114,7 @@ class Services:
     hub: Hub
     router: Router
     gateway: GatewayEndpoint
+    websocket: WebSocketEngine | None
     events: EventPublisher
     cluster: Cluster | None
     redis: Redis | None
@@ -314,6 +316,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         hub=hub,
         router=router,
         gateway=gateway,
+        websocket=WebSocketEngine(gateway, settings) if settings.ws_engine == "picows" else None,
         events=events,
         cluster=cluster,
         redis=redis_client,

@@ -60,12 +60,13 @@ class Settings(BaseSettings):
     stun_urls: CsvList = Field(default_factory=list)
     turn_ttl_s: int = Field(default=3600, ge=60, le=86400)
 
+    ws_engine: Literal["picows", "asgi"] = "picows"
     hello_timeout_s: float = Field(default=5.0, gt=0)
     heartbeat_s: float = Field(default=20.0, gt=0)
     resume_grace_s: float = Field(default=15.0, ge=0)
     resume_buffer_frames: int = Field(default=256, ge=0)
     max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
-    send_queue_frames: int = Field(default=512, ge=8)
+    send_buffer_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
     event_rate_per_s: float = Field(default=30.0, gt=0)
     event_burst: int = Field(default=60, ge=1)
     event_flood_refusals: int = Field(default=50, ge=1)

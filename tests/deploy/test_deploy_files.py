@@ -32,6 +32,7 @@ from prometheus_client.metrics import MetricWrapperBase
 from pydantic import ValidationError
 
 from connect.observability.metrics import Metrics
+from connect.observability.tally import TallyCounter, TallyHistogram
 from connect.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,6 +109,9 @@ def code_metrics() -> dict[str, tuple[str, frozenset[str]]]:
         if isinstance(value, MetricWrapperBase):
             name = value._name
             out[name] = (types[name], frozenset(value._labelnames))
+        elif isinstance(value, TallyCounter | TallyHistogram):
+            assert types[value.name] == value.kind, value.name
+            out[value.name] = (value.kind, frozenset(value.label_names))
     assert set(out) == set(types), f"metrics outside Metrics attributes: {set(types) - set(out)}"
     return out
 

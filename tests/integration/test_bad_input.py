@@ -224,7 +224,7 @@ async def test_client_that_stops_reading_is_disconnected_not_buffered(
 
     srv = make_server(
         {
-            "CONNECT_SEND_QUEUE_FRAMES": "16",
+            "CONNECT_SEND_BUFFER_BYTES": "65536",
             "CONNECT_EVENT_RATE_PER_S": "100000",
             "CONNECT_EVENT_BURST": "100000",
             "CONNECT_RATE_CHAT": "1000000/second",

@@ -138,6 +138,23 @@ async def test_token_churn_on_one_ip_demands_captcha_of_its_devices(svc: Service
     svc.abuse.check("elsewhere", "ip-other")
 
 
+async def test_token_churn_counts_only_devices_inside_the_window(
+    svc: Services, clock: FakeClock
+) -> None:
+    window = svc.settings.token_churn_window_s
+    for i in range(3):
+        await svc.abuse.token_issued("ip-slow", f"old{i}")
+        clock.advance(1)
+    await svc.abuse.token_issued("ip-slow", "old0")  # a repeat refreshes, does not add
+    clock.advance(window - 0.5)
+    await svc.abuse.token_issued("ip-slow", "new0")  # old1 and old2 have left the window
+    await svc.abuse.token_issued("ip-slow", "new1")
+    svc.abuse.check("new0", "ip-slow")
+    await svc.abuse.token_issued("ip-slow", "new2")  # old0, new0, new1, new2: four
+    with pytest.raises(CaptchaRequired):
+        svc.abuse.check("new0", "ip-slow")
+
+
 async def test_audit_chain_verifies_and_names_the_first_tampered_row(
     svc: Services, clock: FakeClock
 ) -> None:

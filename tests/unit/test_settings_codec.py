@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pydantic import ValidationError
 
 from connect.gateway import codec
+from connect.gateway.link import Link
 from connect.settings import DEV_JWT_SECRET, Settings
 
 STRONG = {
@@ -74,3 +77,20 @@ def test_env_example_documents_every_setting() -> None:
         if line.startswith("CONNECT_")
     }
     assert documented == set(Settings.model_fields)
+
+
+async def test_link_hands_over_frames_in_order_then_the_close_code() -> None:
+    overflowed: list[int] = []
+    link = Link(max_pending=3, overflow=lambda: overflowed.append(1))
+    waiting = asyncio.ensure_future(link.next())
+    link.received("a")
+    assert await waiting == "a"
+    for item in ("b", b"c", "d"):
+        link.received(item)
+    link.received("dropped: more than three waiting")
+    link.received("dropped too")
+    assert overflowed == [1]
+    link.received(1001)
+    link.received("after the end")
+    assert [await link.next() for _ in range(4)] == ["b", b"c", "d", 1001]
+    assert link.drained

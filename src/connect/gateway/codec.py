@@ -9,7 +9,6 @@ text is what goes into every recipient's send queue.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,11 +25,18 @@ class FrameError(Exception):
         self.frame_id = frame_id
 
 
-@dataclass(frozen=True, slots=True)
+FRAME_KEYS = frozenset({"event", "data", "id"})
+
+
 class Frame:
-    event: str
-    data: dict[str, Any]
-    id: int | None
+    """A decoded client frame (a plain slotted class: one is built per frame received)."""
+
+    __slots__ = ("data", "event", "id")
+
+    def __init__(self, event: str, data: dict[str, Any], frame_id: int | None) -> None:
+        self.event = event
+        self.data = data
+        self.id = frame_id
 
 
 def decode(raw: str) -> Frame:
@@ -38,21 +44,21 @@ def decode(raw: str) -> Frame:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise FrameError("invalid_json", "frame is not valid JSON") from exc
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise FrameError("invalid_frame", "frame must be a JSON object")
     frame_id = obj.get("id")
     if frame_id is not None and (type(frame_id) is not int or not 0 <= frame_id < MAX_ACK_ID):
         raise FrameError("invalid_frame", "id must be a non-negative integer")
-    extra = obj.keys() - {"event", "data", "id"}
-    if extra:
-        raise FrameError("invalid_frame", f"unknown frame field {sorted(extra)[0]!r}", frame_id)
+    if not FRAME_KEYS.issuperset(obj):
+        extra = sorted(obj.keys() - FRAME_KEYS)[0]
+        raise FrameError("invalid_frame", f"unknown frame field {extra!r}", frame_id)
     event = obj.get("event")
-    if not isinstance(event, str) or not 0 < len(event) <= MAX_EVENT_NAME:
+    if type(event) is not str or not 0 < len(event) <= MAX_EVENT_NAME:
         raise FrameError("invalid_frame", "event must be a short string", frame_id)
-    data = obj.get("data", {})
+    data = obj.get("data")
     if data is None:
         data = {}
-    if not isinstance(data, dict):
+    elif type(data) is not dict:
         raise FrameError("invalid_frame", "data must be a JSON object", frame_id)
     return Frame(event, data, frame_id)
 

@@ -1,8 +1,11 @@
 """One WebSocket, and the client place that outlives it.
 
-:class:`Connection` is a socket: a bounded send queue drained by one writer
-task, so a slow reader can never make a sender wait and never grows the
-server's memory — when its queue is full it is closed with 4008 instead.
+:class:`Connection` is a socket as the features see it: frames pushed to it
+are written to its transport at once, with no task in between. A reader
+that stops reading makes the transport's buffer grow; past
+``buffer_limit`` bytes the socket is dropped (close code 4008 is recorded,
+the place is kept for a resume), so a slow reader never makes a sender wait
+and never grows the server's memory without bound.
 
 :class:`Client` is the place a visitor holds in the system (queue ticket,
 session membership). It survives a dropped socket for the resume grace
@@ -12,38 +15,33 @@ replayed when a new socket presents the resume token.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any
 
 from connect.gateway import close_codes, codec
+from connect.gateway.link import Transport
 from connect.identity.service import Principal
 from connect.ratelimit import TokenBucket
-
-ASGISend = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-_CLOSE = object()
 
 
 class Connection:
     __slots__ = (
         "_closing",
-        "_queue",
-        "_send",
-        "_writer",
+        "_limit",
+        "_transport",
         "bucket",
         "close_code",
         "ip_hash",
         "refusals",
     )
 
-    def __init__(self, send: ASGISend, queue_size: int, bucket: TokenBucket, ip_hash: str) -> None:
-        self._send = send
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=queue_size)
+    def __init__(
+        self, transport: Transport, buffer_limit: int, bucket: TokenBucket, ip_hash: str
+    ) -> None:
+        self._transport = transport
+        self._limit = buffer_limit
         self._closing = False
-        self._writer = asyncio.get_running_loop().create_task(self._write())
         self.bucket = bucket
         self.refusals = 0
         self.close_code: int | None = None
@@ -54,58 +52,31 @@ class Connection:
         return self._closing
 
     def push(self, text: str) -> bool:
-        """Queue a text frame; a full queue means the client stopped reading: close it."""
+        """Write a text frame; a full buffer means the client stopped reading: drop it."""
         if self._closing:
             return False
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.close(close_codes.TOO_SLOW, "send queue full")
+        if self._transport.buffered() > self._limit:
+            self.close(close_codes.TOO_SLOW, "send buffer full")
             return False
+        self._transport.send_text(text)
         return True
 
     def push_event(self, event: str, data: Mapping[str, Any]) -> bool:
         return self.push(codec.event(event, data))
 
+    def close_too_slow(self) -> None:
+        self.close(close_codes.TOO_SLOW, "too many frames waiting")
+
     def close(self, code: int, reason: str = "") -> None:
-        """Close after the frames already queued (or at once if the queue is full)."""
+        """Close after the frames already written, or at once if the reader is stuck."""
         if self._closing:
             return
         self._closing = True
         self.close_code = code
-        frame = {"type": "websocket.close", "code": code, "reason": reason[:120]}
-        try:
-            self._queue.put_nowait((_CLOSE, frame))
-        except asyncio.QueueFull:
-            self._writer.cancel()
-            self._writer = asyncio.get_running_loop().create_task(self._send_quietly(frame))
-
-    async def stop(self) -> None:
-        """Called once the socket is gone: end the writer."""
-        self._closing = True
-        if not self._writer.done():
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-
-    async def _write(self) -> None:
-        send = self._send
-        queue = self._queue
-        try:
-            while True:
-                item = await queue.get()
-                if type(item) is str:
-                    await send({"type": "websocket.send", "text": item})
-                else:
-                    assert isinstance(item, tuple)
-                    await send(item[1])
-                    return
-        except (OSError, RuntimeError):
-            self._closing = True
-
-    async def _send_quietly(self, frame: MutableMapping[str, Any]) -> None:
-        with contextlib.suppress(OSError, RuntimeError):
-            await self._send(frame)
+        if self._transport.buffered() > self._limit:
+            self._transport.abort()
+        else:
+            self._transport.close(code, reason[:120])
 
 
 class Client:

@@ -12,8 +12,8 @@ happen *after* the ack went out — e.g. a ``matched`` that should follow the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -23,13 +23,19 @@ from connect.gateway.connection import Client
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(slots=True)
 class EventContext:
-    client: Client
-    event: str
-    deferred: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    """What a handler knows of the frame it handles (one per frame: a plain slotted class)."""
+
+    __slots__ = ("client", "deferred", "event")
+
+    def __init__(self, client: Client, event: str) -> None:
+        self.client = client
+        self.event = event
+        self.deferred: list[Callable[[], Awaitable[object]]] | None = None
 
     def later(self, job: Callable[[], Awaitable[object]]) -> None:
+        if self.deferred is None:
+            self.deferred = []
         self.deferred.append(job)
 
 
@@ -40,6 +46,8 @@ Handler = Callable[[EventContext, M], Awaitable[dict[str, Any] | None]]
 class Route(Generic[M]):
     model: type[M]
     handler: Handler[M]
+    validate: Callable[[Any], M]
+    """``model.model_validate`` without its Python wrapper (one frame less per event)."""
 
 
 class Router:
@@ -49,10 +57,11 @@ class Router:
     def add(self, event: str, model: type[M], handler: Handler[M]) -> None:
         if event in self._routes:
             raise ValueError(f"event {event!r} registered twice")
-        self._routes[event] = Route(model, handler)
+        self._routes[event] = Route(model, handler, model.__pydantic_validator__.validate_python)
 
-    def get(self, event: str) -> Route[Any] | None:
-        return self._routes.get(event)
+    @property
+    def routes(self) -> Mapping[str, Route[Any]]:
+        return self._routes
 
     def events(self) -> dict[str, type[BaseModel]]:
         return {name: route.model for name, route in self._routes.items()}

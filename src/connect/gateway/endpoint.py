@@ -1,8 +1,9 @@
 """The WebSocket endpoint at /ws: handshake, the frame loop, and closing.
 
-A raw ASGI handler rather than a framework WebSocket wrapper: it is on the
-hot path of every relayed frame, and it needs exact control over close codes
-and sizes. Per frame it: checks size (4009 above the limit), spends one
+Independent of the server that carries the socket (see
+:mod:`connect.gateway.link`): it is on the hot path of every relayed frame,
+and it needs exact control over close codes and sizes. One task per socket
+runs :meth:`GatewayEndpoint._run`. Per frame it: checks size (4009 above the limit), spends one
 token of the connection's budget (``rate-limited``, then 4008 for a flood),
 decodes, validates the payload against the event's schema, runs the
 handler, and acks when the frame carried an ``id``. Errors go back in the
@@ -12,12 +13,11 @@ contract's shape and never affect any other connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import structlog
-from prometheus_client import Histogram
 from pydantic import ValidationError
 
 from connect.clock import Clock
@@ -26,18 +26,21 @@ from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
 from connect.gateway.dispatch import EventContext, Router
 from connect.gateway.hub import Hub
+from connect.gateway.link import Link, Transport
 from connect.gateway.schemas import Hello, RateLimited, Welcome
-from connect.identity.service import IpHasher, Principal, TokenService, scope_client_ip
+from connect.identity.service import IpHasher, Principal, TokenService
 from connect.observability import tracing
 from connect.observability.metrics import Metrics
+from connect.observability.tally import TallyTimes
 from connect.ratelimit import RateLimiter, Rule, TokenBucket
 from connect.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+# Frames a socket may have waiting while its handler awaits (a slow database):
+# far above what a client sends in a burst (ICE candidates), far below memory trouble.
+MAX_PENDING_FRAMES = 256
+
 Admission = Callable[[Principal, str], Awaitable[None]]
 
 
@@ -62,7 +65,7 @@ class GatewayEndpoint:
     ) -> None:
         self._s = settings
         self._hub = hub
-        self._router = router
+        self._routes = router.routes
         self._tokens = tokens
         self._ip_hasher = ip_hasher
         self._limiter = limiter
@@ -70,33 +73,44 @@ class GatewayEndpoint:
         self._clock = clock
         self._hello_rule = Rule.parse("hello", settings.rate_hello)
         self._admission: list[Admission] = []
-        self._timers: dict[str, Histogram] = {}
+        self._timers: dict[str, TallyTimes] = {}
+        self._loops: set[asyncio.Task[None]] = set()
         self.draining = False
 
     def admit_with(self, check: Admission) -> None:
         """Add a check run on every hello (e.g. bans); it raises ConnectError to refuse."""
         self._admission.append(check)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (await receive())["type"] != "websocket.connect":
-            return
+    def open(self, transport: Transport, client_ip: str) -> Link | None:
+        """A WebSocket was accepted: start its frame loop and return the link to feed.
+
+        While the node drains, the socket is closed with 1012 at once (None).
+        """
         if self.draining:
-            await send({"type": "websocket.close", "code": close_codes.SHUTTING_DOWN})
-            return
-        await send({"type": "websocket.accept"})
-        ip_hash = self._ip_hasher.hash(scope_client_ip(scope, self._s.trusted_proxies))
+            transport.close(close_codes.SHUTTING_DOWN, "shutting down")
+            return None
+        ip_hash = self._ip_hasher.hash(client_ip)
         bucket = TokenBucket(self._s.event_rate_per_s, self._s.event_burst, self._clock)
-        conn = Connection(send, self._s.send_queue_frames, bucket, ip_hash)
+        conn = Connection(transport, self._s.send_buffer_bytes, bucket, ip_hash)
+        link = Link(MAX_PENDING_FRAMES, conn.close_too_slow)
+        task = asyncio.get_running_loop().create_task(self._run(link, conn))
+        self._loops.add(task)
+        task.add_done_callback(self._loops.discard)
+        return link
+
+    async def _run(self, link: Link, conn: Connection) -> None:
         self._metrics.connections.inc()
         client: Client | None = None
         disconnect_code = close_codes.NORMAL
-        structlog.contextvars.bind_contextvars(ip_hash=ip_hash)
+        structlog.contextvars.bind_contextvars(ip_hash=conn.ip_hash)
         try:
-            client = await self._handshake(conn, receive)
-            if client is not None:
+            client = await self._handshake(conn, link)
+            if client is None:
+                await self._until_closed(link)
+            else:
                 structlog.contextvars.bind_contextvars(connection_id=client.id)
                 log.debug("gateway_open", kind=client.principal.kind)
-                disconnect_code = await self._serve(client, conn, receive)
+                disconnect_code = await self._serve(client, conn, link)
                 log.debug("gateway_closed", code=disconnect_code)
         finally:
             self._metrics.connections.dec()
@@ -108,26 +122,24 @@ class GatewayEndpoint:
                     close_codes.SHUTTING_DOWN,
                 )
                 await self._hub.detach(client, conn, keep_place=keep)
-            await conn.stop()
 
-    async def _handshake(self, conn: Connection, receive: Receive) -> Client | None:
+    async def _handshake(self, conn: Connection, link: Link) -> Client | None:
         try:
-            message = await asyncio.wait_for(receive(), self._s.hello_timeout_s)
+            async with asyncio.timeout(self._s.hello_timeout_s):
+                item = await link.next()
         except TimeoutError:
             self._refuse(
                 conn, close_codes.TOO_SLOW, ConnectError("hello_timeout", "no hello in time")
             )
-            await self._drain_until_disconnect(receive)
             return None
-        if message["type"] != "websocket.receive":
+        if type(item) is int:
             return None
-        raw = message.get("text")
         try:
-            if raw is None:
+            if type(item) is not str:
                 raise ConnectError("invalid_frame", "frames must be JSON text")
-            if len(raw) > self._s.max_frame_bytes:
+            if len(item) > self._s.max_frame_bytes:
                 raise ConnectError("frame_too_large", "hello frame too large")
-            frame = codec.decode(raw)
+            frame = codec.decode(item)
             if frame.event != "hello":
                 raise ConnectError("hello_required", "the first frame must be hello")
             hello = Hello.model_validate(frame.data)
@@ -137,7 +149,6 @@ class GatewayEndpoint:
                 await check(principal, conn.ip_hash)
         except codec.FrameError as exc:
             self._refuse(conn, close_codes.UNAUTHORIZED, ConnectError(exc.code, exc.message))
-            await self._drain_until_disconnect(receive)
             return None
         except ValidationError as exc:
             self._refuse(
@@ -145,20 +156,17 @@ class GatewayEndpoint:
                 close_codes.UNAUTHORIZED,
                 ConnectError("invalid_payload", validation_message(exc)),
             )
-            await self._drain_until_disconnect(receive)
             return None
         except ConnectError as exc:
             if "ban" in exc.extra:
                 conn.push(codec.event("banned", exc.extra["ban"]))
                 conn.close(close_codes.BANNED, "banned")
-                await self._drain_until_disconnect(receive)
                 return None
             code = {
                 "rate_limited": close_codes.TOO_SLOW,
                 "frame_too_large": close_codes.TOO_LARGE,
             }.get(exc.code, close_codes.UNAUTHORIZED)
             self._refuse(conn, code, exc)
-            await self._drain_until_disconnect(receive)
             return None
 
         client: Client | None = None
@@ -180,25 +188,30 @@ class GatewayEndpoint:
         await self._hub.welcomed(client, resumed)
         return client
 
-    async def _serve(self, client: Client, conn: Connection, receive: Receive) -> int:
+    async def _serve(self, client: Client, conn: Connection, link: Link) -> int:
         """Run the frame loop until the socket ends; return the close code the client gave."""
         max_bytes = self._s.max_frame_bytes
         while True:
-            message = await receive()
-            kind = message["type"]
-            if kind == "websocket.disconnect":
-                return int(message.get("code", 1005))
-            if conn.closing:
-                continue
-            raw = message.get("text")
-            if raw is None:
+            item = await link.next()
+            if type(item) is str:
+                if conn.closing:
+                    continue
+                if len(item) > max_bytes // 4 and len(item.encode()) > max_bytes:
+                    self._metrics.errors.labels("frame_too_large").inc()
+                    conn.close(close_codes.TOO_LARGE, "frame too large")
+                    continue
+                await self._handle(client, conn, item)
+            elif type(item) is int:
+                return item
+            elif not conn.closing:
                 self._error(conn, None, ConnectError("invalid_frame", "frames must be JSON text"))
-                continue
-            if len(raw) > max_bytes // 4 and len(raw.encode()) > max_bytes:
-                self._metrics.errors.labels("frame_too_large").inc()
-                conn.close(close_codes.TOO_LARGE, "frame too large")
-                continue
-            await self._handle(client, conn, raw)
+
+    async def _until_closed(self, link: Link) -> None:
+        """A refused socket: wait (bounded) for the server to report its end."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._s.hello_timeout_s):
+                while not link.drained:
+                    await link.next()
 
     async def _handle(self, client: Client, conn: Connection, raw: str) -> None:
         try:
@@ -230,7 +243,7 @@ class GatewayEndpoint:
             if frame.id is not None:
                 conn.push(codec.ack(frame.id))
             return
-        route = self._router.get(frame.event)
+        route = self._routes.get(frame.event)
         if route is None:
             self._error(
                 conn, frame.id, ConnectError("unknown_event", f"unknown event {frame.event!r}")
@@ -240,7 +253,7 @@ class GatewayEndpoint:
         started = time.perf_counter()
         tracer = tracing.tracer()
         try:
-            payload = route.model.model_validate(frame.data)
+            payload = route.validate(frame.data)
             if tracer is None:
                 extra = await route.handler(ctx, payload)
             else:
@@ -267,6 +280,8 @@ class GatewayEndpoint:
         if timer is None:
             timer = self._timers[frame.event] = self._metrics.event_handling.labels(frame.event)
         timer.observe(time.perf_counter() - started)
+        if ctx.deferred is None:
+            return
         for job in ctx.deferred:
             try:
                 await job()
@@ -287,11 +302,3 @@ class GatewayEndpoint:
     def _refuse(self, conn: Connection, code: int, exc: ConnectError) -> None:
         self._error(conn, None, exc)
         conn.close(code, exc.message)
-
-    async def _drain_until_disconnect(self, receive: Receive) -> None:
-        try:
-            async with asyncio.timeout(self._s.hello_timeout_s):
-                while (await receive())["type"] != "websocket.disconnect":
-                    pass
-        except TimeoutError:
-            return

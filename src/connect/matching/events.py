@@ -11,6 +11,9 @@ from connect.matching.service import MatchingService
 from connect.moderation.abuse import CaptchaRequired
 from connect.ratelimit import RateLimiter, Rule
 
+QUEUED = JoinAck(queued=True).wire()
+LEFT = JoinAck(queued=False).wire()
+
 
 class CaptchaGate(Protocol):
     def check(self, device_id: str, ip_hash: str) -> None: ...
@@ -35,22 +38,20 @@ def register(
 
     async def join_queue(ctx: EventContext, payload: JoinQueue) -> dict[str, Any]:
         await admit(ctx)
-        ticket = await matching.prepare_join(
-            ctx.client, payload.model_copy(update={"peer_id": None})
-        )
+        ticket = await matching.prepare_join(ctx.client, payload)
         ctx.later(lambda: matching.enqueue(ticket))
-        return JoinAck(queued=True).wire()
+        return QUEUED
 
     async def leave_queue(ctx: EventContext, payload: Empty) -> dict[str, Any]:
         await matching.leave(ctx.client)
-        return JoinAck(queued=False).wire()
+        return LEFT
 
     async def next_(ctx: EventContext, payload: Empty) -> dict[str, Any]:
         await admit(ctx)
         ticket = await matching.prepare_next(ctx.client)
         if ticket is not None:
             ctx.later(lambda: matching.enqueue(ticket))
-        return JoinAck(queued=True).wire()
+        return QUEUED
 
     router.add("join-queue", JoinQueue, join_queue)
     router.add("leave-queue", Empty, leave_queue)

@@ -80,7 +80,7 @@ class MatchingService:
         if await self._store.get(client.id) is not None:
             raise ConnectError("already_queued", "already waiting in the queue")
         await self._store.set_criteria(
-            client.id, criteria.model_dump_json().encode(), CRITERIA_TTL_S
+            client.id, criteria.model_dump_json(exclude={"peer_id"}).encode(), CRITERIA_TTL_S
         )
         return self._ticket(client, criteria, self._clock.now())
 

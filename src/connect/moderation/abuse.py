@@ -126,10 +126,15 @@ class AbuseGuard:
     async def token_issued(self, ip_hash: str, device_id: str) -> None:
         now = self._clock.monotonic()
         seen = self._tokens_by_ip.setdefault(ip_hash, {})
+        # Kept in order of last request (re-inserted at the end), so the expired
+        # ones are at the front and leave in O(1) each, however many devices.
+        seen.pop(device_id, None)
         seen[device_id] = now
         horizon = now - self._s.token_churn_window_s
-        for dev in [d for d, t in seen.items() if t < horizon]:
-            del seen[dev]
+        oldest = next(iter(seen))
+        while seen[oldest] < horizon:
+            del seen[oldest]
+            oldest = next(iter(seen))
         if len(seen) >= self._s.token_churn_devices and f"ip:{ip_hash}" not in self._required:
             self._metrics.abuse_signals.labels("token_churn").inc()
             self.require(f"ip:{ip_hash}", "token_churn")

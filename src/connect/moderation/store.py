@@ -159,6 +159,16 @@ class BanStore:
             )
             return list(await s.scalars(q))
 
+    async def active_subjects(self, now: datetime) -> set[tuple[str, str]]:
+        """Every ``(scope, value)`` under an active ban (the gateway's admission index)."""
+        async with self._db.session() as s:
+            rows = await s.execute(
+                select(Ban.scope, Ban.value).where(
+                    Ban.lifted_at.is_(None), or_(Ban.expires_at.is_(None), Ban.expires_at > now)
+                )
+            )
+            return {(scope, value) for scope, value in rows}
+
     async def search(
         self, query: str | None, active_only: bool, now: datetime, limit: int
     ) -> list[Ban]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connect.observability.tally import TallyCounter, TallyHistogram
+
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
@@ -31,22 +33,23 @@ class Metrics:
             "connect_queue_waiting", "Visitors waiting to be matched", ["mode"], registry=r
         )
         self.sessions_live = Gauge("connect_sessions_live", "Live pairings", registry=r)
-        self.matches = Counter("connect_matches", "Pairs made", ["mode"], registry=r)
-        self.match_wait = Histogram(
+        # Series the frame loop and the matcher update, on the event loop thread only.
+        self.matches = TallyCounter("connect_matches", "Pairs made", "mode", registry=r)
+        self.match_wait = TallyHistogram(
             "connect_match_wait_seconds",
             "Time from joining the queue to being matched",
-            ["mode"],
+            "mode",
             buckets=WAIT_BUCKETS,
             registry=r,
         )
-        self.relayed = Counter(
-            "connect_signaling_relayed", "Signaling and chat frames relayed", ["type"], registry=r
+        self.relayed = TallyCounter(
+            "connect_signaling_relayed", "Signaling and chat frames relayed", "type", registry=r
         )
         self.errors = Counter(
             "connect_errors", "Errors returned to clients, by code", ["code"], registry=r
         )
-        self.sessions_ended = Counter(
-            "connect_sessions_ended", "Sessions ended, by reason", ["reason"], registry=r
+        self.sessions_ended = TallyCounter(
+            "connect_sessions_ended", "Sessions ended, by reason", "reason", registry=r
         )
         self.call_stats = Counter(
             "connect_call_stats",
@@ -69,10 +72,10 @@ class Metrics:
             ["sink"],
             registry=r,
         )
-        self.event_handling = Histogram(
+        self.event_handling = TallyHistogram(
             "connect_event_handling_seconds",
             "Server time to handle one gateway event (decode to ack)",
-            ["event"],
+            "event",
             buckets=(
                 0.00005,
                 0.0001,

@@ -83,7 +83,10 @@ class MemorySessionStore:
         session = self._sessions.get(session_id)
         if session is not None:
             session.messages += 1
-        self._transcripts.setdefault(session_id, deque(maxlen=TRANSCRIPT_LINES)).append(line)
+        lines = self._transcripts.get(session_id)
+        if lines is None:
+            lines = self._transcripts[session_id] = deque(maxlen=TRANSCRIPT_LINES)
+        lines.append(line)
 
     async def transcript(self, session_id: str) -> list[dict[str, Any]]:
         return list(self._transcripts.get(session_id, ()))
