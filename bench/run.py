@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.run --full           # ~10-15 minutes on 2 cores
     .venv/bin/python -m bench.run --quick --only pingpong --reps 3
     .venv/bin/python -m bench.run --profile        # py-spy on Connect under pingpong
+    .venv/bin/python -m bench.run --soak           # 10-minute churn soak, 5,000 visitors
 
 For each scenario and repetition the three targets run one after the other (a
 fresh server each), so a ratio compares runs that saw the same machine load.
@@ -39,6 +40,8 @@ from bench.load import (
 RESULTS_DIR = BENCH_DIR / "results"
 DOC = BENCH_DIR.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
+SOAK_DWELL_MS = [5000, 30000]
 
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
@@ -236,15 +239,106 @@ def goals(rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     return "\n".join(out), res
 
 
-def write_doc(block: str) -> None:
+def write_doc(block: str, begin: str = BEGIN, end: str = END) -> None:
     text = DOC.read_text()
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + BEGIN + "\n" + block + "\n" + END + after
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        after = rest.split(end, 1)[1]
+        text = before + begin + "\n" + block + "\n" + end + after
     else:
-        text = text.rstrip("\n") + "\n\n" + BEGIN + "\n" + block + "\n" + END + "\n"
+        text = text.rstrip("\n") + "\n\n" + begin + "\n" + block + "\n" + end + "\n"
     DOC.write_text(text)
+
+
+def soak_figures(r: dict[str, Any], warmup_s: float) -> dict[str, Any]:
+    """RSS after warm-up against RSS at the end (medians of 30 s windows), and the errors.
+
+    The first ``warmup_s`` seconds are the server filling its steady-state
+    structures (connections, sessions, rate-limit windows, the skip memory
+    of its TTL); "flat" means the end of the run holds no more than the
+    start of the steady state, give or take 5%.
+    """
+    samples: list[tuple[float, float]] = [(float(t), float(kb)) for t, kb in r["rssSamples"]]
+    end_t = samples[-1][0]
+    start = [kb for t, kb in samples if warmup_s <= t < warmup_s + 30] or [samples[0][1]]
+    last = [kb for t, kb in samples if t >= end_t - 30]
+    after = [kb for t, kb in samples if t >= warmup_s]
+    rss_start = statistics.median(start)
+    rss_end = statistics.median(last)
+    real, races = split_errors(r)
+    return {
+        "durationS": round(float(r["durationS"]), 1),
+        "warmupS": warmup_s,
+        "rssBeforeKb": r["rssBeforeKb"],
+        "rssAfterWarmupKb": round(rss_start),
+        "rssEndKb": round(rss_end),
+        "rssMaxAfterWarmupKb": round(max(after)),
+        "growthPct": round(100 * (rss_end - rss_start) / rss_start, 2),
+        "matchesPerS": round(float(r["matchesPerS"])),
+        "matches": r.get("matches"),
+        "opens": r.get("opens"),
+        "errors": real,
+        "races": races,
+        "unexpectedCloses": r.get("unexpectedCloses"),
+        "openFailures": r.get("openFailures"),
+        "openErrors": r.get("openErrors"),
+        "stillOpen": r.get("stillOpen"),
+    }
+
+
+def soak(n: int, duration_s: float, procs: int, write: bool) -> None:
+    """Churn against Connect alone for ``duration_s``: is RSS flat, are there errors?"""
+    warmup = min(120.0, duration_s / 5)
+
+    async def go() -> dict[str, Any]:
+        with server("connect") as srv:
+            # Think time 5-30 s in each session: 5,000 visitors at a steady rate the
+            # server carries, not a saturation test (the churn scenario is that).
+            params = {
+                "n": n,
+                "duration": duration_s,
+                "setupTimeoutS": 300,
+                "dwellMs": SOAK_DWELL_MS,
+            }
+            return await run_scenario(srv, "churn", params, procs=procs)
+
+    started = dt.datetime.now(dt.UTC)
+    r = asyncio.run(go())
+    f = soak_figures(r, warmup)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "soak.json").write_text(
+        json.dumps({"started": started.isoformat(timespec="seconds"), "figures": f, "run": r})
+        + "\n"
+    )
+    flat = (
+        abs(f["growthPct"]) <= 5
+        and f["errors"] == 0
+        and not f["unexpectedCloses"]
+        and not f["openFailures"]
+    )
+    block = (
+        f"Run: `python -m bench.run --soak --soak-n {n} --soak-duration {duration_s:.0f}`, "
+        f"{started:%Y-%m-%d %H:%M} UTC, Connect alone (memory state, SQLite), "
+        f"{n:,} visitors churning (think time {SOAK_DWELL_MS[0] / 1000:.0f}-"
+        f"{SOAK_DWELL_MS[1] / 1000:.0f} s per session), Node load client in {procs} "
+        "process(es).\n\n"
+        "| figure | value |\n| --- | --- |\n"
+        f"| duration / warm-up | {f['durationS']:.0f} s / {warmup:.0f} s |\n"
+        f"| server RSS before load | {f['rssBeforeKb'] / 1024:,.1f} MiB |\n"
+        f"| server RSS after warm-up (median of 30 s) | {f['rssAfterWarmupKb'] / 1024:,.1f} MiB |\n"
+        f"| server RSS at the end (median of last 30 s) | {f['rssEndKb'] / 1024:,.1f} MiB |\n"
+        f"| highest RSS after warm-up | {f['rssMaxAfterWarmupKb'] / 1024:,.1f} MiB |\n"
+        f"| growth after warm-up | {f['growthPct']:+.2f}% |\n"
+        f"| matches (per second) | {f['matches']:,} ({f['matchesPerS']:,}/s) |\n"
+        f"| connections opened | {f['opens']:,} |\n"
+        f"| errors (client races counted apart) | {f['errors']} (races: {f['races']:,}) |\n"
+        f"| unexpected closes / failed opens / left open | {f['unexpectedCloses']} / "
+        f"{f['openFailures']} / {f['stillOpen']} |\n\n"
+        f"Goal (RSS within 5% after warm-up, zero errors): **{'met' if flat else 'not met'}**."
+    )
+    print(block)
+    if write:
+        write_doc(block, SOAK_BEGIN, SOAK_END)
 
 
 def profile_connect(scenario: str = "pingpong", duration_s: float = 10.0) -> None:
@@ -334,6 +428,10 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--targets", nargs="*", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--soak", action="store_true", help="churn soak against Connect alone")
+    parser.add_argument("--soak-n", type=int, default=5000, help="visitors in the soak")
+    parser.add_argument("--soak-duration", type=float, default=600.0, help="seconds of soak")
+    parser.add_argument("--soak-procs", type=int, default=2, help="load client processes")
     parser.add_argument(
         "--profile",
         dest="pyspy",
@@ -345,6 +443,9 @@ def main() -> None:
     if reason:
         raise SystemExit(reason)
     ensure_node_deps()
+    if args.soak:
+        soak(args.soak_n, args.soak_duration, args.soak_procs, not args.no_doc)
+        return
     if args.pyspy:
         for scenario in args.only if len(args.only) < len(SCENARIOS) else ["pingpong"]:
             profile_connect(scenario)

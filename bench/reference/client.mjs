@@ -437,6 +437,10 @@ async function scenarioChurn() {
     messagesSent: 0, messagesReceived: 0, peerEnded: 0, unexpectedCloses: 0,
   };
   const errorCodes = {};
+  const openErrors = {};
+  // seconds a matched visitor stays before chatting and moving on (think time)
+  const [dwellMin, dwellMax] = cfg.dwellMs || [20, 200];
+  const stoppers = new Set();
   let errors = 0;
   let running = true;
   const live = new Set();
@@ -448,14 +452,21 @@ async function scenarioChurn() {
       let c;
       try {
         c = await Conn.open(TARGET === "connect" ? await guestToken() : null);
-      } catch {
+      } catch (err) {
         stats.openFailures++;
+        const why = String((err && err.message) || err).slice(0, 60);
+        openErrors[why] = (openErrors[why] || 0) + 1;
         await sleep(100);
         continue;
       }
       stats.opens++;
       live.add(c);
       let leaving = false;
+      let stop = null;
+      // the think-time timer of the current session: a peer-ended cancels it, so a
+      // visitor never acts on a session that is already over (it would `next` the
+      // following one at once and double the churn the scenario asks for)
+      let dwell = null;
       await new Promise((resolve) => {
         c.onError = (code) => {
           errors++;
@@ -468,11 +479,15 @@ async function scenarioChurn() {
         c.on("message", () => stats.messagesReceived++);
         c.on("peer-ended", () => {
           stats.peerEnded++;
+          clearTimeout(dwell);
+          dwell = null;
           setTimeout(() => running && !leaving && c.emit("join-queue", criteria), rnd(0, 20));
         });
         c.on("matched", () => {
           stats.matches++;
-          setTimeout(() => {
+          clearTimeout(dwell);
+          dwell = setTimeout(() => {
+            dwell = null;
             if (!running || leaving || c.closed) return;
             const r = Math.random();
             if (r < 0.6) {
@@ -488,19 +503,20 @@ async function scenarioChurn() {
               c.close();
               resolve();
             }
-          }, rnd(20, 200));
+          }, rnd(dwellMin, dwellMax));
         });
         c.emit("join-queue", criteria);
         // bounded: the run's deadline ends every visitor
-        const stop = setInterval(() => {
-          if (!running) {
-            clearInterval(stop);
-            leaving = true;
-            c.close();
-            resolve();
-          }
-        }, 100);
+        stop = () => {
+          leaving = true;
+          clearTimeout(dwell);
+          c.close();
+          resolve();
+        };
+        stoppers.add(stop);
+        if (!running) stop();
       });
+      stoppers.delete(stop);
       live.delete(c);
       await sleep(rnd(0, 50));
     }
@@ -512,6 +528,7 @@ async function scenarioChurn() {
   const all = Array.from({ length: visitors }, () => visitor());
   await sleep(cfg.duration * 1000);
   running = false;
+  for (const stop of [...stoppers]) stop();
   await Promise.race([Promise.all(all), sleep(5000)]);
   out({
     type: "result",
@@ -522,6 +539,7 @@ async function scenarioChurn() {
     stillOpen: [...live].filter((c) => !c.closed).length,
     errors,
     errorCodes,
+    openErrors,
   });
   await sleep(300);
 }
