@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
@@ -228,6 +229,9 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+LIMITS_PRUNE_S = 30.0
+
+
 def _install_error_handlers(api: FastAPI) -> None:
     async def connect_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ConnectError)
@@ -252,6 +256,16 @@ def _install_error_handlers(api: FastAPI) -> None:
             {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
         )
 
+    async def overloaded(_: Request, exc: Exception) -> JSONResponse:
+        """Every database connection stayed busy for the pool's timeout: shed, don't fail."""
+        log.warning("database_pool_exhausted")
+        return await connect_error(
+            _,
+            ConnectError(
+                "overloaded", "the server is busy, retry shortly", status=503, retry_after_ms=1000
+            ),
+        )
+
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", exc_info=exc)
         return JSONResponse(
@@ -261,6 +275,7 @@ def _install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(ConnectError, connect_error)
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(StarletteHTTPException, http_error)
+    api.add_exception_handler(PoolTimeout, overloaded)
     api.add_exception_handler(Exception, unexpected)
 
 
@@ -281,17 +296,22 @@ def _tune_gc() -> None:
 async def _housekeeping(svc: Services) -> None:
     """Once per sweep interval: widen the queue, forget old session records, refresh gauges.
 
+    Every ``LIMITS_PRUNE_S``: forget rate-limit keys that have filled up again.
+
     Hourly: delete report transcripts and evidence past their retention, and
     forget stale abuse-signal state.
     """
     interval = svc.settings.match_sweep_interval_s
-    last_hourly = float("-inf")
+    last_hourly = last_limits = float("-inf")
     while True:
         await asyncio.sleep(interval)
         try:
             await svc.matching.sweep()
             await svc.calls.expire_ringing()
             await svc.sessions.prune()
+            if svc.clock.monotonic() - last_limits >= LIMITS_PRUNE_S:
+                last_limits = svc.clock.monotonic()
+                svc.limiter.prune()
             await refresh_gauges(svc)
             if svc.clock.monotonic() - last_hourly >= 3600:
                 last_hourly = svc.clock.monotonic()

@@ -52,7 +52,7 @@ from connect.moderation.enforcement import GatewayEnforcer
 from connect.moderation.reports import ReportService
 from connect.moderation.store import AppealStore, AuditStore, BanStore, FlagStore, ReportStore
 from connect.observability.metrics import Metrics
-from connect.ratelimit import RateLimiter, Rule
+from connect.ratelimit import MemoryRateLimiter, RateLimiter, Rule, SharedRateLimiter
 from connect.sessions.service import SessionService
 from connect.sessions.store import MemorySessionStore, RedisSessionStore, SessionStore
 from connect.settings import Settings
@@ -140,7 +140,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     metrics = Metrics()
     events = EventPublisher(build_sink(settings), clock, metrics, settings.event_buffer)
     db = Database(settings.sqlalchemy_url)
-    limiter = RateLimiter()
+    limiter: RateLimiter = MemoryRateLimiter(clock)
     rules = Rules.from_settings(settings)
     tokens = TokenService(
         settings.jwt_secret, clock, settings.guest_token_ttl_s, settings.access_token_ttl_s
@@ -173,7 +173,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
             dead_after_s=settings.node_dead_after_s,
         )
         cluster.attach(hub)
-        limiter = RateLimiter(redis_limits_storage(settings.redis_url or "", redis_client))
+        limiter = SharedRateLimiter(redis_limits_storage(settings.redis_url or "", redis_client))
     else:
         match_store = MemoryMatchStore()
         session_store = MemorySessionStore()

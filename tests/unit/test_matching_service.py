@@ -35,11 +35,11 @@ class Inbox:
         return [d for e, d in self.frames.get(client.id, []) if e == event][-1]
 
 
-def make(clock: FakeClock) -> tuple[MatchingService, Inbox]:
+def make(clock: FakeClock, store: MemoryMatchStore | None = None) -> tuple[MatchingService, Inbox]:
     inbox = Inbox()
     sessions = SessionService(MemorySessionStore(), clock, record_ttl_s=3600)
     svc = MatchingService(
-        store=MemoryMatchStore(),
+        store=store or MemoryMatchStore(),
         sessions=sessions,
         deliverer=inbox,
         turn=TurnService("secret", ["turn:127.0.0.1:3478"], [], 3600, clock),
@@ -126,3 +126,16 @@ async def test_suspend_tells_partner_and_resume_restores_queue_place() -> None:
     assert await svc.waiting() == {"video": 0, "text": 0}
     await svc.on_resume(c)
     assert await svc.waiting() == {"video": 0, "text": 1}
+
+
+async def test_a_client_gone_for_good_leaves_no_criteria_behind() -> None:
+    clock = FakeClock()
+    store = MemoryMatchStore()
+    svc, _ = make(clock, store)
+    a, b = client("a"), client("b")
+    await join(svc, a, interests=["chess"])
+    await join(svc, b, interests=["chess"])
+    assert await store.get_criteria(a.id) is not None
+    await svc.on_gone(a)
+    assert await store.get_criteria(a.id) is None
+    assert await store.get_criteria(b.id) is not None

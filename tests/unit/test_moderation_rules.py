@@ -3,8 +3,10 @@ the audit chain, refresh-token families, and rate-limit rules."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import altcha
@@ -15,9 +17,11 @@ from connect.errors import ConnectError
 from connect.moderation.abuse import CaptchaRequired
 from connect.moderation.audit import SYSTEM, Actor
 from connect.moderation.bans import BannedError
-from connect.ratelimit import RateLimiter, Rule
+from connect.ratelimit import MemoryRateLimiter, RateLimiter, Rule, SharedRateLimiter
 from connect.services import Services
 from connect.storage.models import Report
+from connect.storage.redis import connect as connect_redis
+from connect.storage.redis import limits_storage
 
 MOD = Actor("mod-1", "moderator")
 
@@ -210,8 +214,22 @@ async def test_access_token_role_is_checked_against_the_account(svc: Services) -
     assert (await svc.accounts.authorize(principal, ("user",))).id == account.id
 
 
-async def test_rate_limit_rule_refuses_over_the_limit_with_retry_after() -> None:
-    limiter = RateLimiter()
+@pytest.fixture(params=["memory", "shared"])
+async def limiter(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[RateLimiter]:
+    """The one-node limiter on the fake clock, and the shared one on a real Redis."""
+    if request.param == "memory":
+        yield MemoryRateLimiter(clock)
+        return
+    url = request.getfixturevalue("redis_url")
+    client = connect_redis(url)
+    await client.flushdb()
+    yield SharedRateLimiter(limits_storage(url, client))
+    await client.aclose()
+
+
+async def test_rate_limit_rule_refuses_over_the_limit_with_retry_after(
+    limiter: RateLimiter,
+) -> None:
     rule = Rule.parse("test", "3/minute;5/hour")
     for _ in range(3):
         await limiter.hit(rule, "k")
@@ -223,9 +241,56 @@ async def test_rate_limit_rule_refuses_over_the_limit_with_retry_after() -> None
     await limiter.hit(rule, "other-key")
 
 
+async def test_memory_limits_refill_on_the_clock_and_idle_keys_are_forgotten(
+    clock: FakeClock,
+) -> None:
+    limiter = MemoryRateLimiter(clock)
+    rule = Rule.parse("join", "2/minute;3/hour")
+    await limiter.hit(rule, "a")
+    await limiter.hit(rule, "a")
+    with pytest.raises(ConnectError):
+        await limiter.hit(rule, "a")
+    clock.advance(30)  # one token back in the minute bucket; the hour bucket holds one more
+    await limiter.hit(rule, "a")
+    with pytest.raises(ConnectError) as exc:
+        await limiter.hit(rule, "a")
+    assert exc.value.retry_after_ms is not None
+    assert exc.value.retry_after_ms > 60_000, "the hour's bucket is the one that is empty"
+    await limiter.hit(rule, "b")
+    assert limiter.prune() == 0, "both keys still hold spent tokens"
+    clock.advance(3600)
+    assert limiter.prune() == 2
+    assert limiter.prune() == 0
+
+
 async def test_a_cached_clear_answer_never_outlives_a_new_ban(svc: Services) -> None:
     await svc.bans.refuse_if_banned(device_id="devZ", ip_hash="ipZ")
     await svc.bans.refuse_if_banned(device_id="devZ", ip_hash="ipZ")
     await svc.bans.ban(MOD, "device", "devZ", reason="r", duration_hours=1)
     with pytest.raises(BannedError):
         await svc.bans.refuse_if_banned(device_id="devZ", ip_hash="ipZ")
+
+
+async def test_a_lapsed_ban_index_is_reloaded_once_for_all_requests_waiting_on_it(
+    svc: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await svc.bans.ban(MOD, "device", "devQ", reason="r", duration_hours=1)
+    store = svc.bans._store
+    loads = 0
+    real = store.active_subjects
+
+    async def counted(now: datetime) -> set[tuple[str, str]]:
+        nonlocal loads
+        loads += 1
+        return await real(now)
+
+    monkeypatch.setattr(store, "active_subjects", counted)
+    clock.advance(60)
+    results = await asyncio.gather(
+        *(svc.bans.refuse_if_banned(device_id=f"dev{i}", ip_hash="ipQ") for i in range(200)),
+        svc.bans.refuse_if_banned(device_id="devQ"),
+        return_exceptions=True,
+    )
+    assert loads == 1
+    assert results[:200] == [None] * 200
+    assert isinstance(results[200], BannedError)

@@ -132,3 +132,6 @@ class RedisMatchStore:
     async def get_criteria(self, client_id: str) -> bytes | None:
         raw = await self._r.get(f"{PREFIX}crit:{client_id}")
         return raw.encode() if isinstance(raw, str) else raw
+
+    async def forget_criteria(self, client_id: str) -> None:
+        await self._r.delete(f"{PREFIX}crit:{client_id}")

@@ -173,6 +173,7 @@ class MatchingService:
     async def on_gone(self, client: Client) -> None:
         await self._store.remove(client.id)
         await self._store.unpark(client.id)
+        await self._store.forget_criteria(client.id)
         await self.end(client, "disconnected")
 
     async def _start(self, first: Ticket, second: Ticket) -> Pairing:

@@ -49,6 +49,10 @@ class MatchStore(Protocol):
 
     async def get_criteria(self, client_id: str) -> bytes | None: ...
 
+    async def forget_criteria(self, client_id: str) -> None:
+        """The client is gone for good: its criteria will never be reused."""
+        ...
+
 
 class MemoryMatchStore:
     """One node's queue: per mode, tickets sorted by the time they started waiting."""
@@ -117,6 +121,9 @@ class MemoryMatchStore:
 
     async def get_criteria(self, client_id: str) -> bytes | None:
         return self._criteria.get(client_id)
+
+    async def forget_criteria(self, client_id: str) -> None:
+        self._criteria.pop(client_id, None)
 
     def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         for _, cid in self._queues.get(ticket.mode, ()):

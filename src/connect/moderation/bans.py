@@ -10,6 +10,7 @@ appeal without an account.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -70,6 +71,7 @@ class BanService:
         self._banned: set[tuple[str, str]] | None = None
         self._banned_until = 0.0
         self._banned_generation = 0
+        self._reload: asyncio.Future[set[tuple[str, str]]] | None = None
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.now(), UTC)
@@ -202,9 +204,22 @@ class BanService:
             raise BannedError(self.payload(ban))
 
     async def _banned_subjects(self) -> set[tuple[str, str]]:
+        """The index, reloaded by one query however many requests find it stale.
+
+        When the index lapses under load, every hello and token request in
+        flight finds it stale at once; each running its own query exhausted
+        the database pool (measured: 500s in the churn soak). They share the
+        one reload in flight instead.
+        """
         now = self._clock.monotonic()
         if self._banned is not None and now < self._banned_until:
             return self._banned
+        if self._reload is None:
+            self._reload = asyncio.ensure_future(self._load_index(now))
+            self._reload.add_done_callback(self._reload_done)
+        return await asyncio.shield(self._reload)
+
+    async def _load_index(self, now: float) -> set[tuple[str, str]]:
         generation = self._banned_generation
         banned = await self._store.active_subjects(self._now())
         if generation == self._banned_generation:
@@ -212,10 +227,17 @@ class BanService:
             self._banned_until = now + INDEX_TTL_S
         return banned
 
+    def _reload_done(self, done: asyncio.Future[set[tuple[str, str]]]) -> None:
+        if self._reload is done:
+            self._reload = None
+        if not done.cancelled():
+            done.exception()  # retrieved here; every waiter re-raises it
+
     def forget_index(self) -> None:
         """A ban was issued or lifted (here or on another node): reload on the next check."""
         self._banned = None
         self._banned_generation += 1
+        self._reload = None
 
     async def on_broadcast(self, message: dict[str, Any]) -> None:
         if message.get("t") == "ban":
