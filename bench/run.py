@@ -42,6 +42,7 @@ DOC = BENCH_DIR.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 SOAK_BEGIN, SOAK_END = "<!-- soak:begin -->", "<!-- soak:end -->"
 SOAK_DWELL_MS = [5000, 30000]
+SOAK_RAMP_MS = 30_000
 
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
@@ -299,6 +300,7 @@ def soak(n: int, duration_s: float, procs: int, write: bool) -> None:
                 "duration": duration_s,
                 "setupTimeoutS": 300,
                 "dwellMs": SOAK_DWELL_MS,
+                "rampMs": SOAK_RAMP_MS,
             }
             return await run_scenario(srv, "churn", params, procs=procs)
 

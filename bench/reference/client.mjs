@@ -525,7 +525,11 @@ async function scenarioChurn() {
   out({ type: "ready" });
   await command("go");
   const t0 = now();
-  const all = Array.from({ length: visitors }, () => visitor());
+  // arrivals spread over rampMs (a soak's warm-up) instead of all at once
+  const ramp = cfg.rampMs || 0;
+  const all = Array.from({ length: visitors }, (_, i) =>
+    sleep((ramp * i) / visitors).then(visitor),
+  );
   await sleep(cfg.duration * 1000);
   running = false;
   for (const stop of [...stoppers]) stop();
