@@ -115,6 +115,23 @@ async def test_longest_waiting_compatible_candidate_goes_first(store: MatchStore
     assert await store.pair_or_wait(ticket(since=12), 12, POLICY) == third
 
 
+async def test_a_newcomer_with_interests_gets_the_longest_waiting_one_sharing_them(
+    store: MatchStore,
+) -> None:
+    anyone = ticket(since=0, device="waiter")  # waited longest, shares nothing with newcomers
+    chess = ticket(interests=("chess",), since=2, device="waiter")
+    both = ticket(interests=("go", "chess"), since=1, device="waiter")
+    jazz = ticket(interests=("jazz",), since=0.5, device="waiter")
+    for t in (anyone, chess, both, jazz):
+        assert await store.pair_or_wait(t, 3, POLICY) is None, "one device never pairs with itself"
+    newcomer = ticket(interests=("chess", "go"), since=3)
+    assert await store.pair_or_wait(newcomer, 3, POLICY) == both
+    assert await store.pair_or_wait(ticket(interests=("go", "chess"), since=3), 3, POLICY) == chess
+    assert await store.pair_or_wait(ticket(interests=("go",), since=3), 3, POLICY) is None
+    widened = ticket(interests=("chess",), since=-10)  # resumed: waited past the widening
+    assert await store.pair_or_wait(widened, 3, POLICY) == anyone
+
+
 async def test_each_waiting_visitor_is_paired_at_most_once(store: MatchStore) -> None:
     waiting = ticket(since=0)
     assert await store.pair_or_wait(waiting, 0, POLICY) is None

@@ -11,6 +11,8 @@ script.
 from __future__ import annotations
 
 import bisect
+import heapq
+from collections.abc import Iterable
 from typing import Protocol
 
 from connect.matching.rules import MatchPolicy, Ticket, compatible, pair_key
@@ -55,11 +57,22 @@ class MatchStore(Protocol):
 
 
 class MemoryMatchStore:
-    """One node's queue: per mode, tickets sorted by the time they started waiting."""
+    """One node's queue: per mode, tickets sorted by the time they started waiting.
+
+    Beside each mode's queue, an index per (mode, interest) holds the same
+    entries for the tickets that named that interest. A newcomer who gave
+    interests and has not waited long enough to widen accepts only someone
+    sharing one, so its candidates are exactly the union of its interests'
+    lists: walked merged, oldest first, the first that fits is the same
+    partner a walk of the whole queue would find, at the cost of the lists'
+    length instead of the queue's (measured: the whole-queue walk was a
+    quarter of the server's time in a burst of 8,000 visitors).
+    """
 
     def __init__(self) -> None:
         self._by_client: dict[str, Ticket] = {}
         self._queues: dict[str, list[tuple[float, str]]] = {}
+        self._by_interest: dict[tuple[str, str], list[tuple[float, str]]] = {}
         self._recent: dict[str, float] = {}
         self._parked: dict[str, Ticket] = {}
         self._criteria: dict[str, bytes] = {}
@@ -126,16 +139,26 @@ class MemoryMatchStore:
         self._criteria.pop(client_id, None)
 
     def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
-        for _, cid in self._queues.get(ticket.mode, ()):
+        candidates: Iterable[tuple[float, str]]
+        if ticket.interests and now - ticket.since < policy.interest_widen_s:
+            lists = [self._by_interest.get((ticket.mode, i), []) for i in ticket.interests]
+            candidates = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+        else:
+            candidates = self._queues.get(ticket.mode, ())
+        for _, cid in candidates:
             candidate = self._by_client[cid]
             if self._fits(candidate, ticket, now, policy):
                 return candidate
         return None
 
     def _fits(self, a: Ticket, b: Ticket, now: float, policy: MatchPolicy) -> bool:
+        """The pure rules first; the recent-pair memory only for a pair they allow."""
+        if not compatible(a, b, now, policy, recently_paired=False):
+            return False
+        if not self._recent:
+            return True
         until = self._recent.get(pair_key(a.device_id, b.device_id))
-        recent = until is not None and until > now
-        return compatible(a, b, now, policy, recently_paired=recent)
+        return until is None or until <= now
 
     def _prune_recent(self, now: float) -> None:
         expired = [key for key, until in self._recent.items() if until <= now]
@@ -145,11 +168,20 @@ class MemoryMatchStore:
     def _insert(self, ticket: Ticket) -> None:
         self._discard(ticket.client_id)
         self._by_client[ticket.client_id] = ticket
-        bisect.insort(self._queues.setdefault(ticket.mode, []), (ticket.since, ticket.client_id))
+        entry = (ticket.since, ticket.client_id)
+        bisect.insort(self._queues.setdefault(ticket.mode, []), entry)
+        for interest in ticket.interests:
+            bisect.insort(self._by_interest.setdefault((ticket.mode, interest), []), entry)
 
     def _discard(self, client_id: str) -> Ticket | None:
         ticket = self._by_client.pop(client_id, None)
         if ticket is not None:
-            queue = self._queues[ticket.mode]
-            queue.remove((ticket.since, ticket.client_id))
+            entry = (ticket.since, ticket.client_id)
+            self._queues[ticket.mode].remove(entry)
+            for interest in ticket.interests:
+                key = (ticket.mode, interest)
+                entries = self._by_interest[key]
+                entries.remove(entry)
+                if not entries:
+                    del self._by_interest[key]
         return ticket
