@@ -279,40 +279,21 @@ def _install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(Exception, unexpected)
 
 
-GC_FREEZE_EVERY_S = 60.0
-GC_FULL_EVERY_S = 900.0
-
-
 def _tune_gc() -> None:
     """Keep the garbage collector off the relay path.
 
-    Reference counting frees almost everything here; the cycle collector is
-    for the rest, and a full (generation 2) collection walks every tracked
-    object: measured at 8,000 connections, 0.1-0.33 s per collection, and
-    CPython started seven of them during one burst of joins (1.1 s of a
-    1.9 s run; TESTING.md saw the same as the first cause of tail latency).
-    So the collector keeps its young generations, which are cheap, and
-    full collections are scheduled instead of triggered (:func:`_collect`):
-
-    * start-up objects (modules, the service graph, pydantic and SQLAlchemy
-      metadata) are collected once and frozen (``gc.freeze``);
-    * every ``GC_FREEZE_EVERY_S``, a full collection frees the cycles of the
-      last interval and freezes what survived, so the next one walks only
-      what is newer than that; frozen objects are still freed by reference
-      counting when they die;
-    * every ``GC_FULL_EVERY_S`` everything is unfrozen and collected once,
-      for cycles among objects that were frozen alive and died since (the
-      soak in docs/benchmarks.md is where such a leak would show).
+    Everything allocated during start-up (modules, the service graph, pydantic
+    and SQLAlchemy metadata) lives for the whole process: ``gc.freeze`` moves
+    it out of the collector's view, so full collections stop re-walking it.
+    (TESTING.md measured full collections as the first cause of tail
+    latency in Python relays.) Tried and measured worse here: raising the
+    generation-0 threshold (each collection then walks more objects), and
+    scheduling full collections instead of letting CPython trigger them,
+    freezing the survivors of each one: connections hold reference cycles
+    (socket and listener, task and future), so those that died after being
+    frozen waited for the next unfreezing collection, and the churn soak's
+    RSS grew by half in eight minutes (docs/benchmarks.md).
     """
-    gc.collect()
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, 1_000_000_000)
-
-
-def _collect(full: bool) -> None:
-    if full:
-        gc.unfreeze()
     gc.collect()
     gc.freeze()
 
@@ -321,24 +302,15 @@ async def _housekeeping(svc: Services) -> None:
     """Once per sweep interval: widen the queue, forget old session records, refresh gauges.
 
     Every ``LIMITS_PRUNE_S``: forget rate-limit keys that have filled up again.
-    Every ``GC_FREEZE_EVERY_S``: the scheduled garbage collection (:func:`_tune_gc`).
 
     Hourly: delete report transcripts and evidence past their retention, and
     forget stale abuse-signal state.
     """
     interval = svc.settings.match_sweep_interval_s
     last_hourly = last_limits = float("-inf")
-    last_freeze = last_full = svc.clock.monotonic()
     while True:
         await asyncio.sleep(interval)
         try:
-            now = svc.clock.monotonic()
-            if now - last_freeze >= GC_FREEZE_EVERY_S:
-                full = now - last_full >= GC_FULL_EVERY_S
-                _collect(full)
-                last_freeze = now
-                if full:
-                    last_full = now
             await svc.matching.sweep()
             await svc.calls.expire_ringing()
             await svc.sessions.prune()

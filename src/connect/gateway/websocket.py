@@ -139,19 +139,19 @@ class _Socket(WSListener):
         if link is None:
             return
         kind = frame.msg_type
-        if kind is TEXT and frame.fin:
-            try:
-                link.received(frame.get_payload_as_utf8_text())
-            except UnicodeDecodeError:
-                self._protocol_error(close_codes.INVALID_TEXT, "frame is not UTF-8")
-        elif kind is CLOSE:
+        if kind is CLOSE:
             code = frame.get_close_code().value
             if self._linger is None:
                 self._code = code or 1005
                 _send_close(transport, close_codes.NORMAL if code in (0, 1005) else code)
             transport.disconnect(graceful=True)
         elif self._linger is not None:
-            return
+            return  # closing: what the client still sends is not read
+        elif kind is TEXT and frame.fin:
+            try:
+                link.received(frame.get_payload_as_utf8_text())
+            except UnicodeDecodeError:
+                self._protocol_error(close_codes.INVALID_TEXT, "frame is not UTF-8")
         elif kind is CONTINUATION or not frame.fin:
             self._fragment(frame, kind)
         elif kind is BINARY:

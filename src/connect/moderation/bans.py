@@ -31,6 +31,20 @@ APPEAL_WINDOW = timedelta(days=90)
 INDEX_TTL_S = 30.0
 
 
+def _subjects(
+    device_id: str | None, ip_hash: str | None, account_id: str | None
+) -> list[tuple[str, str]]:
+    """The ``(scope, value)`` pairs a ban could name for this visitor."""
+    subjects: list[tuple[str, str]] = []
+    if device_id:
+        subjects.append(("device", device_id))
+    if ip_hash:
+        subjects.append(("ip", ip_hash))
+    if account_id:
+        subjects.append(("account", account_id))
+    return subjects
+
+
 class LiveEnforcer(Protocol):
     async def enforce(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
         """End the sessions and close the sockets of a newly banned subject; return how many."""
@@ -158,13 +172,7 @@ class BanService:
         ip_hash: str | None = None,
         account_id: str | None = None,
     ) -> Ban | None:
-        subjects: list[tuple[str, str]] = []
-        if device_id:
-            subjects.append(("device", device_id))
-        if ip_hash:
-            subjects.append(("ip", ip_hash))
-        if account_id:
-            subjects.append(("account", account_id))
+        subjects = _subjects(device_id, ip_hash, account_id)
         bans = await self._store.active(subjects, self._now())
         return bans[0] if bans else None
 
@@ -189,13 +197,7 @@ class BanService:
         with a miss-cache per subject instead, new visitors (new device ids)
         made SQLite the first cost of the churn benchmark (~45% of the CPU).
         """
-        subjects: list[tuple[str, str]] = []
-        if device_id:
-            subjects.append(("device", device_id))
-        if ip_hash:
-            subjects.append(("ip", ip_hash))
-        if account_id:
-            subjects.append(("account", account_id))
+        subjects = _subjects(device_id, ip_hash, account_id)
         banned = await self._banned_subjects()
         if not any(subject in banned for subject in subjects):
             return
