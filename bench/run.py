@@ -359,15 +359,18 @@ def profile_connect(scenario: str = "pingpong", duration_s: float = 10.0) -> Non
         "pingpong": {"pairs": 200, "duration": duration_s + 2},
         "pingpong-typing": {"pairs": 200, "duration": duration_s + 2},
         "connect": {"n": 3000},
-        "burst": {"n": 4000, "duration": 60},
+        "burst": {"n": 8000, "duration": 60},
         "relay-rate": {"pairs": 200, "rate": 2000, "duration": duration_s + 2},
         "churn": {"n": 200, "duration": duration_s + 2},
     }
     params = sizes[scenario]
+    # A burst is over in about a second: sample it densely, and only while it pairs.
+    seconds, rate = (1, 2000) if scenario == "burst" else (int(duration_s), 100)
 
     async def go() -> None:
         with server("connect") as srv:
-            common = ["--pid", str(srv.pid), "--duration", str(int(duration_s)), "--nonblocking"]
+            common = ["--pid", str(srv.pid), "--duration", str(seconds), "--rate", str(rate)]
+            common.append("--nonblocking")
             spies: list[asyncio.subprocess.Process] = []
 
             async def spy(*args: str) -> None:

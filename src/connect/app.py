@@ -229,7 +229,7 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-LIMITS_PRUNE_S = 30.0
+SUBJECT_STATE_PRUNE_S = 30.0
 
 
 def _install_error_handlers(api: FastAPI) -> None:
@@ -301,26 +301,28 @@ def _tune_gc() -> None:
 async def _housekeeping(svc: Services) -> None:
     """Once per sweep interval: widen the queue, forget old session records, refresh gauges.
 
-    Every ``LIMITS_PRUNE_S``: forget rate-limit keys that have filled up again.
+    Every ``SUBJECT_STATE_PRUNE_S``: forget per-subject state that no longer
+    counts (rate-limit keys that have filled up again, abuse signals outside
+    their windows), so it holds what its windows need and not up to an hour
+    more.
 
-    Hourly: delete report transcripts and evidence past their retention, and
-    forget stale abuse-signal state.
+    Hourly: delete report transcripts and evidence past their retention.
     """
     interval = svc.settings.match_sweep_interval_s
-    last_hourly = last_limits = float("-inf")
+    last_hourly = last_subjects = float("-inf")
     while True:
         await asyncio.sleep(interval)
         try:
             await svc.matching.sweep()
             await svc.calls.expire_ringing()
             await svc.sessions.prune()
-            if svc.clock.monotonic() - last_limits >= LIMITS_PRUNE_S:
-                last_limits = svc.clock.monotonic()
+            if svc.clock.monotonic() - last_subjects >= SUBJECT_STATE_PRUNE_S:
+                last_subjects = svc.clock.monotonic()
                 svc.limiter.prune()
+                svc.abuse.prune()
             await refresh_gauges(svc)
             if svc.clock.monotonic() - last_hourly >= 3600:
                 last_hourly = svc.clock.monotonic()
                 await svc.reports.prune()
-                svc.abuse.prune()
         except Exception:
             log.exception("housekeeping_failed")

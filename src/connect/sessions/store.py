@@ -11,7 +11,6 @@ the caller that closed the session tells the partner.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, Protocol
@@ -50,7 +49,9 @@ class MemorySessionStore:
         self._sessions: dict[str, Session] = {}
         self._by_client: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
-        self._transcripts: dict[str, deque[dict[str, Any]]] = {}
+        # Lists, not deques: most sessions say a line or two, and an empty
+        # deque alone is 600 bytes, kept for the whole record TTL.
+        self._transcripts: dict[str, list[dict[str, Any]]] = {}
 
     async def add(self, session: Session) -> None:
         self._sessions[session.id] = session
@@ -85,8 +86,10 @@ class MemorySessionStore:
             session.messages += 1
         lines = self._transcripts.get(session_id)
         if lines is None:
-            lines = self._transcripts[session_id] = deque(maxlen=TRANSCRIPT_LINES)
+            lines = self._transcripts[session_id] = []
         lines.append(line)
+        if len(lines) > TRANSCRIPT_LINES:
+            del lines[0]
 
     async def transcript(self, session_id: str) -> list[dict[str, Any]]:
         return list(self._transcripts.get(session_id, ()))
