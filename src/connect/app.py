@@ -279,39 +279,37 @@ def _install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(Exception, unexpected)
 
 
-FULL_COLLECTION_EVERY = 100
+FULL_COLLECTION_S = 60.0
 
 
 def _tune_gc() -> None:
-    """Keep the garbage collector off the relay path.
+    """Keep the garbage collector's full collections off the busy moments.
 
     Everything allocated during start-up (modules, the service graph, pydantic
     and SQLAlchemy metadata) lives for the whole process: ``gc.freeze`` moves
     it out of the collector's view, so full collections stop re-walking it.
-    (TESTING.md measured full collections as the first cause of tail
-    latency in Python relays.)
 
-    Full collections are also made ten times rarer (generation 2 is
-    considered after 100 generation-1 collections instead of 10). With the
-    start-up objects frozen, CPython's other condition for one (objects
-    promoted since the last, over a quarter of the unfrozen ones) is met
-    almost at once while thousands of connections are made, and each walks
-    all of them: measured at 8,000 connections, six full collections of
-    0.1-0.34 s during one burst of joins; with this, one. Cycles are still
-    collected, later.
+    A full (generation 2) collection walks every tracked object, and CPython
+    starts one whenever the objects promoted since the last exceed a quarter
+    of the unfrozen ones. While thousands of connections are made or matched
+    that is at once and again: measured at 8,000 connections, six full
+    collections of 0.1-0.34 s during one burst of joins (TESTING.md saw the
+    same as the first cause of tail latency). So automatic full collections
+    are off and :func:`_housekeeping` runs one every ``FULL_COLLECTION_S``:
+    the young generations still collect as usual, and a reference cycle
+    that reaches the old generation waits at most that long.
 
-    Tried and measured worse here: raising the
-    generation-0 threshold (each collection then walks more objects), and
-    scheduling full collections instead of letting CPython trigger them,
-    freezing the survivors of each one: connections hold reference cycles
-    (socket and listener, task and future), so those that died after being
-    frozen waited for the next unfreezing collection, and the churn soak's
-    RSS grew by half in eight minutes (docs/benchmarks.md).
+    Tried and measured worse here (docs/benchmarks.md): a larger generation-0
+    threshold (each collection walks more); full collections ten times rarer
+    but still automatic (the churn soak's RSS grew 18%: garbage waited for
+    however long the trigger took); and freezing the survivors of each
+    scheduled collection (connections hold cycles, socket and listener, task
+    and future, and those that died frozen were never collected: +52%).
     """
     gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    gc.set_threshold(young, middle, 1_000_000_000)
 
 
 async def _housekeeping(svc: Services) -> None:
@@ -322,13 +320,19 @@ async def _housekeeping(svc: Services) -> None:
     their windows), so it holds what its windows need and not up to an hour
     more.
 
+    Every ``FULL_COLLECTION_S``: a full garbage collection (:func:`_tune_gc`).
+
     Hourly: delete report transcripts and evidence past their retention.
     """
     interval = svc.settings.match_sweep_interval_s
     last_hourly = last_subjects = float("-inf")
+    last_collection = svc.clock.monotonic()
     while True:
         await asyncio.sleep(interval)
         try:
+            if svc.clock.monotonic() - last_collection >= FULL_COLLECTION_S:
+                last_collection = svc.clock.monotonic()
+                gc.collect()
             await svc.matching.sweep()
             await svc.calls.expire_ringing()
             await svc.sessions.prune()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from bench.load import RunningServer, ensure_node_deps, node_available, run_scenario, server
-from bench.run import PROFILES, flatten
+from bench.run import PROFILES, flatten, soak_figures
 
 SMOKE = PROFILES["smoke"]
 
@@ -87,3 +87,23 @@ async def test_churn_runs_without_errors(connect_server: RunningServer) -> None:
     assert r["openFailures"] == 0
     assert r["stillOpen"] == 0
     assert len(r["rssSamples"]) >= 2
+
+
+def test_soak_figures_compare_the_start_of_steady_state_with_the_end() -> None:
+    """Growth is median(after warm-up, 30 s) against median(last 30 s); races are not errors."""
+    samples = [[t, 100_000 + (20_000 if t >= 60 else t * 300) + t * 10] for t in range(0, 301)]
+    run = {
+        "rssSamples": samples,
+        "durationS": 300,
+        "rssBeforeKb": 90_000,
+        "matchesPerS": 12.5,
+        "errors": 3,
+        "errorCodes": {"already_queued": 2, "not_in_session": 1},
+        "serverCpuS": 42.0,
+    }
+    f = soak_figures(run, warmup_s=60)
+    start, end = 120_000 + 745, 120_000 + 2_850  # medians: t = 74.5 (60-89 s), t = 285 (270-300 s)
+    assert f["rssAfterWarmupKb"] == start
+    assert f["rssEndKb"] == end
+    assert f["growthPct"] == round(100 * (end - start) / start, 2)
+    assert (f["errors"], f["races"]) == (0, 3)
