@@ -65,8 +65,9 @@ class MemoryMatchStore:
     sharing one, so its candidates are exactly the union of its interests'
     lists: walked merged, oldest first, the first that fits is the same
     partner a walk of the whole queue would find, at the cost of the lists'
-    length instead of the queue's (measured: the whole-queue walk was a
-    quarter of the server's time in a burst of 8,000 visitors).
+    length instead of the queue's (measured in process, 4,000 waiting with
+    distinct interests: 920 µs per join walking the queue, 6 µs with the
+    index).
     """
 
     def __init__(self) -> None:
@@ -177,11 +178,20 @@ class MemoryMatchStore:
         ticket = self._by_client.pop(client_id, None)
         if ticket is not None:
             entry = (ticket.since, ticket.client_id)
-            self._queues[ticket.mode].remove(entry)
+            _remove_sorted(self._queues[ticket.mode], entry)
             for interest in ticket.interests:
                 key = (ticket.mode, interest)
                 entries = self._by_interest[key]
-                entries.remove(entry)
+                _remove_sorted(entries, entry)
                 if not entries:
                     del self._by_interest[key]
         return ticket
+
+
+def _remove_sorted(entries: list[tuple[float, str]], entry: tuple[float, str]) -> None:
+    """Remove ``entry`` from a sorted list, found by bisection (``list.remove`` compares from
+    the front: 30 µs of tuple comparisons per join with 4,000 waiting)."""
+    i = bisect.bisect_left(entries, entry)
+    if i == len(entries) or entries[i] != entry:
+        raise ValueError(f"{entry!r} is not in the queue")
+    del entries[i]
