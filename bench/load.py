@@ -46,6 +46,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = BENCH_DIR / "reference"
 CLIENT_JS = REFERENCE_DIR / "client.mjs"
 TARGETS = ("connect", "socketio", "floor")
+# Opt-in: the Node floor's relay in Python (picows, uvloop, orjson), to split a
+# Connect figure into the platform's floor and Connect's own work.
+EXTRA_TARGETS = ("pyfloor",)
 SCENARIOS = ("connect", "burst", "relay-rate", "pingpong", "pingpong-typing", "churn")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -227,11 +230,15 @@ def server(name: str, overrides: dict[str, str] | None = None) -> Iterator[Runni
             finally:
                 srv.stop()
         return
-    script = {"socketio": "socketio_server.mjs", "floor": "floor_server.mjs"}[name]
+    command = {
+        "socketio": ["node", str(REFERENCE_DIR / "socketio_server.mjs")],
+        "floor": ["node", str(REFERENCE_DIR / "floor_server.mjs")],
+        "pyfloor": [sys.executable, str(REFERENCE_DIR / "picows_floor.py")],
+    }[name]
     port = _free_port()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [*server_pin, "node", str(REFERENCE_DIR / script)],
+            [*server_pin, *command],
             cwd=REFERENCE_DIR,
             env={**os.environ, "PORT": str(port)},
             stdout=log,
@@ -239,7 +246,7 @@ def server(name: str, overrides: dict[str, str] | None = None) -> Iterator[Runni
         )
         try:
             _wait_port(port, proc)
-            ws = f"ws://127.0.0.1:{port}" + ("/ws" if name == "floor" else "")
+            ws = f"ws://127.0.0.1:{port}" + ("" if name == "socketio" else "/ws")
 
             def read_log() -> str:
                 log.seek(0)
@@ -470,7 +477,7 @@ async def run_one(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", choices=TARGETS, default="connect")
+    parser.add_argument("--target", choices=TARGETS + EXTRA_TARGETS, default="connect")
     parser.add_argument("--scenario", choices=SCENARIOS, required=True)
     parser.add_argument("--n", type=int, default=200, help="connections / visitors")
     parser.add_argument("--pairs", type=int, default=100, help="pairs (relay-rate, pingpong)")

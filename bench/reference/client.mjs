@@ -23,7 +23,7 @@ const now = () => performance.now();
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-if (!["connect", "floor", "socketio"].includes(TARGET)) {
+if (!["connect", "floor", "pyfloor", "socketio"].includes(TARGET)) {
   out({ type: "fatal", error: `unknown target ${TARGET}` });
   process.exit(2);
 }
