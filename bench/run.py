@@ -47,7 +47,11 @@ SOAK_RAMP_MS = 30_000
 # design. Ended-session records (kept 1 h for reports) and the recent-pair
 # memory (10 min) fill for their whole window, so they are shortened to the
 # minimum (60 s) here to reach their steady state inside the warm-up.
-SOAK_SETTINGS = {"CONNECT_SESSION_RECORD_TTL_S": "60", "CONNECT_MATCH_RECENT_PAIR_S": "60"}
+SOAK_RETENTION_S = 60
+SOAK_SETTINGS = {
+    "CONNECT_SESSION_RECORD_TTL_S": str(SOAK_RETENTION_S),
+    "CONNECT_MATCH_RECENT_PAIR_S": str(SOAK_RETENTION_S),
+}
 
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
@@ -329,7 +333,7 @@ def soak(n: int, duration_s: float, procs: int, write: bool) -> None:
         f"{started:%Y-%m-%d %H:%M} UTC, Connect alone (memory state, SQLite), "
         f"{n:,} visitors arriving over {SOAK_RAMP_MS / 1000:.0f} s and churning (think time "
         f"{SOAK_DWELL_MS[0] / 1000:.0f}-{SOAK_DWELL_MS[1] / 1000:.0f} s per session), "
-        "session records and recent-pair memory kept 60 s, Node load client in "
+        f"session records and recent-pair memory kept {SOAK_RETENTION_S} s, Node load client in "
         f"{procs} process(es); server CPU {f['serverCpuS']:.0f} s.\n\n"
         "| figure | value |\n| --- | --- |\n"
         f"| duration / warm-up | {f['durationS']:.0f} s / {warmup:.0f} s |\n"
