@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
 
 from connect.gateway import codec
-from connect.gateway.link import Link
+from connect.gateway.link import Item, Link, Pending
 from connect.settings import DEV_JWT_SECRET, Settings
 
 STRONG = {
@@ -94,3 +96,68 @@ async def test_link_hands_over_frames_in_order_then_the_close_code() -> None:
     link.received("after the end")
     assert [await link.next() for _ in range(4)] == ["b", b"c", "d", 1001]
     assert link.drained
+
+
+def _park(link: Link) -> Coroutine[Any, Any, Item]:
+    """Run ``link.next()`` up to where it waits, as the frame loop does."""
+    step = link.next()
+    step.send(None)
+    return step
+
+
+def _resume(step: Coroutine[Any, Any, Item]) -> Item:
+    try:
+        step.send(None)
+    except StopIteration as stop:
+        return cast(Item, stop.value)
+    raise AssertionError("the link is still waiting")
+
+
+async def test_link_hands_frames_to_the_direct_path_only_when_nothing_is_ahead() -> None:
+    link = Link(max_pending=8, overflow=lambda: None)
+    direct_saw: list[str] = []
+    ran: list[str] = []
+
+    async def slow_rest() -> None:
+        ran.append("slow")
+
+    def direct(text: str) -> Pending | None:
+        direct_saw.append(text)
+        return slow_rest if text == "slow" else None
+
+    link.handle_directly(direct)
+    # Nobody waits yet: the frame is queued for the loop, not handled in the callback.
+    link.received("early")
+    assert direct_saw == []
+    assert await link.next() == "early"
+
+    step = _park(link)
+    link.received("fast")
+    assert direct_saw == ["fast"]
+    link.received("slow")  # the direct path leaves work: it goes to the loop...
+    link.received("behind")  # ...and a frame arriving behind it queues raw, in order
+    assert direct_saw == ["fast", "slow"]
+    pending = _resume(step)
+    assert callable(pending)
+    await pending()
+    assert ran == ["slow"]
+    assert await link.next() == "behind"
+    link.received(1000)
+    assert await link.next() == 1000
+    assert link.drained
+
+
+async def test_a_cancelled_loop_leaves_no_waiter_for_the_direct_path() -> None:
+    link = Link(max_pending=8, overflow=lambda: None)
+    seen: list[str] = []
+
+    def direct(text: str) -> None:
+        seen.append(text)
+
+    link.handle_directly(direct)
+    step = _park(link)
+    with pytest.raises(asyncio.CancelledError):
+        step.throw(asyncio.CancelledError())
+    link.received("after the loop is gone")
+    assert seen == []
+    assert await link.next() == "after the loop is gone"

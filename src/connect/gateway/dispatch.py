@@ -8,6 +8,12 @@ bounded input or nothing at all.
 A handler returns the extra fields of its ack (or None). Work that must
 happen *after* the ack went out — e.g. a ``matched`` that should follow the
 ``join-queue`` ack — is registered with :meth:`EventContext.later`.
+
+A handler that needs no I/O is registered with :meth:`Router.add_now` as a
+plain function: the gateway then runs it in the socket's read callback
+instead of waking the socket's task (see :mod:`connect.gateway.link`). The
+relays of signaling and chat are such handlers when the session store is
+in-process memory.
 """
 
 from __future__ import annotations
@@ -40,14 +46,22 @@ class EventContext:
 
 
 Handler = Callable[[EventContext, M], Awaitable[dict[str, Any] | None]]
+ImmediateHandler = Callable[[EventContext, M], dict[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Route(Generic[M]):
+    """One event's schema and its handler: ``handler`` (awaited) or ``now`` (called), not both."""
+
     model: type[M]
-    handler: Handler[M]
     validate: Callable[[Any], M]
     """``model.model_validate`` without its Python wrapper (one frame less per event)."""
+    handler: Handler[M] | None = None
+    now: ImmediateHandler[M] | None = None
+
+
+def _validator(model: type[M]) -> Callable[[Any], M]:
+    return model.__pydantic_validator__.validate_python
 
 
 class Router:
@@ -55,9 +69,16 @@ class Router:
         self._routes: dict[str, Route[Any]] = {}
 
     def add(self, event: str, model: type[M], handler: Handler[M]) -> None:
+        self._add(event, Route(model, _validator(model), handler=handler))
+
+    def add_now(self, event: str, model: type[M], handler: ImmediateHandler[M]) -> None:
+        """Register a handler that completes without waiting on anything."""
+        self._add(event, Route(model, _validator(model), now=handler))
+
+    def _add(self, event: str, route: Route[Any]) -> None:
         if event in self._routes:
             raise ValueError(f"event {event!r} registered twice")
-        self._routes[event] = Route(model, handler, model.__pydantic_validator__.validate_python)
+        self._routes[event] = route
 
     @property
     def routes(self) -> Mapping[str, Route[Any]]:

@@ -3,19 +3,23 @@
 Independent of the server that carries the socket (see
 :mod:`connect.gateway.link`): it is on the hot path of every relayed frame,
 and it needs exact control over close codes and sizes. One task per socket
-runs :meth:`GatewayEndpoint._run`. Per frame it: checks size (4009 above the limit), spends one
-token of the connection's budget (``rate-limited``, then 4008 for a flood),
-decodes, validates the payload against the event's schema, runs the
-handler, and acks when the frame carried an ``id``. Errors go back in the
-contract's shape and never affect any other connection.
+runs :meth:`GatewayEndpoint._run`. Per frame it: checks size (4009 above
+the limit), decodes, spends one token of the connection's budget
+(``rate-limited``, then 4008 for a flood), validates the payload against
+the event's schema, runs the handler, and acks when the frame carried an
+``id``. Errors go back in the contract's shape and never affect any other
+connection. Frames whose handler needs no I/O are handled in the socket's
+read callback without waking its task (:meth:`GatewayEndpoint._take`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -24,9 +28,9 @@ from connect.clock import Clock
 from connect.errors import ConnectError
 from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
-from connect.gateway.dispatch import EventContext, Router
+from connect.gateway.dispatch import EventContext, Handler, Router
 from connect.gateway.hub import Hub
-from connect.gateway.link import Link, Transport
+from connect.gateway.link import Link, Pending, Transport
 from connect.gateway.schemas import Hello, RateLimited, Welcome
 from connect.identity.service import IpHasher, Principal, TokenService
 from connect.observability import tracing
@@ -39,8 +43,16 @@ log = structlog.get_logger(__name__)
 # Frames a socket may have waiting while its handler awaits (a slow database):
 # far above what a client sends in a burst (ICE candidates), far below memory trouble.
 MAX_PENDING_FRAMES = 256
+PONG = codec.event("pong", {})
 
 Admission = Callable[[Principal, str], Awaitable[None]]
+
+
+@contextlib.contextmanager
+def _span(tracer: Any, event: str, connection_id: str) -> Iterator[None]:
+    with tracer.start_as_current_span(f"ws {event}") as span:
+        span.set_attribute("connect.connection_id", connection_id)
+        yield
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -65,6 +77,7 @@ class GatewayEndpoint:
         self._s = settings
         self._hub = hub
         self._routes = router.routes
+        self._max_bytes = settings.max_frame_bytes
         self._tokens = tokens
         self._ip_hasher = ip_hasher
         self._limiter = limiter
@@ -188,21 +201,23 @@ class GatewayEndpoint:
 
     async def _serve(self, client: Client, conn: Connection, link: Link) -> int:
         """Run the frame loop until the socket ends; return the close code the client gave."""
-        max_bytes = self._s.max_frame_bytes
+        link.handle_directly(functools.partial(self._take, client, conn))
         while True:
             item = await link.next()
             if type(item) is str:
-                if conn.closing:
-                    continue
-                if len(item) > max_bytes // 4 and len(item.encode()) > max_bytes:
-                    self._metrics.errors.labels("frame_too_large").inc()
-                    conn.close(close_codes.TOO_LARGE, "frame too large")
-                    continue
-                await self._handle(client, conn, item)
+                pending = self._take(client, conn, item)
+                if pending is not None:
+                    await pending()
             elif type(item) is int:
                 return item
-            elif not conn.closing:
-                self._error(conn, None, ConnectError("invalid_frame", "frames must be JSON text"))
+            elif type(item) is bytes:
+                if not conn.closing:
+                    self._error(
+                        conn, None, ConnectError("invalid_frame", "frames must be JSON text")
+                    )
+            else:
+                assert callable(item)
+                await item()
 
     async def _until_closed(self, link: Link) -> None:
         """A refused socket: wait (bounded) for the server to report its end."""
@@ -211,77 +226,137 @@ class GatewayEndpoint:
                 while not link.drained:
                     await link.next()
 
-    async def _handle(self, client: Client, conn: Connection, raw: str) -> None:
+    def _take(self, client: Client, conn: Connection, raw: str) -> Pending | None:
+        """Handle one text frame as far as it goes without waiting; return the rest, if any.
+
+        Everything before the handler needs no I/O: the size check, decoding,
+        the event budget, ``ping``, the route lookup and payload validation.
+        An immediate handler runs here too, so a relay is done before this
+        returns (in the socket's read callback, see :class:`Link`); the
+        handler of any other event is returned for the frame loop to await.
+        """
+        if conn.closing:
+            return None
+        if len(raw) > self._max_bytes // 4 and len(raw.encode()) > self._max_bytes:
+            self._metrics.errors.labels("frame_too_large").inc()
+            conn.close(close_codes.TOO_LARGE, "frame too large")
+            return None
         try:
             frame = codec.decode(raw)
         except codec.FrameError as exc:
             self._error(conn, exc.frame_id, ConnectError(exc.code, exc.message))
-            return
+            return None
         wait = conn.bucket.take()
         if wait:
-            conn.refusals += 1
-            if conn.refusals > self._s.event_flood_refusals:
-                self._metrics.errors.labels("flood").inc()
-                conn.close(close_codes.TOO_SLOW, "too many frames")
-                return
-            retry_ms = max(1, int(wait * 1000))
-            conn.push(
-                codec.event(
-                    "rate-limited", RateLimited(event=frame.event, retry_after_ms=retry_ms).wire()
-                )
-            )
-            self._error(
-                conn,
-                frame.id,
-                ConnectError("rate_limited", "event budget exceeded", retry_after_ms=retry_ms),
-            )
-            return
+            self._over_budget(conn, frame, wait)
+            return None
         if frame.event == "ping":
-            conn.push(codec.event("pong", {}))
+            conn.push(PONG)
             if frame.id is not None:
                 conn.push(codec.ack(frame.id))
-            return
+            return None
         route = self._routes.get(frame.event)
         if route is None:
             self._error(
                 conn, frame.id, ConnectError("unknown_event", f"unknown event {frame.event!r}")
             )
-            return
+            return None
         ctx = EventContext(client, frame.event)
+        try:
+            payload = route.validate(frame.data)
+            if route.now is None:
+                assert route.handler is not None
+                return functools.partial(self._call, ctx, conn, frame, route.handler, payload)
+            started = time.perf_counter()
+            tracer = tracing.tracer()
+            if tracer is None:
+                extra = route.now(ctx, payload)
+            else:
+                with _span(tracer, frame.event, client.id):
+                    extra = route.now(ctx, payload)
+        except Exception as exc:
+            self._failed(conn, frame, exc)
+            return None
+        return self._done(ctx, conn, frame, extra, started)
+
+    async def _call(
+        self,
+        ctx: EventContext,
+        conn: Connection,
+        frame: codec.Frame,
+        handler: Handler[Any],
+        payload: Any,
+    ) -> None:
         started = time.perf_counter()
         tracer = tracing.tracer()
         try:
-            payload = route.validate(frame.data)
             if tracer is None:
-                extra = await route.handler(ctx, payload)
+                extra = await handler(ctx, payload)
             else:
-                with tracer.start_as_current_span(f"ws {frame.event}") as span:
-                    span.set_attribute("connect.connection_id", client.id)
-                    extra = await route.handler(ctx, payload)
-        except ValidationError as exc:
+                with _span(tracer, frame.event, ctx.client.id):
+                    extra = await handler(ctx, payload)
+        except Exception as exc:
+            self._failed(conn, frame, exc)
+            return
+        deferred = self._done(ctx, conn, frame, extra, started)
+        if deferred is not None:
+            await deferred()
+
+    def _done(
+        self,
+        ctx: EventContext,
+        conn: Connection,
+        frame: codec.Frame,
+        extra: dict[str, Any] | None,
+        started: float,
+    ) -> Pending | None:
+        """Ack a handled frame and time it; return the jobs it left for after the ack."""
+        if frame.id is not None:
+            conn.push(codec.ack(frame.id, extra))
+        self._metrics.event_handling.labels(frame.event).observe(time.perf_counter() - started)
+        if ctx.deferred is None:
+            return None
+        return functools.partial(self._run_deferred, ctx)
+
+    async def _run_deferred(self, ctx: EventContext) -> None:
+        for job in ctx.deferred or ():
+            try:
+                await job()
+            except Exception:
+                log.exception("deferred_job_failed", gateway_event=ctx.event)
+
+    def _failed(self, conn: Connection, frame: codec.Frame, exc: Exception) -> None:
+        """Answer a handler's failure in the contract's shape; a bug is logged, not leaked."""
+        if isinstance(exc, ValidationError):
             self._error(conn, frame.id, ConnectError("invalid_payload", validation_message(exc)))
-            return
-        except ConnectError as exc:
+        elif isinstance(exc, ConnectError):
             self._error(conn, frame.id, exc)
-            return
-        except Exception:
-            log.exception("event_handler_failed", gateway_event=frame.event)
+        else:
+            log.exception("event_handler_failed", gateway_event=frame.event, exc_info=exc)
             self._error(
                 conn,
                 frame.id,
                 ConnectError("internal_error", "the server failed to handle this event"),
             )
+
+    def _over_budget(self, conn: Connection, frame: codec.Frame, wait: float) -> None:
+        """Refuse a frame beyond the event budget; close a socket that keeps flooding."""
+        conn.refusals += 1
+        if conn.refusals > self._s.event_flood_refusals:
+            self._metrics.errors.labels("flood").inc()
+            conn.close(close_codes.TOO_SLOW, "too many frames")
             return
-        if frame.id is not None:
-            conn.push(codec.ack(frame.id, extra))
-        self._metrics.event_handling.labels(frame.event).observe(time.perf_counter() - started)
-        if ctx.deferred is None:
-            return
-        for job in ctx.deferred:
-            try:
-                await job()
-            except Exception:
-                log.exception("deferred_job_failed", gateway_event=frame.event)
+        retry_ms = max(1, int(wait * 1000))
+        conn.push(
+            codec.event(
+                "rate-limited", RateLimited(event=frame.event, retry_after_ms=retry_ms).wire()
+            )
+        )
+        self._error(
+            conn,
+            frame.id,
+            ConnectError("rate_limited", "event budget exceeded", retry_after_ms=retry_ms),
+        )
 
     def _error(self, conn: Connection, frame_id: int | None, exc: ConnectError) -> None:
         self._metrics.errors.labels(exc.code).inc()

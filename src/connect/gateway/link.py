@@ -12,17 +12,32 @@ the task waiting again. :meth:`Link.next` hands over a frame that is already
 there without suspending, and otherwise parks on one future that
 :meth:`Link.received` resolves; an ``asyncio.Queue`` costs a lock-free but
 still sizeable getter/putter dance per frame that this hot path does not need.
+
+Why frames are handled in the read callback (:meth:`Link.handle_directly`):
+most frames are relays that need no I/O, and waking the frame loop for
+each one (a future, a scheduled callback, a task step) cost about as much
+as the relay itself (docs/benchmarks.md). So when the loop is idle, with
+nothing queued and nothing in flight, a text frame goes straight to the
+gateway's ``direct`` callable, which does all of the work that needs no
+waiting and returns what still must be awaited, if anything; that goes
+into the inbox for the loop, and later frames queue behind it. Order is
+kept because the direct path is taken only when nothing is ahead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-# A text frame, a binary frame (refused by the contract), or the close code that ended the socket.
-Item = str | bytes | int
+# Work the direct path left for the frame loop to await.
+Pending = Callable[[], Awaitable[None]]
+# A text frame, a binary frame (refused by the contract), pending work, or the
+# close code that ended the socket.
+Item = str | bytes | int | Pending
+Direct = Callable[[str], Pending | None]
 
 
 class Transport(Protocol):
@@ -49,27 +64,58 @@ class Link:
     cannot pile up memory behind a handler that waits on a slow database.
     """
 
-    __slots__ = ("_inbox", "_max_pending", "_overflow", "_waiter", "ended")
+    __slots__ = (
+        "_context",
+        "_direct",
+        "_inbox",
+        "_max_pending",
+        "_overflow",
+        "_waiter",
+        "ended",
+    )
 
     def __init__(self, max_pending: int, overflow: Callable[[], None]) -> None:
         self._inbox: deque[Item] = deque()
         self._max_pending = max_pending
         self._overflow: Callable[[], None] | None = overflow
         self._waiter: asyncio.Future[None] | None = None
+        self._direct: Direct | None = None
+        self._context: contextvars.Context | None = None
         self.ended = False
 
-    def received(self, item: Item) -> None:
+    def handle_directly(self, direct: Direct) -> None:
+        """From now on, give text frames that find the loop idle to ``direct``, in the caller.
+
+        Called from the frame loop's task: ``direct`` runs in a copy of that
+        task's context, so what it logs carries the connection's fields.
+        """
+        self._direct = direct
+        self._context = contextvars.copy_context()
+
+    def received(self, item: str | bytes | int) -> None:
         """Called by the server for every frame, and once with the close code at the end."""
         if self.ended:
             return
+        queued: Item = item
         if type(item) is int:
             self.ended = True
+        elif (
+            self._waiter is not None
+            and self._direct is not None
+            and type(item) is str
+            and not self._inbox
+        ):
+            assert self._context is not None
+            pending = self._context.run(self._direct, item)
+            if pending is None:
+                return
+            queued = pending
         elif len(self._inbox) >= self._max_pending:
             overflow, self._overflow = self._overflow, None
             if overflow is not None:
                 overflow()
             return
-        self._inbox.append(item)
+        self._inbox.append(queued)
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -85,6 +131,9 @@ class Link:
         """The next item; after the close code has been taken there is none (don't call)."""
         inbox = self._inbox
         while not inbox:
-            self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None  # also when cancelled: nobody is waiting any more
         return inbox.popleft()

@@ -9,21 +9,43 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
 from connect.clock import Clock
 from connect.sessions.models import Member, Session
-from connect.sessions.store import SessionStore
+from connect.sessions.store import ImmediateSessionStore, SessionStore
 
 
 def new_peer_id() -> str:
     return secrets.token_urlsafe(9)
 
 
+def _line(sender_peer_id: str, text: str, ts: int) -> dict[str, Any]:
+    """A transcript line, as the partner saw it."""
+    return {"from": sender_peer_id, "text": text, "ts": ts}
+
+
 class SessionService:
     def __init__(self, store: SessionStore, clock: Clock, record_ttl_s: float) -> None:
         self._store = store
+        self._now = store if isinstance(store, ImmediateSessionStore) else None
         self._clock = clock
         self._record_ttl_s = record_ttl_s
+
+    @property
+    def immediate(self) -> bool:
+        """The store answers without I/O, so the ``*_now`` methods work."""
+        return self._now is not None
+
+    def current_now(self, client_id: str) -> Session | None:
+        """:meth:`current` without waiting; only when :attr:`immediate`."""
+        assert self._now is not None, "the session store is not immediate"
+        return self._now.of_client_now(client_id)
+
+    def record_message_now(self, session: Session, sender_peer_id: str, text: str, ts: int) -> None:
+        """:meth:`record_message` without waiting; only when :attr:`immediate`."""
+        assert self._now is not None, "the session store is not immediate"
+        self._now.append_message_now(session.id, _line(sender_peer_id, text, ts))
 
     async def start(
         self,
@@ -81,9 +103,7 @@ class SessionService:
     async def record_message(
         self, session: Session, sender_peer_id: str, text: str, ts: int
     ) -> None:
-        await self._store.append_message(
-            session.id, {"from": sender_peer_id, "text": text, "ts": ts}
-        )
+        await self._store.append_message(session.id, _line(sender_peer_id, text, ts))
 
     async def transcript(self, session_id: str) -> list[dict[str, object]]:
         return await self._store.transcript(session_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 import redis.asyncio as redis
@@ -44,6 +44,19 @@ class SessionStore(Protocol):
     async def prune(self, now: float) -> int: ...
 
 
+@runtime_checkable
+class ImmediateSessionStore(Protocol):
+    """A store that answers without I/O: the relay's hot path calls it synchronously.
+
+    The in-process memory store is one; a shared (Redis) store cannot be,
+    since who is paired with whom may change on another node at any time.
+    """
+
+    def of_client_now(self, client_id: str) -> Session | None: ...
+
+    def append_message_now(self, session_id: str, line: dict[str, Any]) -> None: ...
+
+
 class MemorySessionStore:
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
@@ -62,6 +75,9 @@ class MemorySessionStore:
         return self._sessions.get(session_id)
 
     async def of_client(self, client_id: str) -> Session | None:
+        return self.of_client_now(client_id)
+
+    def of_client_now(self, client_id: str) -> Session | None:
         sid = self._by_client.get(client_id)
         return self._sessions.get(sid) if sid is not None else None
 
@@ -81,6 +97,9 @@ class MemorySessionStore:
         return True
 
     async def append_message(self, session_id: str, line: dict[str, Any]) -> None:
+        self.append_message_now(session_id, line)
+
+    def append_message_now(self, session_id: str, line: dict[str, Any]) -> None:
         session = self._sessions.get(session_id)
         if session is not None:
             session.messages += 1

@@ -1,8 +1,17 @@
-"""Socket handlers of signaling and chat relay."""
+"""Socket handlers of signaling and chat relay.
+
+With an in-process session store (:attr:`RelayService.immediate`) the relays
+are registered as immediate handlers, run in the socket's read callback;
+with a shared store they are awaited in the frame loop. The two forms share
+one table of events and one body per event.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from pydantic import BaseModel
 
 from connect.calls.service import CallService
 from connect.clock import Clock
@@ -21,6 +30,20 @@ from connect.signaling.schemas import (
 )
 from connect.signaling.service import RelayService
 
+# Event -> (payload schema, what the partner receives: (event, body) from the payload).
+RELAYS: dict[str, tuple[type[BaseModel], Callable[[Any], tuple[str, dict[str, Any]]]]] = {
+    "send-offer": (SendOffer, lambda p: ("offer", {"offer": p.offer.wire()})),
+    "send-answer": (SendAnswer, lambda p: ("answer", {"answer": p.answer.wire()})),
+    "send-candidate": (
+        SendCandidate,
+        lambda p: (
+            "candidate",
+            {"candidate": p.candidate.wire() if p.candidate is not None else None},
+        ),
+    ),
+    "typing": (Typing, lambda p: ("typing", {"active": p.active})),
+}
+
 
 def register(
     router: Router,
@@ -30,25 +53,37 @@ def register(
     chat_rule: Rule,
     clock: Clock,
 ) -> None:
-    async def send_offer(ctx: EventContext, p: SendOffer) -> None:
-        await relay.relay(ctx.client.id, "offer", {"offer": p.offer.wire()})
-
-    async def send_answer(ctx: EventContext, p: SendAnswer) -> None:
-        await relay.relay(ctx.client.id, "answer", {"answer": p.answer.wire()})
-
-    async def send_candidate(ctx: EventContext, p: SendCandidate) -> None:
-        candidate = p.candidate.wire() if p.candidate is not None else None
-        await relay.relay(ctx.client.id, "candidate", {"candidate": candidate})
-
-    async def send_message(ctx: EventContext, p: SendMessage) -> dict[str, Any]:
-        limit = ctx.client.state.get("chat_limit")
+    def chat_limit(ctx: EventContext) -> LocalLimit:
+        limit: LocalLimit | None = ctx.client.state.get("chat_limit")
         if limit is None:
             limit = ctx.client.state["chat_limit"] = LocalLimit(chat_rule, clock)
-        limit.hit()
-        return await relay.message(ctx.client.id, p.text)
+        return limit
 
-    async def typing(ctx: EventContext, p: Typing) -> None:
-        await relay.relay(ctx.client.id, "typing", {"active": p.active})
+    for event, (model, shape) in RELAYS.items():
+        _register_relay(router, relay, event, model, shape)
+
+    if relay.immediate:
+
+        def send_message_now(ctx: EventContext, p: SendMessage) -> dict[str, Any]:
+            chat_limit(ctx).hit()
+            return relay.message_now(ctx.client.id, p.text)
+
+        def call_stats_now(ctx: EventContext, p: CallStats) -> None:
+            relay.call_stats_now(ctx.client.id, p)
+
+        router.add_now("send-message", SendMessage, send_message_now)
+        router.add_now("call-stats", CallStats, call_stats_now)
+    else:
+
+        async def send_message(ctx: EventContext, p: SendMessage) -> dict[str, Any]:
+            chat_limit(ctx).hit()
+            return await relay.message(ctx.client.id, p.text)
+
+        async def call_stats(ctx: EventContext, p: CallStats) -> None:
+            await relay.call_stats(ctx.client.id, p)
+
+        router.add("send-message", SendMessage, send_message)
+        router.add("call-stats", CallStats, call_stats)
 
     async def end_call(ctx: EventContext, p: EndCall) -> None:
         if await calls.end_session_call(ctx.client, "hangup"):
@@ -56,13 +91,25 @@ def register(
         if not await matching.end(ctx.client, "ended"):
             raise ConnectError("not_in_session", "not in a session")
 
-    async def call_stats(ctx: EventContext, p: CallStats) -> None:
-        await relay.call_stats(ctx.client.id, p)
-
-    router.add("send-offer", SendOffer, send_offer)
-    router.add("send-answer", SendAnswer, send_answer)
-    router.add("send-candidate", SendCandidate, send_candidate)
-    router.add("send-message", SendMessage, send_message)
-    router.add("typing", Typing, typing)
     router.add("end-call", EndCall, end_call)
-    router.add("call-stats", CallStats, call_stats)
+
+
+def _register_relay(
+    router: Router,
+    relay: RelayService,
+    event: str,
+    model: type[BaseModel],
+    shape: Callable[[Any], tuple[str, dict[str, Any]]],
+) -> None:
+    if relay.immediate:
+
+        def forward_now(ctx: EventContext, p: Any) -> None:
+            relay.relay_now(ctx.client.id, *shape(p))
+
+        router.add_now(event, model, forward_now)
+    else:
+
+        async def forward(ctx: EventContext, p: Any) -> None:
+            await relay.relay(ctx.client.id, *shape(p))
+
+        router.add(event, model, forward)

@@ -21,6 +21,7 @@ from connect.signaling.schemas import CallStats
 from connect.signaling.textfilter import TextFilter
 
 MEDIA_EVENTS = frozenset({"offer", "answer", "candidate"})
+NOT_IN_SESSION = "not in a session: nothing to relay to"
 
 
 class RelayService:
@@ -45,37 +46,72 @@ class RelayService:
             for kind in ("offer", "answer", "candidate", "message", "typing")
         }
 
+    @property
+    def immediate(self) -> bool:
+        """Sessions answer without I/O: the ``*_now`` methods work (see dispatch)."""
+        return self._sessions.immediate
+
     async def relay(self, client_id: str, kind: str, body: dict[str, Any]) -> None:
         """Forward ``{"from": <my peerId>, **body}`` as event ``kind`` to my partner."""
-        session, me, partner = await self._pair(client_id)
+        self._forward(await self._sessions.current(client_id), client_id, kind, body)
+
+    def relay_now(self, client_id: str, kind: str, body: dict[str, Any]) -> None:
+        """:meth:`relay` without waiting; only when :attr:`immediate`."""
+        self._forward(self._sessions.current_now(client_id), client_id, kind, body)
+
+    async def message(self, client_id: str, text: str) -> dict[str, Any]:
+        """Relay a chat line, masked by the word filter; return what the partner saw."""
+        session, me, partner = _pair(await self._sessions.current(client_id), client_id)
+        clean, ts = self._chat(session, me, partner, text)
+        await self._sessions.record_message(session, me.peer_id, clean, ts)
+        return {"text": clean, "ts": ts}
+
+    def message_now(self, client_id: str, text: str) -> dict[str, Any]:
+        """:meth:`message` without waiting; only when :attr:`immediate`."""
+        session, me, partner = _pair(self._sessions.current_now(client_id), client_id)
+        clean, ts = self._chat(session, me, partner, text)
+        self._sessions.record_message_now(session, me.peer_id, clean, ts)
+        return {"text": clean, "ts": ts}
+
+    async def call_stats(self, client_id: str, stats: CallStats) -> None:
+        self._count_stats(await self._sessions.current(client_id), stats)
+
+    def call_stats_now(self, client_id: str, stats: CallStats) -> None:
+        """:meth:`call_stats` without waiting; only when :attr:`immediate`."""
+        self._count_stats(self._sessions.current_now(client_id), stats)
+
+    def _forward(
+        self, session: Session | None, client_id: str, kind: str, body: dict[str, Any]
+    ) -> None:
+        session, me, partner = _pair(session, client_id)
         if kind in MEDIA_EVENTS and session.mode == "text":
             raise ConnectError("wrong_mode", "this is a text session: no media signaling")
         self._deliver.deliver(partner.client_id, kind, {"from": me.peer_id, **body})
         self._relayed[kind].inc()
 
-    async def message(self, client_id: str, text: str) -> dict[str, Any]:
-        """Relay a chat line, masked by the word filter; return what the partner saw."""
-        session, me, partner = await self._pair(client_id)
+    def _chat(self, session: Session, me: Member, partner: Member, text: str) -> tuple[str, int]:
+        """Deliver a chat line, masked; return the masked text and its timestamp."""
         clean = self._filter.mask(text)
         ts = int(self._clock.now() * 1000)
         self._deliver.deliver(
             partner.client_id, "message", {"from": me.peer_id, "text": clean, "ts": ts}
         )
-        await self._sessions.record_message(session, me.peer_id, clean, ts)
         self._relayed["message"].inc()
         self._events.publish("message.sent", strand="strangers", mode=session.mode)
-        return {"text": clean, "ts": ts}
+        return clean, ts
 
-    async def call_stats(self, client_id: str, stats: CallStats) -> None:
-        await self._pair(client_id)
+    def _count_stats(self, session: Session | None, stats: CallStats) -> None:
+        if session is None:
+            raise ConnectError("not_in_session", NOT_IN_SESSION)
         self._metrics.call_stats.labels(stats.ice_state, stats.candidate_type or "unknown").inc()
 
-    async def _pair(self, client_id: str) -> tuple[Session, Member, Member]:
-        session = await self._sessions.current(client_id)
-        if session is None:
-            raise ConnectError("not_in_session", "not in a session: nothing to relay to")
-        me = session.member(client_id)
-        partner = session.partner_of(client_id)
-        assert me is not None
-        assert partner is not None
-        return session, me, partner
+
+def _pair(session: Session | None, client_id: str) -> tuple[Session, Member, Member]:
+    """The session, me and my partner in it; refused outside a session."""
+    if session is None:
+        raise ConnectError("not_in_session", NOT_IN_SESSION)
+    me = session.member(client_id)
+    partner = session.partner_of(client_id)
+    assert me is not None
+    assert partner is not None
+    return session, me, partner
