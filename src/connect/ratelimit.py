@@ -122,43 +122,46 @@ class LocalLimit:
     T seconds" becomes a bucket of N tokens refilled at N/T per second.
     """
 
-    __slots__ = ("_last", "_levels", "_now", "_shape", "name")
+    __slots__ = ("_buckets", "_last", "_now", "name")
 
     def __init__(self, rule: Rule, clock: Clock) -> None:
         self.name = rule.name
         self._now = clock.monotonic
-        self._shape = [(item.amount / item.get_expiry(), float(item.amount)) for item in rule.items]
-        self._levels = [burst for _, burst in self._shape]
+        # [refill rate per second, capacity, tokens now], one per window of the rule
+        self._buckets = [
+            [item.amount / item.get_expiry(), float(item.amount), float(item.amount)]
+            for item in rule.items
+        ]
         self._last = self._now()
 
     def hit(self) -> None:
         """Spend one token of every bucket, or none and raise ``rate_limited``.
 
         The buckets are refilled together (they share the time of the last
-        hit), then the hit passes only if each holds a whole token.
+        hit), then the hit passes only if each holds a whole token. This runs
+        for every chat line, so it is written out with plain comparisons.
         """
         now = self._now()
         elapsed = now - self._last
         self._last = now
-        levels = self._levels
-        worst = 0.0
-        for i, (rate, burst) in enumerate(self._shape):
-            level = min(burst, levels[i] + elapsed * rate)
-            levels[i] = level
-            if level < 1:
-                worst = max(worst, (1 - level) / rate)
-        if worst > 0:
-            raise rate_limited(max(1, math.ceil(worst * 1000)), f"too many {self.name} requests")
-        for i in range(len(levels)):
-            levels[i] -= 1
+        wait = 0.0
+        for bucket in self._buckets:
+            rate, capacity, level = bucket
+            level += elapsed * rate
+            if level > capacity:
+                level = capacity
+            bucket[2] = level
+            if level < 1.0 and (1.0 - level) / rate > wait:
+                wait = (1.0 - level) / rate
+        if wait:
+            raise rate_limited(max(1, math.ceil(wait * 1000)), f"too many {self.name} requests")
+        for bucket in self._buckets:
+            bucket[2] -= 1.0
 
     def full(self) -> bool:
         """Every bucket has refilled: forgetting this limit changes nothing."""
         elapsed = self._now() - self._last
-        return all(
-            level + elapsed * rate >= burst
-            for level, (rate, burst) in zip(self._levels, self._shape, strict=True)
-        )
+        return all(level + elapsed * rate >= capacity for rate, capacity, level in self._buckets)
 
 
 class TokenBucket:
