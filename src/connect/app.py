@@ -229,9 +229,6 @@ async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-SUBJECT_STATE_PRUNE_S = 30.0
-
-
 def _install_error_handlers(api: FastAPI) -> None:
     async def connect_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ConnectError)
@@ -280,6 +277,7 @@ def _install_error_handlers(api: FastAPI) -> None:
 
 
 FULL_COLLECTION_S = 60.0
+SUBJECT_STATE_PRUNE_S = 30.0
 
 
 def _tune_gc() -> None:
@@ -330,19 +328,20 @@ async def _housekeeping(svc: Services) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            if svc.clock.monotonic() - last_collection >= FULL_COLLECTION_S:
-                last_collection = svc.clock.monotonic()
+            now = svc.clock.monotonic()
+            if now - last_collection >= FULL_COLLECTION_S:
+                last_collection = now
                 gc.collect()
             await svc.matching.sweep()
             await svc.calls.expire_ringing()
             await svc.sessions.prune()
-            if svc.clock.monotonic() - last_subjects >= SUBJECT_STATE_PRUNE_S:
-                last_subjects = svc.clock.monotonic()
+            if now - last_subjects >= SUBJECT_STATE_PRUNE_S:
+                last_subjects = now
                 svc.limiter.prune()
                 svc.abuse.prune()
             await refresh_gauges(svc)
-            if svc.clock.monotonic() - last_hourly >= 3600:
-                last_hourly = svc.clock.monotonic()
+            if now - last_hourly >= 3600:
+                last_hourly = now
                 await svc.reports.prune()
         except Exception:
             log.exception("housekeeping_failed")

@@ -1,4 +1,7 @@
-"""Which socket events are handled in the read callback, and that they relay the same."""
+"""Which socket events are handled in the read callback: relays, and only with in-process sessions.
+
+That they relay as the awaited forms do is the integration and cluster tests' job.
+"""
 
 from __future__ import annotations
 

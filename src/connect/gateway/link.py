@@ -64,15 +64,7 @@ class Link:
     cannot pile up memory behind a handler that waits on a slow database.
     """
 
-    __slots__ = (
-        "_context",
-        "_direct",
-        "_inbox",
-        "_max_pending",
-        "_overflow",
-        "_waiter",
-        "ended",
-    )
+    __slots__ = ("_direct", "_inbox", "_max_pending", "_overflow", "_waiter", "ended")
 
     def __init__(self, max_pending: int, overflow: Callable[[], None]) -> None:
         self._inbox: deque[Item] = deque()
@@ -80,7 +72,6 @@ class Link:
         self._overflow: Callable[[], None] | None = overflow
         self._waiter: asyncio.Future[None] | None = None
         self._direct: Direct | None = None
-        self._context: contextvars.Context | None = None
         self.ended = False
 
     def handle_directly(self, direct: Direct) -> None:
@@ -89,8 +80,12 @@ class Link:
         Called from the frame loop's task: ``direct`` runs in a copy of that
         task's context, so what it logs carries the connection's fields.
         """
-        self._direct = direct
-        self._context = contextvars.copy_context()
+        context = contextvars.copy_context()
+
+        def in_context(text: str) -> Pending | None:
+            return context.run(direct, text)
+
+        self._direct = in_context
 
     def received(self, item: str | bytes | int) -> None:
         """Called by the server for every frame, and once with the close code at the end."""
@@ -105,8 +100,7 @@ class Link:
             and type(item) is str
             and not self._inbox
         ):
-            assert self._context is not None
-            pending = self._context.run(self._direct, item)
+            pending = self._direct(item)
             if pending is None:
                 return
             queued = pending

@@ -149,9 +149,11 @@ class _Socket(WSListener):
             return  # closing: what the client still sends is not read
         elif kind is TEXT and frame.fin:
             try:
-                link.received(frame.get_payload_as_utf8_text())
+                text = frame.get_payload_as_utf8_text()
             except UnicodeDecodeError:
                 self._protocol_error(close_codes.INVALID_TEXT, "frame is not UTF-8")
+                return
+            link.received(text)  # may run the frame's handler: outside the decode's try
         elif kind is CONTINUATION or not frame.fin:
             self._fragment(frame, kind)
         elif kind is BINARY:
@@ -182,9 +184,11 @@ class _Socket(WSListener):
         assert self.link is not None
         if kind_tag == b"T":
             try:
-                self.link.received(whole.decode())
+                text = whole.decode()
             except UnicodeDecodeError:
                 self._protocol_error(close_codes.INVALID_TEXT, "frame is not UTF-8")
+                return
+            self.link.received(text)
         else:
             self.link.received(whole)
 
