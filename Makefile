@@ -28,7 +28,7 @@ install: system-deps python-deps web
 
 system-deps:
 	@missing=""; \
-	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server prometheus:/usr/bin/promtool \
+	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server prometheus:/usr/bin/promtool linux-perf:/usr/bin/perf \
 	            postgresql:/usr/lib/postgresql haproxy:/usr/sbin/haproxy; do \
 	  pkg=$${pair%%:*}; probe=$${pair#*:}; [ -e "$$probe" ] || missing="$$missing $$pkg"; \
 	done; \

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.cpu_split import GROUPS, split
 from bench.load import RunningServer, ensure_node_deps, node_available, run_scenario, server
 from bench.run import PROFILES, flatten, soak_figures
 
@@ -107,3 +112,29 @@ def test_soak_figures_compare_the_start_of_steady_state_with_the_end() -> None:
     assert f["rssEndKb"] == end
     assert f["growthPct"] == round(100 * (end - start) / start, 2)
     assert (f["errors"], f["races"]) == (0, 3)
+
+
+def test_cpu_split_attributes_samples_to_the_runtime_and_the_kernel(tmp_path: Path) -> None:
+    """A real ``perf record`` of a CPU-bound interpreter and of a syscall loop, split by object."""
+    if shutil.which("perf") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("bench.cpu_split needs perf (apt-get install -y linux-perf)")
+        pytest.skip("perf is not installed (apt-get install -y linux-perf)")
+    loops = {
+        "runtime": "x = 0\nfor i in range(3_000_000): x += i * i",
+        "kernel": "import os\nfor _ in range(300_000): os.stat('/')",
+    }
+    for expected, program in loops.items():
+        data = tmp_path / f"{expected}.data"
+        subprocess.run(
+            ["perf", "record", "-F", "999", "-o", str(data), sys.executable, "-c", program],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        shares, top = split(data)
+        assert set(shares) == set(GROUPS)
+        assert 0.99 <= sum(shares.values()) <= 1.01
+        assert max(shares, key=lambda g: shares[g]) == expected, shares
+        assert top
+        assert top[0][1] >= top[-1][1]
