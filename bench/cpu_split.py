@@ -36,13 +36,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.load import ensure_node_deps, node_available, run_scenario, server
+from bench.load import (
+    EXTRA_TARGETS,
+    TARGETS,
+    ensure_node_deps,
+    node_available,
+    run_scenario,
+    server,
+)
+from bench.run import write_doc
 
 PARAMS = {"pairs": 1000, "duration": 10}
 SAMPLE_S = 6.0
 SAMPLE_HZ = 2000
 GROUPS = ("kernel", "runtime", "native libraries")
-DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- cpusplit:begin -->", "<!-- cpusplit:end -->"
 
 
@@ -73,7 +80,8 @@ def split(perf_data: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
             continue
         dso = dso.strip()
         shares[group_of(dso)] += share
-        dsos.append((dso.removesuffix(".cpython-311-x86_64-linux-gnu.so"), share))
+        name = "[JIT]" if dso.startswith("[JIT]") else dso.split(".cpython-")[0]
+        dsos.append((name, share))
     return shares, sorted(dsos, key=lambda d: -d[1])[:5]
 
 
@@ -89,9 +97,17 @@ async def measure(target: str, tmp: Path) -> dict[str, Any]:
             )
             asyncio.get_running_loop().call_later(SAMPLE_S, recorder[0].send_signal, signal.SIGINT)
 
-        result = await run_scenario(srv, "pingpong", PARAMS, on_go=on_go)
-        if recorder:
-            recorder[0].wait(timeout=30)
+        try:
+            result = await run_scenario(srv, "pingpong", PARAMS, on_go=on_go)
+        finally:
+            for perf in recorder:
+                if perf.poll() is None:
+                    perf.send_signal(signal.SIGINT)
+                try:
+                    perf.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    perf.kill()
+                    perf.wait(timeout=5)
     shares, top = split(data)
     us = float(result["serverCpuUsPerMsg"])
     return {
@@ -123,22 +139,13 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(block: str) -> None:
-    text = DOC.read_text()
-    before, found, rest = text.partition(BEGIN)
-    _, found_end, after = rest.partition(END)
-    if not (found and found_end):
-        raise SystemExit(f"{DOC} lacks the {BEGIN} / {END} markers")
-    DOC.write_text(before + BEGIN + "\n" + block + "\n" + END + after)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--targets",
         nargs="*",
         default=["connect", "socketio", "pyfloor"],
-        choices=["connect", "socketio", "floor", "pyfloor"],
+        choices=TARGETS + EXTRA_TARGETS,
     )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args()
@@ -158,7 +165,9 @@ def main() -> None:
         write_doc(
             f"Run: `python -m bench.cpu_split` ({started:%Y-%m-%d %H:%M} UTC), `pingpong` with "
             f"{PARAMS['pairs']:,} pairs, `perf record` at {SAMPLE_HZ} Hz for {SAMPLE_S:.0f} s "
-            "of each run; shares of samples times the run's server CPU per message.\n\n" + text
+            "of each run; shares of samples times the run's server CPU per message.\n\n" + text,
+            BEGIN,
+            END,
         )
 
 
