@@ -43,6 +43,7 @@ from bench.load import (
     node_available,
     run_scenario,
     server,
+    stop_process,
 )
 from bench.run import write_doc
 
@@ -101,13 +102,7 @@ async def measure(target: str, tmp: Path) -> dict[str, Any]:
             result = await run_scenario(srv, "pingpong", PARAMS, on_go=on_go)
         finally:
             for perf in recorder:
-                if perf.poll() is None:
-                    perf.send_signal(signal.SIGINT)
-                try:
-                    perf.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    perf.kill()
-                    perf.wait(timeout=5)
+                stop_process(perf, signal.SIGINT, timeout=30)  # perf writes its file on SIGINT
     shares, top = split(data)
     us = float(result["serverCpuUsPerMsg"])
     return {

@@ -198,11 +198,14 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 20.0
     raise BenchError("server did not listen in time")
 
 
-def _stop_proc(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10
+) -> None:
+    """Ask ``proc`` to stop with ``sig``; kill it if it has not exited within ``timeout``."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
@@ -253,10 +256,10 @@ def server(name: str, overrides: dict[str, str] | None = None) -> Iterator[Runni
                 return log.read().decode(errors="replace")
 
             yield RunningServer(
-                name, proc.pid, ws, f"http://127.0.0.1:{port}", lambda: _stop_proc(proc), read_log
+                name, proc.pid, ws, f"http://127.0.0.1:{port}", lambda: stop_process(proc), read_log
             )
         finally:
-            _stop_proc(proc)
+            stop_process(proc)
 
 
 # --- clients ----------------------------------------------------------------------
