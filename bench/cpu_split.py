@@ -63,7 +63,7 @@ def group_of(dso: str) -> str:
 
 
 def split(perf_data: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
-    """Sample shares per group, and the five largest shared objects, from ``perf report``."""
+    """Sample shares per group, and the four largest shared objects, from ``perf report``."""
     out = subprocess.run(
         ["perf", "report", "-i", str(perf_data), "--sort", "dso", "--stdio", "-q"],
         capture_output=True,
@@ -83,7 +83,7 @@ def split(perf_data: Path) -> tuple[dict[str, float], list[tuple[str, float]]]:
         shares[group_of(dso)] += share
         name = "[JIT]" if dso.startswith("[JIT]") else dso.split(".cpython-")[0]
         dsos.append((name, share))
-    return shares, sorted(dsos, key=lambda d: -d[1])[:5]
+    return shares, sorted(dsos, key=lambda d: -d[1])[:4]
 
 
 async def measure(target: str, tmp: Path) -> dict[str, Any]:
@@ -128,10 +128,29 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines.append("| user space in all (µs) | " + " | ".join(f"{u:.1f}" for u in user) + " |")
     lines.append(
         "| largest objects | "
-        + " | ".join(", ".join(f"{d} {s:.0%}" for d, s in r["top"][:4]) for r in rows)
+        + " | ".join(", ".join(f"{d} {s:.0%}" for d, s in r["top"]) for r in rows)
         + " |"
     )
     return "\n".join(lines)
+
+
+def budget(rows: list[dict[str, Any]]) -> str:
+    """The relay goal in this run's figures: what 1.5x the reference leaves Connect's user space."""
+    by = {r["target"]: r for r in rows}
+    if "connect" not in by or "socketio" not in by:
+        return ""
+    goal = by["socketio"]["cpuUsPerMsg"] / 1.5
+    kernel = by["connect"]["usPerMsg"]["kernel"]
+    user = by["connect"]["cpuUsPerMsg"] - kernel
+    text = (
+        f"1.5x the reference: {goal:.1f} µs per message in all; Connect's kernel part, "
+        f"{kernel:.1f} µs, leaves {goal - kernel:.1f} µs for its user space, which now "
+        f"spends {user:.1f} µs"
+    )
+    if "pyfloor" in by:
+        floor = by["pyfloor"]
+        text += f" (the Python floor's: {floor['cpuUsPerMsg'] - floor['usPerMsg']['kernel']:.1f})"
+    return text + "."
 
 
 def main() -> None:
@@ -153,7 +172,7 @@ def main() -> None:
     started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="connect-perf-") as tmp:
         rows = [asyncio.run(measure(t, Path(tmp))) for t in args.targets]
-    text = table(rows)
+    text = "\n\n".join(filter(None, [table(rows), budget(rows)]))
     print(text)
     print(json.dumps(rows, indent=1))
     if not args.no_doc:
