@@ -184,6 +184,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         region_widen_s=settings.match_region_widen_s,
         language_widen_s=settings.match_language_widen_s,
         recent_pair_s=settings.match_recent_pair_s,
+        avoid_s=settings.match_avoid_days * 86_400,
+        avoid_cap=settings.match_avoid_max,
     )
     matching = MatchingService(
         store=match_store,
@@ -232,6 +234,16 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
     )
     matching.on_skip = abuse.session_skipped
+    account_store = AccountStore(db)
+    contacts = ContactsService(
+        store=ContactStore(db),
+        accounts=account_store,
+        deliverer=hub,
+        clock=clock,
+        files_dir=settings.data_dir / "attachments",
+        attachment_max_bytes=settings.attachment_max_bytes,
+        events=events,
+    )
     reports = ReportService(
         store=report_store,
         bans_store=BanStore(db),
@@ -246,19 +258,11 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         metrics=metrics,
         events=events,
+        contacts=contacts,
+        accounts=account_store,
     )
     appeals = AppealService(
         store=AppealStore(db), bans=bans, audit=audit, tokens=tokens, clock=clock
-    )
-    account_store = AccountStore(db)
-    contacts = ContactsService(
-        store=ContactStore(db),
-        accounts=account_store,
-        deliverer=hub,
-        clock=clock,
-        files_dir=settings.data_dir / "attachments",
-        attachment_max_bytes=settings.attachment_max_bytes,
-        events=events,
     )
     calls = CallService(
         store=CallStore(db),
@@ -271,6 +275,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         ring_timeout_s=settings.call_ring_timeout_s,
         metrics=metrics,
         events=events,
+        blocks=contacts,
     )
     hub.subscribe(calls)
     hub.subscribe(matching)

@@ -25,6 +25,7 @@ from connect.delivery import Deliverer
 from connect.errors import ConnectError, bad_request, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
+from connect.identity.service import user_subject
 from connect.identity.store import AccountStore
 from connect.observability.metrics import Metrics
 from connect.sessions.models import Member
@@ -32,6 +33,10 @@ from connect.sessions.service import SessionService, new_peer_id
 from connect.storage.models import Call
 from connect.storage.times import aware
 from connect.turn.service import TurnService
+
+
+class Blocks(Protocol):
+    async def refuse_if_blocked(self, me: str, other: str) -> None: ...
 
 
 class Presence(Protocol):
@@ -54,7 +59,9 @@ class CallService:
         ring_timeout_s: float,
         metrics: Metrics,
         events: Publisher = NO_EVENTS,
+        blocks: Blocks | None = None,
     ) -> None:
+        self._blocks = blocks
         self._events = events
         self._store = store
         self._accounts = accounts
@@ -77,6 +84,9 @@ class CallService:
         caller = await self._accounts.by_id(me)
         if callee is None or callee.disabled or caller is None:
             raise not_found("no such user")
+        if self._blocks is not None:
+            # Refused before anything is stored or rung: a blocker's devices never ring.
+            await self._blocks.refuse_if_blocked(me, callee_id)
         if await self._store.active_of(me):
             raise conflict("you are already in a call", "already_in_call")
         call = Call(
@@ -105,7 +115,7 @@ class CallService:
         if connection_id is not None:
             self._caller_conn[call.id] = connection_id
         ring = IncomingCall(call_id=call.id, caller=user_out(caller), media=media)
-        self._deliver.deliver_subject(callee_id, "incoming-call", ring.wire())
+        self._deliver.deliver_subject(user_subject(callee_id), "incoming-call", ring.wire())
         return call
 
     async def respond(self, me: str, call_id: str, accept: bool, connection_id: str | None) -> Call:
@@ -127,8 +137,16 @@ class CallService:
             call.id, "ringing", status="accepted", answered_at=self._now()
         ):
             raise conflict("the call was already answered or ended", "invalid_call_state")
-        a = Member(caller_client.id, new_peer_id(), call.caller_id, caller_client.ip_hash, "access")
-        b = Member(callee_client.id, new_peer_id(), me, callee_client.ip_hash, "access")
+        a = Member(
+            caller_client.id,
+            new_peer_id(),
+            user_subject(call.caller_id),
+            caller_client.ip_hash,
+            "access",
+        )
+        b = Member(
+            callee_client.id, new_peer_id(), user_subject(me), callee_client.ip_hash, "access"
+        )
         session = await self._sessions.start(call.media, a, b, [], call_id=call.id)
         await self._store.transition(call.id, "accepted", session_id=session.id)
         self._caller_conn.pop(call.id, None)
@@ -145,7 +163,7 @@ class CallService:
             self._deliver.deliver(member.client_id, "call-accepted", accepted.wire())
         elsewhere = CallAccepted(call_id=call.id, answered_elsewhere=True).wire()
         for user in (call.caller_id, me):
-            for client in await self._presence.live(user):
+            for client in await self._presence.live(user_subject(user)):
                 if client.id not in (a.client_id, b.client_id):
                     self._deliver.deliver(client.id, "call-accepted", elsewhere)
         self._metrics.calls.labels("accepted").inc()
@@ -172,7 +190,7 @@ class CallService:
         if call is None or call.status != "accepted":
             return False
         await self._finish(
-            call, "hangup", self._role(call, client.subject), reason=reason, by_client=client
+            call, "hangup", self._role(call, client.account_id), reason=reason, by_client=client
         )
         return True
 
@@ -257,7 +275,7 @@ class CallService:
             if session is not None and session.ended_at is None:
                 await self._sessions.end(session.members[0].client_id, reason)
         for user in (call.caller_id, call.callee_id):
-            for client in await self._presence.live(user):
+            for client in await self._presence.live(user_subject(user)):
                 if by_client is None or client.id != by_client.id:
                     self._deliver.deliver(client.id, event, payload)
         fresh = await self._store.get(call.id)
@@ -271,11 +289,11 @@ class CallService:
         return call
 
     @staticmethod
-    def _role(call: Call, me: str) -> Role:
+    def _role(call: Call, me: str | None) -> Role:
         return "caller" if call.caller_id == me else "callee"
 
     async def _pick(self, user: str, connection_id: str | None) -> Client | None:
-        live = await self._presence.live(user)
+        live = await self._presence.live(user_subject(user))
         if connection_id is not None:
             for client in live:
                 if client.id == connection_id:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Form, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from connect.contacts.schemas import (
     AttachmentOut,
+    BlockList,
     ChannelIn,
     ChannelList,
     ChannelMessage,
@@ -26,6 +27,7 @@ from connect.services import Services
 
 router = APIRouter(prefix="/api", tags=["contacts"])
 CHANNEL_ID = r"^[0-9a-f]{32}$"
+USER_ID = r"^[0-9a-f]{32}$"
 
 
 async def _me(principal: Principal, svc: Services) -> str:
@@ -110,6 +112,36 @@ async def delivered(
     return DeliveredOut(
         acknowledged=await svc.contacts.acknowledge(await _me(principal, svc), body.ids)
     )
+
+
+@router.post("/users/{user_id}/block", status_code=204)
+async def block_user(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    user_id: str = Path(pattern=USER_ID),
+) -> Response:
+    """Block a user: nothing of theirs reaches you again (see docs/protocol.md)."""
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.join, f"block:{me}")
+    await svc.contacts.block(me, user_id)
+    return Response(status_code=204)
+
+
+@router.delete("/users/{user_id}/block", status_code=204)
+async def unblock_user(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    user_id: str = Path(pattern=USER_ID),
+) -> Response:
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.join, f"block:{me}")
+    await svc.contacts.unblock(me, user_id)
+    return Response(status_code=204)
+
+
+@router.get("/blocks", response_model=BlockList)
+async def my_blocks(principal: CurrentPrincipal, svc: ServicesDep) -> BlockList:
+    return BlockList(blocks=await svc.contacts.blocked(await _me(principal, svc)))
 
 
 @router.post("/attachments", status_code=201, response_model=AttachmentOut)

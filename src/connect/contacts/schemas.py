@@ -78,6 +78,7 @@ class ChannelOut(WireModel):
     created_at: datetime
     last_message: ChannelMessage | None
     unread_count: int
+    blocked: bool = Field(default=False, description="(ext) you blocked this peer")
 
 
 class ChannelList(WireModel):
@@ -122,3 +123,12 @@ class MessageReactionOut(WireModel):
     user_id: str
     emoji: str
     action: Literal["added", "removed"]
+
+
+class BlockedUser(WireModel):
+    user: UserOut
+    created_at: datetime
+
+
+class BlockList(WireModel):
+    blocks: list[BlockedUser]

@@ -14,6 +14,15 @@ Idempotent sending. A message carries a client-generated ``clientId``; the
 pair (channel, sender, clientId) is unique, so a resend after a network error
 returns the original message instead of a duplicate. Reusing a clientId for
 different content is an error rather than a silent overwrite.
+
+Blocking. A block silences a pair both ways, and it is enforced here, in the
+service, before anything is stored or pushed, so it holds on every node (the
+blocks live in SQL) and whatever the client does: sending a message, reacting,
+calling or opening a new channel across a block is refused with 403
+``blocked`` (the honest contract: the sender is told, nothing is stored to be
+delivered later); typing across a block is dropped silently; the undelivered
+backlog never carries a blocked sender's messages. History from before the
+block stays readable (and reportable) for both members.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from pathlib import Path
 from connect.clock import Clock
 from connect.contacts.schemas import (
     AttachmentOut,
+    BlockedUser,
     ChannelMessage,
     ChannelOut,
     MessageIn,
@@ -35,16 +45,29 @@ from connect.contacts.schemas import (
 )
 from connect.contacts.store import ContactStore, DuplicateClientId
 from connect.delivery import Deliverer
-from connect.errors import bad_request, conflict, forbidden, not_found
+from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
+from connect.identity.service import user_subject
 from connect.identity.store import AccountStore
-from connect.storage.models import Account, Attachment, Channel, Message, Reaction
+from connect.storage.models import Account, Attachment, Block, Channel, Message, Reaction
 from connect.storage.times import aware
 from connect.uploads import ATTACHMENT_TYPES, check_upload, store
 
 TYPING_TTL_MS = 6000
 BACKLOG_PUSH = 200
+REPORT_CONTEXT_BEFORE = 5
+REPORT_CONTEXT_AFTER = 2
+REPORT_CONTEXT_RECENT = 10
+EXCERPT_CHARS = 500
+
+
+def blocked_error(by_me: bool) -> ConnectError:
+    if by_me:
+        return ConnectError("blocked", "you blocked this person; unblock them first", status=403)
+    return ConnectError(
+        "blocked", "this person does not accept messages or calls from you", status=403
+    )
 
 
 def user_out(account: Account) -> UserOut:
@@ -91,6 +114,9 @@ class ContactsService:
         other = await self._accounts.by_id(other_id)
         if other is None or other.disabled:
             raise not_found("no such user")
+        blocks = await self._store.blocks_between(me, other_id)
+        if any(b.blocker_id == other_id for b in blocks):
+            raise blocked_error(by_me=False)
         a, b = sorted((me, other_id))
         channel = await self._store.channel_for_pair(
             Channel(
@@ -103,12 +129,16 @@ class ContactsService:
                 read_seq_b=0,
             )
         )
-        return await self._channel_out(channel, me)
+        return await self._channel_out(channel, me, bool(blocks))
 
     async def channels(self, me: str) -> list[ChannelOut]:
-        return [await self._channel_out(c, me) for c in await self._store.channels_of(me)]
+        mine = {b.blocked_id for b in await self._store.blocks_of(me)}
+        return [
+            await self._channel_out(c, me, self._other(c, me) in mine)
+            for c in await self._store.channels_of(me)
+        ]
 
-    async def _channel_out(self, channel: Channel, me: str) -> ChannelOut:
+    async def _channel_out(self, channel: Channel, me: str, blocked: bool) -> ChannelOut:
         peer = await self._accounts.by_id(self._other(channel, me))
         assert peer is not None
         last = await self._store.last_message(channel.id)
@@ -118,6 +148,7 @@ class ContactsService:
             created_at=aware(channel.created_at) or self._now(),
             last_message=(await self._views([last]))[0] if last else None,
             unread_count=await self._store.unread(channel, me),
+            blocked=blocked,
         )
 
     async def history(self, me: str, channel_id: str, after: int, limit: int) -> MessagePage:
@@ -143,6 +174,7 @@ class ContactsService:
             ):
                 raise bad_request("unknown attachment for this channel", "invalid_attachment")
         recipient = self._other(channel, me)
+        await self.refuse_if_blocked(me, recipient)
         message = Message(
             id=uuid.uuid4().hex,
             channel_id=channel_id,
@@ -168,8 +200,8 @@ class ContactsService:
         )
         view = (await self._views([stored]))[0]
         payload = view.wire()
-        self._deliver.deliver_subject(recipient, "channel-message", payload)
-        self._deliver.deliver_subject(me, "channel-message", payload)
+        self._deliver.deliver_subject(user_subject(recipient), "channel-message", payload)
+        self._deliver.deliver_subject(user_subject(me), "channel-message", payload)
         return view, True
 
     async def undelivered(self, me: str, limit: int = 500) -> list[ChannelMessage]:
@@ -186,6 +218,10 @@ class ContactsService:
         message = await self._store.message(message_id)
         if message is None or me not in (message.sender_id, message.recipient_id):
             raise not_found("no such message")
+        other = message.recipient_id if message.sender_id == me else message.sender_id
+        blocked = bool(await self._store.blocks_between(me, other))
+        if add and blocked:
+            await self.refuse_if_blocked(me, other)
         if add:
             changed = await self._store.add_reaction(
                 Reaction(
@@ -206,16 +242,94 @@ class ContactsService:
                 "emoji": emoji,
                 "action": "added" if add else "removed",
             }
-            for user in {message.sender_id, message.recipient_id}:
-                self._deliver.deliver_subject(user, "message-reaction", event)
+            # Removing one's reaction stays possible across a block, but only one's
+            # own devices hear of it.
+            for user in {me} if blocked else {message.sender_id, message.recipient_id}:
+                self._deliver.deliver_subject(user_subject(user), "message-reaction", event)
 
     async def typing(self, me: str, channel_id: str, active: bool) -> None:
         channel = await self._member_channel(me, channel_id)
+        other = self._other(channel, me)
+        if await self._store.blocks_between(me, other):
+            return  # dropped silently: typing has no reply to refuse with
         self._deliver.deliver_subject(
-            self._other(channel, me),
+            user_subject(other),
             "channel-typing",
             {"channelId": channel_id, "userId": me, "active": active, "ttlMs": TYPING_TTL_MS},
         )
+
+    # Blocks
+
+    async def refuse_if_blocked(self, me: str, other: str) -> None:
+        """403 ``blocked`` if either of the two blocked the other (checked in SQL, every node)."""
+        blocks = await self._store.blocks_between(me, other)
+        if blocks:
+            raise blocked_error(by_me=any(b.blocker_id == me for b in blocks))
+
+    async def block(self, me: str, other_id: str) -> None:
+        if other_id == me:
+            raise bad_request("you cannot block yourself")
+        other = await self._accounts.by_id(other_id)
+        if other is None:
+            raise not_found("no such user")
+        await self._store.add_block(
+            Block(blocker_id=me, blocked_id=other_id, created_at=self._now())
+        )
+
+    async def unblock(self, me: str, other_id: str) -> None:
+        await self._store.remove_block(me, other_id)
+
+    async def blocked(self, me: str) -> list[BlockedUser]:
+        out: list[BlockedUser] = []
+        for b in await self._store.blocks_of(me):
+            account = await self._accounts.by_id(b.blocked_id)
+            if account is not None:
+                out.append(
+                    BlockedUser(
+                        user=user_out(account), created_at=aware(b.created_at) or self._now()
+                    )
+                )
+        return out
+
+    # Reports from a conversation
+
+    async def report_context(
+        self, me: str, channel_id: str, message_id: str | None
+    ) -> tuple[Channel, str, list[dict[str, object]]]:
+        """What a report from a conversation copies: the channel, the reported account
+        (always the other member, never someone the reporter names) and a few messages
+        of context around the reported one (or the latest ones)."""
+        channel = await self._store.channel(channel_id)
+        if channel is None:
+            raise not_found("no such channel")
+        if me not in (channel.user_a, channel.user_b):
+            raise forbidden("only a member of the conversation can report it")
+        other = self._other(channel, me)
+        if message_id is not None:
+            message = await self._store.message(message_id)
+            if message is None or message.channel_id != channel_id:
+                raise not_found("no such message in this conversation")
+            if message.sender_id != other:
+                raise bad_request("report the other person's messages, not your own")
+            rows = await self._store.messages(
+                channel_id,
+                max(0, message.seq - REPORT_CONTEXT_BEFORE - 1),
+                REPORT_CONTEXT_BEFORE + 1 + REPORT_CONTEXT_AFTER,
+            )
+        else:
+            rows = await self._store.recent_messages(channel_id, REPORT_CONTEXT_RECENT)
+        lines: list[dict[str, object]] = [
+            {
+                "from": m.sender_id,
+                "text": m.text[:EXCERPT_CHARS],
+                "ts": (aware(m.created_at) or self._now()).isoformat(),
+                "messageId": m.id,
+                "seq": m.seq,
+                **({"reported": True} if m.id == message_id else {}),
+            }
+            for m in rows
+        ]
+        return channel, other, lines
 
     async def upload(self, me: str, channel_id: str, filename: str, data: bytes) -> AttachmentOut:
         await self._member_channel(me, channel_id)
@@ -248,9 +362,11 @@ class ContactsService:
 
     async def push_backlog(self, client: Client, resumed: bool) -> None:
         """After hello: a user's device receives what was sent while it was away."""
-        if client.principal.kind != "access" or resumed:
+        if client.account_id is None or resumed:
             return
-        for view in await self._views(await self._store.undelivered(client.subject, BACKLOG_PUSH)):
+        for view in await self._views(
+            await self._store.undelivered(client.account_id, BACKLOG_PUSH)
+        ):
             client.push_event("channel-message", view.wire())
 
     async def _views(self, messages: Sequence[Message]) -> list[ChannelMessage]:

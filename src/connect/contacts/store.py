@@ -1,4 +1,4 @@
-"""Channels, messages, reactions and attachments in SQL."""
+"""Channels, messages, reactions, attachments and blocks in SQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connect.storage.db import Database
-from connect.storage.models import Attachment, Channel, Message, Reaction
+from connect.storage.models import Attachment, Block, Channel, Message, Reaction
 
 
 class DuplicateClientId(Exception):
@@ -97,6 +97,17 @@ class ContactStore:
             )
             return list(await s.scalars(q))
 
+    async def recent_messages(self, channel_id: str, limit: int) -> list[Message]:
+        """The latest ``limit`` messages of a channel, oldest first."""
+        async with self._db.session() as s:
+            q = (
+                select(Message)
+                .where(Message.channel_id == channel_id)
+                .order_by(Message.seq.desc())
+                .limit(limit)
+            )
+            return list(reversed(list(await s.scalars(q))))
+
     async def last_message(self, channel_id: str) -> Message | None:
         async with self._db.session() as s:
             return await s.scalar(
@@ -134,7 +145,14 @@ class ContactStore:
         async with self._db.session() as s:
             q = (
                 select(Message)
-                .where(Message.recipient_id == user_id, Message.delivered_at.is_(None))
+                .where(
+                    Message.recipient_id == user_id,
+                    Message.delivered_at.is_(None),
+                    # Nothing of someone the recipient blocked is ever pushed to them.
+                    Message.sender_id.not_in(
+                        select(Block.blocked_id).where(Block.blocker_id == user_id)
+                    ),
+                )
                 .order_by(Message.created_at, Message.seq)
                 .limit(limit)
             )
@@ -202,3 +220,41 @@ class ContactStore:
             return []
         async with self._db.session() as s:
             return list(await s.scalars(select(Attachment).where(Attachment.id.in_(ids))))
+
+    async def add_block(self, block: Block) -> bool:
+        """Record a block; False if it existed already (blocking is idempotent)."""
+        async with self._db.session() as s:
+            s.add(block)
+            try:
+                await s.commit()
+            except IntegrityError:
+                return False
+            return True
+
+    async def remove_block(self, blocker_id: str, blocked_id: str) -> bool:
+        async with self._db.session() as s:
+            result = await s.execute(
+                delete(Block).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+            )
+            await s.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def blocks_of(self, blocker_id: str) -> list[Block]:
+        async with self._db.session() as s:
+            q = (
+                select(Block)
+                .where(Block.blocker_id == blocker_id)
+                .order_by(Block.created_at.desc())
+            )
+            return list(await s.scalars(q))
+
+    async def blocks_between(self, a: str, b: str) -> list[Block]:
+        """The blocks, in either direction, between two accounts (one indexed query)."""
+        async with self._db.session() as s:
+            q = select(Block).where(
+                or_(
+                    and_(Block.blocker_id == a, Block.blocked_id == b),
+                    and_(Block.blocker_id == b, Block.blocked_id == a),
+                )
+            )
+            return list(await s.scalars(q))

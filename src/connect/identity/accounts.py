@@ -6,30 +6,62 @@ issues the next one in the same family. A token presented a second time can
 only mean that it was copied, so the whole family is revoked and both the
 thief and the owner must log in again (the OAuth 2.0 Security BCP's
 refresh-token rotation with reuse detection).
+
+A family is also a row of its own (``login_families``) named by the access
+tokens of that login (``fam``): revoking it (logout, a password change for
+the *other* logins, a reset or a disabled account for all of them) refuses
+those access tokens at the next request and closes their sockets, instead
+of letting them live until they expire.
+
+Password resets mail a single-use, expiring token whose SHA-256 alone is
+stored. Asking for one always answers the same, at once: the lookup, the
+token and the mail happen in a background task, so neither the answer nor
+its timing says whether an account exists.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from connect.clock import Clock
 from connect.errors import ConnectError, conflict, forbidden, not_found, unauthorized
+from connect.gateway import close_codes
+from connect.identity.mail import Mailer, reset_message
 from connect.identity.passwords import Passwords
-from connect.identity.service import Principal, TokenService
-from connect.identity.store import AccountStore, EmailTaken, RefreshTokenStore
-from connect.storage.models import Account, RefreshToken
+from connect.identity.service import AccessPrincipal, Principal, TokenService, user_subject
+from connect.identity.store import (
+    AccountStore,
+    EmailTaken,
+    LastAdmin,
+    PasswordResetStore,
+    RefreshTokenStore,
+)
+from connect.moderation.audit import Actor, AuditLog
+from connect.storage.models import Account, LoginFamily, PasswordReset, RefreshToken
 from connect.storage.times import aware
 from connect.uploads import IMAGE_TYPES, check_upload, sniff
 from connect.uploads import store as store_upload
 
+if TYPE_CHECKING:
+    from connect.gateway.hub import Hub
+
+log = structlog.get_logger(__name__)
+
 STAFF_ROLES = ("moderator", "admin")
 ROLES = ("user", *STAFF_ROLES)
 AVATAR_MAX_BYTES = 1024 * 1024
+# Expired reset tokens are kept this long (for nothing but a support question), then purged.
+RESET_KEEP = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +75,66 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def family_of(principal: Principal) -> str | None:
+    """The login an access token belongs to (None for guests and tokens without ``fam``)."""
+    return principal.family if isinstance(principal, AccessPrincipal) else None
+
+
+class LiveLogins:
+    """Closes the sockets of logins that just ended, on every node.
+
+    Clustered, the request is broadcast (like a ban) and every node closes
+    its own sockets; the sender receives its own broadcast. A socket is
+    closed with 4001 so the client refreshes, is refused, and signs out.
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    async def end(
+        self, account_id: str, *, family: str | None = None, keep: str | None = None, reason: str
+    ) -> None:
+        message = {
+            "t": "logins-ended",
+            "account": account_id,
+            "family": family,
+            "keep": keep,
+            "reason": reason,
+        }
+        cluster = self._hub.cluster
+        if cluster is not None:
+            try:
+                await cluster.broadcast(message)
+                return
+            except Exception as exc:  # Redis down: close at least this node's sockets
+                log.warning("logins_ended_broadcast_failed", error=type(exc).__name__)
+        await self.end_local(account_id, family, keep, reason)
+
+    async def on_broadcast(self, message: dict[str, Any]) -> None:
+        if message.get("t") == "logins-ended":
+            await self.end_local(
+                str(message["account"]),
+                message.get("family"),
+                message.get("keep"),
+                str(message.get("reason", "signed out")),
+            )
+
+    async def end_local(
+        self, account_id: str, family: str | None, keep: str | None, reason: str
+    ) -> int:
+        closed = 0
+        for client in self._hub.of_subject(user_subject(account_id)):
+            fam = family_of(client.principal)
+            if (family is not None and fam != family) or (keep is not None and fam == keep):
+                continue
+            closed += 1
+            if client.conn is not None:
+                client.conn.close(close_codes.UNAUTHORIZED, reason)
+            else:
+                await self._hub.evict(client)
+        return closed
+
+
 class AccountService:
     def __init__(
         self,
@@ -54,8 +146,23 @@ class AccountService:
         clock: Clock,
         refresh_ttl_s: int,
         avatars_dir: Path,
+        resets: PasswordResetStore | None = None,
+        mailer: Mailer | None = None,
+        audit: AuditLog | None = None,
+        logins: LiveLogins | None = None,
+        reset_ttl_s: int = 1800,
+        web_origin: str = "http://127.0.0.1:8000",
+        mail_from: str = "Connect <noreply@localhost>",
     ) -> None:
         self._avatars = avatars_dir
+        self._resets = resets
+        self._mailer = mailer
+        self._audit = audit
+        self._logins = logins
+        self._reset_ttl_s = reset_ttl_s
+        self._web_origin = web_origin
+        self._mail_from = mail_from
+        self._background: set[asyncio.Task[None]] = set()
         self._accounts = accounts
         self._refresh = refresh_tokens
         self._tokens = tokens
@@ -93,7 +200,7 @@ class AccountService:
             raise ConnectError("invalid_credentials", "wrong email or password", status=401)
         if account.disabled:
             raise forbidden("this account is disabled")
-        return await self._issue(account, family_id=uuid.uuid4().hex)
+        return await self._issue(account, family_id=uuid.uuid4().hex, new_family=True)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = self._now()
@@ -110,12 +217,27 @@ class AccountService:
         account = await self._accounts.by_id(row.account_id)
         if account is None or account.disabled:
             raise unauthorized("account unavailable")
+        await self._refresh.ensure_family(row.family_id, row.account_id, now)
         return await self._issue(account, family_id=row.family_id)
 
-    async def logout(self, refresh_token: str) -> None:
+    async def logout(self, refresh_token: str, principal: Principal | None = None) -> None:
+        """End the login of ``refresh_token`` (and of the access token presented with it).
+
+        Its access tokens stop working at the next request and its sockets
+        are closed, on every node.
+        """
+        now = self._now()
+        ended: set[tuple[str, str]] = set()
         row = await self._refresh.by_hash(_hash(refresh_token))
         if row is not None:
-            await self._refresh.revoke_family(row.family_id, self._now())
+            await self._refresh.revoke_family(row.family_id, now)
+            ended.add((row.account_id, row.family_id))
+        family = family_of(principal) if principal is not None else None
+        if principal is not None and family is not None:
+            await self._refresh.revoke_family(family, now)
+            ended.add((principal.subject, family))
+        for account_id, fam in ended:
+            await self._end_sockets(account_id, family=fam, reason="signed out")
 
     async def get(self, account_id: str) -> Account:
         account = await self._accounts.by_id(account_id)
@@ -127,9 +249,11 @@ class AccountService:
         """The account behind an access token, if it currently holds one of ``roles``."""
         if principal.kind != "access":
             raise unauthorized("an account token is required")
-        account = await self._accounts.by_id(principal.subject)
+        account, live = await self._accounts.with_family(principal.subject, family_of(principal))
         if account is None or account.disabled:
             raise unauthorized("account unavailable")
+        if not live:
+            raise unauthorized("this login has ended: log in again")
         if account.role not in roles:
             raise forbidden("your role may not do this")
         return account
@@ -159,8 +283,11 @@ class AccountService:
             (self._avatars / account.avatar_path).read_bytes()[:64]
         ) or "application/octet-stream"
 
-    async def search(self, query: str, limit: int, exclude: str) -> list[Account]:
-        return await self._accounts.search(query, limit, exclude)
+    async def search(self, query: str, limit: int, searcher: str) -> list[Account]:
+        """People to start a conversation with: by display name or exact email, never
+        staff (they are not contacts, and their ids must not be easy to learn), never
+        anyone who blocked ``searcher``."""
+        return await self._accounts.search(query, limit, searcher, STAFF_ROLES)
 
     async def is_staff(self, account_id: str) -> bool:
         account = await self._accounts.by_id(account_id)
@@ -169,7 +296,169 @@ class AccountService:
     async def staff(self) -> list[Account]:
         return await self._accounts.with_roles(STAFF_ROLES)
 
-    async def _issue(self, account: Account, family_id: str) -> TokenPair:
+    async def admission(self, principal: Principal, ip_hash: str) -> None:
+        """Gateway hello check: an account token must belong to a live login of an
+        enabled account (the same test as every REST request)."""
+        if principal.kind == "access":
+            await self.authorize(principal, ROLES)
+
+    # -- password change and reset ---------------------------------------------------
+
+    async def change_password(self, principal: Principal, current: str, new: str) -> None:
+        """Set a new password; every *other* login of the account ends.
+
+        The login making the change stays (the user is not thrown out of the
+        page they are on); a token without ``fam`` keeps none.
+        """
+        account = await self.authorize(principal, ROLES)
+        if not self._passwords.verify(account.password_hash, current):
+            raise ConnectError("wrong_password", "the current password is wrong", status=403)
+        keep = family_of(principal)
+        await self._accounts.set_password(account.id, self._passwords.hash(new))
+        await self._refresh.revoke_account(account.id, self._now(), keep=keep)
+        if self._resets is not None:
+            await self._resets.invalidate(account.id, self._now())
+        await self._end_sockets(account.id, keep=keep, reason="password changed")
+
+    @property
+    def can_mail(self) -> bool:
+        return self._mailer is not None and self._resets is not None
+
+    def request_reset(self, email: str) -> None:
+        """Start a reset for ``email`` in the background; never says whether it exists."""
+        if not self.can_mail:
+            raise ConnectError(
+                "mail_not_configured",
+                "password reset by mail is not available on this server; ask an administrator",
+                status=503,
+            )
+        self._spawn(self._send_reset(email.strip().lower()))
+
+    async def _send_reset(self, email: str) -> None:
+        assert self._resets is not None
+        assert self._mailer is not None
+        account = await self._accounts.by_email(email)
+        if account is None or account.disabled:
+            return
+        token = secrets.token_urlsafe(32)
+        now = self._now()
+        await self._resets.replace(
+            PasswordReset(
+                id=uuid.uuid4().hex,
+                account_id=account.id,
+                token_hash=_hash(token),
+                created_at=now,
+                expires_at=now + timedelta(seconds=self._reset_ttl_s),
+                used_at=None,
+            )
+        )
+        link = f"{self._web_origin}/#/contacts/reset/{token}"
+        await self._mailer.send(
+            reset_message(
+                sender=self._mail_from,
+                to=account.email,
+                link=link,
+                valid_minutes=self._reset_ttl_s // 60,
+            )
+        )
+        log.info("password_reset_mailed")
+        await self._resets.purge(now - RESET_KEEP)
+
+    async def confirm_reset(self, token: str, new_password: str) -> None:
+        """Spend a reset token: set the password and end every login of the account."""
+        invalid = ConnectError(
+            "invalid_reset_token", "this reset link is invalid, used or expired", status=400
+        )
+        if self._resets is None:
+            raise invalid
+        account_id = await self._resets.consume(_hash(token), self._now())
+        if account_id is None:
+            raise invalid
+        account = await self._accounts.by_id(account_id)
+        if account is None or account.disabled:
+            raise invalid
+        await self._accounts.set_password(account.id, self._passwords.hash(new_password))
+        await self._refresh.revoke_account(account.id, self._now())
+        await self._end_sockets(account.id, reason="password reset")
+
+    # -- staff: roles and disabled accounts --------------------------------------------
+
+    async def change_standing(
+        self, actor: Actor, account_id: str, *, role: str | None, disabled: bool | None
+    ) -> Account:
+        """An admin changes someone's role and/or disables or re-enables them (audited).
+
+        Never oneself, never the last active admin. Disabling ends every login
+        and closes the account's sockets; re-enabling does not bring them back.
+        """
+        if role is not None and role not in ROLES:
+            raise ConnectError("invalid_request", f"unknown role {role!r}")
+        if account_id == actor.id:
+            raise conflict(
+                "you cannot change your own role or disable yourself", "cannot_change_self"
+            )
+        before = await self._accounts.by_id(account_id)
+        if before is None:
+            raise not_found("no such account")
+        old_role, was_disabled = before.role, before.disabled
+        try:
+            after = await self._accounts.change_standing(account_id, role=role, disabled=disabled)
+        except LastAdmin as exc:
+            raise conflict(
+                "this is the last active admin: make another admin first", "last_admin"
+            ) from exc
+        if after is None:
+            raise not_found("no such account")
+        if self._audit is not None and after.role != old_role:
+            await self._audit.append(
+                actor, "account.role", "account", after.id, {"from": old_role, "to": after.role}
+            )
+        if self._audit is not None and after.disabled != was_disabled:
+            action = "account.disable" if after.disabled else "account.enable"
+            await self._audit.append(actor, action, "account", after.id, {"role": after.role})
+        if after.disabled and not was_disabled:
+            await self._refresh.revoke_account(after.id, self._now())
+            await self._end_sockets(after.id, reason="account disabled")
+        return after
+
+    async def find(self, account_id: str | None = None, email: str | None = None) -> Account:
+        """One account by id or exact email, for admins (404 otherwise)."""
+        account = None
+        if account_id:
+            account = await self._accounts.by_id(account_id)
+        elif email:
+            account = await self._accounts.by_email(email.strip().lower())
+        if account is None:
+            raise not_found("no such account")
+        return account
+
+    # -- internals ------------------------------------------------------------------
+
+    async def _end_sockets(
+        self, account_id: str, *, family: str | None = None, keep: str | None = None, reason: str
+    ) -> None:
+        if self._logins is not None:
+            await self._logins.end(account_id, family=family, keep=keep, reason=reason)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # The error's type only: the message may carry the address or the server's reply.
+            log.warning("password_reset_mail_failed", error=type(exc).__name__)
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        """Let mails being sent finish (shutdown), then give up on the rest."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout_s)
+
+    async def _issue(
+        self, account: Account, family_id: str, *, new_family: bool = False
+    ) -> TokenPair:
         refresh = secrets.token_urlsafe(32)
         now = self._now()
         await self._refresh.add(
@@ -182,8 +471,13 @@ class AccountService:
                 expires_at=datetime.fromtimestamp(self._clock.now() + self._refresh_ttl_s, UTC),
                 used_at=None,
                 revoked_at=None,
-            )
+            ),
+            LoginFamily(id=family_id, account_id=account.id, created_at=now, revoked_at=None)
+            if new_family
+            else None,
         )
         return TokenPair(
-            self._tokens.issue_access(account.id, account.role), refresh, self._tokens.access_ttl_s
+            self._tokens.issue_access(account.id, account.role, family_id),
+            refresh,
+            self._tokens.access_ttl_s,
         )

@@ -99,7 +99,8 @@ async def search_users(
     limit: int = Query(default=20, ge=1, le=50),
 ) -> UserList:
     account = await svc.accounts.authorize(principal, ROLES)
-    found = await svc.accounts.search(query.strip(), limit, exclude=account.id)
+    await svc.limiter.hit(svc.rules.join, f"search:{account.id}")
+    found = await svc.accounts.search(query.strip(), limit, searcher=account.id)
     return UserList(users=[user_out(a) for a in found])
 
 

@@ -1,18 +1,23 @@
-"""Accounts and refresh tokens in SQL."""
+"""Accounts, logins (refresh-token families) and password resets in SQL."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ColumnElement
 
 from connect.storage.db import Database
-from connect.storage.models import Account, RefreshToken
+from connect.storage.models import Account, Block, LoginFamily, PasswordReset, RefreshToken
 
 
 class EmailTaken(Exception):
     pass
+
+
+class LastAdmin(Exception):
+    """The change would leave no active admin."""
 
 
 class AccountStore:
@@ -35,6 +40,71 @@ class AccountStore:
         async with self._db.session() as s:
             return await s.get(Account, account_id)
 
+    async def with_family(
+        self, account_id: str, family_id: str | None
+    ) -> tuple[Account | None, bool]:
+        """The account and whether the login ``family_id`` is still live, in one query.
+
+        The hot path of every account request: the family is joined by primary
+        key, so checking it costs no extra round trip over reading the account.
+        ``family_id`` None (a token minted before families were named) skips the
+        check.
+        """
+        async with self._db.session() as s:
+            if family_id is None:
+                return await s.get(Account, account_id), True
+            row = (
+                await s.execute(
+                    select(Account, LoginFamily.id, LoginFamily.revoked_at)
+                    .outerjoin(
+                        LoginFamily,
+                        and_(LoginFamily.id == family_id, LoginFamily.account_id == Account.id),
+                    )
+                    .where(Account.id == account_id)
+                )
+            ).first()
+            if row is None:
+                return None, False
+            account, found, revoked_at = row
+            return account, found is not None and revoked_at is None
+
+    async def set_password(self, account_id: str, password_hash: str) -> None:
+        async with self._db.session() as s:
+            await s.execute(
+                update(Account).where(Account.id == account_id).values(password_hash=password_hash)
+            )
+            await s.commit()
+
+    async def change_standing(
+        self, account_id: str, *, role: str | None = None, disabled: bool | None = None
+    ) -> Account | None:
+        """Set the role and/or the disabled flag; refuse to leave no active admin.
+
+        The active admins are read with ``FOR UPDATE`` in the same transaction
+        as the change, so two admins demoting each other at the same moment
+        cannot both succeed on PostgreSQL (the second one waits, then sees
+        only one admin left). SQLite serialises writers anyway.
+        """
+        async with self._db.session() as s:
+            account = await s.get(Account, account_id, with_for_update=True)
+            if account is None:
+                return None
+            admins = set(
+                await s.scalars(
+                    select(Account.id)
+                    .where(Account.role == "admin", Account.disabled.is_(False))
+                    .with_for_update()
+                )
+            )
+            new_role = role if role is not None else account.role
+            new_disabled = disabled if disabled is not None else account.disabled
+            if account_id in admins and (new_role != "admin" or new_disabled) and len(admins) < 2:
+                raise LastAdmin
+            account.role = new_role
+            account.disabled = new_disabled
+            await s.commit()
+            return account
+
     async def with_roles(self, roles: tuple[str, ...]) -> list[Account]:
         async with self._db.session() as s:
             rows = await s.scalars(
@@ -42,19 +112,35 @@ class AccountStore:
             )
             return list(rows)
 
-    async def search(self, query: str, limit: int, exclude: str) -> list[Account]:
-        pattern = f"%{query.lower()}%"
+    async def search(
+        self, query: str, limit: int, searcher: str, hidden_roles: tuple[str, ...]
+    ) -> list[Account]:
+        """Display names containing ``query`` (wildcards escaped), or exactly this email.
+
+        Never an email substring (that leaks addresses and ids), never the hidden
+        (staff) roles, disabled accounts or the searcher, and never anyone who
+        blocked the searcher.
+        """
+        text = query.strip().lower()
+        if not text:
+            return []
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matches: list[ColumnElement[bool]] = [
+            func.lower(Account.display_name).like(f"%{escaped}%", escape="\\")
+        ]
+        if "@" in text:
+            matches.append(Account.email == text)
         async with self._db.session() as s:
             rows = await s.scalars(
                 select(Account)
                 .where(
-                    Account.id != exclude,
+                    Account.id != searcher,
                     Account.disabled.is_(False),
-                    or_(
-                        func.lower(Account.display_name).like(pattern), Account.email.like(pattern)
-                    ),
+                    Account.role.not_in(hidden_roles),
+                    or_(*matches),
+                    Account.id.not_in(select(Block.blocker_id).where(Block.blocked_id == searcher)),
                 )
-                .order_by(Account.display_name)
+                .order_by(Account.display_name, Account.id)
                 .limit(limit)
             )
             return list(rows)
@@ -78,8 +164,12 @@ class RefreshTokenStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, token: RefreshToken) -> None:
+    async def add(self, token: RefreshToken, family: LoginFamily | None = None) -> None:
+        """Store a refresh token, and its family when it starts a login."""
         async with self._db.session() as s:
+            if family is not None:
+                s.add(family)
+                await s.flush()
             s.add(token)
             await s.commit()
 
@@ -105,4 +195,96 @@ class RefreshTokenStore:
                 .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
+            await s.execute(
+                update(LoginFamily)
+                .where(LoginFamily.id == family_id, LoginFamily.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
             await s.commit()
+
+    async def ensure_family(self, family_id: str, account_id: str, at: datetime) -> None:
+        """Give a login started by an older node (no family row) its row, live.
+
+        Only during a rolling upgrade: without it, that login's next access
+        token (which names the family) would be refused.
+        """
+        async with self._db.session() as s:
+            if await s.get(LoginFamily, family_id) is not None:
+                return
+            s.add(LoginFamily(id=family_id, account_id=account_id, created_at=at, revoked_at=None))
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+
+    async def revoke_account(self, account_id: str, at: datetime, keep: str | None = None) -> int:
+        """Revoke every login of an account but ``keep``; return how many were live."""
+        async with self._db.session() as s:
+            families = update(LoginFamily).where(
+                LoginFamily.account_id == account_id, LoginFamily.revoked_at.is_(None)
+            )
+            tokens = update(RefreshToken).where(
+                RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None)
+            )
+            if keep is not None:
+                families = families.where(LoginFamily.id != keep)
+                tokens = tokens.where(RefreshToken.family_id != keep)
+            result = await s.execute(families.values(revoked_at=at))
+            await s.execute(tokens.values(revoked_at=at))
+            await s.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class PasswordResetStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def replace(self, reset: PasswordReset) -> None:
+        """Store a new reset token; earlier unused ones of the account stop working."""
+        async with self._db.session() as s:
+            await s.execute(
+                update(PasswordReset)
+                .where(
+                    PasswordReset.account_id == reset.account_id, PasswordReset.used_at.is_(None)
+                )
+                .values(used_at=reset.created_at)
+            )
+            s.add(reset)
+            await s.commit()
+
+    async def invalidate(self, account_id: str, at: datetime) -> None:
+        """Unused tokens of the account stop working (its password just changed)."""
+        async with self._db.session() as s:
+            await s.execute(
+                update(PasswordReset)
+                .where(PasswordReset.account_id == account_id, PasswordReset.used_at.is_(None))
+                .values(used_at=at)
+            )
+            await s.commit()
+
+    async def consume(self, token_hash: str, at: datetime) -> str | None:
+        """Spend a live token (once: a conditional update); return its account id."""
+        async with self._db.session() as s:
+            account_id = await s.scalar(
+                select(PasswordReset.account_id).where(PasswordReset.token_hash == token_hash)
+            )
+            if account_id is None:
+                return None
+            result = await s.execute(
+                update(PasswordReset)
+                .where(
+                    PasswordReset.token_hash == token_hash,
+                    PasswordReset.used_at.is_(None),
+                    PasswordReset.expires_at > at,
+                )
+                .values(used_at=at)
+            )
+            await s.commit()
+            return account_id if result.rowcount else None  # type: ignore[attr-defined]
+
+    async def purge(self, before: datetime) -> int:
+        """Forget tokens that expired before ``before`` (housekeeping)."""
+        async with self._db.session() as s:
+            result = await s.execute(delete(PasswordReset).where(PasswordReset.expires_at < before))
+            await s.commit()
+            return int(result.rowcount)  # type: ignore[attr-defined]

@@ -10,6 +10,13 @@ mode, times, common interests and the chat transcript — so the report stands
 on its own. Transcripts and evidence images are deleted after
 ``report_retention_days``; the report row itself stays for the subject's
 history.
+
+Reports from a contacts conversation (``channelId``, optionally one
+``messageId``) go to the same queue. Only an account that is a member of the
+conversation may file one, and the reported side is again always the other
+member. A few messages around the reported one (or the latest ones) are copied
+as the transcript, so the moderator sees the excerpt in context; the reported
+account's id is kept, so an account ban from the queue names exactly it.
 """
 
 from __future__ import annotations
@@ -25,17 +32,19 @@ from typing import Literal
 import structlog
 
 from connect.clock import Clock
-from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found
+from connect.contacts.service import ContactsService
+from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found, unauthorized
 from connect.events.service import NO_EVENTS, Publisher
-from connect.identity.service import Principal
+from connect.identity.service import Principal, user_subject
+from connect.identity.store import AccountStore
 from connect.moderation.abuse import AbuseGuard
 from connect.moderation.audit import Actor, AuditLog
-from connect.moderation.bans import BanService, Scope
+from connect.moderation.bans import BanService, Scope, ban_target
 from connect.moderation.schemas import ReportCreated, ReportIn
 from connect.moderation.store import BanStore, DuplicateReport, FlagStore, ReportStore
 from connect.observability.metrics import Metrics
 from connect.sessions.service import SessionService
-from connect.storage.models import Ban, Flag, Report
+from connect.storage.models import Account, Ban, Flag, Report
 
 log = structlog.get_logger(__name__)
 JPEG_START = b"\xff\xd8\xff"
@@ -47,6 +56,7 @@ class SubjectHistory:
     reports: list[Report]
     bans: list[Ban]
     flags: list[Flag]
+    reported_account: Account | None = None
 
 
 def decode_jpeg(data: str, max_bytes: int) -> bytes:
@@ -89,7 +99,11 @@ class ReportService:
         clock: Clock,
         metrics: Metrics,
         events: Publisher = NO_EVENTS,
+        contacts: ContactsService | None = None,
+        accounts: AccountStore | None = None,
     ) -> None:
+        self._contacts = contacts
+        self._accounts = accounts
         self._events = events
         self._store = store
         self._bans_store = bans_store
@@ -108,11 +122,14 @@ class ReportService:
         return datetime.fromtimestamp(self._clock.now(), UTC)
 
     async def file(self, reporter: Principal, ip_hash: str, body: ReportIn) -> ReportCreated:
+        if body.channel_id is not None:
+            return await self._file_conversation(reporter, ip_hash, body, body.channel_id)
+        assert body.session_id is not None  # ReportIn requires exactly one of the two
         evidence = decode_jpeg(body.evidence, self._evidence_max) if body.evidence else None
         session = await self._sessions.get(body.session_id)
         if session is None:
             raise not_found("no such session (or it ended too long ago to report)")
-        me = session.member_by_subject(reporter.subject)
+        me = session.member_by_subject(reporter.key)
         if me is None:
             raise forbidden("only a member of the session can report it")
         other = session.partner_of(me.client_id)
@@ -123,7 +140,7 @@ class ReportService:
         report = Report(
             id=report_id,
             session_id=session.id,
-            reporter_subject=reporter.subject,
+            reporter_subject=reporter.key,
             reporter_ip_hash=ip_hash,
             reported_subject=other.subject,
             reported_kind=other.kind,
@@ -159,6 +176,54 @@ class ReportService:
         await self._abuse.report_filed(report)
         return ReportCreated(id=report.id, status="pending")
 
+    async def _file_conversation(
+        self, reporter: Principal, ip_hash: str, body: ReportIn, channel_id: str
+    ) -> ReportCreated:
+        me = reporter.account_id
+        if me is None:
+            raise unauthorized("log in to report a conversation")
+        if self._contacts is None:
+            raise not_found("no such channel")
+        channel, other, lines = await self._contacts.report_context(me, channel_id, body.message_id)
+        if await self._store.pending_from(reporter.key, channel_id, body.message_id):
+            what = "message" if body.message_id else "conversation"
+            raise conflict(f"you already reported this {what}", "already_reported")
+        now = self._now()
+        report = Report(
+            id=uuid.uuid4().hex,
+            session_id=None,
+            channel_id=channel_id,
+            message_id=body.message_id,
+            reported_account_id=other,
+            reporter_subject=reporter.key,
+            reporter_ip_hash=ip_hash,
+            reported_subject=user_subject(other),
+            reported_kind="access",
+            reported_peer_id=None,
+            reported_ip_hash="",
+            reason=body.reason,
+            comment=body.comment,
+            status="pending",
+            session_mode="contacts",
+            session_started_at=channel.created_at,
+            session_ended_at=None,
+            common_interests=[],
+            created_at=now,
+            transcript=lines,
+            evidence_path=None,
+        )
+        await self._store.add(report)
+        self._metrics.reports.labels(body.reason).inc()
+        self._events.publish(
+            "report.filed",
+            reportId=report.id,
+            reason=body.reason,
+            mode="contacts",
+            evidence=False,
+        )
+        await self._abuse.report_filed(report)
+        return ReportCreated(id=report.id, status="pending")
+
     def _store_evidence(self, report_id: str, data: bytes) -> str:
         self._evidence_dir.mkdir(parents=True, exist_ok=True)
         name = f"{report_id}.jpg"
@@ -181,16 +246,23 @@ class ReportService:
         return report
 
     async def history(self, report: Report) -> SubjectHistory:
+        # A conversation report knows no IP (""): it must match nothing, not everything.
         reports = await self._store.about(
-            report.reported_subject, report.reported_ip_hash, exclude=report.id
+            report.reported_subject, report.reported_ip_hash or None, exclude=report.id
         )
         by_id: dict[str, Ban] = {}
-        for value in (report.reported_subject, report.reported_ip_hash):
+        _, bare = ban_target(report.reported_subject)
+        for value in (bare, report.reported_ip_hash):
+            if not value:
+                continue
             for ban in await self._bans_store.search(value, False, self._now(), 50):
                 by_id.setdefault(ban.id, ban)
         bans = list(by_id.values())
         flags = await self._flags.about(report.reported_subject)
-        return SubjectHistory(reports, bans, flags)
+        account = None
+        if report.reported_account_id and self._accounts is not None:
+            account = await self._accounts.by_id(report.reported_account_id)
+        return SubjectHistory(reports, bans, flags, account)
 
     async def pending_count(self) -> int:
         return await self._store.count("pending")
@@ -211,6 +283,10 @@ class ReportService:
             raise bad_request("only an accepted report can ban")
         if "account" in ban_scopes and report.reported_kind != "access":
             raise bad_request("the reported visitor has no account; ban the device or IP")
+        if "device" in ban_scopes and report.reported_kind == "access":
+            raise bad_request("the reported visitor was logged in; ban the account or IP")
+        if "ip" in ban_scopes and not report.reported_ip_hash:
+            raise bad_request("a report from a conversation knows no IP address; ban the account")
         status = "accepted" if action == "accept" else "rejected"
         if not await self._store.resolve(
             report_id, status=status, at=self._now(), by=actor.id, note=note, ban_id=None
@@ -226,7 +302,9 @@ class ReportService:
         bans: list[Ban] = []
         reason = f"report {report.reason}" + (f": {note}" if note else "")
         for scope in ban_scopes:
-            value = report.reported_ip_hash if scope == "ip" else report.reported_subject
+            value = (
+                report.reported_ip_hash if scope == "ip" else ban_target(report.reported_subject)[1]
+            )
             bans.append(
                 await self._bans.ban(
                     actor,

@@ -14,11 +14,34 @@ BanScope = Literal["device", "ip", "account"]
 
 
 class ReportIn(WireModel):
-    session_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    """A stranger session (``sessionId``) or a contacts conversation (``channelId``,
+    optionally one ``messageId`` in it): exactly one of the two."""
+
+    session_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    channel_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{32}$", description="(ext) report from a conversation"
+    )
+    message_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{32}$", description="(ext) the reported message"
+    )
     reason: ReportReason
     comment: str | None = Field(default=None, max_length=1000)
     evidence: str | None = Field(
         default=None, max_length=600_000, description="one JPEG frame, base64 or a data: URL"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ReportIn:
+        if (self.session_id is None) == (self.channel_id is None):
+            raise ValueError("give exactly one of sessionId or channelId")
+        if self.message_id is not None and self.channel_id is None:
+            raise ValueError("messageId needs channelId")
+        if self.evidence is not None and self.session_id is None:
+            raise ValueError("evidence is only for a stranger session")
+        return self
+
+    avoid: bool = Field(
+        default=True, description="(ext) never match the reporter with this stranger again"
     )
 
 
@@ -117,9 +140,14 @@ class HistoryView(WireModel):
     flags: list[FlagView]
 
 
+class ReportedAccount(WireModel):
+    id: str
+    display_name: str | None
+
+
 class ReportView(WireModel):
     id: str
-    session_id: str
+    session_id: str | None
     reason: str
     comment: str | None
     status: str
@@ -133,6 +161,11 @@ class ReportView(WireModel):
     resolution: ResolutionView | None
     history: HistoryView
     reporter_flags: list[FlagView]
+    source: Literal["session", "conversation"] = "session"
+    channel_id: str | None = None
+    message_id: str | None = None
+    message_excerpt: str | None = None
+    reported_account: ReportedAccount | None = None
 
 
 class ReportList(WireModel):
@@ -149,7 +182,7 @@ class BanList(WireModel):
 
 
 class WarningIn(WireModel):
-    subject: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=80)
     message: str = Field(min_length=1, max_length=500)
 
 

@@ -44,19 +44,36 @@ class ReportStore:
             return list(await s.scalars(q))
 
     async def about(
-        self, subject: str, ip_hash: str, exclude: str, limit: int = 20
+        self, subject: str, ip_hash: str | None, exclude: str, limit: int = 20
     ) -> list[Report]:
+        """Other reports about this subject (or this IP hash, when one is known)."""
+        same = [Report.reported_subject == subject]
+        if ip_hash:
+            same.append(Report.reported_ip_hash == ip_hash)
         async with self._db.session() as s:
             q = (
                 select(Report)
                 .where(
-                    or_(Report.reported_subject == subject, Report.reported_ip_hash == ip_hash),
+                    or_(*same),
                     Report.id != exclude,
                 )
                 .order_by(Report.created_at.desc())
                 .limit(limit)
             )
             return list(await s.scalars(q))
+
+    async def pending_from(self, reporter: str, channel_id: str, message_id: str | None) -> bool:
+        """Whether this reporter has a pending report on this conversation (or message)."""
+        async with self._db.session() as s:
+            q = select(Report.id).where(
+                Report.reporter_subject == reporter,
+                Report.channel_id == channel_id,
+                Report.status == "pending",
+                Report.message_id.is_(None)
+                if message_id is None
+                else Report.message_id == message_id,
+            )
+            return (await s.scalar(q.limit(1))) is not None
 
     async def distinct_reporters(self, subject: str, since: datetime) -> int:
         async with self._db.session() as s:

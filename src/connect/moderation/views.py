@@ -11,6 +11,7 @@ from connect.moderation.schemas import (
     BanView,
     FlagView,
     HistoryView,
+    ReportedAccount,
     ReportSummary,
     ReportView,
     ResolutionView,
@@ -94,7 +95,29 @@ def report_view(
             flags=[flag_view(f) for f in history.flags],
         ),
         reporter_flags=[flag_view(f) for f in reporter_flags],
+        source="conversation" if report.channel_id else "session",
+        channel_id=report.channel_id,
+        message_id=report.message_id,
+        message_excerpt=_excerpt(report),
+        reported_account=ReportedAccount(
+            id=report.reported_account_id,
+            display_name=history.reported_account.display_name
+            if history.reported_account
+            else None,
+        )
+        if report.reported_account_id
+        else None,
     )
+
+
+def _excerpt(report: Report) -> str | None:
+    """The reported message's text, from the copy taken at filing (gone after retention)."""
+    if not report.message_id:
+        return None
+    for line in report.transcript or []:
+        if isinstance(line, dict) and line.get("messageId") == report.message_id:
+            return str(line.get("text", ""))
+    return None
 
 
 def appeal_view(appeal: Appeal, ban: Ban | None, now: datetime) -> AppealView:

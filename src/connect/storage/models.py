@@ -32,10 +32,11 @@ class Report(Base):
     __table_args__ = (UniqueConstraint("session_id", "reporter_subject"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    session_id: Mapped[str] = mapped_column(String(32), index=True)
-    reporter_subject: Mapped[str] = mapped_column(String(64), index=True)
+    # None for a report filed from a contacts conversation (then channel_id is set).
+    session_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    reporter_subject: Mapped[str] = mapped_column(String(80), index=True)
     reporter_ip_hash: Mapped[str] = mapped_column(String(64))
-    reported_subject: Mapped[str] = mapped_column(String(64), index=True)
+    reported_subject: Mapped[str] = mapped_column(String(80), index=True)
     reported_kind: Mapped[str] = mapped_column(String(8), default="guest", server_default="guest")
     reported_peer_id: Mapped[str | None] = mapped_column(String(32))
     reported_ip_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -54,6 +55,11 @@ class Report(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolution_note: Mapped[str | None] = mapped_column(Text)
     ban_id: Mapped[str | None] = mapped_column(String(32))
+    # Reports from a contacts conversation: the channel, the message (if one was
+    # reported) and the reported account's id (what an account ban must name).
+    channel_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(32))
+    reported_account_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class Account(Base):
@@ -90,6 +96,44 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFamily(Base):
+    """One login: the family its refresh tokens rotate in, named by access tokens' ``fam``.
+
+    Revoking the family (logout, password change, reset, reuse detection) ends
+    its refresh tokens *and* its access tokens at once: ``authorize`` reads
+    this row by primary key together with the account row, one query.
+    """
+
+    __tablename__ = "login_families"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordReset(Base):
+    """A password-reset token mailed to an account; only its SHA-256 is stored.
+
+    Single use (``used_at``) and short-lived (``expires_at``): a leaked mail
+    or database row is worth nothing once used or expired, and the row alone
+    never lets anyone reset a password.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Ban(Base):
@@ -152,7 +196,7 @@ class Flag(Base):
     __tablename__ = "flags"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(80), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -240,3 +284,17 @@ class Call(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(String(32))
     session_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Block(Base):
+    """``blocker_id`` blocked ``blocked_id``: nothing of the blocked reaches the blocker."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
