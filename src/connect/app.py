@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from asyncpg.exceptions import InterfaceError as PgInterfaceError  # type: ignore[import-untyped]
+from asyncpg.exceptions import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,7 +34,13 @@ from starlette.routing import Mount
 from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
 from connect.contacts.api import router as contacts_router
-from connect.errors import ConnectError
+from connect.errors import (
+    SCHEMA_RETRY_MS,
+    UNAVAILABLE_RETRY_MS,
+    ConnectError,
+    faults,
+    unavailable,
+)
 from connect.gateway import asgi
 from connect.identity.api import router as identity_router
 from connect.identity.api import users as users_router
@@ -43,6 +53,7 @@ from connect.observability.http import observe_http
 from connect.services import Services, build_services
 from connect.settings import Settings
 from connect.turn.api import router as turn_router
+from connect.websecurity import WebSecurity, install_docs
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +88,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             services.websocket.start()
         task = asyncio.create_task(_housekeeping(services))
         _tune_gc()
+        if not services.accounts.can_mail:
+            log.warning(
+                "password reset by mail is OFF: CONNECT_SMTP_URL is not set "
+                "(POST /api/auth/password-reset answers 503 mail_not_configured)"
+            )
         try:
             yield
         finally:
@@ -90,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if services.cluster is not None:
                 await services.cluster.stop()
             await services.events.close()
+            await services.accounts.drain()
             await services.db.close()
             if services.redis is not None:
                 await services.redis.aclose()
@@ -98,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         title="Connect",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # connect.websecurity.install_docs: dev only, no inline script
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -112,6 +129,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(users_router)
     api.include_router(contacts_router)
     api.include_router(calls_router)
+    install_docs(api, settings)
     web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
         web = Starlette(routes=[Mount("/", StaticFiles(directory=STATIC_DIR, html=True))])
@@ -121,6 +139,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
 
 API_PREFIXES = ("/api/", "/health", "/metrics")
+DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    SQLAlchemyError,
+    RedisError,
+    PostgresError,
+    PgInterfaceError,
+)
 
 
 class ConnectApp:
@@ -134,11 +159,33 @@ class ConnectApp:
         self.api = api
         self.services = services
         self.web = web
+        self.security = WebSecurity(services.settings)
 
     def _body_limit(self, path: str) -> int:
         if path == "/api/attachments":
             return self.services.settings.attachment_max_bytes + 64 * 1024
         return LARGE_BODY_PATHS.get(path, MAX_BODY_BYTES)
+
+    async def _call_api(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """The API behind the body bound, minus Starlette's re-raise of answered errors.
+
+        Starlette's catch-all answers an unexpected exception (our handler logs it,
+        rate-limited) and then raises it again for the server: uvicorn would log a
+        second, unthrottled Traceback and drop the keep-alive connection. Once the
+        answer has started there is nothing left to do with it.
+        """
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await _bounded_body(self.api, scope, receive, tracking_send, self._body_limit(path))
+        except Exception:
+            if not started:
+                raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -152,22 +199,23 @@ class ConnectApp:
                 await send({"type": "websocket.close", "code": 4004})
             return
         if kind == "http":
-            path: str = scope["path"]
-            if path.startswith(API_PREFIXES) or path == "/api":
-                await observe_http(
-                    self.services.metrics,
-                    self.services.ip_hasher,
-                    self.services.settings.trusted_proxies,
-                    scope,
-                    send,
-                    lambda wrapped_send: _bounded_body(
-                        self.api, scope, receive, wrapped_send, self._body_limit(path)
-                    ),
-                )
-            else:
-                await self.web(scope, receive, send)
+            await self.security.serve(scope, receive, send, self._http)
             return
         await self.api(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if path.startswith(API_PREFIXES) or path == "/api":
+            await observe_http(
+                self.services.metrics,
+                self.services.ip_hasher,
+                self.services.settings.trusted_proxies,
+                scope,
+                send,
+                lambda wrapped_send: self._call_api(scope, receive, wrapped_send, path),
+            )
+        else:
+            await self.web(scope, receive, send)
 
 
 async def _bounded_body(
@@ -263,8 +311,15 @@ def _install_error_handlers(api: FastAPI) -> None:
             ),
         )
 
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", exc_info=exc)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """503 ``unavailable`` when a dependency is down, else 500; logged once per cause
+        and interval (:class:`connect.errors.FaultLog`), never once per request."""
+        cause = faults.report(f"{request.method} {_route_of(request)}", exc)
+        if cause is not None:
+            retry = SCHEMA_RETRY_MS if cause == "schema" else UNAVAILABLE_RETRY_MS
+            return await connect_error(request, unavailable(retry))
+        svc: Services = api.state.services
+        svc.metrics.errors.labels("internal_error").inc()
         return JSONResponse(
             {"error": {"code": "internal_error", "message": "internal error"}}, status_code=500
         )
@@ -273,7 +328,18 @@ def _install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, validation_error)
     api.add_exception_handler(StarletteHTTPException, http_error)
     api.add_exception_handler(PoolTimeout, overloaded)
+    # The errors an outage raises, handled inside the app (Starlette re-raises whatever
+    # reaches its catch-all after answering, which logs a Traceback per request and
+    # drops the keep-alive connection).
+    for kind in DEPENDENCY_ERRORS:
+        api.add_exception_handler(kind, unexpected)
     api.add_exception_handler(Exception, unexpected)
+
+
+def _route_of(request: Request) -> str:
+    """The route's template (``/api/contacts/{id}``), never the raw path with its ids."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "?"))
 
 
 FULL_COLLECTION_S = 60.0
@@ -316,7 +382,9 @@ async def _housekeeping(svc: Services) -> None:
     Every ``SUBJECT_STATE_PRUNE_S``: forget per-subject state that no longer
     counts (rate-limit keys that have filled up again, abuse signals outside
     their windows), so it holds what its windows need and not up to an hour
-    more.
+    more; and remove attachments no message references once their grace has
+    passed (:meth:`connect.uploads.UploadGuard.sweep`; each pass reads only
+    what is new since the last).
 
     Every ``FULL_COLLECTION_S``: a full garbage collection (:func:`_tune_gc`).
 
@@ -339,9 +407,12 @@ async def _housekeeping(svc: Services) -> None:
                 last_subjects = now
                 svc.limiter.prune()
                 svc.abuse.prune()
+                await svc.uploads.sweep()
             await refresh_gauges(svc)
             if now - last_hourly >= 3600:
                 last_hourly = now
                 await svc.reports.prune()
-        except Exception:
-            log.exception("housekeeping_failed")
+        except Exception as exc:
+            # An unmigrated database or an outage fails every sweep the same way: one
+            # line per cause and interval, not one Traceback a second.
+            faults.report("housekeeping", exc)

@@ -34,10 +34,11 @@ from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
 from connect.gateway.websocket import WebSocketEngine
-from connect.identity.accounts import AccountService
+from connect.identity.accounts import AccountService, LiveLogins
+from connect.identity.mail import build_mailer
 from connect.identity.passwords import Passwords
 from connect.identity.service import IpHasher, TokenService
-from connect.identity.store import AccountStore, RefreshTokenStore
+from connect.identity.store import AccountStore, PasswordResetStore, RefreshTokenStore
 from connect.matching import events as matching_events
 from connect.matching.redis_store import RedisMatchStore
 from connect.matching.rules import MatchPolicy
@@ -63,6 +64,7 @@ from connect.storage.db import Database
 from connect.storage.redis import connect as connect_redis
 from connect.storage.redis import limits_storage as redis_limits_storage
 from connect.turn.service import TurnService
+from connect.uploads import SqlAttachmentLedger, UploadGuard
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Rules:
     chat: Rule
     login: Rule
     appeal: Rule
+    password_reset: Rule
+    password_reset_email: Rule
 
     @classmethod
     def from_settings(cls, s: Settings) -> Rules:
@@ -85,6 +89,8 @@ class Rules:
             chat=Rule.parse("chat", s.rate_chat),
             login=Rule.parse("login", s.rate_login),
             appeal=Rule.parse("appeal", s.rate_appeal),
+            password_reset=Rule.parse("password-reset", s.rate_password_reset),
+            password_reset_email=Rule.parse("password-reset-email", s.rate_password_reset_email),
         )
 
 
@@ -111,6 +117,7 @@ class Services:
     flags: FlagStore
     contacts: ContactsService
     calls: CallService
+    uploads: UploadGuard
     hub: Hub
     router: Router
     gateway: GatewayEndpoint
@@ -145,6 +152,9 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     tokens = TokenService(
         settings.jwt_secret, clock, settings.guest_token_ttl_s, settings.access_token_ttl_s
     )
+    hub = Hub(settings.resume_grace_s, settings.resume_buffer_frames, metrics)
+    audit = AuditLog(AuditStore(db), clock)
+    logins = LiveLogins(hub)
     accounts = AccountService(
         accounts=AccountStore(db),
         refresh_tokens=RefreshTokenStore(db),
@@ -153,12 +163,18 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         refresh_ttl_s=settings.refresh_token_ttl_s,
         avatars_dir=settings.data_dir / "avatars",
+        resets=PasswordResetStore(db),
+        mailer=build_mailer(settings.smtp_url, settings.env, settings.data_dir),
+        audit=audit,
+        logins=logins,
+        reset_ttl_s=settings.password_reset_ttl_s,
+        web_origin=settings.web_origin,
+        mail_from=settings.mail_from,
     )
     ip_hasher = IpHasher(settings.ip_hash_salt)
     turn = TurnService(
         settings.turn_secret, settings.turn_urls, settings.stun_urls, settings.turn_ttl_s, clock
     )
-    hub = Hub(settings.resume_grace_s, settings.resume_buffer_frames, metrics)
     redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
     cluster: Cluster | None = None
     match_store: MatchStore
@@ -173,6 +189,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
             dead_after_s=settings.node_dead_after_s,
         )
         cluster.attach(hub)
+        cluster.on_broadcast(logins.on_broadcast)
         limiter = SharedRateLimiter(redis_limits_storage(settings.redis_url or "", redis_client))
     else:
         match_store = MemoryMatchStore()
@@ -207,7 +224,6 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         events=events,
     )
-    audit = AuditLog(AuditStore(db), clock)
     enforcer = GatewayEnforcer(hub, matching)
     if cluster is not None:
         cluster.on_broadcast(enforcer.on_broadcast)
@@ -235,6 +251,15 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     )
     matching.on_skip = abuse.session_skipped
     account_store = AccountStore(db)
+    uploads = UploadGuard(
+        ledger=SqlAttachmentLedger(db),
+        limiter=limiter,
+        rate=settings.rate_upload,
+        quota_bytes=settings.upload_quota_bytes,
+        files_dir=settings.data_dir / "attachments",
+        orphan_grace_s=settings.attachment_orphan_grace_s,
+        clock=clock,
+    )
     contacts = ContactsService(
         store=ContactStore(db),
         accounts=account_store,
@@ -296,6 +321,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
     )
     gateway.admit_with(bans.admission)
+    gateway.admit_with(accounts.admission)
     return Services(
         settings=settings,
         clock=clock,
@@ -318,6 +344,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         flags=flags,
         contacts=contacts,
         calls=calls,
+        uploads=uploads,
         hub=hub,
         router=router,
         gateway=gateway,

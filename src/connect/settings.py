@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     match_region_widen_s: float = Field(default=15.0, ge=0)
     match_language_widen_s: float | None = None
     match_recent_pair_s: float = Field(default=600.0, ge=0)
+    # "Don't match me with this person again" (next with avoid, or a report): how long, and
+    # how many avoided people each device/account keeps (the oldest dropped first).
+    match_avoid_days: float = Field(default=30.0, gt=0, le=3650)
+    match_avoid_max: int = Field(default=500, ge=1, le=10_000)
     match_sweep_interval_s: float = Field(default=1.0, gt=0)
     session_record_ttl_s: float = Field(default=3600.0, ge=60)
 
@@ -161,3 +165,94 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'connect.db').resolve()}"
+
+    # -- account lifecycle: password change and reset by mail (engineer D) ----------
+    # smtp://[user:pass@]host[:port] (STARTTLS when offered) or smtps://...; unset: dev
+    # writes mails to <data dir>/outbox/*.eml, prod answers resets 503 mail_not_configured.
+    smtp_url: str | None = None
+    mail_from: str = "Connect <noreply@localhost>"
+    # The web app's public origin, for links in mails (default: http://<host>:<port>).
+    public_url: str | None = None
+    password_reset_ttl_s: int = Field(default=1800, ge=300, le=86400)
+    rate_password_reset: str = "10/hour"  # noqa: S105 (a rate, per IP hash)
+    rate_password_reset_email: str = "3/hour"  # noqa: S105 (a rate, per email address)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("smtp://", "smtps://")):
+            raise ValueError("CONNECT_SMTP_URL must start with smtp:// or smtps://")
+        return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("CONNECT_PUBLIC_URL must start with http:// or https://")
+        return url.rstrip("/") if url is not None else None
+
+    @model_validator(mode="after")
+    def _mail_links_in_prod(self) -> Settings:
+        if self.env == "prod" and self.smtp_url and not self.public_url:
+            raise ValueError(
+                "CONNECT_PUBLIC_URL must be set in prod when CONNECT_SMTP_URL is (reset links)"
+            )
+        return self
+
+    @property
+    def web_origin(self) -> str:
+        """Where links in mails point: ``public_url``, else this server's own address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    # -- web security and upload quotas (engineer C) --------------------------------
+    # Strict-Transport-Security max-age sent when env=prod (0: none, e.g. plain HTTP tests).
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)
+    # Origins other than the app's own that may call the API from a browser (CORS), e.g.
+    # https://partner.example; empty (the default): closed.
+    cors_origins: CsvList = Field(default_factory=list)
+    # Client addresses (after CONNECT_TRUSTED_PROXIES) that may reach /metrics,
+    # /health/detailed and the API docs; anyone else gets a 404.
+    operator_cidrs: CsvList = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+    rate_upload: str = "10/minute;200/day"
+    upload_quota_bytes: int = Field(default=500 * 1024 * 1024, ge=1024)
+    attachment_orphan_grace_s: float = Field(default=6 * 3600.0, ge=60)
+
+    @field_validator("cors_origins", "operator_cidrs", mode="before")
+    @classmethod
+    def _csv_security(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+                raise ValueError(
+                    f"CONNECT_CORS_ORIGINS takes exact origins like https://app.example "
+                    f"(no path, no wildcard): {origin!r}"
+                )
+        return [origin.lower() for origin in origins]
+
+    @field_validator("operator_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"CONNECT_OPERATOR_CIDRS: not an address or CIDR: {cidr!r}"
+                ) from exc
+        return cidrs

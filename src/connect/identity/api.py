@@ -1,4 +1,4 @@
-"""Identity endpoints: guest tokens, login, refresh, logout, me."""
+"""Identity endpoints: guest tokens, login, refresh, logout, me, password change and reset."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from connect.identity.schemas import (
     GuestTokenReply,
     GuestTokenRequest,
     LoginIn,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
     RefreshIn,
     TokenPairOut,
 )
@@ -53,7 +56,39 @@ async def refresh(body: RefreshIn, ip_hash: ClientIpHash, svc: ServicesDep) -> T
 
 @router.post("/logout", status_code=204)
 async def logout(body: RefreshIn, principal: CurrentPrincipal, svc: ServicesDep) -> Response:
-    await svc.accounts.logout(body.refresh_token)
+    await svc.accounts.logout(body.refresh_token, principal)
+    return Response(status_code=204)
+
+
+@router.post("/password", status_code=204)
+async def change_password(
+    body: PasswordChangeIn, principal: CurrentPrincipal, ip_hash: ClientIpHash, svc: ServicesDep
+) -> Response:
+    """Account token only; every other login of the account ends (this one stays)."""
+    await svc.limiter.hit(svc.rules.login, ip_hash)
+    await svc.limiter.hit(svc.rules.login, f"password:{principal.key}")
+    await svc.accounts.change_password(principal, body.current_password, body.new_password)
+    return Response(status_code=204)
+
+
+@router.post("/password-reset", status_code=202)
+async def request_password_reset(
+    body: PasswordResetIn, ip_hash: ClientIpHash, svc: ServicesDep
+) -> Response:
+    """Always 202 at once, whether the account exists or not (the mail goes out later)."""
+    await svc.limiter.hit(svc.rules.password_reset, ip_hash)
+    await svc.limiter.hit(svc.rules.password_reset_email, body.email.strip().lower())
+    svc.accounts.request_reset(body.email)
+    return Response(status_code=202)
+
+
+@router.post("/password-reset/confirm", status_code=204)
+async def confirm_password_reset(
+    body: PasswordResetConfirmIn, ip_hash: ClientIpHash, svc: ServicesDep
+) -> Response:
+    """Spend a mailed token: new password, and every login of the account ends."""
+    await svc.limiter.hit(svc.rules.login, ip_hash)
+    await svc.accounts.confirm_reset(body.token, body.new_password)
     return Response(status_code=204)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connect.schemas import WireModel
 
@@ -45,6 +45,7 @@ class AccountOut(WireModel):
     display_name: str
     role: Literal["user", "moderator", "admin"]
     created_at: datetime
+    disabled: bool = False
 
 
 class StaffIn(WireModel):
@@ -52,3 +53,38 @@ class StaffIn(WireModel):
     password: str = Field(min_length=10, max_length=256)
     display_name: str = Field(min_length=1, max_length=64)
     role: Literal["moderator", "admin"]
+
+
+Role = Literal["user", "moderator", "admin"]
+RESET_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{20,128}$"  # noqa: S105 (a pattern, not a secret)
+
+
+class PasswordChangeIn(WireModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
+
+
+class PasswordResetIn(WireModel):
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+
+
+class PasswordResetConfirmIn(WireModel):
+    token: str = Field(pattern=RESET_TOKEN_PATTERN)
+    new_password: str = Field(min_length=10, max_length=256)
+
+
+class StandingIn(WireModel):
+    """An admin's change of an account: its role, and/or disabled or not."""
+
+    role: Role | None = None
+    disabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> StandingIn:
+        if self.role is None and self.disabled is None:
+            raise ValueError("give role and/or disabled")
+        return self
+
+
+class AccountList(WireModel):
+    accounts: list[AccountOut]

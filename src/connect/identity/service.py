@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jwt
@@ -26,16 +26,78 @@ from connect.errors import ConnectError, unauthorized
 ALGORITHM = "HS256"
 TokenKind = Literal["guest", "access"]
 
+GUEST_PREFIX = "guest:"
+USER_PREFIX = "user:"
+
+
+def guest_subject(device_id: str) -> str:
+    """The typed subject of a visitor known only by a device id."""
+    return GUEST_PREFIX + device_id
+
+
+def user_subject(account_id: str) -> str:
+    """The typed subject of a registered account (all of its devices)."""
+    return USER_PREFIX + account_id
+
+
+def kind_of(subject: str) -> TokenKind:
+    """The token kind a typed subject belongs to."""
+    return "access" if subject.startswith(USER_PREFIX) else "guest"
+
+
+def split_subject(subject: str) -> tuple[TokenKind, str] | None:
+    """``("guest", device)`` or ``("access", account)`` of a typed subject; None if untyped."""
+    if subject.startswith(GUEST_PREFIX):
+        return "guest", subject[len(GUEST_PREFIX) :]
+    if subject.startswith(USER_PREFIX):
+        return "access", subject[len(USER_PREFIX) :]
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The verified holder of a token."""
+    """The verified holder of a token.
+
+    ``subject`` is the bare id the token names: a device id chosen by a guest
+    client, or an account id. The two spaces overlap (an account id is a valid
+    device id), so anything that groups, keys or compares holders across
+    kinds must use ``key``, the typed subject (``guest:<device>`` or
+    ``user:<account>``): the hub and the cluster registry group sockets by it,
+    resume tokens are bound to it, and rate limits and abuse signals count by
+    it. ``subject`` alone is only meaningful together with ``kind``.
+    """
 
     subject: str
     kind: TokenKind
     ip_hash: str
     expires_at: float
     role: str | None = None
+    key: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        typed = user_subject(self.subject) if self.kind == "access" else guest_subject(self.subject)
+        object.__setattr__(self, "key", typed)
+
+    @property
+    def account_id(self) -> str | None:
+        return self.subject if self.kind == "access" else None
+
+    @property
+    def device_id(self) -> str | None:
+        return self.subject if self.kind == "guest" else None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPrincipal(Principal):
+    """An account's principal that also names its login (the token's ``fam`` claim).
+
+    ``family`` is the refresh-token family the access token was issued in;
+    ``AccountService.authorize`` refuses the token once that family is revoked
+    (logout, password change or reset, a disabled account), so an access
+    token does not outlive its login by up to its TTL.
+    """
+
+    family: str | None = None
 
 
 class IpHasher:
@@ -115,20 +177,24 @@ class TokenService:
         self.guest_ttl_s = guest_ttl_s
         self.access_ttl_s = access_ttl_s
 
-    def issue_access(self, account_id: str, role: str) -> str:
+    def issue_access(self, account_id: str, role: str, family: str | None = None) -> str:
         """A short-lived token for a registered account; the role is informative only.
 
         Endpoints that need a role read it from the account row, so a demotion
-        or a disabled account takes effect before the token expires.
+        or a disabled account takes effect before the token expires. ``fam``
+        names the login (refresh-token family) the token belongs to: revoking
+        the family (logout, password change) refuses the token at once.
         """
         now = int(self._clock.now())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": account_id,
             "typ": "access",
             "rol": role,
             "iat": now,
             "exp": now + self.access_ttl_s,
         }
+        if family is not None:
+            claims["fam"] = family
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def issue_appeal(self, ban_id: str, expires_at: float) -> str:
@@ -180,6 +246,16 @@ class TokenService:
             raise unauthorized("invalid token")
         if not isinstance(exp, int | float) or exp <= self._clock.now():
             raise ConnectError("token_expired", "token expired", status=401)
+        fam = claims.get("fam")
+        if kind == "access" and isinstance(fam, str):
+            return AccessPrincipal(
+                subject=sub,
+                kind=kind,
+                ip_hash=str(claims.get("iph", "")),
+                expires_at=float(exp),
+                role=claims.get("rol") if isinstance(claims.get("rol"), str) else None,
+                family=fam,
+            )
         return Principal(
             subject=sub,
             kind=kind,

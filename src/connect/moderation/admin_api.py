@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 
 from connect.deps import AdminActor, ServicesDep, StaffActor
-from connect.errors import not_found
-from connect.identity.schemas import AccountOut, StaffIn
+from connect.errors import ConnectError, not_found
+from connect.identity.schemas import AccountList, AccountOut, StaffIn, StandingIn
+from connect.identity.service import guest_subject, split_subject
 from connect.moderation.schemas import (
     AppealList,
     AppealView,
@@ -160,10 +161,11 @@ async def lift_ban(ban_id: str, actor: StaffActor, svc: ServicesDep) -> BanView:
 @router.post("/warnings", response_model=WarningOut)
 async def warn(body: WarningIn, actor: StaffActor, svc: ServicesDep) -> WarningOut:
     delivered = 0
-    for client in svc.hub.of_subject(body.subject):
+    subject = body.subject if split_subject(body.subject) else guest_subject(body.subject)
+    for client in svc.hub.of_subject(subject):
         delivered += svc.hub.deliver(client.id, "warning", {"message": body.message})
     await svc.audit.append(
-        actor, "warning", "subject", body.subject, {"message": body.message, "delivered": delivered}
+        actor, "warning", "subject", subject, {"message": body.message, "delivered": delivered}
     )
     return WarningOut(delivered=delivered)
 
@@ -225,5 +227,34 @@ async def create_staff(body: StaffIn, actor: AdminActor, svc: ServicesDep) -> Ac
     account = await svc.accounts.create(body.email, body.password, body.display_name, body.role)
     await svc.audit.append(
         actor, "staff.create", "account", account.id, {"email": account.email, "role": account.role}
+    )
+    return AccountOut.model_validate(account, from_attributes=True)
+
+
+@router.get("/accounts", response_model=AccountList)
+async def find_accounts(
+    actor: AdminActor,
+    svc: ServicesDep,
+    email: str = Query(min_length=3, max_length=254),
+) -> AccountList:
+    """One account by exact email (none or one): to promote a user, or to manage
+    someone who is no longer staff. Never a substring search."""
+    try:
+        found = [await svc.accounts.find(email=email)]
+    except ConnectError:
+        found = []
+    return AccountList(accounts=[AccountOut.model_validate(a, from_attributes=True) for a in found])
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountOut)
+async def change_account(
+    body: StandingIn,
+    actor: AdminActor,
+    svc: ServicesDep,
+    account_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
+) -> AccountOut:
+    """Role and/or disabled, audited; never oneself or the last active admin."""
+    account = await svc.accounts.change_standing(
+        actor, account_id, role=body.role, disabled=body.disabled
     )
     return AccountOut.model_validate(account, from_attributes=True)

@@ -234,7 +234,8 @@ class Message(Base):
     recipient_id: Mapped[str] = mapped_column(String(32))
     client_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    attachment_id: Mapped[str | None] = mapped_column(String(32))
+    # Indexed for the attachment janitor's "referenced by no message" test (0007).
+    attachment_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -261,12 +262,13 @@ class Attachment(Base):
     channel_id: Mapped[str] = mapped_column(
         ForeignKey("channels.id", ondelete="CASCADE"), index=True
     )
-    uploader_id: Mapped[str] = mapped_column(String(32))
+    # Indexed (0007): the per-account quota sums by uploader, the janitor reads by age.
+    uploader_id: Mapped[str] = mapped_column(String(32), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column()
     path: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Call(Base):
