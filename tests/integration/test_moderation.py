@@ -144,7 +144,7 @@ async def test_report_accept_ban_kicks_live_socket_then_appeal_restores(
     assert mine["transcript"][0]["text"] == "something nasty"
     assert mine["transcript"][0]["from"] == mine["reportedPeerId"]
     b_device = jwt.decode(b.token, options={"verify_signature": False})["sub"]
-    assert mine["reported"]["subject"] == b_device
+    assert mine["reported"]["subject"] == f"guest:{b_device}"
     assert "127.0.0.1" not in str(mine), "moderators never see raw IPs"
     evidence = await moderator.call("GET", f"/api/admin/reports/{report_id}/evidence")
     assert evidence.status_code == 200

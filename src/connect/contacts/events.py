@@ -10,8 +10,9 @@ from connect.gateway.dispatch import EventContext, Router
 
 def register(router: Router, contacts: ContactsService) -> None:
     async def channel_typing(ctx: EventContext, p: ChannelTyping) -> None:
-        if ctx.client.principal.kind != "access":
+        account_id = ctx.client.account_id
+        if account_id is None:
             raise unauthorized("log in to use channels")
-        await contacts.typing(ctx.client.subject, p.channel_id, p.active)
+        await contacts.typing(account_id, p.channel_id, p.active)
 
     router.add("channel-typing", ChannelTyping, channel_typing)

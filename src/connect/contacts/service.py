@@ -361,8 +361,12 @@ class ContactsService:
         return path, attachment
 
     async def push_backlog(self, client: Client, resumed: bool) -> None:
-        """After hello: a user's device receives what was sent while it was away."""
-        if client.account_id is None or resumed:
+        """After every hello, resumed or not: a user's device receives what is still
+        undelivered. A resume replays only the frames buffered for its place; a push lost
+        on the way (a node or Redis failing between store and delivery) is recovered only
+        here, so the backlog follows each hello (at least once; clients de-duplicate by id).
+        """
+        if client.account_id is None:
             return
         for view in await self._views(
             await self._store.undelivered(client.account_id, BACKLOG_PUSH)

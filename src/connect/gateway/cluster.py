@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -42,9 +44,10 @@ import orjson
 import redis.asyncio as redis
 import structlog
 
+from connect.gateway import close_codes
 from connect.gateway.connection import Client
-from connect.identity.service import Principal
-from connect.storage.redis import PREFIX
+from connect.identity.service import Principal, split_subject
+from connect.storage.redis import PREFIX, UNREACHABLE
 
 if TYPE_CHECKING:
     from connect.gateway.hub import Hub
@@ -101,6 +104,64 @@ return ids
 """
 
 
+BEAT = """
+local t = redis.call("TIME")
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local known = redis.call("ZSCORE", KEYS[1], ARGV[1])
+redis.call("ZADD", KEYS[1], now, ARGV[1])
+local last = tonumber(redis.call("GET", KEYS[2]) or "0")
+if now - last > tonumber(ARGV[2]) then redis.call("SET", KEYS[3], tostring(now)) end
+redis.call("SET", KEYS[2], tostring(now))
+if known then return 1 else return 0 end
+"""
+
+SILENT = """
+local t = redis.call("TIME")
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local after = tonumber(ARGV[1])
+local since = tonumber(redis.call("GET", KEYS[2]) or tostring(now))
+if now - since < after then return {} end
+return redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now - after)
+"""
+
+ROUTE = """
+local seq = tonumber(ARGV[5])
+if seq <= tonumber(redis.call("GET", KEYS[1]) or "-1") then return 3 end
+redis.call("SET", KEYS[1], ARGV[5], "EX", 3600)
+local ck = ARGV[1] .. "conn:" .. ARGV[2]
+local node = redis.call("HGET", ck, "node")
+if not node then return -1 end
+if node == ARGV[3] then return 0 end
+if node ~= "" then
+  if redis.call("PUBLISH", ARGV[1] .. "node:" .. node, ARGV[6]) > 0 then return 1 end
+end
+local gk = ARGV[1] .. "gap:" .. ARGV[2]
+redis.call("RPUSH", gk, ARGV[4])
+redis.call("LTRIM", gk, -tonumber(ARGV[8]), -1)
+redis.call("EXPIRE", gk, ARGV[7])
+return 2
+"""
+
+REREGISTER = """
+local ck = ARGV[1] .. "conn:" .. ARGV[2]
+local node = redis.call("HGET", ck, "node")
+if node and node ~= "" and node ~= ARGV[3] then return node end
+redis.call("HSET", ck, "node", ARGV[3], "subject", ARGV[4], "kind", ARGV[5],
+  "ip_hash", ARGV[6], "attached", ARGV[7], "state", ARGV[8], "resume", ARGV[9])
+redis.call("EXPIRE", ck, ARGV[10])
+redis.call("ZREM", ARGV[1] .. "orphans", ARGV[2])
+redis.call("SADD", ARGV[1] .. "subj:" .. ARGV[4], ARGV[2])
+redis.call("SADD", ARGV[1] .. "nodeconns:" .. ARGV[3], ARGV[2])
+redis.call("SET", ARGV[1] .. "resume:" .. ARGV[9], ARGV[2], "EX", ARGV[10])
+return ""
+"""
+
+REDIS_DOWN = UNREACHABLE  # retried or waited out, logged once per outage
+# How long a relayed frame is retried while Redis is unreachable before it is dropped
+# (its target's place outlives an outage only by the grace period anyway).
+FORWARD_RETRY_S = 60.0
+
+
 class Cluster:
     def __init__(
         self,
@@ -120,11 +181,25 @@ class Cluster:
         self._finish = client.register_script(FINISH)
         self._orphan_node = client.register_script(ORPHAN_NODE)
         self._take_due = client.register_script(TAKE_DUE)
+        self._beat_script = client.register_script(BEAT)
+        self._silent = client.register_script(SILENT)
+        self._route_script = client.register_script(ROUTE)
+        self._reregister = client.register_script(REREGISTER)
         self._outbox: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub: Any = None
         self._hub: Hub | None = None
         self._broadcast_handlers: list[Callable[[dict[str, Any]], Awaitable[None]]] = []
+        # Source sequence of routed frames: a retry after an ambiguous failure (a timeout
+        # while Redis was stalled) is recognised by Redis and not delivered twice.
+        self._incarnation = secrets.token_hex(6)
+        self._seq = 0
+        self._listening = False
+        self._losses = 0  # subscriptions lost (or registry found lost) so far
+        self._recovered = 0  # losses reconciled by :meth:`_recover`
+        self._beat_ok_at = float("-inf")
+        self._outage_since: float | None = None
+        self.recoveries = 0
 
     @property
     def channel(self) -> str:
@@ -140,12 +215,32 @@ class Cluster:
     async def broadcast(self, message: dict[str, Any]) -> None:
         await self._r.publish(f"{PREFIX}broadcast", orjson.dumps(message))
 
+    def health(self) -> str:
+        """``ok`` when this node can deliver across nodes now (for ``/health/ready``).
+
+        Not ok while the subscription is down, while the last heartbeat that
+        reached Redis is older than two beats plus a margin (Redis stalled or
+        unreachable), and until the places and gaps of this node are
+        reconciled after a loss.
+        """
+        if not self._listening:
+            return "error: pub/sub listener down"
+        if time.monotonic() - self._beat_ok_at > self._stale_after_s:
+            return "error: redis unreachable"
+        if self._recovered < self._losses:
+            return "error: recovering"
+        return "ok"
+
+    @property
+    def _stale_after_s(self) -> float:
+        return 2 * min(self._beat_s, 0.5) + 1.5
+
     # -- lifecycle of the node -------------------------------------------------------
 
     async def start(self) -> None:
-        self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
-        await self._pubsub.subscribe(self.channel, f"{PREFIX}broadcast")
+        await self._subscribe()
         await self._beat()
+        self._beat_ok_at = time.monotonic()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._listen()),
@@ -163,10 +258,26 @@ class Cluster:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        await self._r.zrem(f"{PREFIX}nodes", self.node)
-        if self._pubsub is not None:
+        with contextlib.suppress(*REDIS_DOWN):
+            await self._r.zrem(f"{PREFIX}nodes", self.node)
+        await self._close_pubsub()
+
+    async def _subscribe(self) -> None:
+        pubsub: Any = self._r.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.channel, f"{PREFIX}broadcast")
+        except BaseException:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()
+                await pubsub.aclose()
+            raise
+        self._pubsub = pubsub
+        self._listening = True
+
+    async def _close_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
 
     # -- registry ----------------------------------------------------------------------
 
@@ -228,12 +339,17 @@ class Cluster:
         if not clients:
             return
         deadline = time.time() + self._grace_s
-        await self._orphan_node(
-            keys=[f"{PREFIX}nodeconns:{self.node}"], args=[PREFIX, self.node, repr(deadline)]
-        )
-        for client in clients:
-            if client.gap:
-                await self._r.rpush(f"{PREFIX}gap:{client.id}", *client.gap)
+        try:
+            await self._orphan_node(
+                keys=[f"{PREFIX}nodeconns:{self.node}"], args=[PREFIX, self.node, repr(deadline)]
+            )
+            for client in clients:
+                if client.gap:
+                    await self._r.rpush(f"{PREFIX}gap:{client.id}", *client.gap)
+        except REDIS_DOWN as exc:
+            # Redis is away as this node stops: its heartbeat lapses and a survivor
+            # orphans its places once Redis is back.
+            log.warning("cluster_orphan_failed", error=type(exc).__name__)
 
     async def live(self, subject: str) -> list[Client]:
         ids = [_s(i) for i in await self._r.smembers(f"{PREFIX}subj:{subject}")]
@@ -258,6 +374,7 @@ class Cluster:
         self._outbox.put_nowait(("s", subject, (frame, skip)))
 
     async def _send_outbox(self) -> None:
+        """Send queued frames in order; while Redis is unreachable, wait for it (bounded)."""
         while True:
             kind, target, payload = await self._outbox.get()
             try:
@@ -265,7 +382,10 @@ class Cluster:
                     await self._route(target, payload)
                 else:
                     frame, skip = payload
-                    for cid in await self._r.smembers(f"{PREFIX}subj:{target}"):
+                    members = await self._retrying(
+                        functools.partial(self._r.smembers, f"{PREFIX}subj:{target}")
+                    )
+                    for cid in members or ():
                         if _s(cid) not in skip:
                             await self._route(_s(cid), frame)
             except Exception:
@@ -273,71 +393,200 @@ class Cluster:
             finally:
                 self._outbox.task_done()
 
+    async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """``call()`` until it succeeds or ``FORWARD_RETRY_S`` pass; None when given up."""
+        delay, started = 0.05, time.monotonic()
+        while True:
+            try:
+                return await call()
+            except REDIS_DOWN as exc:
+                if time.monotonic() - started > FORWARD_RETRY_S:
+                    log.warning("cluster_forward_dropped", error=type(exc).__name__)
+                    return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
     async def _route(self, client_id: str, frame: str) -> None:
-        node = await self._r.hget(f"{PREFIX}conn:{client_id}", "node")
-        if node is None:
-            return
-        node_s = _s(node)
-        if node_s == "":
-            key = f"{PREFIX}gap:{client_id}"
-            async with self._r.pipeline(transaction=False) as pipe:
-                pipe.rpush(key, frame)
-                pipe.ltrim(key, -GAP_FRAMES, -1)
-                pipe.expire(key, int(self._grace_s) + 60)
-                await pipe.execute()
-        elif node_s == self.node:
+        """Publish ``frame`` to the holder of ``client_id``; if nobody listens there (its
+        node died or lost its subscription), keep it in the place's gap list instead,
+        atomically, for the resume or the holder's recovery to replay."""
+        self._seq += 1
+        seq = self._seq
+        message = orjson.dumps({"t": "f", "c": client_id, "x": frame})
+        outcome = await self._retrying(
+            lambda: self._route_script(
+                keys=[f"{PREFIX}seq:{self.node}:{self._incarnation}"],
+                args=[
+                    PREFIX,
+                    client_id,
+                    self.node,
+                    frame,
+                    seq,
+                    message,
+                    int(self._grace_s) + 60,
+                    GAP_FRAMES,
+                ],
+            )
+        )
+        if outcome == 0:
             assert self._hub is not None
             local = self._hub.get(client_id)
             if local is not None:
                 local.push(frame)
-        else:
-            await self._r.publish(
-                f"{PREFIX}node:{node_s}", orjson.dumps({"t": "f", "c": client_id, "x": frame})
-            )
 
     async def _listen(self) -> None:
-        assert self._pubsub is not None
+        """Receive frames for this node's clients; after a lost subscription, resubscribe
+        with backoff and have the janitor reconcile (:meth:`_recover`)."""
         hub = self._hub
         assert hub is not None
-        async for message in self._pubsub.listen():
+        delay = 0.1
+        while True:
             try:
-                data = orjson.loads(message["data"])
-                kind = data.get("t")
-                if kind == "f":
-                    client = hub.get(data["c"])
-                    if client is not None:
-                        client.push(data["x"])
-                    else:
-                        self.forward(data["c"], data["x"])
-                elif kind == "release":
-                    for frame in hub.release(data["c"]):
-                        self.forward(data["c"], frame)
-                else:
-                    for handler in self._broadcast_handlers:
-                        await handler(data)
+                if self._pubsub is None:
+                    await self._subscribe()
+                    self._losses += 1
+                    log.warning("cluster_listener_restored")
+                delay = 0.1
+                while True:
+                    message = await self._pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        await self._on_message(hub, message)
+            except asyncio.CancelledError:
+                raise
+            except REDIS_DOWN as exc:
+                if self._listening:
+                    log.warning("cluster_listener_lost", error=type(exc).__name__)
+                self._listening = False
             except Exception:
-                log.exception("cluster_message_failed")
+                self._listening = False
+                log.exception("cluster_listener_failed")
+            await self._close_pubsub()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _on_message(self, hub: Hub, message: dict[str, Any]) -> None:
+        if message.get("type") != "message":
+            return
+        try:
+            data = orjson.loads(message["data"])
+            kind = data.get("t")
+            if kind == "f":
+                client = hub.get(data["c"])
+                if client is not None:
+                    client.push(data["x"])
+                else:
+                    self.forward(data["c"], data["x"])
+            elif kind == "release":
+                for frame in hub.release(data["c"]):
+                    self.forward(data["c"], frame)
+            else:
+                for handler in self._broadcast_handlers:
+                    await handler(data)
+        except REDIS_DOWN:
+            raise
+        except Exception:
+            log.exception("cluster_message_failed")
+
+    async def _recover(self) -> None:
+        """Make the registry agree with the clients this node holds, after a lost subscription
+        or a lost registry (Redis restarted without its data, or survivors took our places).
+
+        Each place is re-registered unless another node claimed it meanwhile (then it is
+        released here); frames kept in its gap list while nobody listened are replayed;
+        every live socket is then closed with 1012: frames published while the
+        subscription was breaking may be lost, and the client's resume brings back
+        everything durable (its hello pushes the contacts backlog).
+        """
+        hub = self._hub
+        assert hub is not None
+        closed = 0
+        for client in hub.clients():
+            owner = _s(
+                await self._reregister(
+                    keys=[],
+                    args=[
+                        PREFIX,
+                        client.id,
+                        self.node,
+                        client.subject,
+                        client.principal.kind,
+                        client.ip_hash,
+                        repr(client.attached or time.time()),
+                        "live" if client.conn is not None else "suspended",
+                        client.resume_token,
+                        REGISTRY_TTL_S,
+                    ],
+                )
+            )
+            if owner:
+                for frame in hub.release(client.id):
+                    self.forward(client.id, frame)
+                continue
+            for frame in await self.take_gap(client.id):
+                client.push(frame)
+            if client.conn is not None:
+                client.conn.close(close_codes.SHUTTING_DOWN, "delivery path lost: resume")
+                closed += 1
+        self.recoveries += 1
+        log.warning("cluster_recovered", clients=len(hub.clients()), closed=closed)
 
     # -- failure detection -----------------------------------------------------------------
 
-    async def _beat(self) -> None:
-        await self._r.zadd(f"{PREFIX}nodes", {self.node: time.time()})
+    async def _beat(self) -> bool:
+        """Write this node's heartbeat with Redis' clock; False when Redis did not know this
+        node (it was judged dead, or Redis lost its data)."""
+        known = await self._beat_script(
+            keys=[f"{PREFIX}nodes", f"{PREFIX}beat:last", f"{PREFIX}beat:since"],
+            args=[self.node, self._dead_after_s],
+        )
+        return bool(known)
 
     async def _janitor(self) -> None:
+        """Beat, reconcile after a loss, judge silent nodes, end due orphans; survives Redis
+        being away (logged once per outage)."""
         while True:
             await asyncio.sleep(min(self._beat_s, 0.5))
             try:
-                await self._beat()
+                known = await self._beat()
+                self._beat_ok_at = time.monotonic()
+                if self._outage_since is not None:
+                    log.warning(
+                        "cluster_redis_back",
+                        after_s=round(time.monotonic() - self._outage_since, 2),
+                    )
+                    self._outage_since = None
+                if not known:
+                    self._losses += 1
+                if self._recovered < self._losses and self._listening:
+                    losses = self._losses
+                    await self._recover()
+                    self._recovered = losses
                 await self._adopt_dead_nodes()
                 await self._end_due_orphans()
+            except asyncio.CancelledError:
+                raise
+            except REDIS_DOWN as exc:
+                if self._outage_since is None:
+                    self._outage_since = time.monotonic()
+                    log.warning("cluster_redis_unreachable", error=type(exc).__name__)
             except Exception:
                 log.exception("cluster_janitor_failed")
 
     async def _adopt_dead_nodes(self) -> None:
+        """Orphan the places of nodes whose heartbeat lapsed.
+
+        Judged inside Redis, on Redis' clock: only while Redis has been reachable
+        to the cluster for ``dead_after_s`` (a beat gap longer than that, a stall or
+        a restart, restarts the watch), so after Redis returns a node is judged
+        only on heartbeats written after it returned; a node that cannot reach
+        Redis judges nobody.
+        """
         hub = self._hub
         assert hub is not None
-        horizon = time.time() - self._dead_after_s
-        for raw in await self._r.zrangebyscore(f"{PREFIX}nodes", "-inf", horizon):
+        silent = await self._silent(
+            keys=[f"{PREFIX}nodes", f"{PREFIX}beat:since"], args=[self._dead_after_s]
+        )
+        for raw in silent:
             dead = _s(raw)
             if dead == self.node:
                 continue
@@ -377,10 +626,11 @@ def _s(value: object) -> str:
 
 def _detached(client_id: str, info: dict[str, str]) -> Client:
     """A client known only from the registry (held elsewhere, or by nobody)."""
-    kind = info.get("kind", "guest")
+    typed = split_subject(info.get("subject", ""))
+    kind, bare = typed if typed is not None else ("guest", "")
     principal = Principal(
-        subject=info.get("subject", ""),
-        kind="access" if kind == "access" else "guest",
+        subject=bare,
+        kind=kind,
         ip_hash=info.get("ip_hash", ""),
         expires_at=0.0,
     )

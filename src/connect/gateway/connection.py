@@ -109,7 +109,13 @@ class Client:
 
     @property
     def subject(self) -> str:
-        return self.principal.subject
+        """The typed subject (``guest:<device>`` / ``user:<account>``), see :class:`Principal`."""
+        return self.principal.key
+
+    @property
+    def account_id(self) -> str | None:
+        """The account behind this socket, None for a guest."""
+        return self.principal.account_id
 
     def push_event(self, event: str, data: Mapping[str, Any]) -> bool:
         return self.push(codec.event(event, data))

@@ -33,6 +33,7 @@ from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
 from connect.identity.service import Principal
 from connect.observability.metrics import Metrics
+from connect.storage.redis import UNREACHABLE
 
 if TYPE_CHECKING:
     from connect.gateway.cluster import Cluster
@@ -56,6 +57,7 @@ class Hub:
         self._clients: dict[str, Client] = {}
         self._by_resume: dict[str, str] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
+        self._finishing: set[asyncio.Task[None]] = set()  # places ended while Redis was away
         self._lifecycles: list[Lifecycle] = []
         self._welcome_hooks: list[Callable[[Client, bool], Awaitable[None]]] = []
         self._by_subject: dict[str, set[str]] = {}
@@ -163,7 +165,7 @@ class Hub:
             if self.cluster is None:
                 return None
             return await self._claim_remote(resume_token, principal, ip_hash)
-        if client.subject != principal.subject:
+        if client.subject != principal.key:
             return None
         timer = self._timers.pop(client.id, None)
         if timer is not None:
@@ -189,7 +191,7 @@ class Hub:
         self, resume_token: str, principal: Principal, ip_hash: str
     ) -> Client | None:
         assert self.cluster is not None
-        client_id = await self.cluster.claim(resume_token, principal.subject)
+        client_id = await self.cluster.claim(resume_token, principal.key)
         if client_id is None:
             return None
         client = Client(client_id, principal, ip_hash, self._new_resume(resume_token))
@@ -221,21 +223,37 @@ class Hub:
         if keep_place and self.grace_s > 0:
             client.gap = deque(maxlen=self._gap_frames)
             self._metrics.suspended.inc()
-            if self.cluster is not None:
-                await self.cluster.suspend(client)
-            await self.notify_suspended(client)
             self._timers[client.id] = asyncio.get_running_loop().create_task(
                 self._expire_later(client)
             )
+            try:
+                if self.cluster is not None:
+                    await self.cluster.suspend(client)
+                await self.notify_suspended(client)
+            except UNREACHABLE as exc:
+                # Redis is away: the place stays suspended here and the timer still runs;
+                # the cluster re-registers its state once Redis is back.
+                log.warning("suspend_not_shared", error=type(exc).__name__)
             return
         await self._drop(client)
 
     async def _expire_later(self, client: Client) -> None:
-        await asyncio.sleep(self.grace_s)
-        self._timers.pop(client.id, None)
-        if client.conn is None and self._clients.get(client.id) is client:
-            self._metrics.suspended.dec()
-            await self._drop(client)
+        """End a suspended place when its grace period passes without a resume.
+
+        Never raises (a timer's failure would otherwise be an unretrieved task
+        exception and a place nobody ends): while Redis is unreachable, the
+        registry part is retried with backoff by :meth:`_drop`.
+        """
+        try:
+            await asyncio.sleep(self.grace_s)
+            self._timers.pop(client.id, None)
+            if client.conn is None and self._clients.get(client.id) is client:
+                self._metrics.suspended.dec()
+                await self._drop(client)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("place_expiry_failed")
 
     async def evict(self, client: Client) -> None:
         """Forget a suspended client at once (e.g. banned while its socket was down)."""
@@ -267,9 +285,38 @@ class Hub:
     async def _drop(self, client: Client) -> None:
         if not self._forget(client):
             return
-        if self.cluster is not None and not await self.cluster.finish(client.id):
-            return  # another node claimed it meanwhile
+        if self.cluster is not None:
+            try:
+                if not await self.cluster.finish(client.id):
+                    return  # another node claimed it meanwhile
+            except UNREACHABLE as exc:
+                log.warning("place_end_deferred", error=type(exc).__name__)
+                task = asyncio.get_running_loop().create_task(self._finish_later(client))
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing.discard)
+                return
         await self.notify_gone(client)
+
+    async def _finish_later(self, client: Client) -> None:
+        """Finish a forgotten place in the registry once Redis answers again, then tell the
+        features (the partner learns ``peer-ended``); retried with backoff, never raises."""
+        assert self.cluster is not None
+        delay = 0.2
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                try:
+                    if not await self.cluster.finish(client.id):
+                        return
+                    break
+                except UNREACHABLE:
+                    continue
+            await self.notify_gone(client)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("place_end_failed")
 
     def _forget(self, client: Client) -> bool:
         if self._clients.pop(client.id, None) is None:
@@ -290,6 +337,10 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
         self._timers.clear()
+        for task in list(self._finishing):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.cluster is not None:
             await self.cluster.orphan([c for c in self._clients.values()])
 

@@ -22,6 +22,7 @@ from connect.delivery import Deliverer
 from connect.errors import ConnectError
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
+from connect.identity.service import kind_of
 from connect.matching.rules import MatchPolicy, Ticket, common_interests
 from connect.matching.schemas import JoinQueue, Matched, Queued
 from connect.matching.store import MatchStore
@@ -84,16 +85,24 @@ class MatchingService:
         )
         return self._ticket(client, criteria, self._clock.now())
 
-    async def prepare_next(self, client: Client) -> Ticket | None:
+    async def prepare_next(
+        self, client: Client, *, avoid: bool = False, session_id: str | None = None
+    ) -> Ticket | None:
         """Skip the current partner (if any); return the ticket to wait with.
 
-        None when the client is already waiting.
+        None when the client is already waiting. With ``avoid`` the partner
+        skipped (or, after a ``peer-ended``, the partner of ``session_id``)
+        goes on the client's avoid list; the target is resolved before the
+        session ends so a refused ``session_id`` changes nothing.
         """
         raw = await self._store.get_criteria(client.id)
         if raw is None:
             raise ConnectError("not_queued", "join-queue first: there are no criteria to reuse")
         criteria = JoinQueue.model_validate_json(raw)
+        pair = await self._avoid_target(client, session_id) if avoid else None
         await self.end(client, "skipped")
+        if pair is not None:
+            await self.avoid(*pair)
         if await self._store.get(client.id) is not None:
             return None
         return self._ticket(client, criteria, self._clock.now())
@@ -140,6 +149,50 @@ class MatchingService:
             )
         return True
 
+    async def avoid(self, subject: str, other: str) -> None:
+        """``subject`` is never matched with ``other`` again for ``policy.avoid_s``."""
+        now = self._clock.now()
+        await self._store.avoid(
+            subject, other, now + self.policy.avoid_s, now, self.policy.avoid_cap
+        )
+
+    async def avoid_reported(self, reporter: str, session_id: str) -> bool:
+        """A stranger report also means "don't match me with this person again".
+
+        ``reporter`` is the typed subject; the reported side is the other
+        member of that random session, never someone the reporter names.
+        """
+        session = await self._sessions.get(session_id)
+        if session is None or session.kind != "random":
+            return False
+        me = session.member_by_subject(reporter)
+        other = None if me is None else session.partner_of(me.client_id)
+        if me is None or other is None or other.subject == me.subject:
+            return False
+        await self.avoid(me.subject, other.subject)
+        return True
+
+    async def _avoid_target(self, client: Client, session_id: str | None) -> tuple[str, str] | None:
+        """(me, partner) subjects of the live session, else of ``session_id`` if ours."""
+        session = await self._sessions.current(client.id)
+        if session is None and session_id is not None:
+            session = await self._sessions.get(session_id)
+            mine = session is not None and (
+                session.member(client.id) is not None
+                or session.member_by_subject(client.subject) is not None
+            )
+            if session is None or session.kind != "random" or not mine:
+                raise ConnectError(
+                    "not_in_session", "sessionId names no chat of yours that can still be avoided"
+                )
+        if session is None:
+            return None
+        me = session.member(client.id) or session.member_by_subject(client.subject)
+        other = None if me is None else session.partner_of(me.client_id)
+        if me is None or other is None:
+            return None
+        return me.subject, other.subject
+
     async def sweep(self) -> list[Pairing]:
         """Pair visitors whose widened criteria now accept each other."""
         pairs = await self._store.sweep(self._clock.now(), self.policy)
@@ -179,8 +232,16 @@ class MatchingService:
     async def _start(self, first: Ticket, second: Ticket) -> Pairing:
         initiator, other = (first, second) if first.since <= second.since else (second, first)
         common = common_interests(initiator, other)
-        a = Member(initiator.client_id, new_peer_id(), initiator.device_id, initiator.ip_hash)
-        b = Member(other.client_id, new_peer_id(), other.device_id, other.ip_hash)
+        a = Member(
+            initiator.client_id,
+            new_peer_id(),
+            initiator.device_id,
+            initiator.ip_hash,
+            kind_of(initiator.device_id),
+        )
+        b = Member(
+            other.client_id, new_peer_id(), other.device_id, other.ip_hash, kind_of(other.device_id)
+        )
         session = await self._sessions.start(initiator.mode, a, b, common)
         now = self._clock.now()
         for me, peer, ticket, is_initiator in ((a, b, initiator, True), (b, a, other, False)):

@@ -40,7 +40,7 @@ import structlog
 from connect.clock import Clock
 from connect.errors import ConnectError
 from connect.moderation.audit import SYSTEM
-from connect.moderation.bans import BanService
+from connect.moderation.bans import BanService, ban_target
 from connect.moderation.store import FlagStore, ReportStore
 from connect.observability.metrics import Metrics
 from connect.settings import Settings
@@ -83,14 +83,15 @@ class AbuseGuard:
         now = datetime.fromtimestamp(self._clock.now(), UTC)
         since = now - timedelta(seconds=self._s.autosuspend_window_s)
         reporters = await self._reports.distinct_reporters(report.reported_subject, since)
-        if reporters >= self._s.autosuspend_reporters and report.reported_kind == "guest":
-            active = await self._bans.active_for(device_id=report.reported_subject)
+        scope, bare = ban_target(report.reported_subject)
+        if reporters >= self._s.autosuspend_reporters and scope == "device":
+            active = await self._bans.active_for(device_id=bare)
             if active is None:
                 self._metrics.abuse_signals.labels("auto_suspend").inc()
                 await self._bans.ban(
                     SYSTEM,
                     "device",
-                    report.reported_subject,
+                    bare,
                     reason=f"suspended pending review: reported by {reporters} people",
                     duration_hours=self._s.autosuspend_hours,
                     report_id=report.id,
@@ -108,7 +109,7 @@ class AbuseGuard:
                     created_at=now,
                 )
             )
-            self.require(f"device:{report.reporter_subject}", "report_spam")
+            self.require(f"subject:{report.reporter_subject}", "report_spam")
 
     def session_skipped(self, device_id: str, session_age_s: float) -> None:
         if session_age_s >= self._s.next_streak_short_s:
@@ -121,7 +122,7 @@ class AbuseGuard:
         if len(window) >= self._s.next_streak_count:
             window.clear()
             self._metrics.abuse_signals.labels("next_streak").inc()
-            self.require(f"device:{device_id}", "next_streak")
+            self.require(f"subject:{device_id}", "next_streak")
 
     async def token_issued(self, ip_hash: str, device_id: str) -> None:
         now = self._clock.monotonic()
@@ -149,7 +150,7 @@ class AbuseGuard:
         """Raise :class:`CaptchaRequired`, with a fresh challenge, if a CAPTCHA is demanded."""
         if self._passed.get(device_id, 0.0) > self._clock.monotonic():
             return
-        if f"device:{device_id}" in self._required or f"ip:{ip_hash}" in self._required:
+        if f"subject:{device_id}" in self._required or f"ip:{ip_hash}" in self._required:
             self._metrics.captchas.labels("challenged").inc()
             raise CaptchaRequired(self.challenge())
 
@@ -177,7 +178,7 @@ class AbuseGuard:
                 "captcha_invalid", "verification failed" + (" (expired)" if result.expired else "")
             )
         self._metrics.captchas.labels("solved").inc()
-        self._required.pop(f"device:{device_id}", None)
+        self._required.pop(f"subject:{device_id}", None)
         self._passed[device_id] = self._clock.monotonic() + self._s.captcha_pass_s
 
     def prune(self) -> None:

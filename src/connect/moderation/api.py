@@ -16,8 +16,11 @@ router = APIRouter(prefix="/api", tags=["moderation"])
 async def file_report(
     body: ReportIn, principal: CurrentPrincipal, ip_hash: ClientIpHash, svc: ServicesDep
 ) -> ReportCreated:
-    await svc.limiter.hit(svc.rules.report, principal.subject)
-    return await svc.reports.file(principal, ip_hash, body)
+    await svc.limiter.hit(svc.rules.report, principal.key)
+    created = await svc.reports.file(principal, ip_hash, body)
+    if body.avoid and body.session_id:
+        await svc.matching.avoid_reported(principal.key, body.session_id)
+    return created
 
 
 @router.post(

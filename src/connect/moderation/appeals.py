@@ -16,7 +16,7 @@ from connect.clock import Clock
 from connect.errors import conflict, forbidden, not_found
 from connect.identity.service import Principal, TokenService
 from connect.moderation.audit import Actor, AuditLog
-from connect.moderation.bans import BanService
+from connect.moderation.bans import BanService, subject_of_ban
 from connect.moderation.store import AppealStore
 from connect.storage.models import Appeal, Ban
 
@@ -53,7 +53,9 @@ class AppealService:
         ban = await self._bans.get(ban_id) if ban_id else None
         if ban is None:
             raise not_found("no such ban")
-        if appeal_token is None and (principal is None or principal.subject != ban.value):
+        if appeal_token is None and (
+            principal is None or principal.key != subject_of_ban(ban.scope, ban.value)
+        ):
             raise forbidden("only the banned subject may appeal this ban")
         if not self._bans.is_active(ban):
             raise conflict("this ban is no longer in force", "ban_not_active")

@@ -18,7 +18,13 @@ from typing import Any, Literal, Protocol
 from connect.clock import Clock
 from connect.errors import ConnectError, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
-from connect.identity.service import Principal, TokenService
+from connect.identity.service import (
+    Principal,
+    TokenService,
+    guest_subject,
+    split_subject,
+    user_subject,
+)
 from connect.moderation.audit import Actor, AuditLog
 from connect.moderation.store import BanStore
 from connect.observability.metrics import Metrics
@@ -29,6 +35,24 @@ Scope = Literal["device", "ip", "account"]
 APPEAL_URL = "/api/appeals"
 APPEAL_WINDOW = timedelta(days=90)
 INDEX_TTL_S = 30.0
+
+
+def ban_target(subject: str) -> tuple[Scope, str]:
+    """The ban ``(scope, value)`` that names a typed subject: its device or its account."""
+    typed = split_subject(subject)
+    if typed is None:
+        return "device", subject
+    kind, bare = typed
+    return ("account" if kind == "access" else "device"), bare
+
+
+def subject_of_ban(scope: str, value: str) -> str | None:
+    """The typed subject a device or account ban names; None for an IP ban."""
+    if scope == "device":
+        return guest_subject(value)
+    if scope == "account":
+        return user_subject(value)
+    return None
 
 
 def _subjects(

@@ -7,7 +7,7 @@ from typing import Any
 from connect.gateway import close_codes
 from connect.gateway.hub import Hub
 from connect.matching.service import MatchingService
-from connect.moderation.bans import Scope
+from connect.moderation.bans import Scope, subject_of_ban
 
 
 class GatewayEnforcer:
@@ -32,10 +32,11 @@ class GatewayEnforcer:
             await self.enforce_local(message["scope"], message["value"], message["payload"])
 
     async def enforce_local(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
+        typed = subject_of_ban(scope, value)
         targets = [
             c
             for c in self._hub.clients()
-            if (c.ip_hash == value if scope == "ip" else c.subject == value)
+            if (c.ip_hash == value if scope == "ip" else c.subject == typed)
         ]
         for client in targets:
             await self._matching.leave(client)

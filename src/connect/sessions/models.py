@@ -18,6 +18,7 @@ class Member:
 
     ``peer_id`` is a random name for this side that is only valid within the
     session: the partner sees it, never the device id, IP hash or socket id.
+    ``subject`` is the typed subject (``guest:<device>`` / ``user:<account>``).
     """
 
     client_id: str

@@ -11,7 +11,7 @@ router = APIRouter(prefix="/api", tags=["turn"])
 
 
 async def _ice_config(principal: CurrentPrincipal, svc: ServicesDep) -> IceConfig:
-    await svc.limiter.hit(svc.rules.token, f"ice:{principal.subject}")
+    await svc.limiter.hit(svc.rules.token, f"ice:{principal.key}")
     return svc.turn.ice_config(principal.subject)
 
 
