@@ -31,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
+from connect import bounds
 from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
 from connect.contacts.api import router as contacts_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(contacts_router)
     api.include_router(calls_router)
     install_docs(api, settings)
+    bounds.document_errors(api)
     web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
         web = Starlette(routes=[Mount("/", StaticFiles(directory=STATIC_DIR, html=True))])
@@ -182,7 +184,7 @@ class ConnectApp:
             await send(message)
 
         try:
-            await _bounded_body(self.api, scope, receive, tracking_send, self._body_limit(path))
+            await bounds.guard(self.api, scope, receive, tracking_send, self._body_limit(path))
         except Exception:
             if not started:
                 raise
@@ -218,65 +220,6 @@ class ConnectApp:
             await self.web(scope, receive, send)
 
 
-async def _bounded_body(
-    app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int
-) -> None:
-    """Refuse request bodies over the path's bound, declared or streamed, with 413."""
-
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            await _send_json(
-                send, 413, ConnectError("payload_too_large", "request body too large").body()
-            )
-            return
-    seen = 0
-    started = False
-
-    async def counting_receive() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _BodyTooLarge
-        return message
-
-    async def tracking_send(message: Message) -> None:
-        nonlocal started
-        if message["type"] == "http.response.start":
-            started = True
-        await send(message)
-
-    try:
-        await app(scope, counting_receive, tracking_send)
-    except _BodyTooLarge:
-        if not started:
-            await _send_json(
-                send, 413, ConnectError("payload_too_large", "request body too large").body()
-            )
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    import orjson
-
-    payload = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
 def _install_error_handlers(api: FastAPI) -> None:
     async def connect_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ConnectError)
@@ -298,7 +241,9 @@ def _install_error_handlers(api: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
-            {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code
+            {"error": {"code": code, "message": str(exc.detail)}},
+            status_code=exc.status_code,
+            headers=exc.headers,  # a 405's Allow
         )
 
     async def overloaded(_: Request, exc: Exception) -> JSONResponse:

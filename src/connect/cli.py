@@ -1,16 +1,40 @@
-"""The `connect` command: serve, migrate."""
+"""The `connect` command: serve, migrate, create-admin, audit-verify, turn-config, protocol.
+
+Every failure ends in one line on stderr and a non-zero exit, never a Traceback:
+an exception's text can carry SQL parameters (a new admin's password hash), and an
+operator on a fresh machine needs the next step, not a stack. Exit codes: 1 for a
+failure (the database is down, the email is taken), 2 for something the operator
+must fix first (settings, arguments, an unmigrated database).
+
+Commands that need the database check its schema before they touch anything: on a
+fresh data directory they say to run ``connect migrate`` and create no file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from connect.clock import SystemClock
 from connect.settings import Settings
+
+USAGE = 2
+FAILED = 1
+
+
+class CliError(Exception):
+    """A failure already phrased for the operator; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,14 +47,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     admin = sub.add_parser("create-admin", help="create an admin account (the first staff member)")
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    admin.add_argument(
+        "--password",
+        default=None,
+        help="the password (at least 10 characters); asked for, or read from stdin, when left out",
+    )
     admin.add_argument("--name", default="Admin")
     sub.add_parser("audit-verify", help="check the audit log's hash chain")
     sub.add_parser("turn-config", help="print a coturn config matching these settings")
     proto = sub.add_parser("protocol", help="print the gateway event schemas")
     proto.add_argument("--markdown", action="store_true", help="as a Markdown reference")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except CliError as exc:
+        print(f"connect {args.command}: {exc.message}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        print(f"connect {args.command}: {describe(exc)}", file=sys.stderr)
+        return FAILED
 
+
+def describe(exc: BaseException) -> str:
+    """One line for an unexpected failure: what to check, and the error's type only."""
+    from connect.errors import dependency_cause
+
+    kind = type(exc).__name__
+    cause = dependency_cause(exc)
+    if cause == "database":
+        return f"cannot reach the database ({kind}): check CONNECT_DATABASE_URL and that it runs"
+    if cause == "redis":
+        return f"cannot reach Redis ({kind}): check CONNECT_REDIS_URL and that it runs"
+    if cause == "schema":
+        return "the database is not migrated: run `connect migrate` first"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename or kind}"
+    if type(exc).__module__.split(".", 1)[0] in _QUIET_MODULES:
+        # A driver's text can quote the statement's parameters (a password hash).
+        return f"failed ({kind})"
+    text = " ".join(str(exc).split())[:200]
+    return f"failed ({kind}: {text})" if text else f"failed ({kind})"
+
+
+_QUIET_MODULES = {"sqlalchemy", "asyncpg", "sqlite3", "aiosqlite", "redis", "alembic"}
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "protocol":
         import json
 
@@ -39,41 +103,127 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(markdown() if args.markdown else json.dumps(json_schema(), indent=2))
         return 0
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"connect: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
-
-    if args.command == "migrate" or getattr(args, "migrate", False):
-        _migrate(settings)
-        if args.command == "migrate":
-            return 0
-    if args.command == "serve":
-        return _serve(settings, args.host, args.port)
-    if args.command == "create-admin":
-        return asyncio.run(_create_admin(settings, args.email, args.password, args.name))
-    if args.command == "audit-verify":
-        return asyncio.run(_audit_verify(settings))
+    settings = _settings()
     if args.command == "turn-config":
         from connect.turn.config import coturn_config
 
         print(coturn_config(settings), end="")
         return 0
-    return 1
+    if args.command == "migrate":
+        _migrate(settings)
+        print(f"database migrated to {_head()}")
+        return 0
+    if args.command == "serve" and args.migrate:
+        _migrate(settings)
+    else:
+        # Every other command needs a database at this version's schema.
+        _require_schema(settings)
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    if args.command == "create-admin":
+        email, password, name = _admin_input(args.email, args.password, args.name)
+        return asyncio.run(_create_admin(settings, email, password, name))
+    if args.command == "audit-verify":
+        return asyncio.run(_audit_verify(settings))
+    raise CliError(f"unknown command {args.command!r}", USAGE)
+
+
+def _settings() -> Settings:
+    """The settings from the environment; an invalid one named in one line, its value never."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False, include_input=False, include_context=False):
+            where = "_".join(str(p) for p in err["loc"]).upper()
+            name = f"CONNECT_{where}" if where else "settings"
+            problems.append(f"{name}: {err['msg']}")
+        raise CliError("invalid settings: " + "; ".join(problems), USAGE) from None
+
+
+def _head() -> str:
+    from connect.storage.migrate import current_head
+
+    return current_head() or "base"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _require_schema(settings: Settings) -> None:
+    """Refuse to go on unless the database exists and its schema is at this version's head.
+
+    A missing SQLite file is checked before connecting, which would create it
+    (an empty connect.db that the next command then takes for a database).
+    """
+    from connect.storage.migrate import schema_problem
+
+    url = settings.sqlalchemy_url
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        raise CliError(f"no database at {path}: run `connect migrate` first", USAGE)
+    problem = schema_problem(asyncio.run(_revision(url)))
+    if problem is not None:
+        raise CliError(f"{problem}: run `connect migrate` first", USAGE)
+
+
+async def _revision(url: str) -> str | None:
+    from connect.storage.db import Database
+
+    db = Database(url)
+    try:
+        return await db.revision()
+    finally:
+        await db.close()
+
+
+def _admin_input(email: str, password: str | None, name: str) -> tuple[str, str, str]:
+    """Validate the new admin as the staff API would (so it can log in), before any I/O."""
+    from connect.identity.schemas import StaffIn
+
+    if password is None:
+        password = _read_password()
+    try:
+        staff = StaffIn(email=email, password=password, display_name=name, role="admin")
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        field = str(err["loc"][0]) if err["loc"] else "input"
+        hint = {
+            "email": "not a valid email address",
+            "password": "the password must have 10 to 256 characters",
+            "display_name": "the name must have 1 to 64 characters",
+        }.get(field, str(err["msg"]))
+        raise CliError(f"--{'name' if field == 'display_name' else field}: {hint}", USAGE) from None
+    return staff.email, staff.password, staff.display_name
+
+
+def _read_password() -> str:
+    """Ask twice on a terminal; otherwise read one line from stdin (for scripts)."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password for the new admin: ")
+        if getpass.getpass("Again: ") != first:
+            raise CliError("the passwords differ", USAGE)
+        return first
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise CliError("no password: give --password or one line on stdin", USAGE)
+    return line
 
 
 async def _create_admin(settings: Settings, email: str, password: str, name: str) -> int:
     from connect.errors import ConnectError
-    from connect.identity.passwords import MIN_PASSWORD
     from connect.moderation.audit import SYSTEM
     from connect.services import build_services
 
-    if len(password) < MIN_PASSWORD:
-        print(
-            f"connect: the password must have at least {MIN_PASSWORD} characters", file=sys.stderr
-        )
-        return 2
     svc = build_services(settings, SystemClock())
     try:
         account = await svc.accounts.create(email, password, name, "admin")
@@ -85,10 +235,11 @@ async def _create_admin(settings: Settings, email: str, password: str, name: str
             {"email": account.email, "role": "admin", "via": "cli"},
         )
     except ConnectError as exc:
-        print(f"connect: {exc.message}", file=sys.stderr)
-        return 1
+        raise CliError(exc.message) from None
     finally:
         await svc.db.close()
+        if svc.redis is not None:
+            await svc.redis.aclose()
     print(f"created admin {account.email} ({account.id})")
     return 0
 
@@ -101,6 +252,8 @@ async def _audit_verify(settings: Settings) -> int:
         check = await svc.audit.verify()
     finally:
         await svc.db.close()
+        if svc.redis is not None:
+            await svc.redis.aclose()
     if check.ok:
         print(f"audit log intact: {check.checked} entries, head {check.head_hash}")
         return 0
@@ -111,8 +264,15 @@ async def _audit_verify(settings: Settings) -> int:
 def _migrate(settings: Settings) -> None:
     from connect.storage.migrate import upgrade
 
+    path = _sqlite_file(settings.sqlalchemy_url)
+    created = path is not None and not path.exists()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.sqlalchemy_url)
+    try:
+        upgrade(settings.sqlalchemy_url)
+    except BaseException:
+        if created and path is not None and path.exists() and path.stat().st_size == 0:
+            path.unlink()  # an empty file would pass for a database next time
+        raise
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:

@@ -25,7 +25,7 @@ import structlog
 from pydantic import ValidationError
 
 from connect.clock import Clock
-from connect.errors import ConnectError
+from connect.errors import SCHEMA_RETRY_MS, UNAVAILABLE_RETRY_MS, ConnectError, faults, unavailable
 from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
 from connect.gateway.dispatch import EventContext, Handler, Router
@@ -45,7 +45,7 @@ log = structlog.get_logger(__name__)
 MAX_PENDING_FRAMES = 256
 PONG = codec.event("pong", {})
 
-Admission = Callable[[Principal, str], Awaitable[None]]
+Admission = Callable[[Principal, str, str], Awaitable[None]]
 
 
 @contextlib.contextmanager
@@ -102,7 +102,7 @@ class GatewayEndpoint:
             return None
         ip_hash = self._ip_hasher.hash(client_ip)
         bucket = TokenBucket(self._s.event_rate_per_s, self._s.event_burst, self._clock)
-        conn = Connection(transport, self._s.send_buffer_bytes, bucket, ip_hash)
+        conn = Connection(transport, self._s.send_buffer_bytes, bucket, ip_hash, client_ip)
         link = Link(MAX_PENDING_FRAMES, conn.close_too_slow)
         task = asyncio.get_running_loop().create_task(self._run(link, conn))
         self._loops.add(task)
@@ -123,6 +123,9 @@ class GatewayEndpoint:
                 log.debug("gateway_open", kind=client.principal.kind)
                 disconnect_code = await self._serve(client, conn, link)
                 log.debug("gateway_closed", code=disconnect_code)
+        except Exception as exc:
+            # Never a silent socket: whatever escaped, the client is told and closed.
+            self._close_failed(conn, "gateway connection", exc)
         finally:
             self._metrics.connections.dec()
             if client is not None:
@@ -131,8 +134,12 @@ class GatewayEndpoint:
                     close_codes.TOO_SLOW,
                     close_codes.TOO_LARGE,
                     close_codes.SHUTTING_DOWN,
+                    close_codes.TRY_AGAIN_LATER,
                 )
-                await self._hub.detach(client, conn, keep_place=keep)
+                try:
+                    await self._hub.detach(client, conn, keep_place=keep)
+                except Exception as exc:
+                    faults.report("gateway detach", exc)
 
     async def _handshake(self, conn: Connection, link: Link) -> Client | None:
         try:
@@ -146,8 +153,63 @@ class GatewayEndpoint:
         if type(item) is int:
             return None
         try:
+            # The hello is answered within this bound whatever its checks wait on (a
+            # ban lookup, the cluster registry): an outage answers ``unavailable``.
+            async with asyncio.timeout(self._s.hello_timeout_s):
+                attached = await self._hello(conn, item)
+        except TimeoutError:
+            self._hello_failed(conn, None)
+            return None
+        except Exception as exc:
+            self._hello_failed(conn, exc)
+            return None
+        if attached is None:
+            return None
+        client, resumed = attached
+        # After the welcome: the hooks (e.g. the contacts backlog) log their own failures.
+        await self._hub.welcomed(client, resumed)
+        return client
+
+    def _hello_failed(self, conn: Connection, exc: Exception | None) -> None:
+        """A hello that could not be handled: error event, then close (1013 or 1011).
+
+        A place the hello had already taken in the hub is let go: the client was
+        never welcomed, so it has no resume token to come back with.
+        """
+        for client in self._hub.clients():
+            if client.conn is conn:
+                task = asyncio.get_running_loop().create_task(
+                    self._hub.detach(client, conn, keep_place=False)
+                )
+                task.add_done_callback(_report_failure)
+        if exc is None:
+            self._metrics.errors.labels("hello_timeout_server").inc()
+            faults.report("gateway hello", TimeoutError("hello not handled in time"), "timeout")
+            self._refuse(conn, close_codes.TRY_AGAIN_LATER, unavailable())
+            return
+        self._close_failed(conn, "gateway hello", exc)
+
+    def _close_failed(self, conn: Connection, where: str, exc: Exception) -> None:
+        """Tell the client why its socket ends, then close: 1013 for an outage, else 1011."""
+        if conn.closing:
+            faults.report(where, exc)
+            return
+        cause = faults.report(where, exc)
+        if cause is not None:
+            self._refuse(conn, close_codes.TRY_AGAIN_LATER, _unavailable(cause))
+        else:
+            self._refuse(
+                conn,
+                close_codes.INTERNAL_ERROR,
+                ConnectError("internal_error", "the server failed to handle this connection"),
+            )
+
+    async def _hello(self, conn: Connection, item: object) -> tuple[Client, bool] | None:
+        """Check the hello frame, attach and welcome its client; None when refused (told)."""
+        try:
             if type(item) is not str:
                 raise ConnectError("invalid_frame", "frames must be JSON text")
+            assert isinstance(item, str)
             if len(item) > self._s.max_frame_bytes:
                 raise ConnectError("frame_too_large", "hello frame too large")
             frame = codec.decode(item)
@@ -157,7 +219,7 @@ class GatewayEndpoint:
             principal = self._tokens.verify(hello.token)
             await self._limiter.hit(self._hello_rule, conn.ip_hash)
             for check in self._admission:
-                await check(principal, conn.ip_hash)
+                await check(principal, conn.ip_hash, conn.ip)
         except codec.FrameError as exc:
             self._refuse(conn, close_codes.UNAUTHORIZED, ConnectError(exc.code, exc.message))
             return None
@@ -196,8 +258,7 @@ class GatewayEndpoint:
         if resumed:
             self._hub.activate(client, conn)
             await self._hub.notify_resumed(client)
-        await self._hub.welcomed(client, resumed)
-        return client
+        return client, resumed
 
     async def _serve(self, client: Client, conn: Connection, link: Link) -> int:
         """Run the frame loop until the socket ends; return the close code the client gave."""
@@ -322,8 +383,8 @@ class GatewayEndpoint:
         for job in ctx.deferred or ():
             try:
                 await job()
-            except Exception:
-                log.exception("deferred_job_failed", gateway_event=ctx.event)
+            except Exception as exc:
+                faults.report(f"gateway {ctx.event} (after ack)", exc)
 
     def _failed(self, conn: Connection, frame: codec.Frame, exc: Exception) -> None:
         """Answer a handler's failure in the contract's shape; a bug is logged, not leaked."""
@@ -332,7 +393,10 @@ class GatewayEndpoint:
         elif isinstance(exc, ConnectError):
             self._error(conn, frame.id, exc)
         else:
-            log.exception("event_handler_failed", gateway_event=frame.event, exc_info=exc)
+            cause = faults.report(f"gateway {frame.event}", exc)
+            if cause is not None:
+                self._error(conn, frame.id, _unavailable(cause))
+                return
             self._error(
                 conn,
                 frame.id,
@@ -372,3 +436,15 @@ class GatewayEndpoint:
     def _refuse(self, conn: Connection, code: int, exc: ConnectError) -> None:
         self._error(conn, None, exc)
         conn.close(code, exc.message)
+
+
+def _unavailable(cause: str) -> ConnectError:
+    return unavailable(SCHEMA_RETRY_MS if cause == "schema" else UNAVAILABLE_RETRY_MS)
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """Done-callback of a fire-and-forget task: its failure is logged, never left unretrieved."""
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        assert isinstance(exc, Exception)
+        faults.report("gateway cleanup", exc)

@@ -8,12 +8,13 @@ import time
 from importlib.metadata import version
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from connect.deps import ServicesDep
-from connect.errors import ConnectError
+from connect.errors import ConnectError, faults
 from connect.observability.metrics import CONTENT_TYPE_LATEST
 from connect.services import Services
+from connect.storage.migrate import schema_problem
 
 router = APIRouter(tags=["health"])
 
@@ -34,8 +35,18 @@ async def _checks(svc: Services) -> dict[str, str]:
     try:
         await asyncio.wait_for(svc.db.ping(), 2.0)
         checks["database"] = "ok"
+        faults.recovered("database")
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+    if checks["database"] == "ok":
+        # Serving on an unmigrated or outdated schema 500s (503s) every request: not ready.
+        try:
+            problem = schema_problem(await asyncio.wait_for(svc.db.revision(), 2.0))
+            checks["schema"] = "ok" if problem is None else f"error: {problem}"
+            if problem is None:
+                faults.recovered("schema")
+        except Exception as exc:
+            checks["schema"] = f"error: {type(exc).__name__}"
     if svc.settings.redis_url:
         try:
             import redis.asyncio as redis
@@ -46,15 +57,21 @@ async def _checks(svc: Services) -> dict[str, str]:
             finally:
                 await client.aclose()
             checks["redis"] = "ok"
+            faults.recovered("redis")
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
+    if svc.cluster is not None:
+        # Redis answering is not enough: this node must be subscribed, beating and
+        # reconciled after a loss to deliver across nodes.
+        checks["cluster"] = svc.cluster.health()
     return checks
 
 
 @router.get("/health/ready")
 async def ready(svc: ServicesDep) -> JSONResponse:
-    """Readiness: 200 only when the database (and Redis, when configured) answer, and the
-    node is not draining."""
+    """Readiness: 200 only when the database (and Redis, when configured) answer, the
+    schema is at this version's revision (``connect migrate`` has run), and the node is
+    not draining."""
     checks = await _checks(svc)
     if svc.gateway.draining:
         checks["draining"] = "yes"
@@ -93,7 +110,7 @@ async def detailed(svc: ServicesDep) -> dict[str, object]:
     }
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(svc: ServicesDep) -> Response:
     await refresh_gauges(svc)
     return Response(svc.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -12,12 +13,20 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+# How long opening one PostgreSQL connection may take. asyncpg's default is 60 s: with
+# the server hung (stopped, or a black-holed address) every request and every gateway
+# hello would wait that long before it could answer 503.
+PG_CONNECT_TIMEOUT_S = 5.0
+
 
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        sqlite = url.startswith("sqlite")
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_pre_ping=not url.startswith("sqlite")
+            url,
+            pool_pre_ping=not sqlite,
+            connect_args={} if sqlite else {"timeout": PG_CONNECT_TIMEOUT_S},
         )
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -28,6 +37,11 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def revision(self) -> str | None:
+        """The Alembic revision the schema is at; None when it was never migrated."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_revision)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -40,3 +54,10 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return str(row[0]) if row else None
