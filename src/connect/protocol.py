@@ -26,6 +26,7 @@ from connect.matching.schemas import Empty as QueueEmpty
 from connect.matching.schemas import (
     JoinQueue,
     Matched,
+    Next,
     PeerEnded,
     PeerReconnected,
     PeerReconnecting,
@@ -52,7 +53,7 @@ CLIENT_EVENTS: dict[str, type[BaseModel]] = {
     "ping": Empty,
     "join-queue": JoinQueue,
     "leave-queue": QueueEmpty,
-    "next": QueueEmpty,
+    "next": Next,
     "send-offer": SendOffer,
     "send-answer": SendAnswer,
     "send-candidate": SendCandidate,

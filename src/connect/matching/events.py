@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from connect.delivery import Deliverer
 from connect.gateway.dispatch import EventContext, Router
-from connect.matching.schemas import Empty, JoinAck, JoinQueue
+from connect.matching.schemas import Empty, JoinAck, JoinQueue, Next
 from connect.matching.service import MatchingService
 from connect.moderation.abuse import CaptchaRequired
 from connect.ratelimit import RateLimiter, Rule
@@ -46,13 +46,15 @@ def register(
         await matching.leave(ctx.client)
         return LEFT
 
-    async def next_(ctx: EventContext, payload: Empty) -> dict[str, Any]:
+    async def next_(ctx: EventContext, payload: Next) -> dict[str, Any]:
         await admit(ctx)
-        ticket = await matching.prepare_next(ctx.client)
+        ticket = await matching.prepare_next(
+            ctx.client, avoid=payload.avoid, session_id=payload.session_id
+        )
         if ticket is not None:
             ctx.later(lambda: matching.enqueue(ticket))
         return QUEUED
 
     router.add("join-queue", JoinQueue, join_queue)
     router.add("leave-queue", Empty, leave_queue)
-    router.add("next", Empty, next_)
+    router.add("next", Next, next_)

@@ -4,7 +4,10 @@ Layout (prefix ``connect:``): ``q:<mode>`` is a sorted set of waiting client
 ids scored by the time they started waiting; ``t:<client>`` holds the ticket
 as JSON; ``recent:<deviceA>|<deviceB>`` holds until when a pair may not be
 rematched (compared with the caller's clock, so the rule is testable; the
-key's TTL only collects garbage).
+key's TTL only collects garbage); ``avoid:<subject>`` is a sorted set of the
+subjects that subject avoids, scored by until when (at most the policy's
+``avoid_cap`` members, the lowest scores, i.e. the oldest, dropped first; the
+key expires with its last entry).
 
 ``pair_or_wait`` runs as one script: it walks the queue oldest first, applies
 the compatibility rules of :mod:`connect.matching.rules` (ported to Lua
@@ -12,7 +15,11 @@ below — the unit tests run the same cases against this store and the memory
 one), and either removes the partner or adds the newcomer. Redis runs
 scripts one at a time, so two nodes can never hand the same waiting visitor
 to two people. The scan is bounded (``SCAN_LIMIT`` oldest tickets) so a
-huge, mutually incompatible queue cannot stall Redis.
+huge, mutually incompatible queue cannot stall Redis. The avoid lists add
+two ``ZSCORE`` look-ups (O(1)) per candidate that the other rules allow, so a
+join stays O(``SCAN_LIMIT``) whatever the lists' lengths; a visitor whose
+avoided subjects fill the oldest ``SCAN_LIMIT`` places waits (and is found by
+later joins or the sweep) as with any other incompatible head of the queue.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ _RULES = (LUA / "rules.lua").read_text()
 PAIR_OR_WAIT = _RULES + (LUA / "pair_or_wait.lua").read_text()
 SWEEP = _RULES + (LUA / "sweep.lua").read_text()
 REMOVE = (LUA / "remove.lua").read_text()
+AVOID = (LUA / "avoid.lua").read_text()
+#: Kept a minute past the last entry's expiry, like the recent-pair keys.
+AVOID_TTL_MARGIN_MS = 60_000
 
 
 def _encode(t: Ticket) -> bytes:
@@ -83,6 +93,7 @@ class RedisMatchStore:
         self._pair = client.register_script(PAIR_OR_WAIT)
         self._sweep = client.register_script(SWEEP)
         self._remove = client.register_script(REMOVE)
+        self._avoid = client.register_script(AVOID)
 
     async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         raw = await self._pair(
@@ -116,6 +127,18 @@ class RedisMatchStore:
     async def remember_pair(self, device_a: str, device_b: str, until: float, now: float) -> None:
         ttl_ms = max(1, int((until - now) * 1000)) + 60_000
         await self._r.set(f"{PREFIX}recent:{pair_key(device_a, device_b)}", repr(until), px=ttl_ms)
+
+    async def avoid(self, subject: str, other: str, until: float, now: float, cap: int) -> None:
+        if subject == other or cap <= 0:
+            return
+        ttl_ms = max(1, int((until - now) * 1000)) + AVOID_TTL_MARGIN_MS
+        await self._avoid(
+            keys=[f"{PREFIX}avoid:{subject}"], args=[other, repr(until), repr(now), cap, ttl_ms]
+        )
+
+    async def avoided(self, subject: str, now: float) -> list[str]:
+        raw = await self._r.zrangebyscore(f"{PREFIX}avoid:{subject}", f"({now!r}", "+inf")
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
 
     async def park(self, client_id: str, ticket: Ticket, ttl_s: float) -> None:
         await self._r.set(

@@ -8,7 +8,8 @@ Compatibility is the conjunction of hard rules and each side's *own*
 criteria, widened by that side's own waiting time:
 
 * hard: same mode; not the same client, device or (unless allowed) IP hash;
-  not a pair that skipped each other within the recent-pair window;
+  not a pair that skipped each other within the recent-pair window; not a
+  pair either side asked never to meet again (the avoid list, below);
 * interests: a visitor who gave interests first accepts only someone who
   shares one; after ``interest_widen_s`` of waiting they accept anyone
   (shared interests are how "preferred" is realised: it is a requirement
@@ -21,6 +22,18 @@ A pair is compatible only if *both* sides accept each other, so a newcomer
 who asked for a region is never handed to someone else merely because that
 other person has been waiting long. Among compatible candidates the one who
 has waited longest is chosen (see the stores).
+
+The avoid list ("don't match me with this person again", from ``next`` with
+``avoid`` or a report) outlives the 10-minute recent-pair memory: each
+subject (the typed ``guest:<device>`` / ``user:<account>`` key, so an account
+carries its list to every device) keeps the subjects it avoided until
+``avoid_s`` has passed, at most ``avoid_cap`` of them, the least recently
+added dropped first. An entry is written only to the avoider's own list and
+a pair is refused when *either* list names the other: somebody who is
+avoided by many cannot push their victims' entries out of the victims'
+lists. Each store checks a candidate with two O(1) look-ups, after the pure
+rules here have allowed the pair, so a join costs what it did plus a
+constant per candidate, never the queue length times the list length.
 """
 
 from __future__ import annotations
@@ -50,6 +63,8 @@ class MatchPolicy:
     region_widen_s: float = 15.0
     language_widen_s: float | None = None
     recent_pair_s: float = 600.0
+    avoid_s: float = 30 * 86_400.0
+    avoid_cap: int = 500
 
 
 def accepts(me: Ticket, other: Ticket, now: float, policy: MatchPolicy) -> bool:

@@ -33,6 +33,21 @@ class Empty(WireModel):
     peer_id: str | None = Field(default=None, max_length=128, description="ignored (old clients)")
 
 
+class Next(WireModel):
+    """``next``: skip, and with ``avoid`` never be matched with that person again."""
+
+    avoid: bool = Field(
+        default=False,
+        description="(ext) never match me with the partner I leave (or of sessionId) again",
+    )
+    session_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="(ext) with avoid after a peer-ended: the chat that ended",
+    )
+    peer_id: str | None = Field(default=None, max_length=128, description="ignored (old clients)")
+
+
 class Queued(WireModel):
     since: int
 

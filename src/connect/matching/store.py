@@ -39,6 +39,19 @@ class MatchStore(Protocol):
         self, device_a: str, device_b: str, until: float, now: float
     ) -> None: ...
 
+    async def avoid(self, subject: str, other: str, until: float, now: float, cap: int) -> None:
+        """``subject`` never meets ``other`` again before ``until``.
+
+        Written to ``subject``'s own list only (at most ``cap`` entries, the
+        least recently added dropped first); pairing refuses a pair when
+        either side's list names the other.
+        """
+        ...
+
+    async def avoided(self, subject: str, now: float) -> list[str]:
+        """The subjects ``subject`` still avoids, least recently added first (tests, support)."""
+        ...
+
     async def park(self, client_id: str, ticket: Ticket, ttl_s: float) -> None:
         """Keep a waiting ticket aside while its client's socket is down (resume)."""
         ...
@@ -68,6 +81,12 @@ class MemoryMatchStore:
     length instead of the queue's (measured in process, 4,000 waiting with
     distinct interests: 920 µs per join walking the queue, 6 µs with the
     index).
+
+    Avoid lists are a dict per subject (insertion-ordered, so the oldest
+    entry is the first one) and one heap of expiry times that the sweep
+    pops, so expired entries and emptied lists go away without a scan.
+    Memory: at most ``avoid_cap`` entries per subject that avoided someone
+    within ``avoid_s``; lists of this store live as long as the process.
     """
 
     def __init__(self) -> None:
@@ -77,6 +96,8 @@ class MemoryMatchStore:
         self._recent: dict[str, float] = {}
         self._parked: dict[str, Ticket] = {}
         self._criteria: dict[str, bytes] = {}
+        self._avoid: dict[str, dict[str, float]] = {}
+        self._avoid_expiry: list[tuple[float, str, str]] = []
 
     async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         partner = self._find(ticket, now, policy)
@@ -99,6 +120,7 @@ class MemoryMatchStore:
         one node is small and the sweep runs about once a second.
         """
         self._prune_recent(now)
+        self._prune_avoid(now)
         pairs: list[tuple[Ticket, Ticket]] = []
         for queue in self._queues.values():
             taken: set[str] = set()
@@ -123,6 +145,19 @@ class MemoryMatchStore:
 
     async def remember_pair(self, device_a: str, device_b: str, until: float, now: float) -> None:
         self._recent[pair_key(device_a, device_b)] = until
+
+    async def avoid(self, subject: str, other: str, until: float, now: float, cap: int) -> None:
+        if subject == other or cap <= 0:
+            return
+        entries = self._avoid.setdefault(subject, {})
+        entries.pop(other, None)
+        entries[other] = until
+        while len(entries) > cap:
+            del entries[next(iter(entries))]
+        heapq.heappush(self._avoid_expiry, (until, subject, other))
+
+    async def avoided(self, subject: str, now: float) -> list[str]:
+        return [o for o, until in self._avoid.get(subject, {}).items() if until > now]
 
     async def park(self, client_id: str, ticket: Ticket, ttl_s: float) -> None:
         self._parked[client_id] = ticket
@@ -153,13 +188,37 @@ class MemoryMatchStore:
         return None
 
     def _fits(self, a: Ticket, b: Ticket, now: float, policy: MatchPolicy) -> bool:
-        """The pure rules first; the recent-pair memory only for a pair they allow."""
+        """The pure rules first; the pair memories only for a pair they allow."""
         if not compatible(a, b, now, policy, recently_paired=False):
+            return False
+        if self._avoid and (
+            self._avoids(a.device_id, b.device_id, now)
+            or self._avoids(b.device_id, a.device_id, now)
+        ):
             return False
         if not self._recent:
             return True
         until = self._recent.get(pair_key(a.device_id, b.device_id))
         return until is None or until <= now
+
+    def _avoids(self, subject: str, other: str, now: float) -> bool:
+        entries = self._avoid.get(subject)
+        if entries is None:
+            return False
+        until = entries.get(other)
+        return until is not None and until > now
+
+    def _prune_avoid(self, now: float) -> None:
+        """Drop the entries whose time has passed (a heap item whose entry was re-added
+        later, or dropped by the cap, no longer matches and is just discarded)."""
+        heap = self._avoid_expiry
+        while heap and heap[0][0] <= now:
+            until, subject, other = heapq.heappop(heap)
+            entries = self._avoid.get(subject)
+            if entries is not None and entries.get(other) == until:
+                del entries[other]
+                if not entries:
+                    del self._avoid[subject]
 
     def _prune_recent(self, now: float) -> None:
         expired = [key for key, until in self._recent.items() if until <= now]

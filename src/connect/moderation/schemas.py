@@ -29,6 +29,10 @@ class ReportIn(WireModel):
     evidence: str | None = Field(
         default=None, max_length=600_000, description="one JPEG frame, base64 or a data: URL"
     )
+    avoid: bool = Field(
+        default=True,
+        description="(ext) never match the reporter with this stranger again (sessionId only)",
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> ReportIn:
@@ -39,10 +43,6 @@ class ReportIn(WireModel):
         if self.evidence is not None and self.session_id is None:
             raise ValueError("evidence is only for a stranger session")
         return self
-
-    avoid: bool = Field(
-        default=True, description="(ext) never match the reporter with this stranger again"
-    )
 
 
 class ReportCreated(WireModel):
