@@ -28,7 +28,18 @@ export interface LeaveQueueIn {
   peerId?: string | null;
 }
 
+/**
+ * ``next``: skip, and with ``avoid`` never be matched with that person again.
+ */
 export interface NextIn {
+  /**
+   * (ext) never match me with the partner I leave (or of sessionId) again
+   */
+  avoid?: boolean;
+  /**
+   * (ext) with avoid after a peer-ended: the chat that ended
+   */
+  sessionId?: string | null;
   /**
    * ignored (old clients)
    */
