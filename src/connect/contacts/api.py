@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
+from connect.bounds import INT32_MAX
 from connect.contacts.schemas import (
     AttachmentOut,
     BlockList,
@@ -51,7 +52,7 @@ async def history(
     channel_id: str,
     principal: CurrentPrincipal,
     svc: ServicesDep,
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=INT32_MAX),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> MessagePage:
     return await svc.contacts.history(await _me(principal, svc), channel_id, after, limit)
@@ -153,7 +154,8 @@ async def upload_attachment(
 ) -> AttachmentOut:
     me = await _me(principal, svc)
     data = await file.read(svc.settings.attachment_max_bytes + 1)
-    return await svc.contacts.upload(me, channel_id, file.filename or "file", data)
+    async with svc.uploads.admit(me, len(data)):  # 429 over the rate, 413 over the quota
+        return await svc.contacts.upload(me, channel_id, file.filename or "file", data)
 
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse)
