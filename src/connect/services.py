@@ -224,7 +224,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         events=events,
     )
-    enforcer = GatewayEnforcer(hub, matching)
+    enforcer = GatewayEnforcer(hub, matching, ip_hasher)
     if cluster is not None:
         cluster.on_broadcast(enforcer.on_broadcast)
     bans = BanService(
@@ -236,6 +236,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         metrics=metrics,
         events=events,
+        ip_hasher=ip_hasher,
+        accounts=AccountStore(db),
     )
     if cluster is not None:
         cluster.on_broadcast(bans.on_broadcast)
