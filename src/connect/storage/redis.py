@@ -17,6 +17,16 @@ from limits.storage import storage_from_string
 
 PREFIX = "connect:"
 
+# What a lost, restarting or stalled Redis raises (``BusyLoadingError`` while it loads
+# its data is a ``ConnectionError``): waited out and retried by callers that can wait,
+# never a reason to log a Traceback.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    OSError,
+    TimeoutError,
+)
+
 
 POOL_SIZE = 64
 

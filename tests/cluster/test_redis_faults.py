@@ -1,0 +1,367 @@
+"""Redis faults heal by themselves: two real nodes, one real PostgreSQL, one real Redis that
+the test restarts (SIGTERM, same port) or stalls (SIGSTOP/SIGCONT) while clients chat
+through both nodes.
+
+During each fault two users exchange contacts messages over REST (each pushed to the
+other's device on the other node) and a stranger pair split over the nodes exchanges chat
+lines. Counted: what was acknowledged, stored, delivered, lost and duplicated. Checked:
+nothing acknowledged is lost, no node is restarted, the cluster delivers across nodes again
+within ``RECOVERY_BOUND_S`` of Redis' return, ``/health/ready`` says 503 while Redis is away
+and 200 only when a cross-node delivery works, and the logs hold no Traceback.
+
+The figures of each run are written to ``<tmp>/redis-faults.json`` and printed (``-s``);
+docs/operations.md ("Redis faults") quotes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.client import CONTRACT_VIOLATIONS, guest_token
+from tests.support.cluster import Cluster
+from tests.support.faults import (
+    RedisProcess,
+    ResilientPeer,
+    ready,
+    redis_process,
+    tracebacks,
+    until,
+)
+from tests.support.server import Server
+from tests.support.services import create_database, postgres_server
+from tests.support.users import User, new_user
+
+pytestmark = pytest.mark.cluster
+
+DOWN_S = 8.0  # longer than the Redis client's 5 s socket timeout and the 2 s death horizon
+RECOVERY_BOUND_S = 10.0  # Redis back -> both nodes ready and delivering across nodes
+DETECT_BOUND_S = 4.0  # Redis gone -> /health/ready says 503 on both nodes
+SETTLE_S = 20.0  # after the senders stop: what was acknowledged has arrived
+PACE_S = 0.1  # one message per sender per 100 ms
+
+
+@dataclass
+class Rig:
+    cluster: Cluster
+    redis: RedisProcess
+    work: Path
+    pids: list[int] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    work = Path(tmp_path_factory.mktemp("redis-faults"))
+    with ExitStack() as stack:
+        redis = stack.enter_context(redis_process(work / "redis"))
+        pg = stack.enter_context(postgres_server(work / "pg"))
+        cluster = Cluster(
+            work,
+            redis.url,
+            create_database(pg, "connect_faults"),
+            {"CONNECT_RESUME_GRACE_S": "10"},
+        )
+        stack.callback(cluster.stop)
+        for i in range(2):
+            cluster.start_node(i)
+        yield Rig(cluster, redis, work, [n.proc.pid for n in cluster.nodes])
+
+
+@pytest.fixture(autouse=True)
+def contract() -> Iterator[None]:
+    CONTRACT_VIOLATIONS.clear()
+    yield
+    assert CONTRACT_VIOLATIONS == []
+
+
+@dataclass
+class Tally:
+    """One direction of one kind of traffic."""
+
+    acked: dict[str, str] = field(default_factory=dict)  # key -> text
+    refused: Counter[str] = field(default_factory=Counter)  # error code or HTTP status
+    unknown: int = 0  # the socket or connection ended before the answer
+
+    def figures(self, received: list[str], stored: set[str] | None = None) -> dict[str, Any]:
+        counts = Counter(received)
+        out: dict[str, Any] = {
+            "acked": len(self.acked),
+            "refused": dict(self.refused),
+            "unknown": self.unknown,
+            "delivered": sum(1 for k in self.acked if counts[k] > 0),
+            "lost": sorted(k for k in self.acked if counts[k] == 0),
+            "duplicated": sum(n - 1 for n in counts.values() if n > 1),
+        }
+        if stored is not None:
+            out["stored"] = sum(1 for k in self.acked if k in stored)
+        return out
+
+
+async def contacts_sender(
+    user: User, node: Server, channel: str, prefix: str, stop: asyncio.Event, tally: Tally
+) -> None:
+    async with httpx.AsyncClient(base_url=node.http, headers=user.headers, timeout=30) as http:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            text = f"{prefix}-{i}"
+            try:
+                r = await http.post(
+                    f"/api/channels/{channel}/messages", json={"text": text, "clientId": text}
+                )
+            except httpx.HTTPError:
+                tally.unknown += 1
+            else:
+                if r.status_code == 201:
+                    tally.acked[r.json()["id"]] = text
+                else:
+                    tally.refused[f"{r.status_code} {r.json().get('code', '')}"] += 1
+                    assert r.status_code != 500, r.text
+            await asyncio.sleep(PACE_S)  # the sending pace, not a synchronisation
+
+
+async def stranger_sender(
+    peer: ResilientPeer, prefix: str, stop: asyncio.Event, tally: Tally
+) -> None:
+    i = 0
+    while not stop.is_set():
+        i += 1
+        text = f"{prefix}-{i}"
+        ack = await peer.request("send-message", {"text": text})
+        if ack is None:
+            tally.unknown += 1
+        elif ack["ok"]:
+            tally.acked[text] = text
+        else:
+            tally.refused[ack["error"]["code"]] += 1
+            assert ack["error"]["code"] != "internal_error", ack
+        await asyncio.sleep(PACE_S)  # the sending pace, not a synchronisation
+
+
+async def acknowledger(user: User, node: Server, dev: ResilientPeer) -> None:
+    """Acknowledge received pushes as the apps do (``POST /api/messages/delivered``), so a
+    resumed hello re-pushes only what is still undelivered."""
+    done: set[str] = set()
+    async with httpx.AsyncClient(base_url=node.http, headers=user.headers, timeout=10) as http:
+        while True:
+            fresh = [m["id"] for m in dev.events("channel-message") if m["id"] not in done]
+            if fresh:
+                with contextlib.suppress(httpx.HTTPError):
+                    r = await http.post("/api/messages/delivered", json={"ids": fresh[:100]})
+                    if r.status_code == 200:
+                        done.update(fresh[:100])
+            await asyncio.sleep(0.3)  # the acknowledging pace of a client
+
+
+async def stored_ids(user: User, node: Server, channel: str) -> set[str]:
+    ids: set[str] = set()
+    after = 0
+    async with httpx.AsyncClient(base_url=node.http, headers=user.headers, timeout=10) as http:
+        while True:
+            r = await http.get(
+                f"/api/channels/{channel}/messages", params={"after": after, "limit": 200}
+            )
+            assert r.status_code == 200, r.text
+            page = r.json()["messages"]
+            if not page:
+                return ids
+            ids.update(m["id"] for m in page)
+            after = max(m["seq"] for m in page)
+
+
+class ReadyLog:
+    """``/health/ready`` of both nodes sampled every 250 ms, with the time of each sample."""
+
+    def __init__(self, nodes: list[Server]) -> None:
+        self.nodes = nodes
+        self.samples: list[tuple[float, float, int, int]] = []  # (sent, answered, node, status)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+
+            async def one(i: int, node: Server) -> None:
+                sent = time.monotonic()
+                status = await ready(node)
+                self.samples.append((sent, time.monotonic(), i, status))
+
+            await asyncio.gather(*(one(i, n) for i, n in enumerate(self.nodes)))
+            await asyncio.sleep(0.25)  # the sampling period
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def run_fault(rig: Rig, fault: str) -> dict[str, Any]:
+    n0, n1 = rig.cluster.nodes
+    alice = await new_user(n0, "Alice")
+    bob = await new_user(n1, "Bob")
+    channel = (await alice.call("POST", "/api/channels", json={"userId": bob.id})).json()["id"]
+    alice_dev = await ResilientPeer.connect(n0.ws, alice.access)
+    bob_dev = await ResilientPeer.connect(n1.ws, bob.access)
+    a = await ResilientPeer.connect(n0.ws, await guest_token(n0.http))
+    b = await ResilientPeer.connect(n1.ws, await guest_token(n1.http))
+    tag = secrets.token_hex(6)
+    for p in (a, b):
+        assert (await p.request("join-queue", {"mode": "text", "interests": [tag]}))["ok"]
+    await a.peer.event("matched", timeout=10)
+    await b.peer.event("matched", timeout=10)
+
+    def pushed_to(dev: ResilientPeer, sender: User) -> list[str]:
+        return [m["id"] for m in dev.events("channel-message") if m["senderId"] == sender.id]
+
+    def said_to(peer: ResilientPeer, prefix: str) -> list[str]:
+        return [m["text"] for m in peer.events("message") if m["text"].startswith(prefix)]
+
+    async def crosses(probe: str) -> bool:
+        """A fresh message each way, and a chat line each way, arrive within 3 s."""
+        r = await alice.call(
+            "POST",
+            f"/api/channels/{channel}/messages",
+            json={"text": probe, "clientId": probe},
+        )
+        if r.status_code != 201:
+            return False
+        mid = r.json()["id"]
+        ack = await a.request("send-message", {"text": probe}, timeout=3)
+        if ack is None or not ack["ok"]:
+            return False
+
+        async def arrived() -> bool:
+            return mid in pushed_to(bob_dev, alice) and probe in said_to(b, probe)
+
+        try:
+            await until(arrived, 3.0, "probe", every=0.05)
+        except AssertionError:
+            return False
+        return True
+
+    ackers = [
+        asyncio.create_task(acknowledger(alice, n0, alice_dev)),
+        asyncio.create_task(acknowledger(bob, n1, bob_dev)),
+    ]
+    assert await crosses("warm-0"), "the cluster delivers across nodes before the fault"
+    log = ReadyLog([n0, n1])
+    stop = asyncio.Event()
+    tallies = {k: Tally() for k in ("rest a->b", "rest b->a", "chat a->b", "chat b->a")}
+    senders = [
+        asyncio.create_task(contacts_sender(alice, n0, channel, "ra", stop, tallies["rest a->b"])),
+        asyncio.create_task(contacts_sender(bob, n1, channel, "rb", stop, tallies["rest b->a"])),
+        asyncio.create_task(stranger_sender(a, "ca", stop, tallies["chat a->b"])),
+        asyncio.create_task(stranger_sender(b, "cb", stop, tallies["chat b->a"])),
+    ]
+    figures: dict[str, Any] = {"fault": fault, "downS": DOWN_S}
+    try:
+        await asyncio.sleep(2.0)  # traffic before the fault
+        t_fault = time.monotonic()
+        if fault == "restart":
+            rig.redis.stop()
+        else:
+            rig.redis.pause()
+        figures["detectS"] = round(
+            await until(lambda: _all_status(rig, 503), DETECT_BOUND_S + 3, "both nodes not ready"),
+            2,
+        )
+        await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - t_fault)))  # the outage
+        t_back = time.monotonic()
+        if fault == "restart":
+            rig.redis.start()
+        else:
+            rig.redis.resume()
+        figures["readyS"] = round(
+            await until(lambda: _all_status(rig, 200), RECOVERY_BOUND_S, "both nodes ready"), 2
+        )
+        probe = iter(range(1, 1000))
+        assert await crosses(f"probe-{next(probe)}"), "ready said 200: delivery must work"
+        figures["recoveryS"] = round(time.monotonic() - t_back, 2)
+        await asyncio.sleep(3.0)  # traffic after the recovery
+    finally:
+        stop.set()
+        await asyncio.gather(*senders, return_exceptions=False)
+        await log.stop()
+
+    ra, rb = tallies["rest a->b"], tallies["rest b->a"]
+    ca, cb = tallies["chat a->b"], tallies["chat b->a"]
+
+    async def settled() -> bool:
+        return (
+            set(ra.acked) <= set(pushed_to(bob_dev, alice))
+            and set(rb.acked) <= set(pushed_to(alice_dev, bob))
+            and set(ca.acked) <= set(said_to(b, "ca-"))
+            and set(cb.acked) <= set(said_to(a, "cb-"))
+        )
+
+    with contextlib.suppress(AssertionError):
+        await until(settled, SETTLE_S, "everything acknowledged arrived")
+    stored = await stored_ids(alice, n0, channel)
+    figures["rest a->b"] = ra.figures(pushed_to(bob_dev, alice), stored)
+    figures["rest b->a"] = rb.figures(pushed_to(alice_dev, bob), stored)
+    figures["chat a->b"] = ca.figures(said_to(b, "ca-"))
+    figures["chat b->a"] = cb.figures(said_to(a, "cb-"))
+    figures["closes"] = {
+        name: p.closes for name, p in (("alice", alice_dev), ("bob", bob_dev), ("a", a), ("b", b))
+    }
+    figures["freshHellos"] = sum(p.fresh for p in (alice_dev, bob_dev, a, b))
+
+    # /health/ready told the truth: 503 from shortly after the fault until Redis was back,
+    # 200 before the fault; samples answered between the fault and the return never 200.
+    t_end = t_back
+    early = [s for s in log.samples if s[1] < t_fault]
+    during = [s for s in log.samples if t_fault + DETECT_BOUND_S <= s[0] and s[1] < t_end]
+    wrong = [s for s in log.samples if t_fault <= s[0] and s[1] < t_end and s[3] == 200]
+    figures["readySamples"] = {"before": len(early), "during": len(during)}
+    print(json.dumps(figures, indent=1))  # the figures docs/operations.md quotes
+    path = rig.work / "redis-faults.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    path.write_text(json.dumps([*runs, figures], indent=1))
+
+    for task in ackers:
+        task.cancel()
+    await asyncio.gather(*ackers, return_exceptions=True)
+    for p in (alice_dev, bob_dev, a, b):
+        await p.close()
+    assert all(s[3] == 200 for s in early), early
+    assert during
+    assert all(s[3] == 503 for s in during), during
+    assert wrong == [], f"ready said 200 while Redis was away: {wrong}"
+    for key in ("rest a->b", "rest b->a", "chat a->b", "chat b->a"):
+        assert figures[key]["lost"] == [], f"{key}: acknowledged but never delivered"
+        assert figures[key]["acked"] > 0
+    for key in ("rest a->b", "rest b->a"):
+        assert figures[key]["stored"] == figures[key]["acked"], "acknowledged means stored"
+    assert figures["freshHellos"] == 0, "every client got its place back"
+    assert [n.proc.pid for n in rig.cluster.nodes] == rig.pids, "no node was restarted"
+    assert all(n.proc.poll() is None for n in rig.cluster.nodes)
+    for node in rig.cluster.nodes:
+        assert tracebacks(node) == [], node.log()[-4000:]
+    return figures
+
+
+async def _all_status(rig: Rig, status: int) -> bool:
+    return all(s == status for s in await asyncio.gather(*(ready(n) for n in rig.cluster.nodes)))
+
+
+async def test_redis_restart_heals_without_loss(rig: Rig) -> None:
+    await run_fault(rig, "restart")
+
+
+async def test_redis_stall_is_nobodys_death(rig: Rig) -> None:
+    figures = await run_fault(rig, "stall")
+    # A stall keeps the subscriptions: nobody was declared dead, no socket had to resume.
+    for node in rig.cluster.nodes:
+        assert "cluster_node_dead" not in node.log()
+    assert all(closes == [] for closes in figures["closes"].values()), figures["closes"]
