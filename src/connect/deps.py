@@ -36,13 +36,34 @@ async def ip_hash(request: Request, svc: Annotated[Services, Depends(services)])
     return svc.ip_hasher.hash(scope_client_ip(request.scope, svc.settings.trusted_proxies))
 
 
-async def principal(
+async def client_ip(request: Request, svc: Annotated[Services, Depends(services)]) -> str:
+    """The client's address, for range-ban checks only: never logged or stored."""
+    return scope_client_ip(request.scope, svc.settings.trusted_proxies)
+
+
+async def any_principal(
     svc: Annotated[Services, Depends(services)],
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The token's holder, banned or not (logout, appeals)."""
     if creds is None or creds.scheme.lower() != "bearer":
         raise unauthorized("Authorization: Bearer <token> is required")
     return svc.tokens.verify(creds.credentials)
+
+
+async def principal(
+    svc: Annotated[Services, Depends(services)],
+    holder: Annotated[Principal, Depends(any_principal)],
+    ip_hash: Annotated[str, Depends(ip_hash)],
+    ip: Annotated[str, Depends(client_ip)],
+) -> Principal:
+    """The token's holder, refused with ``banned`` while a ban names them or their address.
+
+    Bans bite on every authenticated route, not only where a socket opens;
+    the check is the in-memory ban index, a query only on a hit.
+    """
+    await svc.bans.refuse_principal(holder, ip_hash, ip)
+    return holder
 
 
 async def staff_actor(
@@ -69,6 +90,8 @@ async def optional_principal(
 
 
 ClientIpHash = Annotated[str, Depends(ip_hash)]
+ClientIp = Annotated[str, Depends(client_ip)]
+AnyPrincipal = Annotated[Principal, Depends(any_principal)]
 StaffActor = Annotated[Actor, Depends(staff_actor)]
 AdminActor = Annotated[Actor, Depends(admin_actor)]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]

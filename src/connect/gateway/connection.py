@@ -32,12 +32,18 @@ class Connection:
         "_transport",
         "bucket",
         "close_code",
+        "ip",
         "ip_hash",
         "refusals",
     )
 
     def __init__(
-        self, transport: Transport, buffer_limit: int, bucket: TokenBucket, ip_hash: str
+        self,
+        transport: Transport,
+        buffer_limit: int,
+        bucket: TokenBucket,
+        ip_hash: str,
+        ip: str = "",
     ) -> None:
         self._transport = transport
         self._limit = buffer_limit
@@ -46,6 +52,10 @@ class Connection:
         self.refusals = 0
         self.close_code: int | None = None
         self.ip_hash = ip_hash
+        # The socket's address, in memory for the socket's life only (the
+        # transport holds it anyway): range bans are checked against it. It is
+        # never logged, stored or sent to another node.
+        self.ip = ip
 
     @property
     def closing(self) -> bool:

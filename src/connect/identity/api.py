@@ -7,7 +7,8 @@ from fastapi.responses import FileResponse
 
 from connect.contacts.schemas import ProfileIn, SignupIn, UserList, UserOut
 from connect.contacts.service import user_out
-from connect.deps import ClientIpHash, CurrentPrincipal, ServicesDep
+from connect.deps import AnyPrincipal, ClientIp, ClientIpHash, CurrentPrincipal, ServicesDep
+from connect.errors import ConnectError
 from connect.identity.accounts import AVATAR_MAX_BYTES, ROLES
 from connect.identity.schemas import (
     AccountOut,
@@ -20,42 +21,66 @@ from connect.identity.schemas import (
     RefreshIn,
     TokenPairOut,
 )
+from connect.services import Services
 
 router = APIRouter(prefix="/api/auth", tags=["identity"])
 
 
 @router.post("/token", response_model=GuestTokenReply)
 async def guest_token(
-    body: GuestTokenRequest, ip_hash: ClientIpHash, svc: ServicesDep
+    body: GuestTokenRequest, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
 ) -> GuestTokenReply:
     await svc.limiter.hit(svc.rules.token, ip_hash)
-    await svc.bans.refuse_if_banned(device_id=body.device_id, ip_hash=ip_hash)
+    await svc.bans.refuse_if_banned(device_id=body.device_id, ip_hash=ip_hash, ip=ip)
     await svc.abuse.token_issued(ip_hash, body.device_id)
     token = svc.tokens.issue_guest(body.device_id, ip_hash)
     return GuestTokenReply(token=token, expires_in=svc.tokens.guest_ttl_s)
 
 
 @router.post("/login", response_model=TokenPairOut)
-async def login(body: LoginIn, ip_hash: ClientIpHash, svc: ServicesDep) -> TokenPairOut:
+async def login(
+    body: LoginIn, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
+) -> TokenPairOut:
     await svc.limiter.hit(svc.rules.login, ip_hash)
     await svc.limiter.hit(svc.rules.login, body.email.lower())
     pair = await svc.accounts.login(body.email, body.password)
+    await _refuse_banned_login(svc, pair.access_token, pair.refresh_token, ip_hash, ip)
     return TokenPairOut(
         access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
     )
 
 
 @router.post("/refresh", response_model=TokenPairOut)
-async def refresh(body: RefreshIn, ip_hash: ClientIpHash, svc: ServicesDep) -> TokenPairOut:
+async def refresh(
+    body: RefreshIn, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
+) -> TokenPairOut:
     await svc.limiter.hit(svc.rules.login, ip_hash)
     pair = await svc.accounts.refresh(body.refresh_token)
+    await _refuse_banned_login(svc, pair.access_token, pair.refresh_token, ip_hash, ip)
     return TokenPairOut(
         access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
     )
 
 
+async def _refuse_banned_login(
+    svc: Services, access_token: str, refresh_token: str, ip_hash: str, ip: str
+) -> None:
+    """A banned account (or a staff-less login from a banned address) gets no session.
+
+    Checked once the password is known to be right, so the answer never tells
+    a stranger whether an email has an account; the login just made is ended
+    at once, so its refresh token is worth nothing either.
+    """
+    principal = svc.tokens.verify(access_token)
+    try:
+        await svc.bans.refuse_principal(principal, ip_hash, ip)
+    except ConnectError:
+        await svc.accounts.logout(refresh_token, principal)
+        raise
+
+
 @router.post("/logout", status_code=204)
-async def logout(body: RefreshIn, principal: CurrentPrincipal, svc: ServicesDep) -> Response:
+async def logout(body: RefreshIn, principal: AnyPrincipal, svc: ServicesDep) -> Response:
     await svc.accounts.logout(body.refresh_token, principal)
     return Response(status_code=204)
 
@@ -99,9 +124,11 @@ async def me(principal: CurrentPrincipal, svc: ServicesDep) -> AccountOut:
 
 
 @router.post("/signup", status_code=201, response_model=AccountOut)
-async def signup(body: SignupIn, ip_hash: ClientIpHash, svc: ServicesDep) -> AccountOut:
+async def signup(
+    body: SignupIn, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
+) -> AccountOut:
     await svc.limiter.hit(svc.rules.login, ip_hash)
-    await svc.bans.refuse_if_banned(ip_hash=ip_hash)
+    await svc.bans.refuse_if_banned(ip_hash=ip_hash, ip=ip)
     account = await svc.accounts.create(body.email, body.password, body.display_name, "user")
     return AccountOut.model_validate(account, from_attributes=True)
 

@@ -130,6 +130,26 @@ class IpHasher:
                 canonical = str(addr)
         return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def hash_network(self, ip: str, prefix: int) -> str | None:
+        """Keyed hash of the ``prefix``-bit network that holds ``ip``, as ``<hash>/<prefix>``.
+
+        A ban on a range is stored this way, never as the range itself; an
+        address is checked against it by hashing its own network at each
+        prefix length some active range ban uses (a handful at most). None
+        when ``ip`` is not an address of a family that prefix fits.
+        """
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return None
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        if prefix > addr.max_prefixlen:
+            return None
+        network = ipaddress.ip_network(f"{addr}/{prefix}", strict=False)
+        digest = hmac.new(self._key, f"net:{network}".encode(), hashlib.sha256).hexdigest()
+        return f"{digest[:32]}/{prefix}"
+
 
 def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: Sequence[str]) -> str:
     """The address a request came from, honouring X-Forwarded-For only from trusted proxies.

@@ -13,6 +13,7 @@ from typing import Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 
+from connect.bounds import INT32_MAX
 from connect.deps import AdminActor, ServicesDep, StaffActor
 from connect.errors import ConnectError, not_found
 from connect.identity.schemas import AccountList, AccountOut, StaffIn, StandingIn
@@ -24,6 +25,8 @@ from connect.moderation.schemas import (
     AuditList,
     BanIn,
     BanList,
+    BanTargetIn,
+    BanTargetOut,
     BanView,
     DecisionIn,
     LiveSession,
@@ -147,10 +150,18 @@ async def list_bans(
 
 @router.post("/bans", status_code=201, response_model=BanView)
 async def create_ban(body: BanIn, actor: StaffActor, svc: ServicesDep) -> BanView:
+    target = await svc.bans.resolve_target(body.scope, body.value)
     ban = await svc.bans.ban(
-        actor, body.scope, body.value, reason=body.reason, duration_hours=body.duration_hours
+        actor, target.scope, target.value, reason=body.reason, duration_hours=body.duration_hours
     )
     return ban_view(ban, _now(svc))
+
+
+@router.post("/bans/preview", response_model=BanTargetOut)
+async def preview_ban(body: BanTargetIn, actor: StaffActor, svc: ServicesDep) -> BanTargetOut:
+    """What the ban form's value resolves to (400 with the reason when it is not valid)."""
+    target = await svc.bans.resolve_target(body.scope, body.value)
+    return BanTargetOut(scope=target.scope, value=target.value, description=target.description)
 
 
 @router.delete("/bans/{ban_id}", response_model=BanView)
@@ -196,7 +207,7 @@ async def audit_log(
     actor: StaffActor,
     svc: ServicesDep,
     limit: int = Query(default=100, ge=1, le=500),
-    before: int | None = Query(default=None, ge=1),
+    before: int | None = Query(default=None, ge=1, le=INT32_MAX),
 ) -> AuditList:
     return AuditList(entries=[audit_view(e) for e in await svc.audit.page(limit, before)])
 

@@ -1,7 +1,8 @@
-"""Bans: by device, by IP hash, by account; temporary or permanent; effective at once.
+"""Bans: by device, by IP (an address or a range), by account; temporary or permanent.
 
-A ban is checked where a subject enters (guest token requests and gateway
-hellos) and enforced on whoever is already connected through the
+A ban is checked wherever a subject enters: guest token requests, login,
+refresh, signup, every authenticated REST request and gateway hellos. It is
+enforced on whoever is already connected through the
 :class:`LiveEnforcer` port: their partner is told ``peer-ended "banned"``,
 they receive ``banned {"until","reason","appeal"}`` and their socket closes
 with 4003. Every ban carries an appeal token so an anonymous visitor can
@@ -11,14 +12,19 @@ appeal without an account.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from connect.clock import Clock
-from connect.errors import ConnectError, conflict, not_found
+from connect.errors import ConnectError, bad_request, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
+from connect.identity.schemas import DEVICE_ID_PATTERN
 from connect.identity.service import (
+    IpHasher,
     Principal,
     TokenService,
     guest_subject,
@@ -26,6 +32,7 @@ from connect.identity.service import (
     user_subject,
 )
 from connect.moderation.audit import Actor, AuditLog
+from connect.identity.store import AccountStore
 from connect.moderation.store import BanStore
 from connect.observability.metrics import Metrics
 from connect.storage.models import Ban
@@ -35,6 +42,20 @@ Scope = Literal["device", "ip", "account"]
 APPEAL_URL = "/api/appeals"
 APPEAL_WINDOW = timedelta(days=90)
 INDEX_TTL_S = 30.0
+IP_HASH = re.compile(r"[0-9a-f]{32}")
+RANGE_HASH = re.compile(r"[0-9a-f]{32}/\d{1,3}")
+DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
+# Narrower than this, a range ban would shut out a large share of a country.
+MIN_PREFIX = {4: 8, 6: 24}
+
+
+@dataclass(frozen=True, slots=True)
+class BanTarget:
+    """What a staff member's typed value resolves to, before anything is saved."""
+
+    scope: Scope
+    value: str
+    description: str
 
 
 def ban_target(subject: str) -> tuple[Scope, str]:
@@ -56,7 +77,10 @@ def subject_of_ban(scope: str, value: str) -> str | None:
 
 
 def _subjects(
-    device_id: str | None, ip_hash: str | None, account_id: str | None
+    device_id: str | None,
+    ip_hash: str | None,
+    account_id: str | None,
+    networks: list[str] | tuple[str, ...] = (),
 ) -> list[tuple[str, str]]:
     """The ``(scope, value)`` pairs a ban could name for this visitor."""
     subjects: list[tuple[str, str]] = []
@@ -64,6 +88,7 @@ def _subjects(
         subjects.append(("device", device_id))
     if ip_hash:
         subjects.append(("ip", ip_hash))
+    subjects.extend(("ip", network) for network in networks)
     if account_id:
         subjects.append(("account", account_id))
     return subjects
@@ -97,8 +122,13 @@ class BanService:
         clock: Clock,
         metrics: Metrics,
         events: Publisher = NO_EVENTS,
+        ip_hasher: IpHasher | None = None,
+        accounts: AccountStore | None = None,
     ) -> None:
         self._events = events
+        self._ip_hasher = ip_hasher
+        self._accounts = accounts
+        self._prefixes: tuple[int, ...] = ()
         self._store = store
         self._audit = audit
         self._tokens = tokens
@@ -195,10 +225,18 @@ class BanService:
         device_id: str | None = None,
         ip_hash: str | None = None,
         account_id: str | None = None,
+        networks: list[str] | tuple[str, ...] = (),
     ) -> Ban | None:
-        subjects = _subjects(device_id, ip_hash, account_id)
+        subjects = _subjects(device_id, ip_hash, account_id, networks)
         bans = await self._store.active(subjects, self._now())
         return bans[0] if bans else None
+
+    def networks(self, ip: str | None) -> list[str]:
+        """The range-ban values that could hold ``ip``: its network at each prefix in use."""
+        if not ip or not self._prefixes or self._ip_hasher is None:
+            return []
+        found = (self._ip_hasher.hash_network(ip, prefix) for prefix in self._prefixes)
+        return [value for value in found if value is not None]
 
     async def refuse_if_banned(
         self,
@@ -206,6 +244,7 @@ class BanService:
         device_id: str | None = None,
         ip_hash: str | None = None,
         account_id: str | None = None,
+        ip: str | None = None,
     ) -> None:
         """Refuse a banned subject, asking the database only about likely ones.
 
@@ -221,13 +260,48 @@ class BanService:
         with a miss-cache per subject instead, new visitors (new device ids)
         made SQLite the first cost of the churn benchmark (~45% of the CPU).
         """
-        subjects = _subjects(device_id, ip_hash, account_id)
-        banned = await self._banned_subjects()
-        if not any(subject in banned for subject in subjects):
-            return
-        ban = await self.active_for(device_id=device_id, ip_hash=ip_hash, account_id=account_id)
+        ban = await self.banned(device_id=device_id, ip_hash=ip_hash, account_id=account_id, ip=ip)
         if ban is not None:
             raise BannedError(self.payload(ban))
+
+    async def banned(
+        self,
+        *,
+        device_id: str | None = None,
+        ip_hash: str | None = None,
+        account_id: str | None = None,
+        ip: str | None = None,
+    ) -> Ban | None:
+        """The active ban on any of these, found through the index (see refuse_if_banned)."""
+        banned = await self._banned_subjects()
+        networks = self.networks(ip)
+        subjects = _subjects(device_id, ip_hash, account_id, networks)
+        if not any(subject in banned for subject in subjects):
+            return None
+        return await self.active_for(
+            device_id=device_id, ip_hash=ip_hash, account_id=account_id, networks=networks
+        )
+
+    async def refuse_principal(self, principal: Principal, ip_hash: str, ip: str | None) -> None:
+        """Refuse the holder of a token on every authenticated request.
+
+        A guest is checked by device and address, an account by account and
+        address. Staff accounts are exempt from address bans only, so a ban on
+        a shared network cannot lock moderators out of the queue (the staff
+        lookup runs only on a hit).
+        """
+        ban = await self.banned(
+            device_id=principal.device_id, account_id=principal.account_id, ip_hash=ip_hash, ip=ip
+        )
+        if ban is None:
+            return
+        if (
+            ban.scope == "ip"
+            and principal.account_id is not None
+            and await self._staff.is_staff(principal.account_id)
+        ):
+            return
+        raise BannedError(self.payload(ban))
 
     async def _banned_subjects(self) -> set[tuple[str, str]]:
         """The index, reloaded by one query however many requests find it stale.
@@ -249,6 +323,9 @@ class BanService:
         generation = self._banned_generation
         banned = await self._store.active_subjects(self._now())
         if generation == self._banned_generation:
+            self._prefixes = tuple(
+                sorted({int(v.rsplit("/", 1)[1]) for s, v in banned if s == "ip" and "/" in v})
+            )
             self._banned = banned
             self._banned_until = now + INDEX_TTL_S
         return banned
@@ -269,12 +346,77 @@ class BanService:
         if message.get("t") == "ban":
             self.forget_index()
 
-    async def admission(self, principal: Principal, ip_hash: str) -> None:
-        """Gateway hello check."""
-        if principal.kind == "guest":
-            await self.refuse_if_banned(device_id=principal.subject, ip_hash=ip_hash)
-        else:
-            await self.refuse_if_banned(account_id=principal.subject, ip_hash=ip_hash)
+    async def admission(self, principal: Principal, ip_hash: str, ip: str | None = None) -> None:
+        """Gateway hello check (the same rule as every REST request)."""
+        await self.refuse_principal(principal, ip_hash, ip)
+
+    # -- what staff type -------------------------------------------------------------
+
+    async def resolve_target(self, scope: Scope, value: str) -> BanTarget:
+        """Turn a typed value into what enforcement compares, or refuse it (400).
+
+        Enforcement compares device bans with device ids, account bans with
+        account ids, and address bans with salted hashes, so a typed address,
+        range or email must be normalised here or it would never match anyone.
+        """
+        value = value.strip()
+        if scope == "ip":
+            return self._ip_target(value)
+        if scope == "device":
+            typed = split_subject(value)
+            if typed is not None:
+                if typed[0] != "guest":
+                    raise bad_request("that is an account; choose the account scope")
+                value = typed[1]
+            if not DEVICE_ID.fullmatch(value):
+                raise bad_request(
+                    "a device id is 8 to 64 letters, digits, '-' or '_' (as shown in sessions)"
+                )
+            return BanTarget("device", value, f"the browser install with device id {value}")
+        typed = split_subject(value)
+        if typed is not None:
+            if typed[0] != "access":
+                raise bad_request("that is a guest device; choose the device scope")
+            value = typed[1]
+        account = None
+        if self._accounts is not None:
+            if "@" in value:
+                account = await self._accounts.by_email(value.lower())
+            else:
+                account = await self._accounts.by_id(value)
+        if account is None:
+            raise bad_request("no account has this id or email")
+        return BanTarget(
+            "account", account.id, f"the account {account.display_name} <{account.email}>"
+        )
+
+    def _ip_target(self, value: str) -> BanTarget:
+        if IP_HASH.fullmatch(value) or RANGE_HASH.fullmatch(value):
+            return BanTarget("ip", value, "the address or range behind this hash")
+        if self._ip_hasher is None:
+            raise bad_request("address bans need the server's IP hasher")
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise bad_request(
+                "an IP ban needs an address (203.0.113.7, 2001:db8::1), a range in CIDR form "
+                "(203.0.113.0/24) or an address hash as shown in sessions and reports"
+            ) from exc
+        single = network.max_prefixlen if network.version == 4 else 64
+        if network.prefixlen >= single:
+            address = str(network.network_address)
+            what = "the address" if network.version == 4 else "the /64 network of"
+            return BanTarget("ip", self._ip_hasher.hash(address), f"{what} {address}")
+        if network.prefixlen < MIN_PREFIX[network.version]:
+            raise bad_request(
+                f"a range wider than /{MIN_PREFIX[network.version]} is refused: "
+                "it would shut out too many people"
+            )
+        hashed = self._ip_hasher.hash_network(str(network.network_address), network.prefixlen)
+        assert hashed is not None
+        return BanTarget(
+            "ip", hashed, f"every address in {network} ({network.num_addresses:,} addresses)"
+        )
 
     async def search(self, query: str | None, active_only: bool, limit: int) -> list[Ban]:
         return await self._store.search(query, active_only, self._now(), limit)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from connect.gateway import close_codes
+from connect.gateway.connection import Client
 from connect.gateway.hub import Hub
+from connect.identity.service import IpHasher
 from connect.matching.service import MatchingService
 from connect.moderation.bans import Scope, subject_of_ban
 
@@ -13,9 +15,10 @@ from connect.moderation.bans import Scope, subject_of_ban
 class GatewayEnforcer:
     """The :class:`~connect.moderation.bans.LiveEnforcer` of one node."""
 
-    def __init__(self, hub: Hub, matching: MatchingService) -> None:
+    def __init__(self, hub: Hub, matching: MatchingService, ip_hasher: IpHasher) -> None:
         self._hub = hub
         self._matching = matching
+        self._ip_hasher = ip_hasher
 
     async def enforce(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
         """Enforce on this node, or on every node when the gateway is clustered."""
@@ -32,12 +35,7 @@ class GatewayEnforcer:
             await self.enforce_local(message["scope"], message["value"], message["payload"])
 
     async def enforce_local(self, scope: Scope, value: str, payload: dict[str, Any]) -> int:
-        typed = subject_of_ban(scope, value)
-        targets = [
-            c
-            for c in self._hub.clients()
-            if (c.ip_hash == value if scope == "ip" else c.subject == typed)
-        ]
+        targets = [c for c in self._hub.clients() if self._names(c, scope, value)]
         for client in targets:
             await self._matching.leave(client)
             await self._matching.end(client, "banned")
@@ -47,3 +45,13 @@ class GatewayEnforcer:
             else:
                 await self._hub.evict(client)
         return len(targets)
+
+    def _names(self, client: Client, scope: Scope, value: str) -> bool:
+        """Whether a ban ``(scope, value)`` names this connected client."""
+        if scope != "ip":
+            return client.subject == subject_of_ban(scope, value)
+        if "/" not in value:
+            return client.ip_hash == value
+        conn = client.conn
+        prefix = int(value.rsplit("/", 1)[1])
+        return conn is not None and self._ip_hasher.hash_network(conn.ip, prefix) == value

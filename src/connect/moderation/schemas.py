@@ -83,10 +83,26 @@ class BanView(WireModel):
 
 
 class BanIn(WireModel):
+    """A staff ban. ``value`` is what staff type: an IP address or CIDR range, an account
+    id or email, a device id (or a typed subject as shown in sessions and reports)."""
+
     scope: BanScope
-    value: str = Field(min_length=1, max_length=64)
+    value: str = Field(min_length=1, max_length=320)
     reason: str = Field(min_length=1, max_length=500)
     duration_hours: float | None = Field(default=None, gt=0, le=24 * 365 * 10)
+
+
+class BanTargetIn(WireModel):
+    scope: BanScope
+    value: str = Field(min_length=1, max_length=320)
+
+
+class BanTargetOut(WireModel):
+    """What a ban with this scope and value would match, before it is saved."""
+
+    scope: BanScope
+    value: str
+    description: str
 
 
 class BanSpec(WireModel):
