@@ -6,6 +6,7 @@ import { captureFrame } from './lib/evidence';
 import { REPORT_REASONS, type ChatMode, type ReportReason } from './protocol';
 import { CallLayer, CallNotice, ContactsApp, parseContactsRoute, type ContactsRoute } from './contacts/ContactsApp';
 import type { ContactsController } from './lib/contacts';
+import { t } from './i18n';
 
 const CONSENT_KEY = 'connect.consent';
 
@@ -305,6 +306,17 @@ function ChatScreen({ controller, state }: { controller: ChatController; state: 
           <button className="btn primary" data-testid="next-button" onClick={() => controller.next()} disabled={state.phase === 'connecting'}>
             {nextLabel}
           </button>
+          {controller.canAvoid() && (
+            <button
+              className="btn"
+              data-testid="next-avoid-button"
+              aria-label={t('strangers.avoid.nextLabel')}
+              title={t('strangers.avoid.nextLabel')}
+              onClick={() => controller.next({ avoid: true })}
+            >
+              {t('strangers.avoid.next')}
+            </button>
+          )}
           <button className="btn" data-testid="end-button" onClick={() => controller.end()}>
             End
           </button>
@@ -426,6 +438,7 @@ function ReportForm({
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
   const [attach, setAttach] = useState(true);
+  const [avoid, setAvoid] = useState(true);
   // The frame on screen when the report form was opened (the stranger may be gone by submit time).
   const [frame] = useState<string | null>(() => (video ? captureFrame(remoteRef.current) : null));
 
@@ -435,7 +448,7 @@ function ReportForm({
     setError(null);
     try {
       const evidence = video && attach ? (frame ?? captureFrame(remoteRef.current)) : null;
-      await controller.report(reason, comment, evidence);
+      await controller.report(reason, comment, evidence, avoid);
       setDone(true);
     } catch (err) {
       setError((err as Error).message || 'Could not send the report');
@@ -476,6 +489,10 @@ function ReportForm({
           <span>Attach a snapshot of the stranger's video</span>
         </label>
       )}
+      <label className="check">
+        <input type="checkbox" data-testid="report-avoid" checked={avoid} onChange={(e) => setAvoid(e.target.checked)} />
+        <span>{t('strangers.avoid.report')}</span>
+      </label>
       {error && (
         <p className="notice warn" data-testid="report-error">
           {error}

@@ -34,6 +34,12 @@ export const en = {
   'contacts.reason.underage': 'Underage',
   'contacts.reason.violence': 'Violence',
   'contacts.reason.other': 'Other',
+  // ---- strangers: "don't match me with this person again"
+  'strangers.avoid.next': "Next, don't show again",
+  'strangers.avoid.nextLabel': "Next and don't show me this person again",
+  'strangers.avoid.report': "Don't match me with this person again",
+  'strangers.avoid.done': 'You will not be matched with this person again.',
+  'strangers.avoid.failed': 'That chat is too old to remember — looking for someone new.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -130,10 +130,11 @@ export interface ReportResult {
 
 export function postReport(
   token: string,
-  report: { sessionId: string; reason: ReportReason; comment?: string; evidence?: string | null },
+  report: { sessionId: string; reason: ReportReason; comment?: string; evidence?: string | null; avoid?: boolean },
   fetchImpl: typeof fetch = (...a) => fetch(...a),
 ): Promise<ReportResult> {
-  const body: Record<string, unknown> = { sessionId: report.sessionId, reason: report.reason };
+  // `avoid` (ext): "don't match me with this person again" (the server's default is true).
+  const body: Record<string, unknown> = { sessionId: report.sessionId, reason: report.reason, avoid: report.avoid ?? true };
   const comment = report.comment?.trim();
   if (comment) body.comment = comment;
   // One JPEG frame of the remote video as a data: URL (see lib/evidence.ts).

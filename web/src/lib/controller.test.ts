@@ -281,3 +281,73 @@ describe('ChatController (moderation)', () => {
     expect(c.getState().warning).toBeNull();
   });
 });
+
+describe("ChatController: don't match me with this person again", () => {
+  const MATCHED = { sessionId: 's1', peerId: 'p', initiator: true, mode: 'text', commonInterests: [], iceServers: [] };
+
+  async function matched() {
+    const env = await setup();
+    env.ws.ackLast({ queued: true });
+    await flush();
+    env.ws.push('matched', MATCHED);
+    return env;
+  }
+
+  it('sends next with avoid and the chat it leaves, then says so', async () => {
+    const { c, ws } = await matched();
+    expect(c.canAvoid()).toBe(true);
+    c.next({ avoid: true });
+    expect(ws.sent.at(-1)).toMatchObject({ event: 'next', data: { avoid: true, sessionId: 's1' } });
+    expect(c.getState().phase).toBe('queued');
+    ws.ackLast({ queued: true });
+    await flush();
+    expect(c.getState().notice).toBe('You will not be matched with this person again.');
+  });
+
+  it('a plain next sends no avoid', async () => {
+    const { c, ws } = await matched();
+    c.next();
+    expect(ws.sent.at(-1)).toMatchObject({ event: 'next', data: {} });
+  });
+
+  it('after the stranger left, names the ended chat', async () => {
+    const { c, ws } = await matched();
+    ws.push('peer-ended', { reason: 'skipped' });
+    expect(c.getState().phase).toBe('ended');
+    expect(c.canAvoid()).toBe(true);
+    c.next({ avoid: true });
+    expect(ws.sent.at(-1)).toMatchObject({ event: 'next', data: { avoid: true, sessionId: 's1' } });
+  });
+
+  it('has nobody to avoid before the first match', async () => {
+    const { c, ws } = await setup();
+    ws.ackLast({ queued: true });
+    await flush();
+    expect(c.canAvoid()).toBe(false);
+    c.next({ avoid: true });
+    expect(ws.sent.at(-1)).toMatchObject({ event: 'next', data: {} });
+  });
+
+  it('when the server no longer knows the chat, tells the visitor and still moves on', async () => {
+    const { c, ws } = await matched();
+    ws.push('peer-ended', { reason: 'ended' });
+    c.next({ avoid: true });
+    ws.nackLast({ code: 'not_in_session', message: 'gone' });
+    await flush();
+    expect(c.getState().notice).toBe('That chat is too old to remember — looking for someone new.');
+    expect(ws.sent.at(-1)).toMatchObject({ event: 'next', data: {} });
+  });
+
+  it('a report carries avoid (true unless the box was unticked)', async () => {
+    const fetchImpl = vi.fn(async () => new Response(JSON.stringify({ id: 'r1', status: 'pending' }), { status: 201 }));
+    const { c, ws } = await setup({ fetch: fetchImpl as unknown as typeof fetch });
+    ws.ackLast({ queued: true });
+    await flush();
+    ws.push('matched', MATCHED);
+    await c.report('harassment', '');
+    await c.report('spam', 'x', null, false);
+    const bodies = fetchImpl.mock.calls.map((call) => JSON.parse(String((call as unknown as [string, RequestInit])[1].body)));
+    expect(bodies[0]).toMatchObject({ sessionId: 's1', reason: 'harassment', avoid: true });
+    expect(bodies[1]).toMatchObject({ sessionId: 's1', reason: 'spam', avoid: false });
+  });
+});

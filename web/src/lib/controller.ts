@@ -18,6 +18,7 @@ import type {
   JoinQueue,
   Matched,
   MessageEvent,
+  NextIn,
   OfferEvent,
   PeerEnded,
   PeerEndedReason,
@@ -30,6 +31,7 @@ import { ApiError, GuestTokens, getDeviceId, postAppeal, postReport, type Report
 import { encodeAltchaPayload, isAltchaChallenge, solveAltcha, type AltchaChallenge, type CaptchaSolver } from './captcha';
 import { PeerCall, type VideoState } from './peer';
 import { publishStrangers } from './debug';
+import { t } from '../i18n';
 
 export type Phase = 'idle' | 'connecting' | 'queued' | 'matched' | 'ended' | 'offline';
 export type Screen = 'start' | 'chat' | 'banned';
@@ -278,9 +280,21 @@ export class ChatController {
     else this.gateway.connect(); // welcome → joinQueue()
   }
 
-  /** Skip the stranger (or, outside a session, look for a new one). */
-  next(): void {
+  /** Whether "Next and don't show me this person again" has someone to avoid. */
+  canAvoid(): boolean {
+    const { screen, phase, reportableSessionId } = this.state;
+    if (screen !== 'chat' || !reportableSessionId) return false;
+    return phase === 'matched' || (phase === 'ended' && this.gateway.ready);
+  }
+
+  /**
+   * Skip the stranger (or, outside a session, look for a new one).
+   * `avoid`: never be matched with this stranger again (`next {"avoid": true, "sessionId"}`);
+   * the sessionId names the partner when the chat already ended (peer-ended).
+   */
+  next(opts: { avoid?: boolean } = {}): void {
     if (this.state.screen !== 'chat' || this.state.phase === 'connecting') return;
+    const avoidSession = opts.avoid && this.canAvoid() ? this.state.reportableSessionId : null;
     this.teardownPeer();
     this.stopTyping(false);
     const wasOffline = this.state.phase === 'offline' || this.gateway.state === 'closed' || this.gateway.state === 'idle';
@@ -300,7 +314,7 @@ export class ChatController {
       else this.gateway.connect();
       return;
     }
-    this.sendNext();
+    this.sendNext(avoidSession);
   }
 
   /** End the chat and return to the start screen. */
@@ -359,11 +373,12 @@ export class ChatController {
   }
 
   /** `evidence`: a JPEG data: URL of the remote video (lib/evidence.ts), video mode only. */
-  async report(reason: ReportReason, comment: string, evidence?: string | null): Promise<ReportResult> {
+  /** `avoid` (default true): also "don't match me with this person again". */
+  async report(reason: ReportReason, comment: string, evidence?: string | null, avoid = true): Promise<ReportResult> {
     const sessionId = this.state.reportableSessionId;
     if (!sessionId) throw new Error('There is no chat to report yet.');
     const token = await this.getToken();
-    return postReport(token, { sessionId, reason, comment, evidence: evidence ?? null }, this.deps.fetch);
+    return postReport(token, { sessionId, reason, comment, evidence: evidence ?? null, avoid }, this.deps.fetch);
   }
 
   dismissNotice(): void {
@@ -457,13 +472,24 @@ export class ChatController {
       });
   }
 
-  private sendNext(): void {
+  private sendNext(avoidSession: string | null = null): void {
     const seq = this.startSeq;
-    this.gateway.request('next', {}).catch((e: GatewayError) => {
-      if (seq !== this.startSeq) return;
-      if (e?.code === 'captcha_required') return this.captchaNeeded('next');
-      this.requestFailed(e);
-    });
+    const data: NextIn = avoidSession ? { avoid: true, sessionId: avoidSession } : {};
+    this.gateway
+      .request('next', data)
+      .then(() => {
+        if (avoidSession && seq === this.startSeq) this.notify(t('strangers.avoid.done'));
+      })
+      .catch((e: GatewayError) => {
+        if (seq !== this.startSeq) return;
+        if (e?.code === 'captcha_required') return this.captchaNeeded('next');
+        // The chat's record is gone (or was never ours): say so; the skip itself did not happen.
+        if (avoidSession && e?.code === 'not_in_session') {
+          this.notify(t('strangers.avoid.failed'));
+          return this.sendNext();
+        }
+        this.requestFailed(e);
+      });
   }
 
   // ------------------------------------------------------------ CAPTCHA
