@@ -6,7 +6,7 @@
  * (`POST /api/auth/refresh`, shared by concurrent callers) and retries; when that
  * fails too the tokens are dropped and `onSignedOut` fires (→ login screen).
  */
-import { ApiError, parseError } from '../lib/api';
+import { ApiError, fetchRetrying, parseError } from '../lib/api';
 import type { Account, Tokens } from './types';
 
 const ACCESS_KEY = 'connect.admin.accessToken';
@@ -116,7 +116,7 @@ export class AdminApi {
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
-      return await this.fetchImpl(path, {
+      return await fetchRetrying(this.fetchImpl, path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),

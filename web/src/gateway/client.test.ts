@@ -409,3 +409,64 @@ describe('heartbeat', () => {
     expect(ws.closedWith?.code).toBe(CloseCode.HEARTBEAT_TIMEOUT);
   });
 });
+
+describe('server unavailable (issue 14: outages answer 1013 / unavailable)', () => {
+  it('waits at least retryAfterMs after an unavailable hello closed with 1013 and tells the user', async () => {
+    const { client } = makeClient({ random: () => 0 });
+    const notices: any[] = [];
+    client.on('reconnecting', (d) => notices.push(d));
+    client.connect();
+    await flush();
+    const ws = last();
+    ws.serverOpen();
+    ws.serverSend({ event: 'error', data: { code: 'unavailable', message: 'down', retryAfterMs: 2000 } });
+    ws.serverClose(1013, 'the service is temporarily unavailable');
+    expect(notices).toHaveLength(1);
+    expect(notices[0].unavailable).toBe(true);
+    expect(notices[0].delayMs).toBe(2000);
+    expect(notices[0].message).toContain('temporarily unavailable');
+    expect(notices[0].message).toContain('2 s');
+    const before = FakeSocket.instances.length;
+    vi.advanceTimersByTime(1999);
+    await flush();
+    expect(FakeSocket.instances.length).toBe(before); // not before the server's hint
+    vi.advanceTimersByTime(1);
+    await flush();
+    expect(FakeSocket.instances.length).toBe(before + 1);
+    last().serverOpen();
+    last().serverWelcome('rt-1');
+    expect(client.ready).toBe(true);
+  });
+
+  it('backs off on 1011 too, without a retryAfterMs hint', async () => {
+    const { client, ws } = await connected({ random: () => 0 });
+    const notices: any[] = [];
+    client.on('reconnecting', (d) => notices.push(d));
+    ws.serverClose(1011, 'internal error');
+    expect(notices[0].unavailable).toBe(true);
+    expect(notices[0].delayMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('sends a request nacked unavailable again after retryAfterMs and resolves on the next ok', async () => {
+    const { client, ws } = await connected({ random: () => 0 });
+    const p = client.request('channel-typing', { channelId: 'c1', active: true });
+    const id = ws.sent[ws.sent.length - 1].id;
+    ws.serverSend({ ack: id, ok: false, error: { code: 'unavailable', message: 'down' }, retryAfterMs: 500 });
+    expect(ws.sent.filter((f) => f.id === id)).toHaveLength(1);
+    vi.advanceTimersByTime(500);
+    expect(ws.sent.filter((f) => f.id === id)).toHaveLength(2);
+    ws.serverSend({ ack: id, ok: true });
+    await expect(p).resolves.toMatchObject({ ok: true });
+  });
+
+  it('gives up after unavailableRetries and rejects with code unavailable and the hint', async () => {
+    const { client, ws } = await connected({ random: () => 0, unavailableRetries: 1 });
+    const p = client.request('channel-typing', { channelId: 'c1', active: true });
+    const id = ws.sent[ws.sent.length - 1].id;
+    const nack = { ack: id, ok: false, error: { code: 'unavailable', message: 'down' }, retryAfterMs: 300 };
+    ws.serverSend(nack);
+    vi.advanceTimersByTime(300);
+    ws.serverSend(nack);
+    await expect(p).rejects.toMatchObject({ code: 'unavailable', retryAfterMs: 300 });
+  });
+});

@@ -14,14 +14,22 @@
  * Lifecycle events are delivered through the same `on()` as server events:
  *   "open"          {}                                 socket open, hello sent
  *   "welcome"       welcome payload                    ready; queued frames flushed
- *   "reconnecting"  {attempt, delayMs}
+ *   "reconnecting"  {attempt, delayMs, unavailable?, message?}
  *   "closed"        {code, reason, willReconnect}
+ *
+ * When the server cannot serve for a while (a database or Redis outage) it answers
+ * hello with `error {code: "unavailable", retryAfterMs}` and closes with 1013: the
+ * client reconnects after at least retryAfterMs (with backoff), and the
+ * `reconnecting` notice carries `unavailable: true` and a sentence for the user from
+ * the i18n catalogue. A request nacked `unavailable` is sent again after its
+ * retryAfterMs (at most `unavailableRetries` times, within its timeout).
  *
  * emit()/request()/on() are typed by event name from ClientEvents/ServerEvents
  * (generated from the server's schema, see src/protocol.gen.ts); names outside
  * those maps (and the lifecycle events) fall back to untyped payloads.
  */
 
+import { t } from '../lib/i18n';
 import type { ClientEvents, HelloIn, ServerEvents, WelcomeOut } from '../protocol';
 
 export interface WebSocketLike {
@@ -58,6 +66,8 @@ export interface GatewayOptions {
    * nothing at all has been received for 2 × heartbeatMs + 5 s. Default true.
    */
   heartbeat?: boolean;
+  /** Times a request nacked `unavailable` is sent again (default 2). */
+  unavailableRetries?: number;
 }
 
 export type WelcomeData = WelcomeOut;
@@ -77,6 +87,10 @@ export interface ClosedInfo {
 export interface ReconnectingInfo {
   attempt: number;
   delayMs: number;
+  /** The server said it is temporarily unavailable (close 1013 / 1011). */
+  unavailable?: boolean;
+  /** What to tell the user meanwhile (i18n catalogue), when unavailable. */
+  message?: string;
 }
 
 export class GatewayError extends Error {
@@ -98,6 +112,10 @@ export const CloseCode = {
   TOO_SLOW: 4008,
   TOO_LARGE: 4009,
   REPLACED: 4010,
+  /** The server failed to handle the connection: reconnect with backoff. */
+  INTERNAL_ERROR: 1011,
+  /** Try again later: a dependency is down; wait at least the error's retryAfterMs. */
+  TRY_AGAIN_LATER: 1013,
   /** Used by this client when it gives up on a silent connection. */
   HEARTBEAT_TIMEOUT: 4000,
 } as const;
@@ -132,6 +150,9 @@ interface Pending {
   reject: (e: GatewayError) => void;
   timer: unknown;
   sent: boolean;
+  frame: string;
+  deadline: number;
+  retries: number;
 }
 
 const OPEN = 1;
@@ -156,6 +177,8 @@ export class GatewayClient {
   private heartbeatTimer: unknown = null;
   private lastReceived = 0;
   private heartbeatMs = 0;
+  /** retryAfterMs of an `unavailable` error received on the current socket. */
+  private unavailableMs: number | null = null;
   private nextId = 1;
   private queue: Array<{ frame: string; id?: number }> = [];
   private pending = new Map<number, Pending>();
@@ -247,7 +270,7 @@ export class GatewayClient {
         this.queue = this.queue.filter((q) => q.id !== id);
         reject(new GatewayError('timeout', `no answer to ${event} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const p: Pending = { resolve, reject, timer, sent: false };
+      const p: Pending = { resolve, reject, timer, sent: false, frame, deadline: this.now() + timeoutMs, retries: 0 };
       this.pending.set(id, p);
       if (this.ready) {
         p.sent = true;
@@ -373,6 +396,8 @@ export class GatewayClient {
     if (typeof msg.ack === 'number') {
       const p = this.pending.get(msg.ack);
       if (!p) return;
+      const retryMs = typeof msg.retryAfterMs === 'number' ? msg.retryAfterMs : undefined;
+      if (!msg.ok && msg.error?.code === 'unavailable' && this.retryLater(msg.ack, p, retryMs ?? 1000)) return;
       this.pending.delete(msg.ack);
       this.clearT(p.timer);
       if (msg.ok) {
@@ -396,11 +421,37 @@ export class GatewayClient {
       this.onWelcome(data as WelcomeData);
       return;
     }
+    if (msg.event === 'error' && data.code === 'unavailable' && this._state !== 'ready') {
+      this.unavailableMs = typeof data.retryAfterMs === 'number' ? data.retryAfterMs : 1000;
+    }
     this.dispatch(msg.event, data);
+  }
+
+  /**
+   * Send a request nacked `unavailable` again after `retryMs` (plus jitter), when it
+   * has retries left and the answer can still come within its timeout.
+   */
+  private retryLater(id: number, p: Pending, retryMs: number): boolean {
+    const max = this.opts.unavailableRetries ?? 2;
+    const delay = Math.round(retryMs * (1 + 0.5 * this.random()));
+    if (p.retries >= max || this.now() + delay >= p.deadline) return false;
+    p.retries += 1;
+    p.sent = false;
+    this.setT(() => {
+      if (this.pending.get(id) !== p) return; // settled meanwhile (timeout, close)
+      if (this.ready) {
+        p.sent = true;
+        this.sendRaw(p.frame);
+      } else {
+        this.enqueue({ frame: p.frame, id });
+      }
+    }, delay);
+    return true;
   }
 
   private onWelcome(data: WelcomeData): void {
     this._state = 'ready';
+    this.unavailableMs = null;
     this.attempt = 0;
     this.authRetried = false;
     if (typeof data.resumeToken === 'string') this.resumeToken = data.resumeToken;
@@ -444,10 +495,21 @@ export class GatewayClient {
       this.failPending('closed', `connection closed (${code})`, true);
     }
     this.dispatch('closed', { code, reason, willReconnect });
-    if (willReconnect) this.scheduleReconnect(code === CloseCode.UNAUTHORIZED ? 0 : undefined);
+    const unavailable =
+      code === CloseCode.TRY_AGAIN_LATER || code === CloseCode.INTERNAL_ERROR || this.unavailableMs !== null;
+    const floorMs = unavailable ? (this.unavailableMs ?? 1000) : 0;
+    this.unavailableMs = null;
+    if (willReconnect) {
+      this.scheduleReconnect(code === CloseCode.UNAUTHORIZED ? 0 : undefined, unavailable ? floorMs : undefined);
+    }
   }
 
-  private scheduleReconnect(fixedDelay?: number): void {
+  /**
+   * Reconnect after an exponential backoff with jitter; after an `unavailable`
+   * close, never sooner than the server's retryAfterMs (with its own jitter, so
+   * the clients of a node that went down do not all come back at once).
+   */
+  private scheduleReconnect(fixedDelay?: number, unavailableFloorMs?: number): void {
     if (this.stopped) return;
     this.clearReconnect();
     this.attempt += 1;
@@ -458,7 +520,16 @@ export class GatewayClient {
       // "Equal jitter": between half and all of the capped exponential delay.
       delayMs = Math.round(cap / 2 + (cap / 2) * this.random());
     }
-    this.dispatch('reconnecting', { attempt: this.attempt, delayMs });
+    if (unavailableFloorMs !== undefined) {
+      delayMs = Math.max(delayMs, Math.round(unavailableFloorMs * (1 + 0.5 * this.random())));
+      const seconds = Math.ceil(delayMs / 1000);
+      this.dispatch('reconnecting', {
+        attempt: this.attempt,
+        delayMs,
+        unavailable: true,
+        message: t('unavailable.reconnecting', { seconds }),
+      });
+    } else this.dispatch('reconnecting', { attempt: this.attempt, delayMs });
     this.reconnectTimer = this.setT(() => {
       this.reconnectTimer = null;
       if (!this.stopped) void this.open();

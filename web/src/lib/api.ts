@@ -1,4 +1,5 @@
 import type { ApiErrorBody, AppealCreated, Banned, ReportReason } from '../protocol';
+import { t } from './i18n';
 
 const DEVICE_KEY = 'connect.deviceId';
 
@@ -61,15 +62,109 @@ export async function parseError(res: Response): Promise<ApiError> {
     /* not JSON */
   }
   const code = body?.error?.code ?? `http_${res.status}`;
-  const message = body?.error?.message ?? `Request failed (${res.status})`;
+  // 503 `unavailable` (a dependency is down): the user is told in their language.
+  const message =
+    code === 'unavailable' ? t('unavailable.failed') : (body?.error?.message ?? `Request failed (${res.status})`);
   const ban = body?.ban && typeof body.ban === 'object' ? body.ban : undefined;
-  return new ApiError(res.status, code, message, body?.retryAfterMs, ban);
+  return new ApiError(res.status, code, message, body?.retryAfterMs ?? retryAfterHeader(res), ban);
+}
+
+function retryAfterHeader(res: Response): number | undefined {
+  const secs = Number(res.headers?.get?.('Retry-After'));
+  return Number.isFinite(secs) && secs > 0 ? secs * 1000 : undefined;
+}
+
+/** What the UI is told while a request waits to be retried after a 503. */
+export interface UnavailableNotice {
+  /** True while a retry is pending; false once an answer other than 503 arrived. */
+  active: boolean;
+  /** Delay before the next attempt. */
+  retryInMs: number;
+  /** The sentence to show (from the i18n catalogue). */
+  message: string;
+}
+
+type NoticeListener = (n: UnavailableNotice) => void;
+const noticeListeners = new Set<NoticeListener>();
+
+/** Subscribe to "the service is unavailable, retrying" notices (a banner shows them). */
+export function onUnavailable(listener: NoticeListener): () => void {
+  noticeListeners.add(listener);
+  return () => {
+    noticeListeners.delete(listener);
+  };
+}
+
+function notify(n: UnavailableNotice): void {
+  for (const l of [...noticeListeners]) {
+    try {
+      l(n);
+    } catch {
+      /* a broken listener must not break requests */
+    }
+  }
+}
+
+export interface RetryOptions {
+  /** Attempts after the first (default 3). */
+  retries?: number;
+  /** Exponential backoff floor and cap (defaults 500 ms and 10 s). */
+  baseMs?: number;
+  maxMs?: number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => globalThis.setTimeout(resolve, ms));
+
+/**
+ * fetch, retrying a 503 (`unavailable`: the database or Redis is down) with backoff.
+ *
+ * The wait is the larger of the server's `retryAfterMs` (or Retry-After) and an
+ * exponential backoff, with jitter so clients that failed together do not come back
+ * together. Safe for every method: a 503 means the server did not do the work (sends
+ * carry a clientId, so a retried send is stored once). The last response, 503 or not,
+ * goes back to the caller; `onUnavailable` listeners hear about each wait.
+ */
+export async function fetchRetrying(
+  fetchImpl: typeof fetch,
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  opts: RetryOptions = {},
+): Promise<Response> {
+  const retries = opts.retries ?? 3;
+  const baseMs = opts.baseMs ?? 500;
+  const maxMs = opts.maxMs ?? 10_000;
+  const random = opts.random ?? Math.random;
+  const sleep = opts.sleep ?? defaultSleep;
+  let waited = false;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetchImpl(input, init);
+    if (res.status !== 503 || attempt >= retries) {
+      if (waited) notify({ active: false, retryInMs: 0, message: '' });
+      return res;
+    }
+    let hinted: number | undefined;
+    try {
+      const body = (await res.clone().json()) as Partial<ApiErrorBody>;
+      hinted = typeof body?.retryAfterMs === 'number' ? body.retryAfterMs : undefined;
+    } catch {
+      /* not JSON (a proxy's 503) */
+    }
+    hinted ??= retryAfterHeader(res);
+    const backoff = Math.min(maxMs, baseMs * 2 ** attempt);
+    const floor = Math.min(maxMs, Math.max(hinted ?? 0, backoff));
+    const delay = Math.round(floor * (1 + 0.5 * random()));
+    waited = true;
+    notify({ active: true, retryInMs: delay, message: t('unavailable.retrying', { seconds: Math.ceil(delay / 1000) }) });
+    await sleep(delay);
+  }
 }
 
 export async function postJson<T>(path: string, body: unknown, token?: string, fetchImpl: typeof fetch = fetch): Promise<T> {
   let res: Response;
   try {
-    res = await fetchImpl(path, {
+    res = await fetchRetrying(fetchImpl, path, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',

@@ -11,7 +11,7 @@
  * - When the refresh is refused the session is gone: tokens are dropped and
  *   `onSignedOut` listeners fire.
  */
-import { ApiError, parseError, safeStorage } from './api';
+import { ApiError, fetchRetrying, parseError, safeStorage } from './api';
 
 export const REFRESH_KEY = 'connect.refreshToken';
 
@@ -242,7 +242,7 @@ export class AuthStore {
     }
     if (token) headers.Authorization = `Bearer ${token}`;
     try {
-      return await this.fetchImpl(path, { method, headers, body: payload });
+      return await fetchRetrying(this.fetchImpl, path, { method, headers, body: payload });
     } catch {
       throw new ApiError(0, 'network', 'Network error — check your connection.');
     }
