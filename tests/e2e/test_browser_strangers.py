@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, WebSocket, expect
 
 from tests.support.server import Server
 
@@ -153,6 +153,58 @@ async def test_text_only_pair_chats_without_camera(browser: Browser, web_server:
         await expect(b.get_by_test_id("typing-indicator")).to_be_visible(timeout=WAIT_MS)
         await a.get_by_test_id("end-button").click()
         await expect(b.get_by_test_id("status")).to_contain_text("left", timeout=WAIT_MS)
+    finally:
+        await ctx_a.close()
+        await ctx_b.close()
+
+
+async def test_next_and_report_offer_dont_match_me_again(
+    browser: Browser, web_server: Server
+) -> None:
+    """The "Next, don't show again" control exists, works from the keyboard and sends
+    ``next {"avoid": true, "sessionId"}``; the report form's box is ticked by default and the
+    report carries ``"avoid": true``."""
+    tag = f"avoid{time.monotonic_ns() % 10**9}"
+    ctx_a, a = await open_visitor(browser, web_server, "text", tag)
+    ctx_b, b = await open_visitor(browser, web_server, "text", tag)
+    sent: list[dict[str, object]] = []
+
+    def on_ws(ws: WebSocket) -> None:
+        def frame(payload: str | bytes) -> None:
+            if isinstance(payload, str):
+                sent.append(json.loads(payload))
+
+        ws.on("framesent", frame)
+
+    a.on("websocket", on_ws)
+    try:
+        await a.get_by_test_id("start-button").click()
+        await b.get_by_test_id("start-button").click()
+        await wait_matched(a)
+        await wait_matched(b)
+        session_id = await a.evaluate("() => window.__connect.sessionId")
+        avoid = a.get_by_test_id("next-avoid-button")
+        await expect(avoid).to_be_visible()
+        await expect(avoid).to_have_accessible_name("Next and don't show me this person again")
+        await avoid.focus()
+        await a.keyboard.press("Enter")
+        await expect(b.get_by_test_id("status")).to_contain_text("skipped", timeout=WAIT_MS)
+        nexts = [f for f in sent if f.get("event") == "next"]
+        assert nexts, sent
+        assert nexts[-1]["data"] == {"avoid": True, "sessionId": session_id}
+        await expect(a.get_by_test_id("notice")).to_contain_text(
+            "will not be matched with this person again", timeout=WAIT_MS
+        )
+
+        await b.get_by_test_id("report-button").click()
+        box = b.get_by_test_id("report-avoid")
+        await expect(box).to_be_checked()
+        async with b.expect_request(lambda r: r.url.endswith("/api/reports")) as req:
+            await b.get_by_test_id("report-submit").click()
+        body = json.loads((await req.value).post_data or "{}")
+        assert body["avoid"] is True
+        assert body["sessionId"] == session_id
+        await expect(b.get_by_test_id("report-done")).to_be_visible(timeout=WAIT_MS)
     finally:
         await ctx_a.close()
         await ctx_b.close()
