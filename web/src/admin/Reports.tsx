@@ -64,10 +64,14 @@ export function Reports({ api }: { api: AdminApi }) {
                 <td>
                   <span className={`tag reason-${r.reason}`}>{r.reason}</span>
                 </td>
-                <td>{r.session?.mode ?? '—'}</td>
+                <td>{r.source === 'conversation' ? <span className="tag" data-testid="report-source">conversation</span> : (r.session?.mode ?? '—')}</td>
                 <td>{r.hasEvidence ? <span className="tag" title="Has a video snapshot">img</span> : ''}</td>
                 <td>
-                  <Mono value={r.reported?.subject} n={10} />
+                  {r.reportedAccount?.displayName ? (
+                    <span title={r.reportedAccount.id}>{r.reportedAccount.displayName}</span>
+                  ) : (
+                    <Mono value={r.reported?.subject} n={10} />
+                  )}
                 </td>
               </tr>
             ))}
@@ -131,12 +135,36 @@ function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onRe
         <dd data-testid="report-time">
           <Time value={r.createdAt} /> <span className="muted">({fmtAgo(r.createdAt)})</span>
         </dd>
-        <dt>Session</dt>
-        <dd data-testid="report-session">
-          <Mono value={r.sessionId} n={8} /> · {r.session?.mode} · started <Time value={r.session?.startedAt} /> ·{' '}
-          {r.session?.endedAt ? `lasted ${fmtDuration(r.session.durationS)}` : 'still live'}
-          {r.session?.commonInterests?.length ? ` · interests: ${r.session.commonInterests.join(', ')}` : ''}
-        </dd>
+        {r.source === 'conversation' ? (
+          <>
+            <dt>Conversation</dt>
+            <dd data-testid="report-conversation">
+              <Mono value={r.channelId ?? ''} n={8} /> · since <Time value={r.session?.startedAt} />
+              {r.messageId ? ' · one message reported' : ' · the person reported'}
+            </dd>
+            <dt>Reported account</dt>
+            <dd data-testid="report-account" data-account-id={r.reportedAccount?.id ?? ''}>
+              <strong>{r.reportedAccount?.displayName ?? 'unknown'}</strong> <Mono value={r.reportedAccount?.id ?? ''} n={32} />
+            </dd>
+            {r.messageId && (
+              <>
+                <dt>Message</dt>
+                <dd data-testid="report-excerpt">
+                  {r.messageExcerpt != null ? <q>{r.messageExcerpt}</q> : <span className="muted">no longer kept</span>}
+                </dd>
+              </>
+            )}
+          </>
+        ) : (
+          <>
+            <dt>Session</dt>
+            <dd data-testid="report-session">
+              <Mono value={r.sessionId ?? ''} n={8} /> · {r.session?.mode} · started <Time value={r.session?.startedAt} /> ·{' '}
+              {r.session?.endedAt ? `lasted ${fmtDuration(r.session.durationS)}` : 'still live'}
+              {r.session?.commonInterests?.length ? ` · interests: ${r.session.commonInterests.join(', ')}` : ''}
+            </dd>
+          </>
+        )}
         <dt>Reported user</dt>
         <dd>
           <Mono value={r.reported?.subject} n={16} /> <span className="tag">{r.reported?.kind}</span> · IP{' '}
@@ -150,7 +178,7 @@ function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onRe
 
       {r.hasEvidence && <Evidence api={api} reportId={r.id} />}
 
-      <h3>Transcript</h3>
+      <h3>{r.source === 'conversation' ? 'Messages around it' : 'Transcript'}</h3>
       <Transcript report={r} />
 
       <div className="two-col">
@@ -223,13 +251,19 @@ function Transcript({ report }: { report: Report }) {
         {lines ? 'No messages were exchanged.' : 'No transcript available.'}
       </div>
     );
-  const reportedPeer = report.reportedPeerId ?? null;
+  const reportedPeer = report.reportedPeerId ?? report.reportedAccount?.id ?? null;
   return (
     <div className="transcript" data-testid="report-transcript">
       {lines.map((l, i) => {
         const side = reportedPeer ? (l.from === reportedPeer ? 'reported' : 'reporter') : 'unknown';
         return (
-          <div key={i} className={`tline ${side}`} data-testid="transcript-line" data-side={side}>
+          <div
+            key={i}
+            className={`tline ${side} ${l.reported ? 'reported-line' : ''}`}
+            data-testid="transcript-line"
+            data-side={side}
+            data-reported={l.reported ? 'true' : undefined}
+          >
             <span className="tts">{fmtClock(l.ts)}</span>
             <span className="twho">{side === 'reported' ? 'Reported' : side === 'reporter' ? 'Reporter' : short(l.from)}</span>
             <span className="ttext">{l.text}</span>
@@ -342,14 +376,20 @@ function Actions({
   onResolved: (r: Report) => void;
   onConflict: () => void;
 }) {
-  const [scope, setScope] = useState<Record<BanScope, boolean>>({ device: true, ip: false, account: false });
+  const conversation = report.source === 'conversation';
+  // A conversation report knows the account only (no device, no IP).
+  const [scope, setScope] = useState<Record<BanScope, boolean>>(
+    conversation ? { device: false, ip: false, account: true } : { device: true, ip: false, account: false },
+  );
   const [duration, setDuration] = useState('24');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const accountOk = report.reported?.kind === 'access';
-  const scopes = (Object.keys(scope) as BanScope[]).filter((k) => scope[k] && (k !== 'account' || accountOk));
+  const scopes = (Object.keys(scope) as BanScope[]).filter(
+    (k) => scope[k] && (k !== 'account' || accountOk) && (!conversation || k === 'account'),
+  );
 
   const resolve = async (action: 'accept' | 'reject', withBan: boolean) => {
     setBusy(true);
@@ -405,13 +445,20 @@ function Actions({
           <input
             type="checkbox"
             data-testid="ban-scope-device"
-            checked={scope.device}
+            disabled={conversation}
+            checked={scope.device && !conversation}
             onChange={(e) => setScope({ ...scope, device: e.target.checked })}
           />
           device
         </label>
         <label className="check">
-          <input type="checkbox" data-testid="ban-scope-ip" checked={scope.ip} onChange={(e) => setScope({ ...scope, ip: e.target.checked })} />
+          <input
+            type="checkbox"
+            data-testid="ban-scope-ip"
+            disabled={conversation}
+            checked={scope.ip && !conversation}
+            onChange={(e) => setScope({ ...scope, ip: e.target.checked })}
+          />
           IP
         </label>
         <label className={`check ${accountOk ? '' : 'disabled'}`} title={accountOk ? '' : 'Only for signed-in (account) users'}>

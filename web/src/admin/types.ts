@@ -71,11 +71,14 @@ export interface TranscriptLine {
   from: string;
   text: string;
   ts: string | number;
+  /** (conversation reports) the message's id, and whether it is the reported one. */
+  messageId?: string;
+  reported?: boolean;
 }
 
 export interface Report {
   id: string;
-  sessionId: string;
+  sessionId: string | null;
   reason: string;
   comment: string | null;
   status: ReportStatus;
@@ -83,12 +86,18 @@ export interface Report {
   reporter: { subject: string; ipHash: string };
   reported: { subject: string; kind: 'guest' | 'access'; ipHash: string };
   reportedPeerId?: string | null;
-  session: { mode: 'video' | 'text'; startedAt: string; endedAt: string | null; durationS: number | null; commonInterests: string[] };
+  session: { mode: 'video' | 'text' | 'contacts'; startedAt: string; endedAt: string | null; durationS: number | null; commonInterests: string[] };
   transcript: TranscriptLine[] | null;
   hasEvidence: boolean;
   resolution: { action: string; note: string | null; at: string; by: string } | null;
   history: { reports: Array<{ id: string; reason: string; status: ReportStatus; createdAt: string }>; bans: Ban[]; flags: Flag[] };
   reporterFlags: Flag[];
+  /** (ext) where the report was filed: a stranger session or a contacts conversation. */
+  source?: 'session' | 'conversation';
+  channelId?: string | null;
+  messageId?: string | null;
+  messageExcerpt?: string | null;
+  reportedAccount?: { id: string; displayName: string | null } | null;
 }
 
 export interface ResolveBody {

@@ -4,12 +4,16 @@ import { CALL_END_TEXT, callStatusText, isCallActive } from '../lib/callState';
 import {
   MAX_TEXT_CHARS,
   REACTION_EMOJI,
+  REPORT_REASONS,
   type CallRecord,
   type Channel,
   type ContactsController,
   type ContactsState,
+  type ReportReason,
 } from '../lib/contacts';
+import { errText } from '../lib/contacts';
 import { hasReacted, type UiMessage } from '../lib/messages';
+import { t } from '../i18n';
 
 export type ContactsRoute = { name: 'contacts'; channelId: string | null };
 
@@ -252,7 +256,34 @@ function ProfilePanel({ contacts, s }: { contacts: ContactsController; s: Contac
           {s.profileNotice}
         </p>
       )}
+      <BlockedList contacts={contacts} s={s} />
     </div>
+  );
+}
+
+/** Settings: the people you blocked, each with Unblock. */
+function BlockedList({ contacts, s }: { contacts: ContactsController; s: ContactsState }) {
+  return (
+    <details className="blocked-list" data-testid="blocked-list">
+      <summary data-testid="blocked-list-toggle">{t('contacts.blockedListToggle', { count: s.blocks.length })}</summary>
+      {s.blocks.length === 0 ? (
+        <p className="muted small" data-testid="blocked-empty">
+          {t('contacts.blockedListEmpty')}
+        </p>
+      ) : (
+        <ul aria-label={t('contacts.blockedList')}>
+          {s.blocks.map((b) => (
+            <li key={b.user.id} className="blocked-row" data-testid="blocked-row" data-user-id={b.user.id}>
+              <Avatar c={contacts} user={b.user} size={24} />
+              <span className="blocked-name">{b.user.displayName}</span>
+              <button className="btn small-btn" data-testid="blocked-unblock" onClick={() => void contacts.unblock(b.user.id)}>
+                {t('contacts.unblock')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
   );
 }
 
@@ -407,6 +438,24 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
   const fileRef = useRef<HTMLInputElement>(null);
   const typingUser = s.typing[channelId];
   const callBusy = isCallActive(s.call);
+  const blocked = !!ch?.blocked;
+  const [confirmBlock, setConfirmBlock] = useState(false);
+  const [reporting, setReporting] = useState<{ messageId?: string } | null>(null);
+  const [safetyNotice, setSafetyNotice] = useState<string | null>(null);
+  useEffect(() => {
+    setConfirmBlock(false);
+    setReporting(null);
+    setSafetyNotice(null);
+  }, [channelId]);
+  const doBlock = async () => {
+    if (!ch) return;
+    setConfirmBlock(false);
+    if (await contacts.block(ch.peer)) setSafetyNotice(t('contacts.blockedNotice', { name: ch.peer.displayName }));
+  };
+  const doUnblock = async () => {
+    if (!ch) return;
+    if (await contacts.unblock(ch.peer.id)) setSafetyNotice(t('contacts.unblockedNotice', { name: ch.peer.displayName }));
+  };
 
   useEffect(() => {
     const el = listRef.current;
@@ -437,7 +486,7 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
           <button
             className="btn small-btn"
             data-testid="call-audio-button"
-            disabled={!ch || callBusy}
+            disabled={!ch || callBusy || blocked}
             onClick={() => ch && void contacts.placeCall(ch.peer, 'audio')}
             title="Audio call"
           >
@@ -446,18 +495,82 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
           <button
             className="btn small-btn"
             data-testid="call-video-button"
-            disabled={!ch || callBusy}
+            disabled={!ch || callBusy || blocked}
             onClick={() => ch && void contacts.placeCall(ch.peer, 'video')}
             title="Video call"
           >
             🎥 Video
           </button>
+          {blocked ? (
+            <button className="btn small-btn" data-testid="unblock-button" disabled={!ch} onClick={() => void doUnblock()}>
+              {t('contacts.unblock')}
+            </button>
+          ) : (
+            <button
+              className="btn small-btn"
+              data-testid="block-button"
+              disabled={!ch}
+              aria-expanded={confirmBlock}
+              onClick={() => setConfirmBlock((v) => !v)}
+            >
+              {t('contacts.block')}
+            </button>
+          )}
+          <button
+            className="btn small-btn danger"
+            data-testid="report-user-button"
+            disabled={!ch}
+            aria-expanded={!!reporting && !reporting.messageId}
+            title={ch ? t('contacts.reportUser', { name: ch.peer.displayName }) : undefined}
+            onClick={() => setReporting((r) => (r && !r.messageId ? null : {}))}
+          >
+            {t('contacts.report')}
+          </button>
         </span>
       </header>
+      {confirmBlock && ch && (
+        <div className="safety-panel" role="alertdialog" aria-label={t('contacts.block')} data-testid="block-confirm">
+          <p>{t('contacts.blockConfirm', { name: ch.peer.displayName })}</p>
+          <div className="row">
+            <button className="btn danger" data-testid="block-confirm-button" autoFocus onClick={() => void doBlock()}>
+              {t('contacts.block')}
+            </button>
+            <button className="btn" onClick={() => setConfirmBlock(false)}>
+              {t('contacts.reportCancel')}
+            </button>
+          </div>
+        </div>
+      )}
+      {reporting && ch && (
+        <ReportForm
+          contacts={contacts}
+          channel={ch}
+          messageId={reporting.messageId}
+          onClose={() => setReporting(null)}
+          onBlocked={() => setSafetyNotice(t('contacts.blockedNotice', { name: ch.peer.displayName }))}
+        />
+      )}
+      {safetyNotice && (
+        <p className="notice small safety-notice" role="status" data-testid="safety-notice" onClick={() => setSafetyNotice(null)}>
+          {safetyNotice}
+        </p>
+      )}
+      {blocked && ch && (
+        <p className="notice warn small safety-banner" data-testid="blocked-banner">
+          {t('contacts.blockedBanner', { name: ch.peer.displayName })}
+        </p>
+      )}
       <div className="message-list" data-testid="message-list" ref={listRef} aria-live="polite">
         {s.loadingChannel === channelId && messages.length === 0 && <p className="muted small center">Loading…</p>}
         {messages.map((m) => (
-          <MessageView key={m.id} contacts={contacts} m={m} meId={s.me?.id ?? ''} />
+          <MessageView
+            key={m.id}
+            contacts={contacts}
+            m={m}
+            meId={s.me?.id ?? ''}
+            onReport={(messageId) => setReporting({ messageId })}
+            reportingThis={reporting?.messageId === m.id}
+          />
         ))}
       </div>
       <div className="typing" data-testid="channel-typing-indicator" hidden={!typingUser}>
@@ -486,13 +599,14 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
           maxLength={MAX_TEXT_CHARS}
           placeholder="Type a message…"
           autoComplete="off"
+          disabled={blocked}
           onChange={(e) => {
             setText(e.target.value);
             contacts.inputChanged(channelId, e.target.value);
           }}
           onKeyDown={onKey}
         />
-        <button className="btn primary" data-testid="message-send" disabled={!text.trim()} onClick={send}>
+        <button className="btn primary" data-testid="message-send" disabled={!text.trim() || blocked} onClick={send}>
           Send
         </button>
       </div>
@@ -500,7 +614,19 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
   );
 }
 
-function MessageView({ contacts, m, meId }: { contacts: ContactsController; m: UiMessage; meId: string }) {
+function MessageView({
+  contacts,
+  m,
+  meId,
+  onReport,
+  reportingThis,
+}: {
+  contacts: ContactsController;
+  m: UiMessage;
+  meId: string;
+  onReport: (messageId: string) => void;
+  reportingThis: boolean;
+}) {
   const mine = m.senderId === meId;
   const reacted = hasReacted(m, REACTION_EMOJI, meId);
   const time = new Date(m.createdAt);
@@ -547,8 +673,106 @@ function MessageView({ contacts, m, meId }: { contacts: ContactsController; m: U
             👍
           </button>
         )}
+        {!mine && m.status === 'sent' && (
+          <button
+            className="react report-message"
+            data-testid="report-message-button"
+            aria-label={t('contacts.reportMessage')}
+            aria-expanded={reportingThis}
+            title={t('contacts.reportMessage')}
+            onClick={() => onReport(m.id)}
+          >
+            ⚑ <span className="report-message-label">{t('contacts.reportMessageShort')}</span>
+          </button>
+        )}
       </div>
     </div>
+  );
+}
+
+/** Report the other member (or one of their messages) to the moderators; optionally block too. */
+function ReportForm({
+  contacts,
+  channel,
+  messageId,
+  onClose,
+  onBlocked,
+}: {
+  contacts: ContactsController;
+  channel: Channel;
+  messageId?: string;
+  onClose: () => void;
+  onBlocked: () => void;
+}) {
+  const [reason, setReason] = useState<ReportReason>('harassment');
+  const [comment, setComment] = useState('');
+  const [alsoBlock, setAlsoBlock] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const name = channel.peer.displayName;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await contacts.report({ channelId: channel.id, messageId, reason, comment });
+      setDone(true);
+      if (alsoBlock && !channel.blocked && (await contacts.block(channel.peer))) onBlocked();
+    } catch (err) {
+      setError(errText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (done)
+    return (
+      <div className="report done safety-panel" role="status" data-testid="report-done">
+        {t('contacts.reportDone')}{' '}
+        <button className="link" onClick={onClose}>
+          {t('contacts.close')}
+        </button>
+      </div>
+    );
+  return (
+    <form className="report safety-panel" data-testid="report-form" data-message-id={messageId ?? ''} onSubmit={(e) => void submit(e)}>
+      <strong>{messageId ? t('contacts.reportTitleMessage', { name }) : t('contacts.reportTitleUser', { name })}</strong>
+      <label className="field">
+        <span>{t('contacts.reportReason')}</span>
+        <select data-testid="report-reason" value={reason} autoFocus onChange={(e) => setReason(e.target.value as ReportReason)}>
+          {REPORT_REASONS.map((r) => (
+            <option key={r} value={r}>
+              {t(`contacts.reason.${r}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        <span>{t('contacts.reportComment')}</span>
+        <textarea data-testid="report-comment" rows={2} maxLength={1000} value={comment} onChange={(e) => setComment(e.target.value)} />
+      </label>
+      {!channel.blocked && (
+        <label className="check">
+          <input type="checkbox" data-testid="report-also-block" checked={alsoBlock} onChange={(e) => setAlsoBlock(e.target.checked)} />
+          <span>{t('contacts.reportAlsoBlock', { name })}</span>
+        </label>
+      )}
+      {error && (
+        <p className="notice warn" role="alert" data-testid="report-error">
+          {error}
+        </p>
+      )}
+      <div className="row">
+        <button className="btn danger" type="submit" data-testid="report-submit" disabled={busy}>
+          {busy ? t('contacts.reportSending') : t('contacts.reportSend')}
+        </button>
+        <button className="btn" type="button" onClick={onClose}>
+          {t('contacts.reportCancel')}
+        </button>
+      </div>
+    </form>
   );
 }
 

@@ -275,3 +275,71 @@ describe('ContactsController', () => {
     expect(c.getState().call.phase).toBe('idle');
   });
 });
+
+describe('ContactsController safety', () => {
+  it('loads the block list at login', async () => {
+    const { c } = await loggedIn({
+      'GET /api/blocks': () => res(200, { blocks: [{ user: BOB, createdAt: '2025-01-01T00:00:00Z' }] }),
+    });
+    expect(c.getState().blocks.map((b) => b.user.id)).toEqual([BOB.id]);
+    expect(c.isBlocked(BOB.id)).toBe(true);
+  });
+
+  it('blocks: POSTs, marks the conversation blocked, drops the person from results; unblock reverts', async () => {
+    let blocked = false;
+    const { c, calls } = await loggedIn({
+      'GET /api/users': () => res(200, { users: [BOB] }),
+      'GET /api/blocks': () => res(200, { blocks: blocked ? [{ user: BOB, createdAt: '2025-01-01T00:00:00Z' }] : [] }),
+      'POST /api/users/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/block': () => {
+        blocked = true;
+        return res(204);
+      },
+      'DELETE /api/users/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/block': () => {
+        blocked = false;
+        return res(204);
+      },
+    });
+    await c.search('Bob');
+    expect(c.getState().searchResults).toHaveLength(1);
+    expect(await c.block(BOB)).toBe(true);
+    await flush();
+    expect(calls.some((x) => x.method === 'POST' && x.path === `/api/users/${BOB.id}/block`)).toBe(true);
+    expect(c.channel(CH)?.blocked).toBe(true);
+    expect(c.getState().searchResults).toEqual([]);
+    expect(c.getState().blocks.map((b) => b.user.id)).toEqual([BOB.id]);
+
+    expect(await c.unblock(BOB.id)).toBe(true);
+    await flush();
+    expect(calls.some((x) => x.method === 'DELETE' && x.path === `/api/users/${BOB.id}/block`)).toBe(true);
+    expect(c.channel(CH)?.blocked).toBe(false);
+    expect(c.getState().blocks).toEqual([]);
+    expect(c.isBlocked(BOB.id)).toBe(false);
+  });
+
+  it('a refused block shows the server message and changes nothing', async () => {
+    const { c } = await loggedIn({
+      'POST /api/users/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/block': () => res(429, { error: { code: 'rate_limited', message: 'too many requests' } }),
+    });
+    expect(await c.block(BOB)).toBe(false);
+    expect(c.getState().error).toBe('too many requests');
+    expect(c.channel(CH)?.blocked).toBeFalsy();
+  });
+
+  it('reports a message or the person with channelId, reason and a trimmed comment', async () => {
+    const { c, calls } = await loggedIn({ 'POST /api/reports': () => res(201, { id: 'r1', status: 'pending' }) });
+    await c.report({ channelId: CH, messageId: 'm1', reason: 'harassment', comment: '  rude  ' });
+    await c.report({ channelId: CH, reason: 'spam', comment: '   ' });
+    const sent = calls.filter((x) => x.path === '/api/reports').map((x) => x.body);
+    expect(sent).toEqual([
+      { channelId: CH, messageId: 'm1', reason: 'harassment', comment: 'rude' },
+      { channelId: CH, reason: 'spam' },
+    ]);
+  });
+
+  it('a refused report rejects with the server message', async () => {
+    const { c } = await loggedIn({
+      'POST /api/reports': () => res(409, { error: { code: 'already_reported', message: 'you already reported this message' } }),
+    });
+    await expect(c.report({ channelId: CH, messageId: 'm1', reason: 'spam' })).rejects.toThrow('you already reported this message');
+  });
+});

@@ -52,6 +52,24 @@ export interface Channel {
   createdAt: string;
   lastMessage: Message | null;
   unreadCount: number;
+  /** You blocked this peer (the server refuses messages and calls both ways). */
+  blocked?: boolean;
+}
+
+export interface BlockedUser {
+  user: UserOut;
+  createdAt: string;
+}
+
+export const REPORT_REASONS = ['harassment', 'spam', 'nudity', 'violence', 'underage', 'other'] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+export interface ConversationReport {
+  channelId: string;
+  /** One of the other member's messages; omitted to report the person. */
+  messageId?: string;
+  reason: ReportReason;
+  comment?: string;
 }
 
 export interface CallRecord {
@@ -95,6 +113,8 @@ export interface ContactsState {
   camOn: boolean;
   mediaError: string | null;
   history: CallRecord[];
+  /** People you blocked (GET /api/blocks), newest first. */
+  blocks: BlockedUser[];
   /** The last error of an action (shown in `contacts-error`). */
   error: string | null;
 }
@@ -125,6 +145,7 @@ export function initialContactsState(): ContactsState {
     camOn: true,
     mediaError: null,
     history: [],
+    blocks: [],
     error: null,
   };
 }
@@ -238,6 +259,7 @@ export class ContactsController {
     this.connectGateway();
     void this.refreshChannels();
     void this.refreshHistory();
+    void this.refreshBlocks();
     void this.findMyAvatar(me);
   }
 
@@ -415,6 +437,65 @@ export class ContactsController {
     } catch {
       /* the list just stays as it was */
     }
+  }
+
+  // ------------------------------------------------------------ safety: block, report
+
+  async refreshBlocks(): Promise<void> {
+    const seq = this.session;
+    try {
+      const r = await this.auth.json<{ blocks: BlockedUser[] }>('GET', '/api/blocks');
+      if (seq === this.session) this.set({ blocks: r.blocks ?? [] });
+    } catch {
+      /* the list just stays as it was */
+    }
+  }
+
+  /** Block a user: the server stops everything of theirs reaching us; true on success. */
+  async block(user: UserOut): Promise<boolean> {
+    try {
+      await this.auth.json('POST', `/api/users/${enc(user.id)}/block`);
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+    this.setBlocked(user.id, true);
+    this.set({
+      blocks: [{ user, createdAt: new Date().toISOString() }, ...this.state.blocks.filter((b) => b.user.id !== user.id)],
+      searchResults: this.state.searchResults.filter((u) => u.id !== user.id),
+    });
+    void this.refreshBlocks();
+    return true;
+  }
+
+  async unblock(userId: string): Promise<boolean> {
+    try {
+      await this.auth.json('DELETE', `/api/users/${enc(userId)}/block`);
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+    this.setBlocked(userId, false);
+    this.set({ blocks: this.state.blocks.filter((b) => b.user.id !== userId) });
+    void this.refreshBlocks();
+    return true;
+  }
+
+  isBlocked(userId: string): boolean {
+    return this.state.blocks.some((b) => b.user.id === userId) || this.state.channels.some((c) => c.peer.id === userId && c.blocked);
+  }
+
+  private setBlocked(userId: string, blocked: boolean): void {
+    this.set({ channels: this.state.channels.map((c) => (c.peer.id === userId ? { ...c, blocked } : c)) });
+  }
+
+  /** Report the other member of a conversation (or one of their messages); throws on refusal. */
+  async report(r: ConversationReport): Promise<void> {
+    const body: Record<string, unknown> = { channelId: r.channelId, reason: r.reason };
+    if (r.messageId) body.messageId = r.messageId;
+    const comment = r.comment?.trim();
+    if (comment) body.comment = comment.slice(0, 1000);
+    await this.auth.json('POST', '/api/reports', body);
   }
 
   channel(id: string | null): Channel | null {
