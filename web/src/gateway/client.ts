@@ -29,7 +29,7 @@
  * those maps (and the lifecycle events) fall back to untyped payloads.
  */
 
-import { t } from '../lib/i18n';
+import { t } from '../i18n';
 import type { ClientEvents, HelloIn, ServerEvents, WelcomeOut } from '../protocol';
 
 export interface WebSocketLike {

@@ -40,6 +40,10 @@ export const en = {
   'strangers.avoid.report': "Don't match me with this person again",
   'strangers.avoid.done': 'You will not be matched with this person again.',
   'strangers.avoid.failed': 'That chat is too old to remember — looking for someone new.',
+  // ---- service availability (503 unavailable: database or Redis down)
+  'unavailable.retrying': 'Connect is temporarily unavailable — retrying in {seconds} s…',
+  'unavailable.failed': 'Connect is temporarily unavailable. Please try again in a moment.',
+  'unavailable.reconnecting': 'Connect is temporarily unavailable — reconnecting in {seconds} s…',
 } as const;
 
 export type MessageKey = keyof typeof en;

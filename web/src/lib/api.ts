@@ -1,5 +1,5 @@
 import type { ApiErrorBody, AppealCreated, Banned, ReportReason } from '../protocol';
-import { t } from './i18n';
+import { t } from '../i18n';
 
 const DEVICE_KEY = 'connect.deviceId';
 
