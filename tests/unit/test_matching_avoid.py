@@ -155,6 +155,9 @@ class Inbox:
         self.frames.setdefault(client_id, []).append((event, dict(data)))
         return True
 
+    def deliver_subject(self, subject: str, event: str, data: Mapping[str, Any]) -> int:
+        return 0
+
     def last(self, c: Client, event: str) -> dict[str, Any] | None:
         found = [d for e, d in self.frames.get(c.id, []) if e == event]
         return found[-1] if found else None
