@@ -105,7 +105,7 @@ async def test_concurrent_uploads_cannot_overshoot_the_quota(quota_server: Serve
 
 
 async def test_guests_and_strangers_cannot_upload(quota_server: Server) -> None:
-    a, _, cid = await pair(quota_server)
+    _a, _, cid = await pair(quota_server)
     guest = await guest_token(quota_server.http)
     async with httpx.AsyncClient(base_url=quota_server.http) as http:
         r = await http.post(
@@ -138,7 +138,7 @@ async def svc(
     if request.param == "postgres":
         base = request.getfixturevalue("backing_services")["postgres"]
         database_url = create_database(base, f"connect_{uuid.uuid4().hex[:12]}")
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         data_dir=tmp_path,
         database_url=database_url,
