@@ -74,9 +74,17 @@ class Peer:
 
     @classmethod
     async def connect(
-        cls, ws_url: str, token: str | None, *, resume: str | None = None, hello: bool = True
+        cls,
+        ws_url: str,
+        token: str | None,
+        *,
+        resume: str | None = None,
+        hello: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Peer:
-        ws = await websockets.connect(ws_url, max_size=None, open_timeout=WAIT_S)
+        ws = await websockets.connect(
+            ws_url, max_size=None, open_timeout=WAIT_S, additional_headers=headers
+        )
         peer = cls(ws)
         peer.token = token
         if hello:
