@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
-from connect.schemas import WireModel
+from connect.schemas import UtcDatetime, WireModel, at_least_one_of
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
@@ -21,7 +20,10 @@ class GuestTokenReply(WireModel):
     expires_in: int
 
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$"
+EMAIL_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f\ufeff]"
+r"""Not @, whitespace or a control character: explicit, so ECMA (the OpenAPI reader), Rust
+(pydantic) and Python regexes, whose ``\s`` differ at the edges, accept the same emails."""
+EMAIL_PATTERN = rf"^{EMAIL_CHAR}{{1,64}}@{EMAIL_CHAR}{{1,190}}\.{EMAIL_CHAR}{{2,}}$"
 
 
 class LoginIn(WireModel):
@@ -44,7 +46,7 @@ class AccountOut(WireModel):
     email: str
     display_name: str
     role: Literal["user", "moderator", "admin"]
-    created_at: datetime
+    created_at: UtcDatetime
     disabled: bool = False
 
 
@@ -76,8 +78,10 @@ class PasswordResetConfirmIn(WireModel):
 class StandingIn(WireModel):
     """An admin's change of an account: its role, and/or disabled or not."""
 
+    model_config = ConfigDict(json_schema_extra=at_least_one_of("role", "disabled"))
+
     role: Role | None = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> StandingIn:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from connect.storage.db import Database
@@ -80,29 +81,53 @@ class AccountStore:
     ) -> Account | None:
         """Set the role and/or the disabled flag; refuse to leave no active admin.
 
-        The active admins are read with ``FOR UPDATE`` in the same transaction
-        as the change, so two admins demoting each other at the same moment
-        cannot both succeed on PostgreSQL (the second one waits, then sees
-        only one admin left). SQLite serialises writers anyway.
+        One conditional UPDATE does the check and the change, so it is atomic
+        where writers are serialised (SQLite); on PostgreSQL the active admins
+        are first locked ``FOR UPDATE`` in the same transaction, so two admins
+        demoting each other at the same moment cannot both succeed (the second
+        waits, then its UPDATE sees one admin left). Only the given columns
+        are written: a concurrent change of the other one is not lost.
         """
+        others = aliased(Account)
+        other_admins = (
+            select(func.count())
+            .select_from(others)
+            .where(others.role == "admin", others.disabled.is_(False), others.id != account_id)
+            .scalar_subquery()
+        )
+        new_role = literal(role) if role is not None else Account.role
+        new_disabled = literal(disabled) if disabled is not None else Account.disabled
+        values: dict[str, object] = {}
+        if role is not None:
+            values["role"] = role
+        if disabled is not None:
+            values["disabled"] = disabled
         async with self._db.session() as s:
-            account = await s.get(Account, account_id, with_for_update=True)
+            await s.execute(
+                select(Account.id)
+                .where(Account.role == "admin", Account.disabled.is_(False))
+                .with_for_update()
+            )
+            result = await s.execute(
+                update(Account)
+                .where(
+                    Account.id == account_id,
+                    or_(
+                        Account.role != "admin",
+                        Account.disabled.is_(True),
+                        and_(new_role == "admin", new_disabled.is_(False)),
+                        other_admins >= 1,
+                    ),
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            account = await s.get(Account, account_id, populate_existing=True)
+            await s.commit()
             if account is None:
                 return None
-            admins = set(
-                await s.scalars(
-                    select(Account.id)
-                    .where(Account.role == "admin", Account.disabled.is_(False))
-                    .with_for_update()
-                )
-            )
-            new_role = role if role is not None else account.role
-            new_disabled = disabled if disabled is not None else account.disabled
-            if account_id in admins and (new_role != "admin" or new_disabled) and len(admins) < 2:
+            if not result.rowcount:  # type: ignore[attr-defined]
                 raise LastAdmin
-            account.role = new_role
-            account.disabled = new_disabled
-            await s.commit()
             return account
 
     async def with_roles(self, roles: tuple[str, ...]) -> list[Account]:
