@@ -185,7 +185,10 @@ async def test_next_and_report_offer_dont_match_me_again(
         session_id = await a.evaluate("() => window.__connect.sessionId")
         avoid = a.get_by_test_id("next-avoid-button")
         await expect(avoid).to_be_visible()
-        await expect(avoid).to_have_accessible_name("Next and don't show me this person again")
+        await expect(avoid).to_have_accessible_name("Next, don't show again")
+        await expect(avoid).to_have_accessible_description(
+            "Next and don't show me this person again"
+        )
         await avoid.focus()
         await a.keyboard.press("Enter")
         await expect(b.get_by_test_id("status")).to_contain_text("skipped", timeout=WAIT_MS)

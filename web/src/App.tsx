@@ -310,7 +310,6 @@ function ChatScreen({ controller, state }: { controller: ChatController; state: 
             <button
               className="btn"
               data-testid="next-avoid-button"
-              aria-label={t('strangers.avoid.nextLabel')}
               title={t('strangers.avoid.nextLabel')}
               onClick={() => controller.next({ avoid: true })}
             >
