@@ -53,6 +53,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 HttpApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 PAGE_CSP = "; ".join(
     [
@@ -96,6 +97,7 @@ OPERATOR_PATHS = frozenset(
     {"/metrics", "/health/detailed", DOCS_PATH, DOCS_INIT_PATH, OPENAPI_PATH}
 )
 API_PREFIXES = ("/api/", "/health", "/metrics")
+_FORWARDING = (b"x-forwarded-for", b"forwarded", b"x-real-ip")
 CORS_METHODS = b"GET, POST, PUT, PATCH, DELETE"
 CORS_HEADERS = b"authorization, content-type, x-request-id"
 CORS_EXPOSE = b"x-request-id, retry-after"
@@ -121,6 +123,7 @@ class WebSecurity:
 
     def __init__(self, settings: Settings) -> None:
         self._trusted = settings.trusted_proxies
+        self._trusted_nets = [ipaddress.ip_network(c, strict=False) for c in self._trusted]
         self._operators = [ipaddress.ip_network(c, strict=False) for c in settings.operator_cidrs]
         self._origins = frozenset(settings.cors_origins)
         self._docs = settings.env != "prod"
@@ -148,14 +151,22 @@ class WebSecurity:
         return self._page
 
     def operator_allowed(self, scope: Scope) -> bool:
-        ip = scope_client_ip(scope, self._trusted)
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
+        """Whether the request's client is inside ``CONNECT_OPERATOR_CIDRS``.
+
+        A request forwarded by a peer that is not a trusted proxy is refused
+        whatever the peer's address: it is a proxy nobody declared (e.g. an
+        ingress left out of ``CONNECT_TRUSTED_PROXIES``), whose private
+        address would otherwise stand in for every visitor on the internet.
+        Prometheus and an operator's curl reach a node directly, unforwarded.
+        """
+        peer = scope.get("client")
+        if peer is None:
             return False
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
-        return any(addr in net for net in self._operators)
+        if any(_header(scope, name) is not None for name in _FORWARDING) and not _within(
+            peer[0], self._trusted_nets
+        ):
+            return False
+        return _within(scope_client_ip(scope, self._trusted), self._operators)
 
     async def serve(self, scope: Scope, receive: Receive, send: Send, app: HttpApp) -> None:
         """Answer one HTTP request through ``app``, with the headers, CORS and the gate."""
@@ -249,6 +260,16 @@ _DOCS_INIT = f"""SwaggerUIBundle({{
   layout: "BaseLayout",
 }});
 """
+
+
+def _within(ip: str, networks: Sequence[IpNetwork]) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return any(addr in net for net in networks)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

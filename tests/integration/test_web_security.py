@@ -242,3 +242,20 @@ async def test_an_allow_listed_origin_may_call_the_api(prod_server: Server) -> N
             headers={"Origin": "http://partner.example", "Access-Control-Request-Method": "POST"},
         )
         assert pre.status_code == 403
+
+
+async def test_operator_endpoints_refuse_requests_forwarded_by_an_untrusted_proxy(
+    server: Server,
+) -> None:
+    """No CONNECT_TRUSTED_PROXIES here: a loopback peer that forwards a request is a proxy
+    nobody declared, and its own (allowed) address must not stand in for its clients."""
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        for path in OPERATOR_PATHS:
+            assert (await http.get(path)).status_code == 200, path
+            for header in ("X-Forwarded-For", "X-Real-IP"):
+                r = await http.get(path, headers={header: "10.0.0.7"})
+                assert r.status_code == 404, (path, header)
+            r = await http.get(path, headers={"Forwarded": "for=10.0.0.7"})
+            assert r.status_code == 404, path
+        # Everything else still answers a forwarded request.
+        assert (await http.get("/health", headers={"X-Forwarded-For": OUTSIDE})).status_code == 200
