@@ -124,6 +124,8 @@ def web_server(tmp_path_factory: pytest.TempPathFactory, turn: Turn) -> Iterator
             "CONNECT_TURN_SECRET": turn.secret,
             "CONNECT_TURN_URLS": f"turn:127.0.0.1:{turn.port}?transport=udp",
             "CONNECT_STUN_URLS": f"stun:127.0.0.1:{turn.port}",
+            # Tests may speak "from" another address through X-Forwarded-For.
+            "CONNECT_TRUSTED_PROXIES": "127.0.0.1/32",
         },
     )
     yield srv

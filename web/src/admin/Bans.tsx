@@ -1,4 +1,5 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
+import { t } from '../i18n';
 import type { AdminApi } from './api';
 import type { Ban, BanScope } from './types';
 import { DurationSelect, ErrorLine, Mono, Time, durationHours, errorMessage, useDebounced, usePoll } from './util';
@@ -32,7 +33,7 @@ export function Bans({ api }: { api: AdminApi }) {
     setMessage(null);
     try {
       await api.del<Ban>(`/api/admin/bans/${encodeURIComponent(b.id)}`);
-      setMessage(`Lifted the ${b.scope} ban on ${b.value}.`);
+      setMessage(t('admin.bans.lifted', { scope: b.scope, value: b.value }));
       await list.reload();
     } catch (e) {
       setError(errorMessage(e));
@@ -45,26 +46,27 @@ export function Bans({ api }: { api: AdminApi }) {
   return (
     <section>
       <div className="section-head">
-        <h2>Bans</h2>
+        <h2>{t('admin.bans.title')}</h2>
         <input
           data-testid="ban-search"
           type="search"
-          placeholder="Search value, reason, report id…"
+          placeholder={t('admin.bans.search')}
+          aria-label={t('admin.bans.search')}
           value={query}
           onChange={(e) => setQuery(e.target.value)}
         />
         <label className="check">
           <input type="checkbox" data-testid="ban-active-only" checked={activeOnly} onChange={(e) => setActiveOnly(e.target.checked)} />
-          active only
+          {t('admin.bans.activeOnly')}
         </label>
         <button className="btn small" onClick={() => void list.reload()}>
-          Refresh
+          {t('admin.bans.refresh')}
         </button>
       </div>
       <CreateBan
         api={api}
-        onCreated={(b) => {
-          setMessage(`Created a ${b.scope} ban on ${b.value}.`);
+        onCreated={(what) => {
+          setMessage(t('admin.bans.created', { what }));
           void list.reload();
         }}
       />
@@ -77,14 +79,14 @@ export function Bans({ api }: { api: AdminApi }) {
       <table className="grid">
         <thead>
           <tr>
-            <th>Scope</th>
-            <th>Value</th>
-            <th>Reason</th>
-            <th>Created</th>
-            <th>By</th>
-            <th>Expires</th>
-            <th>Report</th>
-            <th>State</th>
+            <th>{t('admin.bans.col.scope')}</th>
+            <th>{t('admin.bans.col.value')}</th>
+            <th>{t('admin.bans.col.reason')}</th>
+            <th>{t('admin.bans.col.created')}</th>
+            <th>{t('admin.bans.col.by')}</th>
+            <th>{t('admin.bans.col.expires')}</th>
+            <th>{t('admin.bans.col.report')}</th>
+            <th>{t('admin.bans.col.state')}</th>
             <th></th>
           </tr>
         </thead>
@@ -99,8 +101,8 @@ export function Bans({ api }: { api: AdminApi }) {
               <td>
                 <Time value={b.createdAt} />
               </td>
-              <td>{b.automatic ? <span className="tag">auto</span> : <Mono value={b.createdBy} n={10} />}</td>
-              <td>{b.expiresAt ? <Time value={b.expiresAt} /> : 'never'}</td>
+              <td>{b.automatic ? <span className="tag">{t('admin.bans.auto')}</span> : <Mono value={b.createdBy} n={10} />}</td>
+              <td>{b.expiresAt ? <Time value={b.expiresAt} /> : t('admin.bans.never')}</td>
               <td>{b.reportId ? <Mono value={b.reportId} n={8} /> : '—'}</td>
               <td>
                 <span className={`tag status-${banState(b)}`}>{banState(b)}</span>
@@ -114,7 +116,7 @@ export function Bans({ api }: { api: AdminApi }) {
               <td>
                 {b.active && (
                   <button className="btn small" data-testid="ban-lift" disabled={busyId === b.id} onClick={() => void lift(b)}>
-                    Lift
+                    {t('admin.bans.lift')}
                   </button>
                 )}
               </td>
@@ -123,7 +125,7 @@ export function Bans({ api }: { api: AdminApi }) {
           {!list.loading && bans.length === 0 && (
             <tr>
               <td colSpan={9} className="empty">
-                No bans found.
+                {t('admin.bans.none')}
               </td>
             </tr>
           )}
@@ -133,20 +135,51 @@ export function Bans({ api }: { api: AdminApi }) {
   );
 }
 
-function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (b: Ban) => void }) {
+/** What the typed value will match, asked of the server while staff type (it normalises). */
+export function useBanPreview(api: AdminApi, scope: BanScope, value: string): BanPreview {
+  const typed = useDebounced(value.trim(), 300);
+  const [preview, setPreview] = useState<BanPreview>({ state: 'empty' });
+  useEffect(() => {
+    if (!typed) {
+      setPreview({ state: 'empty' });
+      return;
+    }
+    let live = true;
+    setPreview({ state: 'checking' });
+    api
+      .post<{ description: string }>('/api/admin/bans/preview', { scope, value: typed })
+      .then((r) => live && setPreview({ state: 'ok', description: r.description }))
+      .catch((e) => live && setPreview({ state: 'invalid', message: errorMessage(e) }));
+    return () => {
+      live = false;
+    };
+  }, [api, scope, typed]);
+  if (!value.trim()) return { state: 'empty' };
+  return typed === value.trim() ? preview : { state: 'checking' };
+}
+
+export type BanPreview =
+  | { state: 'empty' }
+  | { state: 'checking' }
+  | { state: 'ok'; description: string }
+  | { state: 'invalid'; message: string };
+
+function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (description: string) => void }) {
   const [scope, setScope] = useState<BanScope>('device');
   const [value, setValue] = useState('');
   const [reason, setReason] = useState('');
   const [duration, setDuration] = useState('24');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const preview = useBanPreview(api, scope, value);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const b = await api.post<Ban>('/api/admin/bans', {
+      const what = preview.state === 'ok' ? preview.description : value.trim();
+      await api.post<Ban>('/api/admin/bans', {
         scope,
         value: value.trim(),
         reason: reason.trim(),
@@ -154,7 +187,7 @@ function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (b: Ban) => v
       });
       setValue('');
       setReason('');
-      onCreated(b);
+      onCreated(what);
     } catch (err) {
       setError(errorMessage(err));
     } finally {
@@ -162,26 +195,46 @@ function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (b: Ban) => v
     }
   };
 
+  const placeholder = t(scope === 'device' ? 'admin.bans.value.device' : scope === 'ip' ? 'admin.bans.value.ip' : 'admin.bans.value.account');
   return (
-    <form className="inline-form" onSubmit={submit}>
-      <strong>New ban</strong>
-      <select data-testid="ban-scope" value={scope} onChange={(e) => setScope(e.target.value as BanScope)}>
-        <option value="device">device</option>
-        <option value="ip">IP</option>
-        <option value="account">account</option>
+    <form className="inline-form" onSubmit={submit} aria-label={t('admin.bans.new')}>
+      <strong>{t('admin.bans.new')}</strong>
+      <select data-testid="ban-scope" aria-label={t('admin.bans.col.scope')} value={scope} onChange={(e) => setScope(e.target.value as BanScope)}>
+        <option value="device">{t('admin.bans.scope.device')}</option>
+        <option value="ip">{t('admin.bans.scope.ip')}</option>
+        <option value="account">{t('admin.bans.scope.account')}</option>
       </select>
       <input
         data-testid="ban-value"
-        placeholder={scope === 'device' ? 'device id' : scope === 'ip' ? 'IP address' : 'account id or email'}
+        placeholder={placeholder}
+        aria-label={placeholder}
+        aria-describedby="ban-preview"
         required
         value={value}
         onChange={(e) => setValue(e.target.value)}
       />
-      <input data-testid="ban-reason" placeholder="reason" required value={reason} onChange={(e) => setReason(e.target.value)} />
+      <input
+        data-testid="ban-reason"
+        placeholder={t('admin.bans.reason')}
+        aria-label={t('admin.bans.reason')}
+        required
+        value={reason}
+        onChange={(e) => setReason(e.target.value)}
+      />
       <DurationSelect testId="ban-duration" value={duration} onChange={setDuration} />
-      <button className="btn danger small" type="submit" data-testid="ban-create-submit" disabled={busy || !value.trim() || !reason.trim()}>
-        Ban
+      <button
+        className="btn danger small"
+        type="submit"
+        data-testid="ban-create-submit"
+        disabled={busy || !value.trim() || !reason.trim() || preview.state !== 'ok'}
+      >
+        {t('admin.bans.submit')}
       </button>
+      <p id="ban-preview" data-testid="ban-preview" data-state={preview.state} className={preview.state === 'invalid' ? 'error small' : 'muted small'} aria-live="polite">
+        {preview.state === 'ok' && t('admin.bans.willMatch', { what: preview.description })}
+        {preview.state === 'invalid' && preview.message}
+        {preview.state === 'checking' && t('admin.bans.checking')}
+      </p>
       <ErrorLine error={error} testId="ban-create-error" />
     </form>
   );
