@@ -94,7 +94,7 @@ def reset_message(*, sender: str, to: str, link: str, valid_minutes: int) -> Ema
     message["Subject"] = "Reset your Connect password"
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
-    message.set_content(
+    text = (
         "Someone (hopefully you) asked to reset the password of your Connect account.\n"
         "\n"
         f"Open this link to choose a new password (valid for {valid_minutes} minutes, once):\n"
@@ -103,4 +103,7 @@ def reset_message(*, sender: str, to: str, link: str, valid_minutes: int) -> Ema
         "\n"
         "If you did not ask for this, ignore this mail: your password stays as it is.\n"
     )
+    # 7bit keeps the long link on one line in the raw mail (an .eml in the dev outbox
+    # reads as it is); quoted-printable would fold it.
+    message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
     return message
