@@ -39,6 +39,16 @@ def srv(
     return make_server(overrides)
 
 
+@pytest.fixture(scope="module")
+def two_nodes(
+    request: pytest.FixtureRequest, make_server: Callable[[Mapping[str, str]], Server]
+) -> tuple[Server, Server]:
+    """Two nodes sharing one Redis and one PostgreSQL database, as in production."""
+    overrides = {"CONNECT_MATCH_RECENT_PAIR_S": "0", "CONNECT_MATCH_INTEREST_WIDEN_S": "3600"}
+    overrides |= backend_settings("redis-postgres", request.getfixturevalue("backing_services"))
+    return make_server(overrides), make_server(overrides)
+
+
 class Visitor:
     """A device (fixed id, so it can come back on a new socket) and its current socket."""
 
@@ -53,9 +63,10 @@ class Visitor:
         assert self.peer is not None
         return self.peer
 
-    async def connect(self) -> Visitor:
+    async def connect(self, srv: Server | None = None) -> Visitor:
         if self.peer is not None:
             await self.peer.close()
+        self.srv = srv or self.srv
         self.peer = await Peer.connect(self.srv.ws, await guest_token(self.srv.http, self.device))
         return self
 
@@ -214,4 +225,37 @@ async def test_bad_avoid_input_is_refused_and_changes_nothing(srv: Server) -> No
     await a.join()
     await match(outsider, a)
     for v in (a, b, outsider):
+        await v.close()
+
+
+async def test_the_list_holds_across_nodes(two_nodes: tuple[Server, Server]) -> None:
+    one, two = two_nodes
+    a, b, c, d = await visitors(one, 4)
+    await b.connect(two)
+    await a.join()
+    await b.join()
+    await match(a, b)
+    assert (await a.p.request("next", {"avoid": True}))["ok"]  # on node one
+    assert await b.p.event("peer-ended") == {"reason": "skipped"}
+    assert (await a.p.request("leave-queue"))["ok"]
+    await a.connect(two)  # each comes back on the other node
+    await b.connect(one)
+    await a.join()
+    await a.p.barrier()
+    await b.join()
+    await expect_kept_apart(a, b, c, d)
+    # A report filed through node two keeps the reporter away on node one.
+    e, f, g, h = await visitors(two, 4)
+    await e.join()
+    await f.join()
+    sid = await match(e, f)
+    assert (await report(two, e, sid)).status_code == 201
+    assert (await e.p.request("end-call"))["ok"]
+    await f.p.event("peer-ended")
+    await e.connect(one)
+    await e.join()
+    await e.p.barrier()
+    await f.join()
+    await expect_kept_apart(e, f, g, h)
+    for v in (a, b, c, d, e, f, g, h):
         await v.close()
