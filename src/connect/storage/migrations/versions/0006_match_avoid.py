@@ -1,5 +1,10 @@
 """strangers never-again memory
 
+Intentionally empty: the avoid lists live in the matching store (Redis, kept by
+its AOF; the process for a single node), because the pairing that reads them
+runs inside one Redis Lua script, which cannot consult SQL. They are bounded,
+expiring preferences; the reports behind most of them are in the database.
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-05 02:15:00.000000
