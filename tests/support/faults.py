@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import signal
 import subprocess
 import time
@@ -71,6 +72,12 @@ class RedisProcess:
             if self.paused:
                 self.resume()
             _stop(self.proc)
+
+    def wipe(self) -> None:
+        """Forget the data of a stopped server: the next start is an empty Redis."""
+        assert self.proc is None or self.proc.poll() is not None, "stop() first"
+        shutil.rmtree(self.tmp / "appendonlydir", ignore_errors=True)
+        (self.tmp / "dump.rdb").unlink(missing_ok=True)
 
     def pause(self) -> None:
         """SIGSTOP: connections stay open, nothing is answered (a stall)."""

@@ -272,10 +272,19 @@ class Cluster:
             raise
         self._pubsub = pubsub
         self._listening = True
+        # The client may reconnect and resubscribe by itself (a retried read): frames
+        # published meanwhile were lost just the same, so that too is a loss to reconcile.
+        pubsub.connection.register_connect_callback(self._resubscribed)
+
+    async def _resubscribed(self, _: object) -> None:
+        self._losses += 1
+        log.warning("cluster_listener_reconnected")
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
+            if pubsub.connection is not None:
+                pubsub.connection.deregister_connect_callback(self._resubscribed)
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
 

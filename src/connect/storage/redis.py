@@ -14,6 +14,8 @@ from typing import Any
 import redis.asyncio as redis
 from limits.aio.storage import Storage
 from limits.storage import storage_from_string
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 PREFIX = "connect:"
 
@@ -32,9 +34,19 @@ POOL_SIZE = 64
 
 
 def connect(url: str) -> redis.Redis:
-    """A client whose pool *waits* for a free connection under bursts instead of failing."""
+    """A client whose pool *waits* for a free connection under bursts instead of failing.
+
+    A command that meets a broken connection reconnects and is sent once more: after
+    Redis restarts, every pooled connection is dead, and without this each of them would
+    fail one request before being replaced. Only connection errors are retried, not
+    timeouts (a command that timed out against a stalled Redis may still run).
+    """
     pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=POOL_SIZE, timeout=10, health_check_interval=30
+        url,
+        max_connections=POOL_SIZE,
+        timeout=10,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1, (redis.ConnectionError,)),
     )
     return redis.Redis(connection_pool=pool)
 
