@@ -210,3 +210,51 @@ async def test_a_user_on_two_nodes_gets_pushes_on_both(cluster: Cluster) -> None
     assert (await laptop.event("channel-message"))["id"] == sent["id"]
     await phone.close()
     await laptop.close()
+
+
+async def test_a_guest_named_like_an_account_gets_nothing_of_it_on_any_node(
+    cluster: Cluster,
+) -> None:
+    """The guest-as-account attack across nodes: the guest's socket is on node 0, the
+    account's on node 1, the sender talks to node 2; the registry keys typed subjects."""
+    alice = await new_user(cluster.nodes[2], "Alice")
+    bob = await new_user(cluster.nodes[2], "Bob")
+    intruder = await Peer.connect(
+        cluster.nodes[0].ws, await guest_token(cluster.nodes[0].http, bob.id)
+    )
+    bob_dev = await Peer.connect(cluster.nodes[1].ws, bob.access)
+    alice_dev = await Peer.connect(cluster.nodes[2].ws, alice.access)
+    channel = (await alice.call("POST", "/api/channels", json={"userId": bob.id})).json()["id"]
+    sent = await alice.call(
+        "POST", f"/api/channels/{channel}/messages", json={"text": "hi Bob", "clientId": "x1"}
+    )
+    assert sent.status_code == 201, sent.text
+    assert (await bob_dev.event("channel-message"))["text"] == "hi Bob"
+    ring = await alice.call(
+        "POST",
+        "/api/calls",
+        json={
+            "calleeId": bob.id,
+            "media": "audio",
+            "connectionId": alice_dev.welcome["connectionId"],
+        },
+    )
+    assert ring.status_code == 201, ring.text
+    await bob_dev.event("incoming-call")
+    bob.server = cluster.nodes[0]
+    accepted = await bob.call(
+        "POST", f"/api/calls/{ring.json()['callId']}/respond", json={"accept": True}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert (await bob_dev.event("call-accepted"))["initiator"] is False
+    # Later frames to the intruder prove the earlier ones would have arrived by now.
+    await intruder.barrier()
+    assert {f.get("event") for f in intruder.inbox}.isdisjoint(
+        {"channel-message", "incoming-call", "call-accepted"}
+    )
+    claimed = await Peer.connect(
+        cluster.nodes[2].ws, intruder.token, resume=bob_dev.welcome["resumeToken"]
+    )
+    assert claimed.welcome["resumed"] is False
+    for peer in (intruder, bob_dev, alice_dev, claimed):
+        await peer.close()
