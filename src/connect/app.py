@@ -237,13 +237,16 @@ def _install_error_handlers(api: FastAPI) -> None:
         err = ConnectError("invalid_request", f"{where}: {first.get('msg', 'invalid')}"[:200])
         return await connect_error(_, err)
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {"Allow": bounds.allowed_methods(api.routes, request.scope)}
         return JSONResponse(
             {"error": {"code": code, "message": str(exc.detail)}},
             status_code=exc.status_code,
-            headers=exc.headers,  # a 405's Allow
+            headers=headers,
         )
 
     async def overloaded(_: Request, exc: Exception) -> JSONResponse:

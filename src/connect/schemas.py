@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from connect.storage.times import aware
+
+UtcDatetime = Annotated[datetime, AfterValidator(aware)]
+"""A datetime sent with its UTC offset even when SQLite handed it back naive."""
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not true or false")
+    return value
+
+
+NotBool = BeforeValidator(_not_bool)
+"""For a number in a request body: pydantic's lax mode would read ``true`` as 1.
+
+Strict mode is not the answer: it also refuses ``3.0``, which JSON Schema
+counts as the integer 3. ``Annotated[int, NotBool]``.
+"""
+
+
+def _given(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def at_least_one_of(*names: str) -> dict[str, Any]:
+    """JSON Schema saying at least one of these (camelCase) properties is given, not null."""
+    return {"anyOf": [_given(name) for name in names]}
+
+
+def exactly_one_of(*names: str) -> dict[str, Any]:
+    """JSON Schema saying exactly one of these (camelCase) properties is given, not null.
+
+    For a model whose validator enforces it, as ``json_schema_extra``: the
+    document then says what the server checks.
+    """
+    return {"oneOf": [_given(name) for name in names]}
 
 
 class WireModel(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from connect.bounds import INT32_MAX
 from connect.identity.schemas import EMAIL_PATTERN
-from connect.schemas import WireModel
+from connect.schemas import NotBool, WireModel
 
 
 class SignupIn(WireModel):
@@ -86,7 +87,7 @@ class ChannelList(WireModel):
 
 
 class ReadIn(WireModel):
-    seq: int = Field(ge=0)
+    seq: Annotated[int, NotBool] = Field(ge=0, le=INT32_MAX)
 
 
 class ReactionIn(WireModel):
@@ -94,7 +95,7 @@ class ReactionIn(WireModel):
 
 
 class DeliveredIn(WireModel):
-    ids: list[str] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=500)
 
 
 class DeliveredOut(WireModel):

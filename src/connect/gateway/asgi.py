@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -79,6 +80,35 @@ class AsgiTransport:
             await self._writer
 
 
+INVALID_UTF8 = "Invalid UTF-8 sequence received from client."
+
+
+class _InvalidUtf8IsOneLine(logging.Filter):
+    """uvicorn logs a client's invalid UTF-8 text frame as an error with a Traceback.
+
+    It is the client's fault and already answered (close 1007), not the
+    server's: one info line, no Traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == INVALID_UTF8:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno = logging.INFO
+            record.levelname = "INFO"
+        return True
+
+
+_QUIET = _InvalidUtf8IsOneLine()
+
+
+def _quiet_invalid_utf8() -> None:
+    """Installed at the first connection: uvicorn has configured its loggers by then."""
+    logger = logging.getLogger("uvicorn.error")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
+
+
 async def serve(
     endpoint: GatewayEndpoint,
     trusted_proxies: list[str],
@@ -87,6 +117,7 @@ async def serve(
     send: Send,
 ) -> None:
     """One ASGI WebSocket connection, for its whole life."""
+    _quiet_invalid_utf8()
     if (await receive())["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})

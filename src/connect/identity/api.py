@@ -96,7 +96,7 @@ async def change_password(
     return Response(status_code=204)
 
 
-@router.post("/password-reset", status_code=202)
+@router.post("/password-reset", status_code=202, response_class=Response)
 async def request_password_reset(
     body: PasswordResetIn, ip_hash: ClientIpHash, svc: ServicesDep
 ) -> Response:

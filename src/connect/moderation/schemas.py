@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from connect.schemas import WireModel, omitted_if_none
+from connect.schemas import WireModel, exactly_one_of, omitted_if_none
 
 ReportReason = Literal["nudity", "harassment", "spam", "underage", "violence", "other"]
 BanScope = Literal["device", "ip", "account"]
@@ -34,6 +34,21 @@ class ReportIn(WireModel):
         description="(ext) never match the reporter with this stranger again (sessionId only)",
     )
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["sessionId"],
+                    "properties": {
+                        "sessionId": {"not": {"type": "null"}},
+                        "messageId": {"type": "null"},
+                    },
+                },
+                {"required": ["channelId"], "properties": {"channelId": {"not": {"type": "null"}}}},
+            ]
+        }
+    )
+
     @model_validator(mode="after")
     def _one_target(self) -> ReportIn:
         if (self.session_id is None) == (self.channel_id is None):
@@ -51,6 +66,8 @@ class ReportCreated(WireModel):
 
 
 class AppealIn(WireModel):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("appealToken", "banId"))
+
     appeal_token: str | None = Field(default=None, max_length=2048)
     ban_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     text: str = Field(min_length=1, max_length=2000)

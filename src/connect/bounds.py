@@ -1,0 +1,326 @@
+"""Bounds every REST request meets before a route sees it, and the errors the API states.
+
+The schemas bound each field (lengths, item counts, integer ranges); what no
+single field can say is checked here, once, for every route present and
+future:
+
+- **NUL characters.** PostgreSQL cannot store U+0000 in text and refuses the
+  statement, so a NUL that reached a store would be a 500 on one backend and
+  silently kept on the other. A NUL in the path, the query string or a JSON
+  body is refused with 400 ``invalid_request`` before any route runs. The
+  OpenAPI document says so: every free string carries the pattern
+  :data:`NUL_FREE`.
+- **Body size.** A body over the path's bound is refused with 413
+  ``payload_too_large``, whether it declared its length or streamed it in
+  chunks. A JSON body is read whole first (it is bounded and the route would
+  parse it whole anyway), so neither refusal ever reaches a route.
+- **Integers** that become database cursors are bounded by
+  :data:`INT32_MAX` (those columns are INTEGER on PostgreSQL); other integers
+  by the schema fields themselves.
+
+:func:`document_errors` writes the real error statuses into the OpenAPI
+document (400, 401, 403, 404, 409, 413, 415, 429, 503, all with the
+contract's error shape) in place of FastAPI's 422, which this API never sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Match
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+INT32_MAX = 2**31 - 1
+"""The largest value of a PostgreSQL INTEGER column: message and audit sequence cursors."""
+
+NUL_FREE = r"^[^\x00]*$"
+"""The pattern the OpenAPI document gives every string that has no pattern of its own."""
+
+NUL_MESSAGE = "NUL characters are not allowed"
+TOO_LARGE_MESSAGE = "request body too large"
+
+
+async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """Run ``app`` for one HTTP request unless the request breaks a bound.
+
+    ``limit`` is the largest body this path accepts, in bytes.
+    """
+    path: str = scope.get("path", "")
+    query: bytes = scope.get("query_string", b"")
+    if "\x00" in path or b"\x00" in query or b"%00" in query:
+        await _refuse(send, 400, "invalid_request", NUL_MESSAGE)
+        return
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
+            return
+    if _parsed_as_json(scope):
+        await _guard_json(app, scope, receive, send, limit)
+    else:
+        await _guard_stream(app, scope, receive, send, limit)
+
+
+def _parsed_as_json(scope: Scope) -> bool:
+    """Whether FastAPI would parse this body as JSON (it does when no type is given)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            kind = bytes(value).split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or kind.endswith(b"+json")
+    return True
+
+
+async def _guard_json(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """Read the whole (bounded) body, check it, then hand it to the route in one message."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client left before it finished sending: nobody to answer
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
+            return
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    if json_has_nul(body):
+        await _refuse(send, 400, "invalid_request", NUL_MESSAGE)
+        return
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    await app(scope, replay, send)
+
+
+async def _guard_stream(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int
+) -> None:
+    """Count a streamed body (uploads); past the limit the route sees the client leave.
+
+    The route's own answer to that (FastAPI makes a 400 of any failure to read
+    the body) is replaced by the 413 the client is owed.
+    """
+    seen = 0
+    over = False
+    answered = False
+
+    async def counting_receive() -> Message:
+        nonlocal seen, over
+        if over:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                over = True
+                return {"type": "http.disconnect"}
+        return message
+
+    async def replacing_send(message: Message) -> None:
+        nonlocal answered
+        if not over:
+            await send(message)
+            return
+        if message["type"] == "http.response.start" and not answered:
+            answered = True
+            await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
+
+    try:
+        await app(scope, counting_receive, replacing_send)
+    except Exception:
+        if not over:
+            raise
+    if over and not answered:
+        await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
+
+
+def json_has_nul(body: bytes) -> bool:
+    """Whether a JSON text carries U+0000: as the escape ``\\u0000`` or as a raw byte.
+
+    An escape counts only when an odd number of backslashes precede the
+    ``u`` (``\\\\u0000`` is a backslash followed by the letters ``u0000``). A
+    raw zero byte is never valid in UTF-8 JSON, and it is how UTF-16 and
+    UTF-32 texts (which Python's JSON parser would also accept) encode every
+    ASCII character, so those are refused too: bodies are UTF-8.
+    """
+    if b"\x00" in body:
+        return True
+    at = body.find(b"u0000")
+    while at != -1:
+        slashes = 0
+        i = at - 1
+        while i >= 0 and body[i] == 0x5C:
+            slashes += 1
+            i -= 1
+        if slashes % 2 == 1:
+            return True
+        at = body.find(b"u0000", at + 5)
+    return False
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> str:
+    """The ``Allow`` header of a 405: every method some route serves at this path.
+
+    Starlette answers with the methods of the first route whose path matched,
+    but a path served by several routes (``GET`` and ``POST`` of one
+    collection) supports all of theirs. Each method is probed through the
+    routes' own matching, so included routers are searched like the app does.
+    """
+    allowed = [
+        method
+        for method in METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join(allowed)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    payload = orjson.dumps({"error": {"code": code, "message": message}})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+# -- the OpenAPI document --------------------------------------------------------
+
+ERROR_REPLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "ErrorReply",
+    "description": "The contract's error shape (docs/protocol.md, Errors).",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        },
+        "retryAfterMs": {"type": "integer", "minimum": 0},
+    },
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "seconds to wait (retryAfterMs rounded up)",
+        "schema": {"type": "integer"},
+    }
+}
+API_ERRORS: dict[str, str] = {
+    "400": "invalid_request: malformed or out-of-bounds input (NUL characters included), "
+    "or another refusal the error code names",
+    "401": "unauthorized: no valid token, or wrong credentials",
+    "403": "forbidden: this kind of token or role may not, or the subject is banned",
+    "404": "not_found",
+    "409": "conflict: the state does not allow it (e.g. already exists)",
+    "413": "payload_too_large: the body (declared or streamed) is over this path's bound",
+    "429": "rate_limited: retry after retryAfterMs",
+    "503": "unavailable or overloaded: a dependency is down or busy, retry after retryAfterMs",
+}
+UPLOAD_ERRORS = {"415": "unsupported_type: the file's content is not an allowed type"}
+HEALTH_ERRORS = {"503": "not ready, or a dependency is down"}
+VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def document_errors(api: FastAPI) -> None:
+    """Make ``api``'s OpenAPI document state the errors the service really answers.
+
+    Applied once, when the document is first built, so routes added by any
+    feature are covered without declaring anything themselves.
+    """
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = describe_errors(build())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
+def describe_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name in VALIDATION_SCHEMAS:
+        schemas.pop(name, None)
+    for model in schemas.values():
+        _nul_free(model)
+    schemas["ErrorReply"] = ERROR_REPLY_SCHEMA
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for parameter in operation.get("parameters", ()):
+                _nul_free(parameter.get("schema", {}))
+            body = operation.get("requestBody", {}).get("content", {})
+            for media in body.values():
+                _nul_free(media.get("schema", {}))
+            responses: dict[str, Any] = operation["responses"]
+            responses.pop("422", None)
+            errors = dict(API_ERRORS) if path.startswith("/api") else dict(HEALTH_ERRORS)
+            if "multipart/form-data" in body:
+                errors.update(UPLOAD_ERRORS)
+            for status, description in errors.items():
+                responses.setdefault(status, _error_response(status, description))
+    return schema
+
+
+def _error_response(status: str, description: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorReply"}}},
+    }
+    if status in ("429", "503"):
+        out["headers"] = RETRY_AFTER_HEADER
+    return out
+
+
+def _nul_free(node: Any) -> None:
+    """Give every free-text string schema under ``node`` the :data:`NUL_FREE` pattern.
+
+    Strings with a pattern, a format (binary uploads, dates), an enum or a
+    const already say what they accept.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _nul_free(item)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    is_string = kind == "string" or (isinstance(kind, list) and "string" in kind)
+    if is_string and not {"pattern", "format", "enum", "const", "contentMediaType"} & node.keys():
+        node["pattern"] = NUL_FREE
+    for key in ("properties", "patternProperties", "$defs"):
+        sub = node.get(key)
+        if isinstance(sub, dict):
+            for value in sub.values():
+                _nul_free(value)
+    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "prefixItems"):
+        if key in node:
+            _nul_free(node[key])
