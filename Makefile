@@ -17,7 +17,7 @@ PROTOCOL_DOC := docs/protocol-events.md
 PROTOCOL_SCHEMA := web/src/protocol.schema.json
 
 .PHONY: protocol help install system-deps python-deps web-deps web run migrate test lint typecheck \
-        test-unit test-integration test-web test-e2e test-bench lock clean
+        test-unit test-integration test-api test-web test-e2e test-bench lock clean
 
 help:
 	@echo "make run      install what is missing, build the web app, serve on http://$(HOST):$(PORT)"
@@ -108,7 +108,13 @@ test-deploy: python-deps
 test-bench: python-deps
 	CI=$(CI) $(VENV)/bin/pytest -q tests/bench
 
-test: install lint typecheck test-unit test-web test-integration test-cluster test-e2e test-deploy test-bench
+# Every route of the OpenAPI document fuzzed by schemathesis (--checks all) against a real
+# server on both backends, as an admin account and as a guest: no 5xx, only documented
+# statuses. Bounded: CONNECT_FUZZ_S seconds per backend for the account, half for the guest.
+test-api: python-deps
+	CI=$(CI) CONNECT_FUZZ_S=$${CONNECT_FUZZ_S:-60} $(VENV)/bin/pytest -q tests/api
+
+test: install lint typecheck test-unit test-web test-integration test-api test-cluster test-e2e test-deploy test-bench
 
 # The gateway's event schemas, from the pydantic models, into the docs and the web app's types.
 protocol: python-deps

@@ -254,3 +254,251 @@ async def test_client_that_stops_reading_is_disconnected_not_buffered(
         assert (await http.get("/health")).status_code == 200
     stalled.transport.abort()
     await sender.close()
+
+
+# -- REST input bounds (issue 14: bounded input everywhere), on both backends --------
+
+NUL = "a\x00b"
+BIG = [2**31, 2**63, 10**30]
+
+
+async def raw_exchange(server: Server, *requests: bytes) -> list[tuple[int, bytes]]:
+    """Send requests one after another on ONE keep-alive connection; (status, body) each.
+
+    A request the server answered and then dropped the connection for shows up
+    as a missing answer: the keep-alive survives every refusal.
+    """
+    import asyncio
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    answers = []
+    try:
+        for request in requests:
+            writer.write(request)
+            await writer.drain()
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+                assert name.strip().lower() != b"connection" or value.strip() != b"close", head
+            body = await asyncio.wait_for(reader.readexactly(length), 10)
+            answers.append((status, body))
+    finally:
+        writer.close()
+    return answers
+
+
+def http_request(method: str, path: str, body: bytes = b"", token: str | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    if token:
+        lines.append(f"Authorization: Bearer {token}")
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def refused_as_invalid(response: httpx.Response) -> None:
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_request", response.text
+
+
+async def test_nul_is_refused_with_400_in_every_field_without_dropping_the_connection(
+    server: Server,
+) -> None:
+    from tests.support.staff import new_admin
+    from tests.support.users import new_user
+
+    alice = await new_user(server, "Alice")
+    bob = await new_user(server, "Bob")
+    admin, _, _ = await new_admin(server)
+    r = await alice.call("POST", "/api/channels", json={"userId": bob.id})
+    assert r.status_code == 200, r.text
+    channel = r.json()["id"]
+    email = f"nul-{alice.id[:8]}@example.test"
+    cases: list[tuple[str, str, dict[str, object] | None, str | None]] = [
+        (
+            "POST",
+            "/api/auth/signup",
+            {"email": email, "password": "p" * 12, "displayName": NUL},
+            None,
+        ),
+        (
+            "POST",
+            "/api/auth/signup",
+            {"email": "a\x00" + email, "password": "p" * 12, "displayName": "N"},
+            None,
+        ),
+        ("POST", "/api/auth/login", {"email": alice.email, "password": NUL}, None),
+        ("POST", "/api/auth/token", {"deviceId": "device\x00001"}, None),
+        ("PUT", "/api/auth/profile", {"displayName": NUL}, alice.access),
+        (
+            "POST",
+            f"/api/channels/{channel}/messages",
+            {"text": NUL, "clientId": "c1"},
+            alice.access,
+        ),
+        ("GET", "/api/users?query=a%00b", None, alice.access),
+        ("GET", f"/api/channels/{channel}/messages?after=0&x=%00", None, alice.access),
+        ("POST", "/api/admin/bans", {"scope": "ip", "value": NUL, "reason": "r"}, admin.access),
+        (
+            "POST",
+            "/api/admin/bans",
+            {"scope": "ip", "value": "1.2.3.4", "reason": NUL},
+            admin.access,
+        ),
+        ("POST", "/api/admin/warnings", {"subject": alice.id, "message": NUL}, admin.access),
+        ("POST", "/api/admin/warnings", {"subject": NUL, "message": "m"}, admin.access),
+    ]
+    requests = []
+    for method, path, body, token in cases:
+        raw = orjson.dumps(body) if body is not None else b""
+        assert body is None or b"\\u0000" in raw
+        requests.append(http_request(method, path, raw, token))
+    requests.append(http_request("GET", "/health"))
+    answers = await raw_exchange(server, *requests)
+    assert len(answers) == len(cases) + 1
+    for (method, path, _, _), (status, body) in zip(cases, answers, strict=False):
+        assert status == 400, (method, path, status, body)
+        assert orjson.loads(body)["error"]["code"] == "invalid_request", (path, body)
+    assert answers[-1][0] == 200
+    # Nothing was half-applied: the profile and the channel are as they were.
+    assert (await alice.call("GET", "/api/auth/me")).json()["displayName"] == "Alice"
+    history = await alice.call("GET", f"/api/channels/{channel}/messages")
+    assert history.json()["messages"] == []
+
+
+async def test_nul_lookalikes_are_ordinary_text(server: Server) -> None:
+    """A backslash followed by ``u0000`` is text, not a NUL: stored and read back as typed."""
+    from tests.support.users import new_user
+
+    user = await new_user(server, "Lookalike")
+    for name in ["back\\u0000slash", "\\\\u0000", "u0000"]:
+        r = await user.call("PUT", "/api/auth/profile", json={"displayName": name})
+        assert r.status_code == 200, r.text
+        assert (await user.call("GET", "/api/auth/me")).json()["displayName"] == name
+
+
+async def test_json_bodies_must_be_utf8(server: Server) -> None:
+    """UTF-16 JSON (which Python's parser would accept) cannot smuggle an escaped NUL past."""
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        body = '{"deviceId": "device\\u0000x"}'.encode("utf-16")
+        r = await http.post(
+            "/api/auth/token", content=body, headers={"content-type": "application/json"}
+        )
+    refused_as_invalid(r)
+
+
+@pytest.mark.parametrize("value", BIG)
+async def test_cursors_beyond_the_column_are_refused(server: Server, value: int) -> None:
+    from tests.support.staff import new_admin
+    from tests.support.users import new_user
+
+    alice = await new_user(server, "Cursor")
+    bob = await new_user(server, "Other")
+    channel = (await alice.call("POST", "/api/channels", json={"userId": bob.id})).json()["id"]
+    admin, _, _ = await new_admin(server)
+    refused_as_invalid(await alice.call("GET", f"/api/channels/{channel}/messages?after={value}"))
+    refused_as_invalid(await admin.call("GET", f"/api/admin/audit-log?before={value}"))
+    refused_as_invalid(
+        await alice.call("POST", f"/api/channels/{channel}/read", json={"seq": value})
+    )
+    # The largest value that fits is an ordinary cursor.
+    top = 2**31 - 1
+    ok = await alice.call("GET", f"/api/channels/{channel}/messages?after={top}")
+    assert ok.status_code == 200, ok.text
+    assert (await admin.call("GET", f"/api/admin/audit-log?before={top}")).status_code == 200
+    read = await alice.call("POST", f"/api/channels/{channel}/read", json={"seq": True})
+    refused_as_invalid(read)
+
+
+async def test_bodies_over_the_limit_get_413_declared_or_chunked(server: Server) -> None:
+    from tests.support.users import new_user
+
+    user = await new_user(server, "Big")
+
+    async def chunks(total: int, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+        sent = 0
+        while sent < total:
+            yield b"x" * min(size, total - sent)
+            sent += size
+
+    async with httpx.AsyncClient(base_url=server.http, headers=user.headers) as http:
+        # Declared length over the bound.
+        r = await http.put(
+            "/api/auth/profile", content=b" " * 70_000, headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 413, r.text
+        # Streamed (chunked, no length) JSON over the bound.
+        r = await http.put(
+            "/api/auth/profile",
+            content=chunks(70_000),
+            headers={"content-type": "application/json"},
+        )
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"] == "payload_too_large"
+        # A chunked multipart upload over the avatar bound (2 MiB).
+        boundary = "bound4ry"
+
+        async def upload() -> AsyncIterator[bytes]:
+            yield (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                'filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+            ).encode() + b"\x89PNG\r\n\x1a\n"
+            async for chunk in chunks(3 * 1024 * 1024):
+                yield chunk
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        r = await http.post(
+            "/api/auth/avatar",
+            content=upload(),
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"] == "payload_too_large"
+        # The server is still answering, and small bodies still pass.
+        r = await http.put("/api/auth/profile", json={"displayName": "Small"})
+        assert r.status_code == 200, r.text
+
+
+async def test_405_lists_every_method_of_the_path(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        r = await http.request("OPTIONS", "/api/channels")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(", ")) == {"GET", "POST"}
+
+
+async def test_openapi_states_the_real_errors_and_refuses_nul(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        doc = (await http.get("/api/openapi.json")).json()
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            statuses = set(op["responses"])
+            assert "422" not in statuses, (method, path)
+            if path.startswith("/api/"):
+                assert {"400", "401", "403", "404", "409", "413", "429", "503"} <= statuses, path
+    text = doc["components"]["schemas"]["MessageIn"]["properties"]["text"]
+    assert text["pattern"] == "^[^\\x00]*$"
+    query = next(p for p in doc["paths"]["/api/users"]["get"]["parameters"] if p["name"] == "query")
+    assert query["schema"]["pattern"] == "^[^\\x00]*$"
+
+
+async def test_invalid_utf8_on_the_asgi_engine_is_one_line_not_a_traceback(
+    make_server: Callable[[Mapping[str, str]], Server],
+) -> None:
+    from tests.support.rawws import RawSocket
+
+    srv = make_server({"CONNECT_WS_ENGINE": "asgi", "CONNECT_LOG_LEVEL": "info"})
+    sock, status = await RawSocket.upgrade("127.0.0.1", srv.port)
+    assert status == 101
+    sock.send_frame(0x1, b'{"event":"hello","data":{"token":"\xff\xfe"}}')
+    assert await sock.close_code() == 1007
+    sock.close()
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        assert (await http.get("/health")).status_code == 200
+    log = srv.log()
+    assert "Invalid UTF-8" in log
+    assert "Traceback" not in log, log
