@@ -251,7 +251,7 @@ def _install_error_handlers(api: FastAPI) -> None:
 
     async def overloaded(_: Request, exc: Exception) -> JSONResponse:
         """Every database connection stayed busy for the pool's timeout: shed, don't fail."""
-        log.warning("database_pool_exhausted")
+        faults.report("database pool", exc, "database pool exhausted")
         return await connect_error(
             _,
             ConnectError(
