@@ -1,3 +1,4 @@
+import { UnavailableBanner } from './lib/UnavailableBanner';
 import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
 import { ChatController, MAX_MESSAGE_CHARS, statusText, type ChatState } from './lib/controller';
 import { parseInterests } from './lib/interests';
@@ -84,6 +85,7 @@ export function App({ controller, contacts }: { controller: ChatController; cont
           )}
         </nav>
       </header>
+      <UnavailableBanner />
       <CallNotice contacts={contacts} />
       {!route && state.warning && state.screen !== 'banned' && (
         <div className="warning-banner" data-testid="warning-banner" role="alert">

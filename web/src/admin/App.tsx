@@ -9,6 +9,7 @@ import { Appeals } from './Appeals';
 import { Audit } from './Audit';
 import { Sessions } from './Sessions';
 import { Staff } from './Staff';
+import { UnavailableBanner } from '../lib/UnavailableBanner';
 
 export type Tab = 'overview' | 'reports' | 'bans' | 'appeals' | 'audit' | 'sessions' | 'staff';
 
@@ -125,6 +126,7 @@ export function AdminApp({ api }: { api: AdminApi }) {
           Sign out
         </button>
       </header>
+      <UnavailableBanner />
       <main className="admin-main">
         {current === 'overview' && <Overview api={api} onNavigate={go} />}
         {current === 'reports' && <Reports api={api} />}

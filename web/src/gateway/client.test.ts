@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { onUnavailable } from '../lib/api';
 import { CloseCode, GatewayClient, GatewayError, type WebSocketLike } from './client';
 
 class FakeSocket implements WebSocketLike {
@@ -468,5 +469,20 @@ describe('server unavailable (issue 14: outages answer 1013 / unavailable)', () 
     vi.advanceTimersByTime(300);
     ws.serverSend(nack);
     await expect(p).rejects.toMatchObject({ code: 'unavailable', retryAfterMs: 300 });
+  });
+
+  it('shows the banner while reconnecting after 1013 and hides it at the next welcome', async () => {
+    const { client, ws } = await connected({ random: () => 0 });
+    const seen: boolean[] = [];
+    const off = onUnavailable((n) => seen.push(n.active));
+    ws.serverClose(CloseCode.TRY_AGAIN_LATER);
+    expect(seen).toEqual([true]);
+    vi.advanceTimersByTime(1000);
+    await flush();
+    last().serverOpen();
+    last().serverWelcome('rt-2', true);
+    off();
+    expect(seen).toEqual([true, false]);
+    expect(client.ready).toBe(true);
   });
 });

@@ -30,6 +30,7 @@
  */
 
 import { t } from '../i18n';
+import { announceUnavailable } from '../lib/api';
 import type { ClientEvents, HelloIn, ServerEvents, WelcomeOut } from '../protocol';
 
 export interface WebSocketLike {
@@ -179,6 +180,8 @@ export class GatewayClient {
   private heartbeatMs = 0;
   /** retryAfterMs of an `unavailable` error received on the current socket. */
   private unavailableMs: number | null = null;
+  /** An "unavailable, reconnecting" notice is showing (cleared by the next welcome). */
+  private announced = false;
   private nextId = 1;
   private queue: Array<{ frame: string; id?: number }> = [];
   private pending = new Map<number, Pending>();
@@ -452,6 +455,10 @@ export class GatewayClient {
   private onWelcome(data: WelcomeData): void {
     this._state = 'ready';
     this.unavailableMs = null;
+    if (this.announced) {
+      this.announced = false;
+      announceUnavailable({ active: false, retryInMs: 0, message: '' });
+    }
     this.attempt = 0;
     this.authRetried = false;
     if (typeof data.resumeToken === 'string') this.resumeToken = data.resumeToken;
@@ -523,12 +530,10 @@ export class GatewayClient {
     if (unavailableFloorMs !== undefined) {
       delayMs = Math.max(delayMs, Math.round(unavailableFloorMs * (1 + 0.5 * this.random())));
       const seconds = Math.ceil(delayMs / 1000);
-      this.dispatch('reconnecting', {
-        attempt: this.attempt,
-        delayMs,
-        unavailable: true,
-        message: t('unavailable.reconnecting', { seconds }),
-      });
+      const message = t('unavailable.reconnecting', { seconds });
+      this.dispatch('reconnecting', { attempt: this.attempt, delayMs, unavailable: true, message });
+      this.announced = true;
+      announceUnavailable({ active: true, retryInMs: delayMs, message });
     } else this.dispatch('reconnecting', { attempt: this.attempt, delayMs });
     this.reconnectTimer = this.setT(() => {
       this.reconnectTimer = null;

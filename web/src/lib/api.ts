@@ -95,7 +95,8 @@ export function onUnavailable(listener: NoticeListener): () => void {
   };
 }
 
-function notify(n: UnavailableNotice): void {
+/** Tell the listeners (the banner) about a wait for an unavailable server, or its end. */
+export function announceUnavailable(n: UnavailableNotice): void {
   for (const l of [...noticeListeners]) {
     try {
       l(n);
@@ -141,7 +142,7 @@ export async function fetchRetrying(
   for (let attempt = 0; ; attempt++) {
     const res = await fetchImpl(input, init);
     if (res.status !== 503 || attempt >= retries) {
-      if (waited) notify({ active: false, retryInMs: 0, message: '' });
+      if (waited) announceUnavailable({ active: false, retryInMs: 0, message: '' });
       return res;
     }
     let hinted: number | undefined;
@@ -156,7 +157,7 @@ export async function fetchRetrying(
     const floor = Math.min(maxMs, Math.max(hinted ?? 0, backoff));
     const delay = Math.round(floor * (1 + 0.5 * random()));
     waited = true;
-    notify({ active: true, retryInMs: delay, message: t('unavailable.retrying', { seconds: Math.ceil(delay / 1000) }) });
+    announceUnavailable({ active: true, retryInMs: delay, message: t('unavailable.retrying', { seconds: Math.ceil(delay / 1000) }) });
     await sleep(delay);
   }
 }
