@@ -32,6 +32,8 @@ import orjson
 from fastapi import FastAPI
 from starlette.routing import BaseRoute, Match
 
+from connect.errors import ConnectError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -149,6 +151,17 @@ async def _guard_stream(
             raise
     if over and not answered:
         await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
+
+
+def nul_free(value: str, where: str) -> str:
+    """``value`` unchanged, or 400 ``invalid_request`` if it holds a NUL.
+
+    For text the guard cannot see: fields inside a multipart body (an
+    upload's filename).
+    """
+    if "\x00" in value:
+        raise ConnectError("invalid_request", f"{where}: {NUL_MESSAGE}")
+    return value
 
 
 def json_has_nul(body: bytes) -> bool:

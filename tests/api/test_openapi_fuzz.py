@@ -12,8 +12,9 @@ whole output is kept in the test's tmp directory.
 
 Two callers, so both kinds of token are exercised: an admin account (every
 account and staff route reaches its logic) and a guest (the guest routes, and
-the refusals of everything else). Another account exists so the stateful
-phase meets ids of other users. ``tests/api/fuzz_auth.py`` logs in again when
+the refusals of everything else). The admin has a conversation with another
+account, a message, an attachment and a ban: half of the generated ids are
+those, so the routes behind them get past their 404s. ``tests/api/fuzz_auth.py`` logs in again when
 a fuzzed logout ends the login; ``tests/api/schemathesis.toml`` lists where
 the contract differs from a check's defaults, with the reasons.
 """
@@ -37,13 +38,77 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 FUZZ_S = int(os.environ.get("CONNECT_FUZZ_S", "60"))
 
 
+# Half of the generated ids are real ones (seeded below), so routes get past their 404s.
+SEEDED_PARAMETERS = {
+    "path.channel_id": "channel",
+    "path.message_id": "message",
+    "path.attachment_id": "attachment",
+    "path.user_id": "user",
+    "path.ban_id": "ban",
+    "body.userId": "user",
+    "body.calleeId": "user",
+    "body.channelId": "channel",
+    "body.messageId": "message",
+    "body.attachmentId": "attachment",
+    "body.banId": "ban",
+}
+
+
+def config_with(seeds: dict[str, str], workdir: Path) -> Path:
+    """The static settings plus dictionaries of this run's real ids."""
+    lines = [CONFIG.read_text(), "", "# Generated for this run: ids the seeding created."]
+    for name, value in seeds.items():
+        lines += [f"[dictionaries.{name}]", f'values = ["{value}"]']
+    lines.append("[parameters]")
+    for key, name in SEEDED_PARAMETERS.items():
+        lines.append(f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    path = workdir / "schemathesis.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def seed(server: Server) -> tuple[dict[str, str], dict[str, str]]:
+    """An admin with a conversation, a message, an attachment and a ban; its login and ids."""
+    admin, email, password = await new_admin(server)
+    other = await new_user(server, "Other")
+    r = await admin.call("POST", "/api/channels", json={"userId": other.id})
+    assert r.status_code == 200, r.text
+    channel = r.json()["id"]
+    r = await admin.call(
+        "POST", f"/api/channels/{channel}/messages", json={"text": "seed", "clientId": "seed"}
+    )
+    assert r.status_code == 201, r.text
+    message = r.json()["id"]
+    r = await admin.call(
+        "POST",
+        "/api/attachments",
+        data={"channelId": channel},
+        files={"file": ("seed.txt", b"seed", "text/plain")},
+    )
+    assert r.status_code == 201, r.text
+    attachment = r.json()["id"]
+    r = await admin.call(
+        "POST", "/api/admin/bans", json={"scope": "device", "value": "seeddevice", "reason": "seed"}
+    )
+    assert r.status_code == 201, r.text
+    ids = {
+        "channel": channel,
+        "message": message,
+        "attachment": attachment,
+        "user": other.id,
+        "ban": r.json()["id"],
+    }
+    return {"CONNECT_FUZZ_EMAIL": email, "CONNECT_FUZZ_PASSWORD": password}, ids
+
+
 def fuzz(
-    server: Server, caller: dict[str, str], seconds: int, workdir: Path
+    server: Server, caller: dict[str, str], seconds: int, workdir: Path, seeds: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
+    workdir.mkdir(parents=True, exist_ok=True)
     args = [
         str(SCHEMATHESIS),
         "--config-file",
-        str(CONFIG),
+        str(config_with(seeds, workdir)),
         "run",
         f"{server.http}/api/openapi.json",
         "--checks",
@@ -69,7 +134,6 @@ def fuzz(
         "CONNECT_FUZZ_URL": server.http,
         **caller,
     }
-    workdir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         args,
         cwd=workdir,
@@ -85,15 +149,14 @@ def fuzz(
 
 async def test_every_route_keeps_its_contract_under_fuzzing(server: Server, tmp_path: Path) -> None:
     log_start = len(server.log())
-    _, email, password = await new_admin(server)
-    await new_user(server, "Other")
+    account, ids = await seed(server)
     callers = [
-        ("admin", {"CONNECT_FUZZ_EMAIL": email, "CONNECT_FUZZ_PASSWORD": password}, FUZZ_S),
+        ("admin", account, FUZZ_S),
         ("guest", {"CONNECT_FUZZ_DEVICE": f"fuzz{secrets.token_hex(6)}"}, max(10, FUZZ_S // 2)),
     ]
     failures = []
     for who, caller, seconds in callers:
-        done = fuzz(server, caller, seconds, tmp_path / who)
+        done = fuzz(server, caller, seconds, tmp_path / who, ids)
         if done.returncode != 0:
             failures.append(
                 f"--- as {who} (full output in {tmp_path / who}): exit {done.returncode}\n"

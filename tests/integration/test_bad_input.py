@@ -502,3 +502,27 @@ async def test_invalid_utf8_on_the_asgi_engine_is_one_line_not_a_traceback(
     log = srv.log()
     assert "Invalid UTF-8" in log
     assert "Traceback" not in log, log
+
+
+async def test_nul_in_an_upload_filename_is_refused(server: Server) -> None:
+    """Multipart fields are beyond the JSON guard: the filename is checked where it is read."""
+    from tests.support.users import new_user
+
+    alice = await new_user(server, "Uploader")
+    bob = await new_user(server, "Peer")
+    channel = (await alice.call("POST", "/api/channels", json={"userId": bob.id})).json()["id"]
+    boundary = "b0und"
+
+    def form(filename: str) -> bytes:
+        return (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="channelId"\r\n\r\n{channel}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
+            f"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+        ).encode()
+
+    headers = {**alice.headers, "content-type": f"multipart/form-data; boundary={boundary}"}
+    async with httpx.AsyncClient(base_url=server.http, headers=headers) as http:
+        refused_as_invalid(await http.post("/api/attachments", content=form("a\x00b.txt")))
+        ok = await http.post("/api/attachments", content=form("notes.txt"))
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["filename"] == "notes.txt"

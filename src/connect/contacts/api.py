@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from connect.bounds import INT32_MAX
+from connect.bounds import INT32_MAX, nul_free
 from connect.contacts.schemas import (
     AttachmentOut,
     BlockList,
@@ -153,9 +153,10 @@ async def upload_attachment(
     channel_id: str = Form(alias="channelId", pattern=CHANNEL_ID),
 ) -> AttachmentOut:
     me = await _me(principal, svc)
+    filename = nul_free(file.filename or "file", "filename")
     data = await file.read(svc.settings.attachment_max_bytes + 1)
     async with svc.uploads.admit(me, len(data)):  # 429 over the rate, 413 over the quota
-        return await svc.contacts.upload(me, channel_id, file.filename or "file", data)
+        return await svc.contacts.upload(me, channel_id, filename, data)
 
 
 @router.get("/attachments/{attachment_id}", response_class=FileResponse)
