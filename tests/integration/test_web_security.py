@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import BACKENDS, backend_settings
-from tests.support.server import Server
+from tests.support.server import Server, free_port
+from tests.support.services import missing
 from tests.support.users import new_user
 
 PARTNER = "https://partner.example"
@@ -259,3 +264,89 @@ async def test_operator_endpoints_refuse_requests_forwarded_by_an_untrusted_prox
             assert r.status_code == 404, path
         # Everything else still answers a forwarded request.
         assert (await http.get("/health", headers={"X-Forwarded-For": OUTSIDE})).status_code == 200
+
+
+# --- the shipped HAProxy config in front of a real node --------------------------------------
+
+HAPROXY_CFG = Path(__file__).parents[2] / "deploy" / "haproxy" / "haproxy.cfg"
+
+
+def local_haproxy_config(listen: int, stats: int, app: int) -> str:
+    """The shipped config with loopback ports instead of compose's names and DNS."""
+    text = HAPROXY_CFG.read_text()
+    text = re.sub(r"\nresolvers docker\n(?:    .*\n)+", "\n", text)
+    text = text.replace(" resolvers docker init-addr last,libc,none", "")
+    text = text.replace("    maxconn 100000\n", "    maxconn 1000\n")  # the test's FD limit
+    text = text.replace("bind :80", f"bind 127.0.0.1:{listen}")
+    text = text.replace("bind :8404", f"bind 127.0.0.1:{stats}")
+    text = re.sub(r"    server app1 app1:8000\n    server app2 app2:8000\n", "", text)
+    assert "server app" not in text, "the shipped backend changed: update this test"
+    return re.sub(
+        r"^backend connect\n",
+        f"backend connect\n    server app1 127.0.0.1:{app}\n",
+        text,
+        count=1,
+        flags=re.M,
+    )
+
+
+@pytest.fixture(scope="module")
+def proxied_node(make_server: Callable[[Mapping[str, str]], Server]) -> Server:
+    """A prod node that sends no HSTS itself: what the test sees came from HAProxy."""
+    return make_server(
+        {
+            "CONNECT_ENV": "prod",
+            "CONNECT_JWT_SECRET": secrets.token_hex(32),
+            "CONNECT_TURN_SECRET": secrets.token_hex(32),
+            "CONNECT_IP_HASH_SALT": secrets.token_hex(32),
+            "CONNECT_CAPTCHA_SECRET": secrets.token_hex(32),
+            "CONNECT_TRUSTED_PROXIES": "127.0.0.1/32",
+            "CONNECT_HSTS_MAX_AGE_S": "0",
+        }
+    )
+
+
+@pytest.fixture
+def haproxy(proxied_node: Server, tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(binary).exists():
+        missing("haproxy is not installed (apt-get install -y haproxy)")
+    listen, stats = free_port(), free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(local_haproxy_config(listen, stats, proxied_node.port))
+    proc = subprocess.Popen(
+        [binary, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{listen}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, "haproxy exited"
+            assert time.monotonic() < deadline, "haproxy did not come up"
+            time.sleep(0.05)  # polling the proxy, bounded by the deadline
+        yield f"http://127.0.0.1:{listen}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_the_shipped_haproxy_config_sends_hsts_and_hides_operator_endpoints(
+    haproxy: str, proxied_node: Server
+) -> None:
+    async with httpx.AsyncClient(base_url=proxied_node.http) as http:
+        assert "strict-transport-security" not in (await http.get("/")).headers
+        assert (await http.get("/metrics")).status_code == 200
+    async with httpx.AsyncClient(base_url=haproxy) as http:
+        for path in ("/", "/api/no-such-route", "/health"):
+            r = await http.get(path)
+            assert r.headers.get_list("strict-transport-security") == ["max-age=31536000"], path
+            assert_secured(r, page=path == "/", prod=True)
+        for path in ("/metrics", "/health/detailed", "/api/openapi.json", "/api/docs"):
+            r = await http.get(path)
+            assert r.status_code == 404, path
+            assert r.headers["x-frame-options"] == "DENY"
+            assert r.headers["x-content-type-options"] == "nosniff"
