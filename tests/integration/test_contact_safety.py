@@ -19,6 +19,10 @@ from tests.support.server import Server
 from tests.support.staff import StaffClient, new_admin, new_moderator
 from tests.support.users import User, new_user
 
+# Markers are expected to arrive: a generous bound costs nothing when all is well,
+# and keeps a loaded machine (2 cores shared) from failing a correct run.
+MARKER_S = 15.0
+
 
 async def channel(a: User, b: User) -> str:
     r = await a.call("POST", "/api/channels", json={"userId": b.id})
@@ -70,15 +74,15 @@ async def test_block_stops_messages_typing_and_reactions_both_ways(server: Serve
 
     await unblock(bob, ann)
     assert (await a_dev.request("channel-typing", {"channelId": cid, "active": False}))["ok"]
-    marker = await b_dev.event("channel-typing")
+    marker = await b_dev.event("channel-typing", MARKER_S)
     assert marker["active"] is False, "the typing sent while blocked never arrived"
     after = await send(ann, cid, "after unblock")
     assert after.status_code == 201
-    assert (await b_dev.event("channel-message"))["id"] == after.json()["id"]
+    assert (await b_dev.event("channel-message", MARKER_S))["id"] == after.json()["id"]
     assert "message-reaction" not in kinds(b_dev)
     assert "channel-message" not in kinds(b_dev)
     assert (await b_dev.request("channel-typing", {"channelId": cid, "active": False}))["ok"]
-    back = await a_dev.event("channel-typing")
+    back = await a_dev.event("channel-typing", MARKER_S)
     assert back["active"] is False, "the blocker's typing never reached the blocked user either"
     history = (await bob.call("GET", f"/api/channels/{cid}/messages")).json()["messages"]
     assert [m["text"] for m in history] == ["hello before", "after unblock"]
@@ -111,16 +115,40 @@ async def test_call_to_or_from_a_blocker_is_refused_and_never_rings(server: Serv
     await unblock(bob, ann)
     r = await ann.call("POST", "/api/calls", json={"calleeId": bob.id, "media": "audio"})
     assert r.status_code == 201, r.text
-    ring = await b_dev.event("incoming-call")
+    ring = await b_dev.event("incoming-call", MARKER_S)
     assert ring["callId"] == r.json()["callId"], "the first ring is the call after the unblock"
     assert "incoming-call" not in kinds(b_dev)
     assert (await ann.call("POST", f"/api/calls/{r.json()['callId']}/end")).status_code == 200
     back = await bob.call("POST", "/api/calls", json={"calleeId": ann.id, "media": "audio"})
     assert back.status_code == 201, back.text
-    assert (await a_dev.event("incoming-call"))["callId"] == back.json()["callId"]
+    assert (await a_dev.event("incoming-call", MARKER_S))["callId"] == back.json()["callId"]
     assert "incoming-call" not in kinds(a_dev), "the refused call from the blocker never rang"
     await bob.call("POST", f"/api/calls/{back.json()['callId']}/end")
     await a_dev.close()
+    await b_dev.close()
+
+
+async def test_blocking_the_caller_stops_a_ringing_call_and_attachments_are_refused(
+    server: Server,
+) -> None:
+    ann, bob = await new_user(server, "Ann"), await new_user(server, "Bob")
+    cid = await channel(ann, bob)
+    b_dev = await bob.device()
+    r = await ann.call("POST", "/api/calls", json={"calleeId": bob.id, "media": "video"})
+    assert r.status_code == 201, r.text
+    call_id = r.json()["callId"]
+    assert (await b_dev.event("incoming-call", MARKER_S))["callId"] == call_id
+    await block(bob, ann)
+    assert (await b_dev.event("call-rejected", MARKER_S))["callId"] == call_id
+    assert (await ann.call("GET", f"/api/calls/{call_id}")).json()["status"] == "rejected"
+    upload = await ann.call(
+        "POST",
+        "/api/attachments",
+        data={"channelId": cid},
+        files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png")},
+    )
+    assert upload.status_code == 403
+    assert upload.json()["error"]["code"] == "blocked"
     await b_dev.close()
 
 
@@ -283,6 +311,9 @@ async def test_report_from_a_conversation_reaches_the_queue_with_the_excerpt_and
     assert resolved.status_code == 200, resolved.text
     [ban] = resolved.json()["bans"]
     assert (ban["scope"], ban["value"]) == ("account", ann.id)
+    banned = await send(ann, cid, "still here?")
+    assert banned.status_code == 403, "the account ban bites on REST"
+    assert banned.json()["error"]["code"] == "banned"
 
 
 async def test_reporting_a_conversation_is_for_its_members_only(server: Server) -> None:

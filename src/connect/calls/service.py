@@ -171,6 +171,23 @@ class CallService:
         assert fresh is not None
         return fresh
 
+    async def drop_ringing_between(self, me: str, other: str) -> int:
+        """After ``me`` blocks ``other``: a call still ringing between them stops ringing
+        (declined or cancelled by ``me``). An accepted call is left to hang up."""
+        dropped = 0
+        for call in await self._store.active_of(me):
+            if call.status != "ringing" or other not in (call.caller_id, call.callee_id):
+                continue
+            role = self._role(call, me)
+            try:
+                await self._finish(
+                    call, "cancel" if role == "caller" else "reject", role, reason="blocked"
+                )
+                dropped += 1
+            except ConnectError:
+                continue  # answered or ended meanwhile
+        return dropped
+
     async def end(self, me: str, call_id: str, reason: str = "hangup") -> Call:
         call = await self._get_party(me, call_id)
         role = self._role(call, me)

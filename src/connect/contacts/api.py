@@ -125,6 +125,7 @@ async def block_user(
     me = await _me(principal, svc)
     await svc.limiter.hit(svc.rules.join, f"block:{me}")
     await svc.contacts.block(me, user_id)
+    await svc.calls.drop_ringing_between(me, user_id)
     return Response(status_code=204)
 
 

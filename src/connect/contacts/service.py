@@ -60,6 +60,7 @@ REPORT_CONTEXT_BEFORE = 5
 REPORT_CONTEXT_AFTER = 2
 REPORT_CONTEXT_RECENT = 10
 EXCERPT_CHARS = 500
+BLOCK_LIST_MAX = 1000
 
 
 def blocked_error(by_me: bool) -> ConnectError:
@@ -132,7 +133,7 @@ class ContactsService:
         return await self._channel_out(channel, me, bool(blocks))
 
     async def channels(self, me: str) -> list[ChannelOut]:
-        mine = {b.blocked_id for b in await self._store.blocks_of(me)}
+        mine = await self._store.blocked_ids(me)
         return [
             await self._channel_out(c, me, self._other(c, me) in mine)
             for c in await self._store.channels_of(me)
@@ -280,16 +281,10 @@ class ContactsService:
         await self._store.remove_block(me, other_id)
 
     async def blocked(self, me: str) -> list[BlockedUser]:
-        out: list[BlockedUser] = []
-        for b in await self._store.blocks_of(me):
-            account = await self._accounts.by_id(b.blocked_id)
-            if account is not None:
-                out.append(
-                    BlockedUser(
-                        user=user_out(account), created_at=aware(b.created_at) or self._now()
-                    )
-                )
-        return out
+        return [
+            BlockedUser(user=user_out(account), created_at=aware(b.created_at) or self._now())
+            for b, account in await self._store.blocked_accounts(me, BLOCK_LIST_MAX)
+        ]
 
     # Reports from a conversation
 
@@ -332,7 +327,8 @@ class ContactsService:
         return channel, other, lines
 
     async def upload(self, me: str, channel_id: str, filename: str, data: bytes) -> AttachmentOut:
-        await self._member_channel(me, channel_id)
+        channel = await self._member_channel(me, channel_id)
+        await self.refuse_if_blocked(me, self._other(channel, me))  # it could never be sent
         kind = check_upload(data, ATTACHMENT_TYPES, self._attachment_max)
         name = store(self._files, data, kind)
         attachment = Attachment(

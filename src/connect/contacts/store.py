@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connect.storage.db import Database
-from connect.storage.models import Attachment, Block, Channel, Message, Reaction
+from connect.storage.models import Account, Attachment, Block, Channel, Message, Reaction
 
 
 class DuplicateClientId(Exception):
@@ -239,14 +239,22 @@ class ContactStore:
             await s.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def blocks_of(self, blocker_id: str) -> list[Block]:
+    async def blocked_ids(self, blocker_id: str) -> set[str]:
         async with self._db.session() as s:
-            q = (
-                select(Block)
+            rows = await s.scalars(select(Block.blocked_id).where(Block.blocker_id == blocker_id))
+            return set(rows)
+
+    async def blocked_accounts(self, blocker_id: str, limit: int) -> list[tuple[Block, Account]]:
+        """The newest ``limit`` blocks of ``blocker_id`` with the blocked accounts (one query)."""
+        async with self._db.session() as s:
+            rows = await s.execute(
+                select(Block, Account)
+                .join(Account, Account.id == Block.blocked_id)
                 .where(Block.blocker_id == blocker_id)
                 .order_by(Block.created_at.desc())
+                .limit(limit)
             )
-            return list(await s.scalars(q))
+            return [(block, account) for block, account in rows.tuples()]
 
     async def blocks_between(self, a: str, b: str) -> list[Block]:
         """The blocks, in either direction, between two accounts (one indexed query)."""
