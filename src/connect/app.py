@@ -239,7 +239,9 @@ def _install_error_handlers(api: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )  # 400: a body FastAPI could not parse (not JSON, not UTF-8)
         headers = exc.headers
         if exc.status_code == 405:
             headers = {"Allow": bounds.allowed_methods(api.routes, request.scope)}

@@ -382,13 +382,14 @@ async def test_nul_lookalikes_are_ordinary_text(server: Server) -> None:
 
 
 async def test_json_bodies_must_be_utf8(server: Server) -> None:
-    """UTF-16 JSON (which Python's parser would accept) cannot smuggle an escaped NUL past."""
+    """UTF-16 JSON (which Python's parser would accept) cannot smuggle an escaped NUL past;
+    bytes that are not UTF-8 at all are malformed input like any other."""
+    json_type = {"content-type": "application/json"}
     async with httpx.AsyncClient(base_url=server.http) as http:
         body = '{"deviceId": "device\\u0000x"}'.encode("utf-16")
-        r = await http.post(
-            "/api/auth/token", content=body, headers={"content-type": "application/json"}
-        )
-    refused_as_invalid(r)
+        refused_as_invalid(await http.post("/api/auth/token", content=body, headers=json_type))
+        body = b'{"deviceId": "device\xff\xfe01"}'
+        refused_as_invalid(await http.post("/api/auth/token", content=body, headers=json_type))
 
 
 @pytest.mark.parametrize("value", BIG)
