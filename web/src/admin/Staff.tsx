@@ -1,10 +1,167 @@
+/**
+ * Staff page (admins only): create staff accounts, change anyone's role, disable or
+ * re-enable an account (the server audits each change, ends a disabled account's
+ * logins and sockets, and refuses to touch the admin's own account or the last
+ * active admin). A non-staff account is found by its exact email.
+ */
 import { useState, type FormEvent } from 'react';
+import { t } from '../i18n';
+import { ApiError } from '../lib/api';
 import type { AdminApi } from './api';
-import type { Account } from './types';
+import type { Account, Role } from './types';
 import { ErrorLine, Mono, Time, errorMessage, usePoll } from './util';
 
+export type StaffAccount = Account & { disabled?: boolean };
+
+export const ROLES: Role[] = ['user', 'moderator', 'admin'];
+
+/** A refused change, in the admin's language when the server named the reason. */
+export function staffErrorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'cannot_change_self') return t('admin.staff.err.self');
+    if (err.code === 'last_admin') return t('admin.staff.err.lastAdmin');
+  }
+  return errorMessage(err);
+}
+
+/** The PATCH body for one change of an account's standing. */
+export function standingChange(change: { role: Role } | { disabled: boolean }): { role?: Role; disabled?: boolean } {
+  return 'role' in change ? { role: change.role } : { disabled: change.disabled };
+}
+
+function AccountRow({
+  api,
+  account,
+  meId,
+  onChanged,
+}: {
+  api: AdminApi;
+  account: StaffAccount;
+  meId: string | null;
+  onChanged: (a: StaffAccount, notice: string) => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const self = account.id === meId;
+
+  const change = async (what: { role: Role } | { disabled: boolean }) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await api.json<StaffAccount>('PATCH', `/api/admin/accounts/${encodeURIComponent(account.id)}`, standingChange(what));
+      const notice =
+        'role' in what
+          ? t('admin.staff.roleChanged', { email: next.email, role: t(`admin.staff.role.${next.role}`) })
+          : t(what.disabled ? 'admin.staff.disabledDone' : 'admin.staff.enabledDone', { email: next.email });
+      onChanged(next, notice);
+    } catch (err) {
+      setError(staffErrorText(err));
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+
+  return (
+    <tr
+      data-testid="staff-row"
+      data-account-id={account.id}
+      data-role={account.role}
+      data-disabled={account.disabled ? 'true' : 'false'}
+      className={account.disabled ? 'dim' : ''}
+    >
+      <td>
+        {account.email}
+        {self && <span className="muted"> ({t('admin.staff.you')})</span>}
+      </td>
+      <td>{account.displayName}</td>
+      <td>
+        <select
+          data-testid="staff-row-role"
+          aria-label={t('admin.staff.roleOf', { email: account.email })}
+          value={account.role}
+          disabled={busy || self}
+          onChange={(e) => void change({ role: e.target.value as Role })}
+        >
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {t(`admin.staff.role.${r}`)}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td data-testid="staff-row-state">{account.disabled ? t('admin.staff.disabled') : t('admin.staff.active')}</td>
+      <td>
+        <Time value={account.createdAt} />
+      </td>
+      <td>
+        <Mono value={account.id} n={10} />
+      </td>
+      <td>
+        {self ? null : account.disabled ? (
+          <button className="btn small" data-testid="staff-enable" disabled={busy} onClick={() => void change({ disabled: false })}>
+            {t('admin.staff.enable')}
+          </button>
+        ) : confirming ? (
+          <span role="group">
+            <span className="small">{t('admin.staff.disableConfirm', { email: account.email })}</span>{' '}
+            <button className="btn small danger" data-testid="staff-disable-confirm" disabled={busy} onClick={() => void change({ disabled: true })}>
+              {t('admin.staff.disable')}
+            </button>{' '}
+            <button className="btn small" data-testid="staff-disable-cancel" onClick={() => setConfirming(false)}>
+              {t('admin.staff.cancel')}
+            </button>
+          </span>
+        ) : (
+          <button className="btn small danger" data-testid="staff-disable" disabled={busy} onClick={() => setConfirming(true)}>
+            {t('admin.staff.disable')}
+          </button>
+        )}
+        <ErrorLine error={error} testId="staff-row-error" />
+      </td>
+    </tr>
+  );
+}
+
+function AccountTable({
+  api,
+  accounts,
+  meId,
+  onChanged,
+  testId,
+}: {
+  api: AdminApi;
+  accounts: StaffAccount[];
+  meId: string | null;
+  onChanged: (a: StaffAccount, notice: string) => void;
+  testId: string;
+}) {
+  return (
+    <table className="grid" data-testid={testId}>
+      <thead>
+        <tr>
+          <th>{t('admin.staff.col.email')}</th>
+          <th>{t('admin.staff.col.name')}</th>
+          <th>{t('admin.staff.col.role')}</th>
+          <th>{t('admin.staff.col.state')}</th>
+          <th>{t('admin.staff.col.created')}</th>
+          <th>{t('admin.staff.col.id')}</th>
+          <th>{t('admin.staff.col.actions')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {accounts.map((a) => (
+          <AccountRow key={a.id} api={api} account={a} meId={meId} onChanged={onChanged} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function Staff({ api }: { api: AdminApi }) {
-  const list = usePoll(() => api.get<{ staff: Account[] }>('/api/admin/staff'), null, []);
+  const list = usePoll(() => api.get<{ staff: StaffAccount[] }>('/api/admin/staff'), null, []);
+  const me = usePoll(() => api.me(), null, []);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
@@ -12,6 +169,10 @@ export function Staff({ api }: { api: AdminApi }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [findEmail, setFindEmail] = useState('');
+  const [found, setFound] = useState<StaffAccount[] | null>(null);
+  const [findError, setFindError] = useState<string | null>(null);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -20,7 +181,7 @@ export function Staff({ api }: { api: AdminApi }) {
     setDone(null);
     try {
       const acc = await api.post<Account>('/api/admin/staff', { email: email.trim(), password, displayName: name.trim(), role });
-      setDone(`Created ${acc?.role ?? role} ${acc?.email ?? email}.`);
+      setDone(t('admin.staff.created', { role: t(`admin.staff.role.${acc?.role ?? role}`), email: acc?.email ?? email }));
       setEmail('');
       setPassword('');
       setName('');
@@ -32,31 +193,66 @@ export function Staff({ api }: { api: AdminApi }) {
     }
   };
 
+  const find = async (e: FormEvent) => {
+    e.preventDefault();
+    setFindError(null);
+    try {
+      const r = await api.get<{ accounts: StaffAccount[] }>(`/api/admin/accounts?email=${encodeURIComponent(findEmail.trim())}`);
+      setFound(r.accounts);
+    } catch (err) {
+      setFound(null);
+      setFindError(errorMessage(err));
+    }
+  };
+
+  const changed = (a: StaffAccount, text: string) => {
+    setNotice(text);
+    setFound((f) => (f ? f.map((x) => (x.id === a.id ? a : x)) : f));
+    void list.reload();
+  };
+
   const staff = list.data?.staff ?? [];
+  const meId = me.data?.id ?? null;
   return (
     <section>
       <div className="section-head">
-        <h2>Staff</h2>
+        <h2>{t('admin.staff.title')}</h2>
       </div>
       <form className="inline-form" onSubmit={create}>
-        <strong>New staff account</strong>
-        <input data-testid="staff-email" type="email" placeholder="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <strong>{t('admin.staff.new')}</strong>
+        <input
+          data-testid="staff-email"
+          type="email"
+          placeholder={t('admin.staff.email')}
+          aria-label={t('admin.staff.email')}
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <input
           data-testid="staff-password"
           type="password"
-          placeholder="password"
+          placeholder={t('admin.staff.password')}
+          aria-label={t('admin.staff.password')}
           autoComplete="new-password"
           required
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
-        <input data-testid="staff-name" placeholder="display name" required value={name} onChange={(e) => setName(e.target.value)} />
-        <select data-testid="staff-role" value={role} onChange={(e) => setRole(e.target.value as typeof role)}>
-          <option value="moderator">moderator</option>
-          <option value="admin">admin</option>
+        <input
+          data-testid="staff-name"
+          placeholder={t('admin.staff.name')}
+          aria-label={t('admin.staff.name')}
+          required
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <select data-testid="staff-role" aria-label={t('admin.staff.col.role')} value={role} onChange={(e) => setRole(e.target.value as typeof role)}>
+          <option value="moderator">{t('admin.staff.role.moderator')}</option>
+          <option value="admin">{t('admin.staff.role.admin')}</option>
         </select>
         <button className="btn small primary" type="submit" data-testid="staff-create" disabled={busy}>
-          Create
+          {t('admin.staff.create')}
         </button>
         {done && (
           <span className="ok" data-testid="staff-create-done">
@@ -65,35 +261,37 @@ export function Staff({ api }: { api: AdminApi }) {
         )}
         <ErrorLine error={error} testId="staff-create-error" />
       </form>
+      {notice && (
+        <p className="ok" role="status" data-testid="staff-notice">
+          {notice}
+        </p>
+      )}
       <ErrorLine error={list.error} />
-      <table className="grid">
-        <thead>
-          <tr>
-            <th>Email</th>
-            <th>Name</th>
-            <th>Role</th>
-            <th>Created</th>
-            <th>Id</th>
-          </tr>
-        </thead>
-        <tbody>
-          {staff.map((a) => (
-            <tr key={a.id} data-testid="staff-row" data-account-id={a.id}>
-              <td>{a.email}</td>
-              <td>{a.displayName}</td>
-              <td>
-                <span className={`role role-${a.role}`}>{a.role}</span>
-              </td>
-              <td>
-                <Time value={a.createdAt} />
-              </td>
-              <td>
-                <Mono value={a.id} n={10} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <AccountTable api={api} accounts={staff} meId={meId} onChanged={changed} testId="staff-table" />
+      <form className="inline-form" onSubmit={find}>
+        <strong>{t('admin.staff.find')}</strong>
+        <input
+          data-testid="staff-find-email"
+          type="email"
+          aria-label={t('admin.staff.find')}
+          placeholder={t('admin.staff.email')}
+          required
+          value={findEmail}
+          onChange={(e) => setFindEmail(e.target.value)}
+        />
+        <button className="btn small" type="submit" data-testid="staff-find">
+          {t('admin.staff.findSubmit')}
+        </button>
+        <ErrorLine error={findError} testId="staff-find-error" />
+      </form>
+      {found &&
+        (found.length === 0 ? (
+          <p className="muted" data-testid="staff-find-none">
+            {t('admin.staff.findNone')}
+          </p>
+        ) : (
+          <AccountTable api={api} accounts={found} meId={meId} onChanged={changed} testId="staff-found" />
+        ))}
     </section>
   );
 }

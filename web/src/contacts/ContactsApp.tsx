@@ -13,12 +13,16 @@ import {
 } from '../lib/contacts';
 import { errText } from '../lib/contacts';
 import { hasReacted, type UiMessage } from '../lib/messages';
+import { MIN_PASSWORD, resetTokenOf } from '../lib/auth';
+import { ChangePassword, ForgotPassword, ResetPasswordScreen } from './Account';
 import { t } from '../i18n';
 
-export type ContactsRoute = { name: 'contacts'; channelId: string | null };
+export type ContactsRoute = { name: 'contacts'; channelId: string | null; resetToken?: string };
 
-/** `#/contacts` and `#/contacts/c/<channelId>`; null for every other hash. */
+/** `#/contacts`, `#/contacts/c/<channelId>` and `#/contacts/reset/<token>` (the mailed link); null otherwise. */
 export function parseContactsRoute(hash: string): ContactsRoute | null {
+  const resetToken = resetTokenOf(hash);
+  if (resetToken) return { name: 'contacts', channelId: null, resetToken };
   const h = hash.replace(/^#/, '');
   if (h === '/contacts' || h === '/contacts/') return { name: 'contacts', channelId: null };
   const m = /^\/contacts\/c\/([A-Za-z0-9_-]+)\/?$/.exec(h);
@@ -72,6 +76,7 @@ export function ContactsApp({ contacts, route }: { contacts: ContactsController;
   }, [contacts, channelId, s.auth]);
   useEffect(() => () => contacts.openChannel(null), [contacts]);
 
+  if (route.resetToken) return <ResetPasswordScreen contacts={contacts} token={route.resetToken} />;
   if (s.auth === 'checking')
     return (
       <main className="card">
@@ -118,10 +123,12 @@ export function ContactsApp({ contacts, route }: { contacts: ContactsController;
 // ------------------------------------------------------------ auth
 
 function AuthScreen({ contacts, s }: { contacts: ContactsController; s: ContactsState }) {
-  const [mode, setMode] = useState<'login' | 'signup'>('login');
+  const [mode, setMode] = useState<'login' | 'signup' | 'forgot'>('login');
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+
+  if (mode === 'forgot') return <ForgotPassword auth={contacts.auth} initialEmail={email} onBack={() => setMode('login')} />;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -131,12 +138,12 @@ function AuthScreen({ contacts, s }: { contacts: ContactsController; s: Contacts
 
   return (
     <main className="card auth">
-      <h1>{mode === 'login' ? 'Log in to Connect' : 'Create your account'}</h1>
-      <p className="muted small">Talk to your contacts: messages, video and audio calls.</p>
+      <h1>{mode === 'login' ? t('account.login.title') : t('account.signup.title')}</h1>
+      <p className="muted small">{t('account.tagline')}</p>
       <form onSubmit={submit}>
         {mode === 'signup' && (
           <label className="field">
-            <span>Display name</span>
+            <span>{t('account.displayName')}</span>
             <input
               data-testid="signup-name"
               value={name}
@@ -148,7 +155,7 @@ function AuthScreen({ contacts, s }: { contacts: ContactsController; s: Contacts
           </label>
         )}
         <label className="field">
-          <span>Email</span>
+          <span>{t('account.email')}</span>
           <input
             data-testid={mode === 'login' ? 'login-email' : 'signup-email'}
             type="email"
@@ -159,13 +166,13 @@ function AuthScreen({ contacts, s }: { contacts: ContactsController; s: Contacts
           />
         </label>
         <label className="field">
-          <span>Password{mode === 'signup' ? ' (at least 10 characters)' : ''}</span>
+          <span>{mode === 'signup' ? t('account.passwordNew') : t('account.password')}</span>
           <input
             data-testid={mode === 'login' ? 'login-password' : 'signup-password'}
             type="password"
             value={password}
             required
-            minLength={mode === 'signup' ? 10 : undefined}
+            minLength={mode === 'signup' ? MIN_PASSWORD : undefined}
             autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
             onChange={(e) => setPassword(e.target.value)}
           />
@@ -181,22 +188,26 @@ function AuthScreen({ contacts, s }: { contacts: ContactsController; s: Contacts
           data-testid={mode === 'login' ? 'login-submit' : 'signup-submit'}
           disabled={s.authBusy}
         >
-          {s.authBusy ? 'Please wait…' : mode === 'login' ? 'Log in' : 'Sign up'}
+          {s.authBusy ? t('account.wait') : mode === 'login' ? t('account.login.submit') : t('account.signup.submit')}
         </button>
       </form>
       <p className="small">
         {mode === 'login' ? (
           <>
-            New here?{' '}
-            <button className="link" data-testid="show-signup" onClick={() => setMode('signup')}>
-              Create an account
+            <button className="link" type="button" data-testid="show-forgot" onClick={() => setMode('forgot')}>
+              {t('account.forgot.link')}
+            </button>
+            {' · '}
+            {t('account.newHere')}{' '}
+            <button className="link" type="button" data-testid="show-signup" onClick={() => setMode('signup')}>
+              {t('account.createAccount')}
             </button>
           </>
         ) : (
           <>
-            Already have an account?{' '}
-            <button className="link" data-testid="show-login" onClick={() => setMode('login')}>
-              Log in
+            {t('account.haveAccount')}{' '}
+            <button className="link" type="button" data-testid="show-login" onClick={() => setMode('login')}>
+              {t('account.logIn')}
             </button>
           </>
         )}
@@ -257,6 +268,7 @@ function ProfilePanel({ contacts, s }: { contacts: ContactsController; s: Contac
         </p>
       )}
       <BlockedList contacts={contacts} s={s} />
+      <ChangePassword contacts={contacts} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AuthStore, REFRESH_KEY, type LockManagerLike } from './auth';
+import { ApiError } from './api';
+import { accountErrorText, AuthStore, newPasswordProblem, REFRESH_KEY, resetTokenOf, type LockManagerLike } from './auth';
 
 class MemStorage {
   m = new Map<string, string>();
@@ -147,5 +148,83 @@ describe('AuthStore', () => {
     expect(call).toMatchObject({ path: '/api/auth/logout', auth: 'Bearer A1', body: { refreshToken: 'R1' } });
     expect(storage.getItem(REFRESH_KEY)).toBeNull();
     expect(auth.loggedIn).toBe(false);
+  });
+});
+
+describe('password change and reset', () => {
+  it('changes the password with the access token and refreshes once on a 401', async () => {
+    const srv = server();
+    const auth = new AuthStore({ fetchImpl: srv.fetchImpl as unknown as typeof fetch, storage: new MemStorage(), locks: null });
+    await auth.login('a@example.com', 'correct horse');
+    srv.expire('A1');
+    await auth.changePassword('correct horse', 'a new password');
+    const sent = srv.calls.filter((c) => c.path === '/api/auth/password');
+    expect(sent.map((c) => c.auth)).toEqual(['Bearer A1', 'Bearer A2']);
+    expect(sent[1]!.body).toEqual({ currentPassword: 'correct horse', newPassword: 'a new password' });
+  });
+
+  it('reports a wrong current password by its code', async () => {
+    const fetchImpl = vi.fn(async (path: string) =>
+      path === '/api/auth/login'
+        ? json(200, { accessToken: 'A1', refreshToken: 'R1', expiresIn: 900 })
+        : json(403, { error: { code: 'wrong_password', message: 'the current password is wrong' } }),
+    );
+    const auth = new AuthStore({ fetchImpl: fetchImpl as unknown as typeof fetch, storage: new MemStorage(), locks: null });
+    await auth.login('a@example.com', 'x');
+    const err = await auth.changePassword('bad', 'a new password').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'wrong_password', status: 403 });
+    expect(accountErrorText(err)).toBe('The current password is wrong.');
+    expect(auth.loggedIn).toBe(true);
+  });
+
+  it('asks for a reset without a token, once, even when the server answers 503', async () => {
+    const calls: Array<{ path: string; init: RequestInit }> = [];
+    const fetchImpl = vi.fn(async (path: string, init: RequestInit = {}) => {
+      calls.push({ path, init });
+      return json(503, { error: { code: 'mail_not_configured', message: 'no mail' } });
+    });
+    const auth = new AuthStore({ fetchImpl: fetchImpl as unknown as typeof fetch, storage: new MemStorage(), locks: null });
+    const err = await auth.requestPasswordReset('  a@example.com ').catch((e: unknown) => e);
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]!.init.body as string)).toEqual({ email: 'a@example.com' });
+    expect((calls[0]!.init.headers as Record<string, string>).Authorization).toBeUndefined();
+    expect(accountErrorText(err)).toBe('Password reset by mail is not available on this server. Please ask an administrator.');
+  });
+
+  it('confirms a reset with the token and says an expired link plainly', async () => {
+    const bodies: unknown[] = [];
+    const fetchImpl = vi.fn(async (_path: string, init: RequestInit = {}) => {
+      bodies.push(JSON.parse(init.body as string));
+      return bodies.length === 1
+        ? new Response(null, { status: 204 })
+        : json(400, { error: { code: 'invalid_reset_token', message: 'used' } });
+    });
+    const auth = new AuthStore({ fetchImpl: fetchImpl as unknown as typeof fetch, storage: new MemStorage(), locks: null });
+    await auth.confirmPasswordReset('T'.repeat(43), 'a new password');
+    expect(bodies[0]).toEqual({ token: 'T'.repeat(43), newPassword: 'a new password' });
+    const err = await auth.confirmPasswordReset('T'.repeat(43), 'a new password').catch((e: unknown) => e);
+    expect(accountErrorText(err)).toBe('This reset link is invalid, already used or expired. Ask for a new one.');
+  });
+
+  it('reads the token of a mailed link and nothing else', () => {
+    const token = 'aB3_-'.repeat(8);
+    expect(resetTokenOf(`#/contacts/reset/${token}`)).toBe(token);
+    expect(resetTokenOf(`/contacts/reset/${token}/`)).toBe(token);
+    expect(resetTokenOf('#/contacts/reset/short')).toBeNull();
+    expect(resetTokenOf(`#/contacts/reset/${token}<script>`)).toBeNull();
+    expect(resetTokenOf(`#/contacts/c/${token}`)).toBeNull();
+  });
+
+  it('checks a new password before sending it', () => {
+    expect(newPasswordProblem('short', 'short')).toBe('account.err.tooShort');
+    expect(newPasswordProblem('long enough 1', 'long enough 2')).toBe('account.err.mismatch');
+    expect(newPasswordProblem('long enough!', 'long enough!')).toBeNull();
+  });
+
+  it('says every known refusal in the catalogue, anything else generically', () => {
+    expect(accountErrorText(new ApiError(429, 'rate_limited', 'too many requests', 1000))).toBe('Too many attempts. Please try again later.');
+    expect(accountErrorText(new ApiError(403, 'forbidden', 'this account is disabled'))).toBe('This account is disabled.');
+    expect(accountErrorText(new ApiError(500, 'internal_error', 'Traceback...'))).toBe('Something went wrong. Please try again.');
+    expect(accountErrorText(new Error('boom'))).toBe('Something went wrong. Please try again.');
   });
 });

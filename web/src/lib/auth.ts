@@ -10,8 +10,16 @@
  *   runs under a Web Lock and always uses the newest token in storage.
  * - When the refresh is refused the session is gone: tokens are dropped and
  *   `onSignedOut` listeners fire.
+ * - Password: `changePassword` (logged in; the server ends every other login),
+ *   `requestPasswordReset` (always 202, whether the account exists or not) and
+ *   `confirmPasswordReset` with the token from the mailed link
+ *   (`#/contacts/reset/<token>`); the server then ends every login of the account.
  */
+import { t, type MessageKey } from '../i18n';
 import { ApiError, fetchRetrying, parseError, safeStorage } from './api';
+
+/** The server's minimum password length (signup, change, reset). */
+export const MIN_PASSWORD = 10;
 
 export const REFRESH_KEY = 'connect.refreshToken';
 
@@ -92,6 +100,36 @@ export class AuthStore {
     const res = await this.raw('POST', '/api/auth/login', { json: { email, password } }, null);
     if (!res.ok) throw await parseError(res);
     this.setTokens((await res.json()) as TokenPair);
+  }
+
+  /** Set a new password; the server ends every other login of the account (this one stays). */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.send('POST', '/api/auth/password', { json: { currentPassword, newPassword } });
+  }
+
+  /**
+   * Ask for a reset mail. The answer (202) says nothing about whether the account exists.
+   * Sent once, never retried: a retry could mail twice and spend the per-address limit,
+   * and its 503 (`mail_not_configured`) is not a passing outage.
+   */
+  async requestPasswordReset(email: string): Promise<void> {
+    let res: Response;
+    try {
+      res = await this.fetchImpl('/api/auth/password-reset', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: email.trim() }),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'Network error — check your connection.');
+    }
+    if (!res.ok) throw await parseError(res);
+  }
+
+  /** Spend a mailed reset token; the server ends every login of that account. */
+  async confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+    const res = await this.raw('POST', '/api/auth/password-reset/confirm', { json: { token, newPassword } }, null);
+    if (!res.ok) throw await parseError(res);
   }
 
   /** Revoke the refresh token on the server (best effort) and forget the session. */
@@ -247,4 +285,38 @@ export class AuthStore {
       throw new ApiError(0, 'network', 'Network error — check your connection.');
     }
   }
+}
+
+/** The reset token of a `#/contacts/reset/<token>` link, or null. */
+export function resetTokenOf(hash: string): string | null {
+  const m = /^#?\/contacts\/reset\/([A-Za-z0-9_-]{20,128})\/?$/.exec(hash);
+  return m ? m[1]! : null;
+}
+
+/**
+ * Why a new password cannot be sent yet (the catalogue key), or null when it can:
+ * at least MIN_PASSWORD characters, and typed the same twice.
+ */
+export function newPasswordProblem(password: string, repeated: string): MessageKey | null {
+  if (password.length < MIN_PASSWORD) return 'account.err.tooShort';
+  if (password !== repeated) return 'account.err.mismatch';
+  return null;
+}
+
+const ERROR_KEYS: Record<string, MessageKey> = {
+  wrong_password: 'account.err.wrongPassword',
+  invalid_reset_token: 'account.err.invalidResetToken',
+  mail_not_configured: 'account.err.mailUnavailable',
+  rate_limited: 'account.err.rateLimited',
+  network: 'account.err.network',
+  invalid_credentials: 'account.err.invalidCredentials',
+  email_taken: 'account.err.emailTaken',
+  unavailable: 'unavailable.failed',
+};
+
+/** A failed account request, said in the user's language (by the error's code). */
+export function accountErrorText(err: unknown): string {
+  if (!(err instanceof ApiError)) return t('account.err.generic');
+  const key = ERROR_KEYS[err.code] ?? (err.code === 'forbidden' ? 'account.err.disabled' : undefined);
+  return key ? t(key) : t('account.err.generic');
 }
