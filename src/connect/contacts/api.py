@@ -58,7 +58,12 @@ async def history(
     return await svc.contacts.history(await _me(principal, svc), channel_id, after, limit)
 
 
-@router.post("/channels/{channel_id}/messages", status_code=201, response_model=ChannelMessage)
+@router.post(
+    "/channels/{channel_id}/messages",
+    status_code=201,
+    response_model=ChannelMessage,
+    responses={200: {"model": ChannelMessage, "description": "a resend: the stored message"}},
+)
 async def send_message(
     channel_id: str,
     body: MessageIn,
