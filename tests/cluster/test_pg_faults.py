@@ -21,8 +21,10 @@ does not log every second, and ``connect serve`` refuses to start on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -87,6 +89,31 @@ class Postgres:
 
     def stop(self) -> None:
         self._ctl("-m", "fast", "-w", "stop")
+
+    def pids(self) -> list[int]:
+        """The postmaster and every backend it forked (all started by this test)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def pause(self) -> list[int]:
+        pids = self.pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def resume(pids: list[int]) -> None:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     def running(self) -> bool:
         result = subprocess.run(
@@ -405,3 +432,54 @@ async def test_unmigrated_schema_is_not_ready_answers_503_and_serve_refuses(worl
     finally:
         await asyncio.to_thread(command.upgrade, alembic_config(world.db_url), "head")
     await wait_ready(node.http, 200, 10)
+
+
+async def test_a_hung_postgres_is_answered_503_within_the_statement_bound(world: World) -> None:
+    """PostgreSQL frozen (SIGSTOP, as a hung host or a partition): nothing waits for TCP."""
+    from connect.storage.db import PG_COMMAND_TIMEOUT_S
+
+    nodes = world.cluster.nodes
+    for node in nodes:
+        await wait_ready(node.http, 200, 10)
+    user = await new_user(nodes[0], "Dave")
+    r = await user.call("POST", "/api/channels", json={"userId": (await new_user(nodes[1])).id})
+    channel_id = r.json()["id"]
+    before = [len(n.log()) for n in nodes]
+    bound_s = PG_COMMAND_TIMEOUT_S + 5
+    pids = world.pg.pause()
+    try:
+        started = time.monotonic()
+        rounds = await asyncio.gather(
+            *(
+                rest_round(
+                    n.http, User(n, user.id, user.email, user.password, user.access), channel_id, i
+                )
+                for i, n in enumerate(nodes)
+            ),
+            *(hello(n.ws, user.access) for n in nodes),
+            *(wait_ready(n.http, 503, 5) for n in nodes),
+        )
+        stalled_s = time.monotonic() - started
+    finally:
+        world.pg.resume(pids)
+    resumed_at = time.monotonic()
+    recovery_s = [await wait_ready(n.http, 200, RECOVERY_BOUND_S) for n in nodes]
+    answers = [a for batch in rounds[: len(nodes)] for a in batch]
+    hellos = rounds[len(nodes) : 2 * len(nodes)]
+    r = await user.call("GET", "/api/channels")
+    assert r.status_code == 200, r.text
+    print(
+        f"\nhung PostgreSQL: {len(answers)} REST calls {dict(Counter(a.status for a in answers))},"
+        f" max {max(a.ms for a in answers):.0f} ms; hellos {hellos};"
+        f" all answered in {stalled_s:.1f}s; ready again {max(recovery_s):.2f}s after SIGCONT"
+        f" ({time.monotonic() - resumed_at:.2f}s)"
+    )
+    assert not [a for a in answers if a.status >= 500 and a.status != 503], answers
+    assert all(a.ms < bound_s * 1000 for a in answers), answers
+    for outcome, elapsed, close in hellos:  # type: ignore[misc]
+        assert elapsed <= HELLO_TIMEOUT_S + 2, (outcome, elapsed)
+        assert outcome == "welcome" or close == 1013, (outcome, close)
+    for node, start in zip(nodes, before, strict=True):
+        log = node.log()[start:]
+        assert "Traceback" not in log, log[:4000]
+        assert len(fault_lines(log)) <= 4, fault_lines(log)

@@ -152,23 +152,45 @@ class GatewayEndpoint:
             return None
         if type(item) is int:
             return None
-        try:
-            # The hello is answered within this bound whatever its checks wait on (a
-            # ban lookup, the cluster registry): an outage answers ``unavailable``.
-            async with asyncio.timeout(self._s.hello_timeout_s):
-                attached = await self._hello(conn, item)
-        except TimeoutError:
+        # The hello is answered within this bound whatever its checks wait on (a ban
+        # lookup, the cluster registry): an outage answers ``unavailable``. Its work runs
+        # as a task that is abandoned, not awaited, at the bound: a cancelled database
+        # call can take its own timeout to unwind (a hung PostgreSQL: 5 s to connect).
+        work = asyncio.get_running_loop().create_task(self._hello(conn, item))
+        done, _ = await asyncio.wait((work,), timeout=self._s.hello_timeout_s)
+        if not done:
+            work.cancel()
+            work.add_done_callback(functools.partial(self._late_hello, conn))
             self._hello_failed(conn, None)
             return None
-        except Exception as exc:
+        exc = work.exception()
+        if exc is not None:
+            assert isinstance(exc, Exception)
             self._hello_failed(conn, exc)
             return None
+        attached = work.result()
         if attached is None:
             return None
         client, resumed = attached
         # After the welcome: the hooks (e.g. the contacts backlog) log their own failures.
         await self._hub.welcomed(client, resumed)
         return client
+
+    def _late_hello(self, conn: Connection, work: asyncio.Task[tuple[Client, bool] | None]) -> None:
+        """An abandoned hello finished after all: let go of a place it took meanwhile."""
+        if work.cancelled():
+            return
+        exc = work.exception()
+        if exc is not None:
+            assert isinstance(exc, Exception)
+            faults.report("gateway hello", exc)
+            return
+        attached = work.result()
+        if attached is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._hub.detach(attached[0], conn, keep_place=False)
+            )
+            task.add_done_callback(_report_failure)
 
     def _hello_failed(self, conn: Connection, exc: Exception | None) -> None:
         """A hello that could not be handled: error event, then close (1013 or 1011).

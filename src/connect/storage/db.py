@@ -17,6 +17,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 # the server hung (stopped, or a black-holed address) every request and every gateway
 # hello would wait that long before it could answer 503.
 PG_CONNECT_TIMEOUT_S = 5.0
+# How long one statement may take (asyncpg has no default): with the server hung mid-way
+# (SIGSTOP, a network partition) a request must end in a 503, not wait for TCP to give up.
+# Far above any statement the service runs (milliseconds), so only a hang reaches it.
+PG_COMMAND_TIMEOUT_S = 10.0
 
 
 class Database:
@@ -26,7 +30,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_pre_ping=not sqlite,
-            connect_args={} if sqlite else {"timeout": PG_CONNECT_TIMEOUT_S},
+            connect_args={}
+            if sqlite
+            else {"timeout": PG_CONNECT_TIMEOUT_S, "command_timeout": PG_COMMAND_TIMEOUT_S},
         )
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
