@@ -350,9 +350,10 @@ async def run_fault(rig: Rig, fault: str) -> dict[str, Any]:
     during = [s for s in log.samples if t_fault + DETECT_BOUND_S <= s[0] and s[1] < t_end]
     wrong = [s for s in log.samples if t_fault <= s[0] and s[1] < t_end and s[3] == 200]
     figures["readySamples"] = {"before": len(early), "during": len(during)}
+    figures["backAtS"] = round(t_back - t_fault, 3)
     (rig.work / f"ready-{fault}.json").write_text(
         json.dumps(
-            [(round(a - t_fault, 2), round(b - t_fault, 2), n, st) for a, b, n, st in log.samples]
+            [(round(a - t_fault, 3), round(b - t_fault, 3), n, st) for a, b, n, st in log.samples]
         )
     )
     print(json.dumps(figures, indent=1))  # the figures docs/operations.md quotes

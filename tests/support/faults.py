@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,8 +24,27 @@ import orjson
 import websockets
 
 from tests.support.client import Peer
-from tests.support.server import Server, free_port
+from tests.support.server import Server
 from tests.support.services import REDIS, _stop, _wait_port, missing
+
+
+def stable_port() -> int:
+    """A free loopback port below the kernel's ephemeral range.
+
+    A server restarted "on the same port" leaves that port free while it is down; one
+    from the ephemeral range (what :func:`free_port` hands out, and what every outgoing
+    connection uses) can be taken meanwhile by another test's server, and the nodes would
+    then talk to a stranger's Redis.
+    """
+    for _ in range(200):
+        port = random.randrange(20_000, 32_000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 class RedisProcess:
@@ -36,7 +57,7 @@ class RedisProcess:
             missing("redis-server is not installed (apt-get install -y redis-server)")
         self.tmp = tmp
         self.persist = persist
-        self.port = free_port()
+        self.port = stable_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.paused = False
         tmp.mkdir(parents=True, exist_ok=True)
@@ -65,6 +86,16 @@ class RedisProcess:
             stderr=subprocess.STDOUT,
         )
         _wait_port(self.port, self.proc)
+        # The server answering on the port must be this one, not whoever took the port.
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"INFO server\r\n")
+            info = b""
+            while b"process_id:" not in info or not info.endswith(b"\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                info += chunk
+        assert f"process_id:{self.proc.pid}\r\n".encode() in info, "port taken by another"
 
     def stop(self) -> None:
         """SIGTERM (Redis finishes its append-only file) and wait for the exit."""

@@ -471,7 +471,7 @@ class Cluster:
                 log.exception("cluster_listener_failed")
             await self._close_pubsub()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            delay = min(delay * 2, 1.0)
 
     async def _on_message(self, hub: Hub, message: dict[str, Any]) -> None:
         if message.get("type") != "message":
