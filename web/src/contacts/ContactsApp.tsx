@@ -462,7 +462,8 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
   const doBlock = async () => {
     if (!ch) return;
     setConfirmBlock(false);
-    if (await contacts.block(ch.peer)) setSafetyNotice(t('contacts.blockedNotice', { name: ch.peer.displayName }));
+    // The blocked banner says it; a second notice would repeat it.
+    if (await contacts.block(ch.peer)) setSafetyNotice(null);
   };
   const doUnblock = async () => {
     if (!ch) return;
@@ -559,7 +560,7 @@ function Conversation({ contacts, s, channelId }: { contacts: ContactsController
           channel={ch}
           messageId={reporting.messageId}
           onClose={() => setReporting(null)}
-          onBlocked={() => setSafetyNotice(t('contacts.blockedNotice', { name: ch.peer.displayName }))}
+          onBlocked={() => setSafetyNotice(null)}
         />
       )}
       {safetyNotice && (
