@@ -6,6 +6,7 @@ refused, Bob unblocks her from the blocked list in settings and her retry arrive
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,7 +35,7 @@ async def sign_up(
 
 
 async def test_report_a_message_then_block_and_unblock_in_a_conversation(
-    browser: Browser, web_server: Server
+    browser: Browser, web_server: Server, artifacts: Path
 ) -> None:
     suffix = secrets.token_hex(3)
     name_a, name_b = f"Alice{suffix}", f"Bob{suffix}"
@@ -66,6 +67,7 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         await b.get_by_test_id("report-comment").fill(f"insulted me {suffix}")
         await b.get_by_test_id("report-submit").click()
         await expect(b.get_by_test_id("report-done")).to_be_visible(timeout=WAIT_MS)
+        await b.screenshot(path=str(artifacts / "contacts-safety-phone-report.png"))
 
         # The moderator sees the conversation report with the excerpt and the account.
         mod = await ctx_m.new_page()
@@ -88,6 +90,7 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         ).to_contain_text(f"you are awful {suffix}")
         await expect(mod.get_by_test_id("ban-scope-account")).to_be_checked()
         await expect(mod.get_by_test_id("ban-scope-device")).to_be_disabled()
+        await mod.screenshot(path=str(artifacts / "contacts-safety-queue.png"))
 
         # Block, keyboard only: focus Block, Enter, then confirm with Enter.
         await b.get_by_test_id("block-button").focus()
@@ -99,6 +102,7 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         await expect(b.get_by_test_id("unblock-button")).to_be_visible()
         await expect(b.get_by_test_id("message-input")).to_be_disabled()
         await expect(b.get_by_test_id("call-video-button")).to_be_disabled()
+        await b.screenshot(path=str(artifacts / "contacts-safety-phone-blocked.png"))
 
         # Alice's next message is refused by the server and says so.
         await send(a, f"still there {suffix}")
