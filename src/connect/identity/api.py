@@ -157,7 +157,7 @@ users = APIRouter(prefix="/api/users", tags=["identity"])
 async def search_users(
     principal: CurrentPrincipal,
     svc: ServicesDep,
-    query: str = Query(default="", max_length=64),
+    query: str = Query(default="", max_length=254),
     limit: int = Query(default=20, ge=1, le=50),
 ) -> UserList:
     account = await svc.accounts.authorize(principal, ROLES)

@@ -326,7 +326,7 @@ function SearchPanel({ contacts, s }: { contacts: ContactsController; s: Contact
         type="search"
         placeholder="Search people by name…"
         value={q}
-        maxLength={64}
+        maxLength={254}
         onChange={(e) => {
           setQ(e.target.value);
           run(e.target.value, 250);
