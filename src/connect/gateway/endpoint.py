@@ -86,6 +86,9 @@ class GatewayEndpoint:
         self._hello_rule = Rule.parse("hello", settings.rate_hello)
         self._admission: list[Admission] = []
         self._loops: set[asyncio.Task[None]] = set()
+        # Hellos past their checks, attaching a client: id(conn) -> the subject, so a
+        # hello that fails there can let go of what it took (one subject's clients).
+        self._attaching: dict[int, str] = {}
         self.draining = False
 
     def admit_with(self, check: Admission) -> None:
@@ -168,6 +171,7 @@ class GatewayEndpoint:
             assert isinstance(exc, Exception)
             self._hello_failed(conn, exc)
             return None
+        self._attaching.pop(id(conn), None)
         attached = work.result()
         if attached is None:
             return None
@@ -178,19 +182,11 @@ class GatewayEndpoint:
 
     def _late_hello(self, conn: Connection, work: asyncio.Task[tuple[Client, bool] | None]) -> None:
         """An abandoned hello finished after all: let go of a place it took meanwhile."""
-        if work.cancelled():
-            return
-        exc = work.exception()
-        if exc is not None:
+        if not work.cancelled() and work.exception() is not None:
+            exc = work.exception()
             assert isinstance(exc, Exception)
             faults.report("gateway hello", exc)
-            return
-        attached = work.result()
-        if attached is not None:
-            task = asyncio.get_running_loop().create_task(
-                self._hub.detach(attached[0], conn, keep_place=False)
-            )
-            task.add_done_callback(_report_failure)
+        self._release(conn)
 
     def _hello_failed(self, conn: Connection, exc: Exception | None) -> None:
         """A hello that could not be handled: error event, then close (1013 or 1011).
@@ -198,18 +194,25 @@ class GatewayEndpoint:
         A place the hello had already taken in the hub is let go: the client was
         never welcomed, so it has no resume token to come back with.
         """
-        for client in self._hub.clients():
+        if exc is None:  # the hello's work goes on until cancelled: _late_hello releases
+            self._metrics.errors.labels("hello_timeout_server").inc()
+            faults.report("gateway hello", TimeoutError("hello not handled in time"), "timeout")
+            self._refuse(conn, close_codes.TRY_AGAIN_LATER, unavailable())
+            return
+        self._release(conn)
+        self._close_failed(conn, "gateway hello", exc)
+
+    def _release(self, conn: Connection) -> None:
+        """Let go of a client a failed hello attached to ``conn`` (its subject's clients only)."""
+        subject = self._attaching.pop(id(conn), None)
+        if subject is None:
+            return
+        for client in self._hub.of_subject(subject):
             if client.conn is conn:
                 task = asyncio.get_running_loop().create_task(
                     self._hub.detach(client, conn, keep_place=False)
                 )
                 task.add_done_callback(_report_failure)
-        if exc is None:
-            self._metrics.errors.labels("hello_timeout_server").inc()
-            faults.report("gateway hello", TimeoutError("hello not handled in time"), "timeout")
-            self._refuse(conn, close_codes.TRY_AGAIN_LATER, unavailable())
-            return
-        self._close_failed(conn, "gateway hello", exc)
 
     def _close_failed(self, conn: Connection, where: str, exc: Exception) -> None:
         """Tell the client why its socket ends, then close: 1013 for an outage, else 1011."""
@@ -264,6 +267,7 @@ class GatewayEndpoint:
             self._refuse(conn, code, exc)
             return None
 
+        self._attaching[id(conn)] = principal.key
         client: Client | None = None
         if hello.resume is not None:
             client = await self._hub.attach_resume(hello.resume, principal, conn.ip_hash, conn)
