@@ -352,6 +352,11 @@ async def test_staff_login_refresh_rotation_and_reuse_revokes_family(mod_server:
         me = await http.get(
             "/api/auth/me", headers={"Authorization": f"Bearer {second.json()['accessToken']}"}
         )
+        assert me.status_code == 401, "reuse ends the login's access tokens at once, too"
+        fresh = await http.post("/api/auth/login", json={"email": email, "password": password})
+        me = await http.get(
+            "/api/auth/me", headers={"Authorization": f"Bearer {fresh.json()['accessToken']}"}
+        )
         assert me.json()["role"] == "admin"
 
 
