@@ -270,6 +270,18 @@ async def test_logout_makes_the_access_token_unusable_at_once(node: Node) -> Non
     await laptop_socket.close()
 
 
+async def test_a_replayed_refresh_token_ends_the_login_and_its_socket(node: Node) -> None:
+    srv = node.server
+    user = await signup(srv, "Kim")
+    r = await post(srv, "/api/auth/refresh", {"refreshToken": user.refresh})
+    rotated = r.json()
+    socket = await Peer.connect(srv.ws, rotated["accessToken"])
+    r = await post(srv, "/api/auth/refresh", {"refreshToken": user.refresh})
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "refresh_reused")
+    assert (await socket.wait_closed())[0] == 4001
+    assert await me_status(user, rotated["accessToken"]) == 401
+
+
 async def test_logout_on_one_node_closes_the_socket_on_another(node: Node, tmp_path: Path) -> None:
     if "CONNECT_REDIS_URL" not in node.overrides:
         pytest.skip("one node without Redis: there is no other node")

@@ -209,6 +209,7 @@ class AccountService:
             raise unauthorized("invalid refresh token")
         if row.used_at is not None or not await self._refresh.mark_used(row.id, now):
             await self._refresh.revoke_family(row.family_id, now)
+            await self._end_sockets(row.account_id, family=row.family_id, reason="signed out")
             raise ConnectError(
                 "refresh_reused",
                 "refresh token reused: all sessions of this login revoked",
@@ -296,7 +297,7 @@ class AccountService:
     async def staff(self) -> list[Account]:
         return await self._accounts.with_roles(STAFF_ROLES)
 
-    async def admission(self, principal: Principal, ip_hash: str) -> None:
+    async def admission(self, principal: Principal, ip_hash: str, ip: str | None = None) -> None:
         """Gateway hello check: an account token must belong to a live login of an
         enabled account (the same test as every REST request)."""
         if principal.kind == "access":
