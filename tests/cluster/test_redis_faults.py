@@ -32,6 +32,10 @@ from typing import Any
 import httpx
 import pytest
 
+from connect.gateway.cluster import Cluster as GatewayCluster
+from connect.gateway.cluster import _s
+from connect.storage.redis import PREFIX
+from connect.storage.redis import connect as connect_redis
 from tests.support.client import CONTRACT_VIOLATIONS, Peer, guest_token
 from tests.support.cluster import Cluster
 from tests.support.faults import (
@@ -431,3 +435,37 @@ async def test_a_line_relayed_to_a_node_that_just_died_arrives_after_the_resume(
     rig.cluster.start_node(1)
     rig.pids = [n.proc.pid for n in rig.cluster.nodes]
     assert tracebacks(rig.cluster.nodes[0]) == []
+
+
+async def test_after_a_stall_a_silent_node_is_judged_only_after_it_could_beat(
+    tmp_path: Path,
+) -> None:
+    """The death rule itself, on a Redis of its own: a heartbeat written before a stall
+    never condemns its node; silence after the stall, for the whole horizon, does."""
+    with redis_process(tmp_path / "redis", persist=False) as server:
+        client = connect_redis(server.url)
+        try:
+            a = GatewayCluster(client, "a", grace_s=4, dead_after_s=1.0)
+            b = GatewayCluster(client, "b", grace_s=4, dead_after_s=1.0)
+            assert await a._beat() is False  # a new node: Redis did not know it
+            await b._beat()
+            assert await a._beat() is True
+
+            async def silent() -> list[str]:
+                found = await a._silent(keys=[f"{PREFIX}nodes", f"{PREFIX}beat:since"], args=[1.0])
+                return sorted(_s(x) for x in found)
+
+            server.pause()
+            await asyncio.sleep(1.5)  # the stall under test: longer than the horizon
+            server.resume()
+            await a._beat()  # a is back first; b has not beaten since before the stall
+            assert await silent() == [], "judged on a heartbeat written before the stall"
+
+            async def b_judged() -> bool:
+                await a._beat()
+                return await silent() == ["b"]
+
+            waited = await until(b_judged, 5.0, "b judged after a silent horizon", every=0.1)
+            assert waited >= 0.9, "not before b had the whole horizon to beat again"
+        finally:
+            await client.aclose()
