@@ -119,6 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         # Every other command needs a database at this version's schema.
         _require_schema(settings)
     if args.command == "serve":
+        if settings.redis_url:
+            asyncio.run(_ping_redis(settings.redis_url))
         return _serve(settings, args.host, args.port)
     if args.command == "create-admin":
         email, password, name = _admin_input(args.email, args.password, args.name)
@@ -184,6 +186,18 @@ async def _revision(url: str) -> str | None:
         return await db.revision()
     finally:
         await db.close()
+
+
+async def _ping_redis(url: str) -> None:
+    """A node cannot start its cluster state without Redis: say so in one line, not in
+    the startup Traceback uvicorn would print."""
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
 
 
 def _admin_input(email: str, password: str | None, name: str) -> tuple[str, str, str]:

@@ -144,6 +144,20 @@ def test_an_unreachable_database_and_bad_settings_are_one_line_without_secrets(
         assert "cannot reach the database" in line
         assert "s3cr3tpw" not in line
 
+    line = one_line_failure(
+        connect(
+            tmp_path / "redis",
+            "serve",
+            "--migrate",
+            "--port",
+            "1",
+            CONNECT_REDIS_URL="redis://:s3cr3tpw@127.0.0.1:1/0",
+        ),
+        1,
+    )
+    assert "cannot reach Redis" in line
+    assert "s3cr3tpw" not in line
+
     secret = "not-long-enough-secret"
     line = one_line_failure(
         connect(tmp_path / "prod", "audit-verify", CONNECT_ENV="prod", CONNECT_JWT_SECRET=secret),
