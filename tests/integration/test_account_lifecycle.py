@@ -375,8 +375,22 @@ async def test_reset_refusals_bad_tokens_and_input(node: Node) -> None:
     ):
         r = await post(srv, "/api/auth/password-reset/confirm", body)
         assert r.status_code == 400, body
-    for body in ({"email": "not-an-email"}, {"email": "a@b.c" + "x" * 300}, {}, {"email": 5}):
+    for body in (
+        {"email": "not-an-email"},
+        {"email": "a@b.c" + "x" * 300},
+        {},
+        {"email": 5},
+        {"email": "nul\u0000@example.test"},
+        {"email": "a@example.test", "extra": True},
+    ):
         assert (await post(srv, "/api/auth/password-reset", body)).status_code == 400, body
+    for body in (
+        {"token": "A" * 43, "newPassword": "with a \u0000 inside"},
+        {"token": ["A" * 43], "newPassword": "z" * 12},
+    ):
+        r = await post(srv, "/api/auth/password-reset/confirm", body)
+        assert r.status_code == 400, body
+    assert "Traceback" not in srv.log()
 
 
 async def test_reset_requests_are_limited_per_email_the_same_for_unknown_addresses(

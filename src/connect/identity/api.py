@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
@@ -102,7 +104,9 @@ async def request_password_reset(
 ) -> Response:
     """Always 202 at once, whether the account exists or not (the mail goes out later)."""
     await svc.limiter.hit(svc.rules.password_reset, ip_hash)
-    await svc.limiter.hit(svc.rules.password_reset_email, body.email.strip().lower())
+    # Keyed by a hash: the limiter's store (Redis) never holds the address itself.
+    address = hashlib.sha256(body.email.strip().lower().encode()).hexdigest()[:32]
+    await svc.limiter.hit(svc.rules.password_reset_email, address)
     svc.accounts.request_reset(body.email)
     return Response(status_code=202)
 
