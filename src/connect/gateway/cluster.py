@@ -491,8 +491,10 @@ class Cluster:
             else:
                 for handler in self._broadcast_handlers:
                     await handler(data)
-        except REDIS_DOWN:
-            raise
+        except REDIS_DOWN as exc:
+            # A handler that needed Redis (a broadcast's follow-up): the subscription's
+            # own read notices a real loss; this message's effect is skipped.
+            log.warning("cluster_message_skipped", error=type(exc).__name__)
         except Exception:
             log.exception("cluster_message_failed")
 
