@@ -220,9 +220,10 @@ class ContactsService:
         if message is None or me not in (message.sender_id, message.recipient_id):
             raise not_found("no such message")
         other = message.recipient_id if message.sender_id == me else message.sender_id
-        blocked = bool(await self._store.blocks_between(me, other))
+        blocks = await self._store.blocks_between(me, other)
+        blocked = bool(blocks)
         if add and blocked:
-            await self.refuse_if_blocked(me, other)
+            raise blocked_error(by_me=any(b.blocker_id == me for b in blocks))
         if add:
             changed = await self._store.add_reaction(
                 Reaction(
@@ -316,7 +317,8 @@ class ContactsService:
         lines: list[dict[str, object]] = [
             {
                 "from": m.sender_id,
-                "text": m.text[:EXCERPT_CHARS],
+                # The reported message whole (≤ 4000 characters), the context shortened.
+                "text": m.text if m.id == message_id else m.text[:EXCERPT_CHARS],
                 "ts": (aware(m.created_at) or self._now()).isoformat(),
                 "messageId": m.id,
                 "seq": m.seq,
