@@ -195,7 +195,12 @@ class ConnectApp:
             if scope["path"] == "/ws":
                 settings = self.services.settings
                 await asgi.serve(
-                    self.services.gateway, settings.trusted_proxies, scope, receive, send
+                    self.services.gateway,
+                    settings.trusted_proxies,
+                    scope,
+                    receive,
+                    send,
+                    settings.geoip_header,
                 )
             else:
                 await send({"type": "websocket.close", "code": 4004})

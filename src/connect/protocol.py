@@ -26,17 +26,23 @@ from connect.matching.schemas import Empty as QueueEmpty
 from connect.matching.schemas import (
     JoinQueue,
     Matched,
+    MatchTimeout,
     Next,
     PeerEnded,
     PeerReconnected,
     PeerReconnecting,
     Queued,
+    QueueStatus,
+    QueueStatusRequest,
 )
 from connect.moderation.schemas import Banned, CaptchaRequiredEvent, CaptchaSolution, Warning
 from connect.signaling.schemas import (
     CallStats,
     ChatMessage,
     EndCall,
+    MediaState,
+    MediaStateRelay,
+    ReactionRelay,
     RelayedAnswer,
     RelayedCandidate,
     RelayedOffer,
@@ -44,6 +50,7 @@ from connect.signaling.schemas import (
     SendCandidate,
     SendMessage,
     SendOffer,
+    SendReaction,
     Typing,
     TypingRelay,
 )
@@ -63,6 +70,9 @@ CLIENT_EVENTS: dict[str, type[BaseModel]] = {
     "call-stats": CallStats,
     "captcha-solution": CaptchaSolution,
     "channel-typing": ChannelTyping,
+    "queue-status": QueueStatusRequest,
+    "media-state": MediaState,
+    "send-reaction": SendReaction,
 }
 
 SERVER_EVENTS: dict[str, type[BaseModel]] = {
@@ -91,6 +101,10 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "call-rejected": CallRejected,
     "call-ended": CallEnded,
     "call-missed": CallMissed,
+    "queue-status": QueueStatus,
+    "match-timeout": MatchTimeout,
+    "media-state": MediaStateRelay,
+    "reaction": ReactionRelay,
 }
 
 

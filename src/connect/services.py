@@ -34,6 +34,7 @@ from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.hub import Hub
 from connect.gateway.websocket import WebSocketEngine
+from connect.geo.service import GeoService
 from connect.identity.accounts import AccountService, LiveLogins
 from connect.identity.mail import build_mailer
 from connect.identity.passwords import Passwords
@@ -42,7 +43,7 @@ from connect.identity.store import AccountStore, PasswordResetStore, RefreshToke
 from connect.matching import events as matching_events
 from connect.matching.redis_store import RedisMatchStore
 from connect.matching.rules import MatchPolicy
-from connect.matching.service import MatchingService
+from connect.matching.service import Counter, MatchingService
 from connect.matching.store import MatchStore, MemoryMatchStore
 from connect.moderation import events as moderation_events
 from connect.moderation.abuse import AbuseGuard
@@ -179,8 +180,13 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     cluster: Cluster | None = None
     match_store: MatchStore
     session_store: SessionStore
+    counter: Counter
     if redis_client is not None:
-        match_store = RedisMatchStore(redis_client)
+        redis_match_store = match_store = RedisMatchStore(redis_client)
+
+        async def counter() -> tuple[int, dict[str, int]]:
+            return await redis_match_store.counts(settings.node_dead_after_s)
+
         session_store = RedisSessionStore(redis_client)
         cluster = Cluster(
             redis_client,
@@ -192,14 +198,19 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         cluster.on_broadcast(logins.on_broadcast)
         limiter = SharedRateLimiter(redis_limits_storage(settings.redis_url or "", redis_client))
     else:
-        match_store = MemoryMatchStore()
+        memory_match_store = match_store = MemoryMatchStore()
         session_store = MemorySessionStore()
+
+        async def counter() -> tuple[int, dict[str, int]]:
+            return len(hub.clients()), await memory_match_store.waiting()
+
     sessions = SessionService(session_store, clock, settings.session_record_ttl_s)
     policy = MatchPolicy(
         allow_same_ip=settings.match_allow_same_ip,
         interest_widen_s=settings.match_interest_widen_s,
         region_widen_s=settings.match_region_widen_s,
         language_widen_s=settings.match_language_widen_s,
+        country_widen_s=settings.match_country_widen_s,
         recent_pair_s=settings.match_recent_pair_s,
         avoid_s=settings.match_avoid_days * 86_400,
         avoid_cap=settings.match_avoid_max,
@@ -213,6 +224,10 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         metrics=metrics,
         events=events,
+        geo=GeoService.from_settings(settings),
+        counter=counter,
+        timeout_s=settings.match_timeout_s,
+        status_every_s=settings.queue_status_s,
     )
     relay = RelayService(
         sessions=sessions,
@@ -311,7 +326,15 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     matching_events.register(router, matching, limiter, rules.join, abuse, hub)
     moderation_events.register(router, abuse)
     contacts_events.register(router, contacts)
-    signaling_events.register(router, relay, matching, calls, rules.chat, clock)
+    signaling_events.register(
+        router,
+        relay,
+        matching,
+        calls,
+        rules.chat,
+        clock,
+        Rule.parse("reaction", settings.rate_reaction),
+    )
     gateway = GatewayEndpoint(
         settings=settings,
         hub=hub,

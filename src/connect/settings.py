@@ -226,6 +226,19 @@ class Settings(BaseSettings):
     upload_quota_bytes: int = Field(default=500 * 1024 * 1024, ge=1024)
     attachment_orphan_grace_s: float = Field(default=6 * 3600.0, ge=60)
 
+    # The visitor's first minute (docs/protocol.md, Strangers): a waiting visitor gets
+    # queue-status every queue_status_s and one match-timeout after match_timeout_s;
+    # a country choice widens after match_country_widen_s (unset: never, like language).
+    match_timeout_s: float = Field(default=20.0, gt=0, le=3600)
+    queue_status_s: float = Field(default=3.0, ge=0.5, le=600)
+    match_country_widen_s: float | None = Field(default=None, ge=0)
+    rate_reaction: str = "3/second;30/minute"
+    # GeoIP (docs/operations.md): an operator's .mmdb file, the embedded default (RIR
+    # data in the iptocc package), and a trusted proxy's country header (e.g. CF-IPCountry).
+    geoip_database: Path | None = None
+    geoip_embedded: bool = True
+    geoip_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+
     @field_validator("cors_origins", "operator_cidrs", mode="before")
     @classmethod
     def _csv_security(cls, value: object) -> object:

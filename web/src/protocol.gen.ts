@@ -16,6 +16,24 @@ export interface JoinQueueIn {
    */
   interests?: string[];
   /**
+   * (ext) meet only people from these countries (ISO 3166-1 alpha-2)
+   *
+   * @maxItems 20
+   */
+  countries?: string[];
+  /**
+   * (ext) mine: add my own detected country to countries
+   */
+  country?: 'any' | 'mine';
+  /**
+   * (ext) never tell the partner my country
+   */
+  hideCountry?: boolean;
+  /**
+   * (ext) already waiting: replace the criteria, keep the place in the queue
+   */
+  update?: boolean;
+  /**
    * ignored (old clients)
    */
   peerId?: string | null;
@@ -120,6 +138,49 @@ export interface ChannelTypingIn {
   active: boolean;
 }
 
+/**
+ * ``queue-status`` from the client: the counts now (cheap, cached).
+ */
+export interface QueueStatusIn {
+  /**
+   * count this mode (default: mine while waiting, else all)
+   */
+  mode?: ('video' | 'text') | null;
+}
+
+/**
+ * (ext) My microphone and camera, for the partner's screen ("muted", "no camera").
+ */
+export interface MediaStateIn {
+  /**
+   * my microphone track is sending
+   */
+  audio: boolean;
+  /**
+   * my camera track is sending
+   */
+  video: boolean;
+  /**
+   * ok, none (no camera), denied (permission refused)
+   */
+  camera?: ('ok' | 'none' | 'denied') | null;
+  /**
+   * ignored (old clients)
+   */
+  peerId?: string | null;
+}
+
+/**
+ * (ext) An emoji reaction to the partner, from :data:`REACTIONS` only.
+ */
+export interface SendReactionIn {
+  emoji: '👍' | '👎' | '😂' | '❤️' | '😮' | '😢' | '👏' | '🔥' | '👋' | '🎉';
+  /**
+   * ignored (old clients)
+   */
+  peerId?: string | null;
+}
+
 export interface WelcomeOut {
   connectionId: string;
   resumeToken: string;
@@ -160,6 +221,10 @@ export interface MatchedOut {
   mode: 'video' | 'text';
   commonInterests: string[];
   iceServers: IceServer[];
+  /**
+   * (ext) the partner's country, unless unknown or hidden
+   */
+  country?: string | null;
 }
 
 export interface OfferOut {
@@ -342,6 +407,57 @@ export interface CallMissedOut {
   callId: string;
 }
 
+/**
+ * ``queue-status`` pushed to a waiting visitor every few seconds.
+ */
+export interface QueueStatusOut {
+  /**
+   * sockets connected, all nodes
+   */
+  online: number;
+  /**
+   * visitors waiting in my mode, me included
+   */
+  waiting: number;
+  /**
+   * since I started waiting
+   */
+  elapsedMs: number;
+  /**
+   * my criteria that still restrict whom I meet
+   */
+  narrow: ('language' | 'country' | 'interests')[];
+}
+
+/**
+ * Sent once per wait after CONNECT_MATCH_TIMEOUT_S; the visitor stays queued.
+ */
+export interface MatchTimeoutOut {
+  waitedMs: number;
+  /**
+   * criteria the visitor could drop
+   */
+  suggest: ('language' | 'country' | 'interests')[];
+}
+
+export interface MediaStateOut {
+  /**
+   * the sender's per-session peerId
+   */
+  from: string;
+  audio: boolean;
+  video: boolean;
+  camera?: ('ok' | 'none' | 'denied') | null;
+}
+
+export interface ReactionOut {
+  /**
+   * the sender's per-session peerId
+   */
+  from: string;
+  emoji: '👍' | '👎' | '😂' | '❤️' | '😮' | '😢' | '👏' | '🔥' | '👋' | '🎉';
+}
+
 /** Client → server events: event name → payload (`x-client-events`). */
 export interface ClientEvents {
   'hello': HelloIn;
@@ -358,6 +474,9 @@ export interface ClientEvents {
   'call-stats': CallStatsIn;
   'captcha-solution': CaptchaSolutionIn;
   'channel-typing': ChannelTypingIn;
+  'queue-status': QueueStatusIn;
+  'media-state': MediaStateIn;
+  'send-reaction': SendReactionIn;
 }
 
 /** Server → client events: event name → payload (`x-server-events`). */
@@ -387,4 +506,8 @@ export interface ServerEvents {
   'call-rejected': CallRejectedOut;
   'call-ended': CallEndedOut;
   'call-missed': CallMissedOut;
+  'queue-status': QueueStatusOut;
+  'match-timeout': MatchTimeoutOut;
+  'media-state': MediaStateOut;
+  'reaction': ReactionOut;
 }

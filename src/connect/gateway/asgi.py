@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from connect.gateway.endpoint import GatewayEndpoint
+from connect.geo.service import scope_country_hint
 from connect.identity.service import scope_client_ip
 
 Message = MutableMapping[str, Any]
@@ -115,6 +116,7 @@ async def serve(
     scope: MutableMapping[str, Any],
     receive: Receive,
     send: Send,
+    geoip_header: str | None = None,
 ) -> None:
     """One ASGI WebSocket connection, for its whole life."""
     _quiet_invalid_utf8()
@@ -122,7 +124,11 @@ async def serve(
         return
     await send({"type": "websocket.accept"})
     transport = AsgiTransport(send)
-    link = endpoint.open(transport, scope_client_ip(scope, trusted_proxies))
+    link = endpoint.open(
+        transport,
+        scope_client_ip(scope, trusted_proxies),
+        scope_country_hint(scope, geoip_header, trusted_proxies),
+    )
     try:
         while True:
             message = await receive()

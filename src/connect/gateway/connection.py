@@ -32,6 +32,7 @@ class Connection:
         "_transport",
         "bucket",
         "close_code",
+        "country_hint",
         "ip",
         "ip_hash",
         "refusals",
@@ -44,6 +45,7 @@ class Connection:
         bucket: TokenBucket,
         ip_hash: str,
         ip: str = "",
+        country_hint: str | None = None,
     ) -> None:
         self._transport = transport
         self._limit = buffer_limit
@@ -56,6 +58,8 @@ class Connection:
         # transport holds it anyway): range bans are checked against it. It is
         # never logged, stored or sent to another node.
         self.ip = ip
+        # A trusted proxy's country header, already filtered (connect.geo.service).
+        self.country_hint = country_hint
 
     @property
     def closing(self) -> bool:

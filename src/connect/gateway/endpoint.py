@@ -95,9 +95,12 @@ class GatewayEndpoint:
         """Add a check run on every hello (e.g. bans); it raises ConnectError to refuse."""
         self._admission.append(check)
 
-    def open(self, transport: Transport, client_ip: str) -> Link | None:
+    def open(
+        self, transport: Transport, client_ip: str, country_hint: str | None = None
+    ) -> Link | None:
         """A WebSocket was accepted: start its frame loop and return the link to feed.
 
+        ``country_hint``: a trusted proxy's country header (see connect.geo).
         While the node drains, the socket is closed with 1012 at once (None).
         """
         if self.draining:
@@ -105,7 +108,9 @@ class GatewayEndpoint:
             return None
         ip_hash = self._ip_hasher.hash(client_ip)
         bucket = TokenBucket(self._s.event_rate_per_s, self._s.event_burst, self._clock)
-        conn = Connection(transport, self._s.send_buffer_bytes, bucket, ip_hash, client_ip)
+        conn = Connection(
+            transport, self._s.send_buffer_bytes, bucket, ip_hash, client_ip, country_hint
+        )
         link = Link(MAX_PENDING_FRAMES, conn.close_too_slow)
         task = asyncio.get_running_loop().create_task(self._run(link, conn))
         self._loops.add(task)

@@ -47,6 +47,7 @@ from picows.picows import WSProtocol  # type: ignore[attr-defined]
 from connect.gateway import close_codes
 from connect.gateway.endpoint import GatewayEndpoint
 from connect.gateway.link import Link
+from connect.geo.service import proxy_country
 from connect.identity.service import client_ip
 from connect.settings import Settings
 
@@ -303,7 +304,14 @@ class WebSocketEngine:
         peer = ws.underlying_transport.get_extra_info("peername")
         forwarded = ws.request.headers.get("x-forwarded-for")
         ip = client_ip(peer[0] if peer else None, forwarded, self._s.trusted_proxies)
-        return self._endpoint.open(PicowsTransport(ws, sock), ip)
+        hint = None
+        if self._s.geoip_header:
+            hint = proxy_country(
+                peer[0] if peer else None,
+                ws.request.headers.get(self._s.geoip_header.lower()),
+                self._s.trusted_proxies,
+            )
+        return self._endpoint.open(PicowsTransport(ws, sock), ip, hint)
 
     def closed(self, sock: _Socket) -> None:
         self._sockets.discard(sock)

@@ -1,4 +1,4 @@
-"""Socket handlers of matchmaking: join-queue, leave-queue, next."""
+"""Socket handlers of matchmaking: join-queue, leave-queue, next, queue-status."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from typing import Any, Protocol
 
 from connect.delivery import Deliverer
 from connect.gateway.dispatch import EventContext, Router
-from connect.matching.schemas import Empty, JoinAck, JoinQueue, Next
+from connect.matching.schemas import (
+    Empty,
+    JoinAck,
+    JoinedAck,
+    JoinQueue,
+    Next,
+    QueueStatusRequest,
+)
 from connect.matching.service import MatchingService
 from connect.moderation.abuse import CaptchaRequired
 from connect.ratelimit import RateLimiter, Rule
@@ -40,7 +47,7 @@ def register(
         await admit(ctx)
         ticket = await matching.prepare_join(ctx.client, payload)
         ctx.later(lambda: matching.enqueue(ticket))
-        return QUEUED
+        return JoinedAck(queued=True, country=ticket.country).wire()
 
     async def leave_queue(ctx: EventContext, payload: Empty) -> dict[str, Any]:
         await matching.leave(ctx.client)
@@ -55,6 +62,11 @@ def register(
             ctx.later(lambda: matching.enqueue(ticket))
         return QUEUED
 
+    async def queue_status(ctx: EventContext, payload: QueueStatusRequest) -> dict[str, Any]:
+        """Counts only (cached once a second per node): the socket's event budget bounds it."""
+        return (await matching.queue_status(ctx.client, payload.mode)).wire()
+
     router.add("join-queue", JoinQueue, join_queue)
+    router.add("queue-status", QueueStatusRequest, queue_status)
     router.add("leave-queue", Empty, leave_queue)
     router.add("next", Next, next_)

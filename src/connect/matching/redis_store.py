@@ -42,6 +42,7 @@ PAIR_OR_WAIT = _RULES + (LUA / "pair_or_wait.lua").read_text()
 SWEEP = _RULES + (LUA / "sweep.lua").read_text()
 REMOVE = (LUA / "remove.lua").read_text()
 AVOID = (LUA / "avoid.lua").read_text()
+COUNTS = (LUA / "counts.lua").read_text()
 #: Kept a minute past the last entry's expiry, like the recent-pair keys.
 AVOID_TTL_MARGIN_MS = 60_000
 
@@ -57,6 +58,9 @@ def _encode(t: Ticket) -> bytes:
             "region": t.region,
             "interests": sorted(t.interests),
             "since": t.since,
+            "country": t.country,
+            "countries": sorted(t.countries),
+            "hide_country": t.hide_country,
         }
     )
 
@@ -72,7 +76,14 @@ def _decode(raw: bytes | str) -> Ticket:
         region=d["region"],
         interests=frozenset(d["interests"]),
         since=float(d["since"]),
+        country=d.get("country"),
+        countries=frozenset(d.get("countries") or ()),
+        hide_country=bool(d.get("hide_country", False)),
     )
+
+
+def _country_arg(policy: MatchPolicy) -> str:
+    return repr(-1.0 if policy.country_widen_s is None else policy.country_widen_s)
 
 
 def _policy_args(policy: MatchPolicy) -> list[str]:
@@ -94,11 +105,19 @@ class RedisMatchStore:
         self._sweep = client.register_script(SWEEP)
         self._remove = client.register_script(REMOVE)
         self._avoid = client.register_script(AVOID)
+        self._counts = client.register_script(COUNTS)
 
     async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         raw = await self._pair(
             keys=[f"{PREFIX}q:{ticket.mode}"],
-            args=[_encode(ticket), repr(now), *_policy_args(policy), PREFIX, SCAN_LIMIT],
+            args=[
+                _encode(ticket),
+                repr(now),
+                *_policy_args(policy),
+                PREFIX,
+                SCAN_LIMIT,
+                _country_arg(policy),
+            ],
         )
         return _decode(raw) if raw else None
 
@@ -115,7 +134,8 @@ class RedisMatchStore:
         args = _policy_args(policy)
         for mode in self.MODES:
             out = await self._sweep(
-                keys=[f"{PREFIX}q:{mode}"], args=[repr(now), *args, PREFIX, SWEEP_LIMIT]
+                keys=[f"{PREFIX}q:{mode}"],
+                args=[repr(now), *args, PREFIX, SWEEP_LIMIT, _country_arg(policy)],
             )
             for i in range(0, len(out), 2):
                 pairs.append((_decode(out[i]), _decode(out[i + 1])))
@@ -123,6 +143,20 @@ class RedisMatchStore:
 
     async def waiting(self) -> dict[str, int]:
         return {mode: int(await self._r.zcard(f"{PREFIX}q:{mode}")) for mode in self.MODES}
+
+    async def waiting_ids(self, client_ids: list[str]) -> set[str]:
+        if not client_ids:
+            return set()
+        found = await self._r.mget([f"{PREFIX}t:{cid}" for cid in client_ids])
+        return {cid for cid, raw in zip(client_ids, found, strict=True) if raw}
+
+    async def counts(self, dead_after_s: float) -> tuple[int, dict[str, int]]:
+        """Sockets online on every live node and visitors waiting per mode, in one script."""
+        online, video, text = await self._counts(
+            keys=[f"{PREFIX}nodes", f"{PREFIX}q:video", f"{PREFIX}q:text"],
+            args=[PREFIX, repr(dead_after_s)],
+        )
+        return int(online), {"video": int(video), "text": int(text)}
 
     async def remember_pair(self, device_a: str, device_b: str, until: float, now: float) -> None:
         ttl_ms = max(1, int((until - now) * 1000)) + 60_000

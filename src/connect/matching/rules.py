@@ -16,7 +16,15 @@ criteria, widened by that side's own waiting time:
   that lapses, not a score that could starve a visitor);
 * region, then language: when both sides state one they must agree, until
   the visitor has waited ``region_widen_s`` (region) or
-  ``language_widen_s`` (language; ``None`` means never).
+  ``language_widen_s`` (language; ``None`` means never);
+* countries: a visitor who chose countries accepts only someone whose
+  country is one of them, until it has waited ``country_widen_s`` (``None``,
+  the default, means never, like language: the ``match-timeout`` notice
+  offers the widen instead). The rule is the region rule made one-sided:
+  region asks "do we agree", a country choice asks "are you from there".
+  Someone who hides their country counts as having none here, so a choice
+  can never be used to learn a hidden country; an unknown country never
+  satisfies a choice.
 
 A pair is compatible only if *both* sides accept each other, so a newcomer
 who asked for a region is never handed to someone else merely because that
@@ -42,6 +50,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Mode = Literal["video", "text"]
+Criterion = Literal["language", "country", "interests"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,14 @@ class Ticket:
     region: str | None
     interests: frozenset[str]
     since: float
+    country: str | None = None
+    countries: frozenset[str] = frozenset()
+    hide_country: bool = False
+
+    @property
+    def shown_country(self) -> str | None:
+        """The country others may see and choose by (None when hidden or unknown)."""
+        return None if self.hide_country else self.country
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +79,7 @@ class MatchPolicy:
     interest_widen_s: float = 5.0
     region_widen_s: float = 15.0
     language_widen_s: float | None = None
+    country_widen_s: float | None = None
     recent_pair_s: float = 600.0
     avoid_s: float = 30 * 86_400.0
     avoid_cap: int = 500
@@ -74,12 +92,36 @@ def accepts(me: Ticket, other: Ticket, now: float, policy: MatchPolicy) -> bool:
         return False
     if me.region and other.region and me.region != other.region and waited < policy.region_widen_s:
         return False
+    if (
+        me.countries
+        and other.shown_country not in me.countries
+        and (policy.country_widen_s is None or waited < policy.country_widen_s)
+    ):
+        return False
     return not (
         me.language
         and other.language
         and me.language != other.language
         and (policy.language_widen_s is None or waited < policy.language_widen_s)
     )
+
+
+def narrowing(me: Ticket, now: float, policy: MatchPolicy) -> list[Criterion]:
+    """Which of ``me``'s own criteria still restrict whom it may meet (in a fixed order).
+
+    The ``narrow`` hint of ``queue-status`` and the ``suggest`` list of
+    ``match-timeout``: what the visitor could drop to be matched sooner.
+    Region is not listed: it always widens by itself within seconds.
+    """
+    waited = now - me.since
+    out: list[Criterion] = []
+    if me.language and (policy.language_widen_s is None or waited < policy.language_widen_s):
+        out.append("language")
+    if me.countries and (policy.country_widen_s is None or waited < policy.country_widen_s):
+        out.append("country")
+    if me.interests and waited < policy.interest_widen_s:
+        out.append("interests")
+    return out
 
 
 def hard_compatible(a: Ticket, b: Ticket, policy: MatchPolicy) -> bool:

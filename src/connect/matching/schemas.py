@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
-from connect.matching.rules import Mode
-from connect.schemas import WireModel
+from connect.geo.countries import COUNTRY_CODES
+from connect.matching.rules import Criterion, Mode
+from connect.schemas import WireModel, omitted_if_none
 from connect.turn.schemas import IceServer
 
 Interest = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=32)
 ]
 MAX_INTERESTS = 10
+MAX_COUNTRIES = 20
+
+
+def _known_country(code: str) -> str:
+    upper = code.upper()
+    if upper not in COUNTRY_CODES:
+        raise ValueError(f"not an ISO 3166-1 alpha-2 country code: {code!r}")
+    return upper
+
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(_known_country),
+]
 
 
 class JoinQueue(WireModel):
@@ -21,12 +37,25 @@ class JoinQueue(WireModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
     region: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{2,32}$")
     interests: list[Interest] = Field(default_factory=list, max_length=MAX_INTERESTS)
+    countries: list[CountryCode] = Field(
+        default_factory=list,
+        max_length=MAX_COUNTRIES,
+        description="(ext) meet only people from these countries (ISO 3166-1 alpha-2)",
+    )
+    country: Literal["any", "mine"] = Field(
+        default="any", description="(ext) mine: add my own detected country to countries"
+    )
+    hide_country: bool = Field(default=False, description="(ext) never tell the partner my country")
+    update: bool = Field(
+        default=False,
+        description="(ext) already waiting: replace the criteria, keep the place in the queue",
+    )
     peer_id: str | None = Field(default=None, max_length=128, description="ignored (old clients)")
 
-    @field_validator("interests")
+    @field_validator("interests", "countries")
     @classmethod
-    def _dedupe(cls, interests: list[str]) -> list[str]:
-        return list(dict.fromkeys(interests))
+    def _dedupe(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(values))
 
 
 class Empty(WireModel):
@@ -56,6 +85,45 @@ class JoinAck(WireModel):
     queued: bool
 
 
+class JoinedAck(WireModel):
+    """The ack of ``join-queue``: ``country`` is the visitor's detected country (or null)."""
+
+    queued: bool
+    country: str | None
+
+
+class QueueStatusRequest(WireModel):
+    """``queue-status`` from the client: the counts now (cheap, cached)."""
+
+    mode: Mode | None = Field(
+        default=None, description="count this mode (default: mine while waiting, else all)"
+    )
+
+
+class QueueCounts(WireModel):
+    """The ack of ``queue-status``."""
+
+    online: int
+    waiting: int
+    country: str | None
+
+
+class QueueStatus(WireModel):
+    """``queue-status`` pushed to a waiting visitor every few seconds."""
+
+    online: int = Field(description="sockets connected, all nodes")
+    waiting: int = Field(description="visitors waiting in my mode, me included")
+    elapsed_ms: int = Field(description="since I started waiting")
+    narrow: list[Criterion] = Field(description="my criteria that still restrict whom I meet")
+
+
+class MatchTimeout(WireModel):
+    """Sent once per wait after CONNECT_MATCH_TIMEOUT_S; the visitor stays queued."""
+
+    waited_ms: int
+    suggest: list[Criterion] = Field(description="criteria the visitor could drop")
+
+
 class Matched(WireModel):
     session_id: str
     peer_id: str
@@ -63,6 +131,9 @@ class Matched(WireModel):
     mode: Mode
     common_interests: list[str]
     ice_servers: list[IceServer]
+    country: str | None = omitted_if_none(
+        description="(ext) the partner's country, unless unknown or hidden"
+    )
 
 
 class PeerEnded(WireModel):

@@ -7,13 +7,22 @@ gateway client (so ``next`` can re-enter the queue with them).
 
 Who sends the offer: the side that waited longer is the initiator; it has
 usually had its camera open for longer and is ready to negotiate.
+
+While a visitor waits, the node holding its socket keeps a note of it
+(:class:`_Waiter`) and, from the housekeeping sweep each second, sends it
+``queue-status`` every ``status_every_s`` and one ``match-timeout`` after
+``timeout_s``. The counts come from one cached computation per second per
+node (on Redis: one script summing the live nodes' socket sets and the
+queues), so a thousand waiting visitors cost the same as one. Whether a
+noted visitor still waits is asked of the store in one batch for all who
+are due, because on Redis another node may have matched it.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -22,9 +31,17 @@ from connect.delivery import Deliverer
 from connect.errors import ConnectError
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
+from connect.geo.service import GeoService
 from connect.identity.service import kind_of
-from connect.matching.rules import MatchPolicy, Ticket, common_interests
-from connect.matching.schemas import JoinQueue, Matched, Queued
+from connect.matching.rules import MatchPolicy, Ticket, common_interests, narrowing
+from connect.matching.schemas import (
+    JoinQueue,
+    Matched,
+    MatchTimeout,
+    QueueCounts,
+    Queued,
+    QueueStatus,
+)
 from connect.matching.store import MatchStore
 from connect.observability.metrics import Metrics
 from connect.sessions.models import Member, Session
@@ -34,6 +51,19 @@ from connect.turn.service import TurnService
 log = structlog.get_logger(__name__)
 
 CRITERIA_TTL_S = 86_400.0
+#: The counts behind queue-status are computed at most this often per node.
+COUNTS_TTL_S = 1.0
+
+Counter = Callable[[], Awaitable[tuple[int, dict[str, int]]]]
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """A visitor waiting whose socket this node holds: when to tell it what."""
+
+    ticket: Ticket
+    next_status: float
+    timed_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +85,19 @@ class MatchingService:
         clock: Clock,
         metrics: Metrics,
         events: Publisher = NO_EVENTS,
+        geo: GeoService | None = None,
+        counter: Counter | None = None,
+        timeout_s: float = 20.0,
+        status_every_s: float = 3.0,
     ) -> None:
         self._events = events
+        self._geo = geo
+        self._counter = counter
+        self.timeout_s = timeout_s
+        self.status_every_s = status_every_s
+        self._waiters: dict[str, _Waiter] = {}
+        self._counts_cache: tuple[int, dict[str, int]] | None = None
+        self._counts_at = float("-inf")
         self._store = store
         self._sessions = sessions
         self._deliver = deliverer
@@ -78,12 +119,27 @@ class MatchingService:
             raise ConnectError(
                 "already_in_session", "end the current session first (next or end-call)"
             )
-        if await self._store.get(client.id) is not None:
+        waiting = await self._store.get(client.id)
+        if waiting is not None and not criteria.update:
             raise ConnectError("already_queued", "already waiting in the queue")
         await self._store.set_criteria(
-            client.id, criteria.model_dump_json(exclude={"peer_id"}).encode(), CRITERIA_TTL_S
+            client.id,
+            criteria.model_dump_json(exclude={"peer_id", "update"}).encode(),
+            CRITERIA_TTL_S,
         )
-        return self._ticket(client, criteria, self._clock.now())
+        ticket = self._ticket(client, criteria, self._clock.now(), self.country_of(client))
+        if waiting is not None:
+            # The one-click widen: new criteria, the same place (waiting time) in the queue.
+            await self._store.remove(client.id)
+            ticket = replace(ticket, since=waiting.since)
+        return ticket
+
+    def country_of(self, client: Client) -> str | None:
+        """The visitor's detected country (see :mod:`connect.geo.service`), None if unknown."""
+        conn = client.conn
+        if self._geo is None or conn is None:
+            return None
+        return self._geo.country(conn.ip, conn.country_hint)
 
     async def prepare_next(
         self, client: Client, *, avoid: bool = False, session_id: str | None = None
@@ -105,7 +161,7 @@ class MatchingService:
             await self.avoid(*pair)
         if await self._store.get(client.id) is not None:
             return None
-        return self._ticket(client, criteria, self._clock.now())
+        return self._ticket(client, criteria, self._clock.now(), self.country_of(client))
 
     async def enqueue(self, ticket: Ticket) -> Pairing | None:
         """Pair ``ticket`` with the longest-waiting compatible visitor, or let it wait."""
@@ -114,12 +170,91 @@ class MatchingService:
             self._deliver.deliver(
                 ticket.client_id, "queued", Queued(since=int(ticket.since * 1000)).wire()
             )
+            old = self._waiters.get(ticket.client_id)
+            waiter = _Waiter(ticket, 0.0, timed_out=old is not None and old.timed_out)
+            # The first queue-status goes out with the next sweep (within a second).
+            self._waiters[ticket.client_id] = waiter
             return None
+        self._waiters.pop(ticket.client_id, None)
         return await self._start(partner, ticket)
 
     async def leave(self, client: Client) -> bool:
+        self._waiters.pop(client.id, None)
         await self._store.unpark(client.id)
         return await self._store.remove(client.id) is not None
+
+    async def counts(self) -> tuple[int, dict[str, int]]:
+        """(sockets online, waiting per mode), computed at most once per ``COUNTS_TTL_S``."""
+        mono = self._clock.monotonic()
+        if self._counts_cache is not None and mono - self._counts_at < COUNTS_TTL_S:
+            return self._counts_cache
+        if self._counter is not None:
+            found = await self._counter()
+        else:
+            found = (0, await self._store.waiting())
+        self._counts_cache, self._counts_at = found, mono
+        return found
+
+    async def queue_status(self, client: Client, mode: str | None) -> QueueCounts:
+        """The ack of ``queue-status``: counts for the start screen or the waiting screen."""
+        online, counts = await self.counts()
+        waiter = self._waiters.get(client.id)
+        if mode is None and waiter is not None:
+            mode = waiter.ticket.mode
+        waiting = counts.get(mode, 0) if mode is not None else sum(counts.values())
+        return QueueCounts(online=online, waiting=waiting, country=self.country_of(client))
+
+    async def tell_waiting(self) -> int:
+        """Send the due ``queue-status`` and ``match-timeout`` events; return how many.
+
+        Run from the sweep. Visitors no longer waiting (matched here or on
+        another node, gone) are forgotten when they come due.
+        """
+        if not self._waiters:
+            return 0
+        now = self._clock.now()
+        due = [
+            w
+            for w in self._waiters.values()
+            if now >= w.next_status or (not w.timed_out and now - w.ticket.since >= self.timeout_s)
+        ]
+        if not due:
+            return 0
+        alive = await self._store.waiting_ids([w.ticket.client_id for w in due])
+        online, counts = await self.counts()
+        sent = 0
+        for waiter in due:
+            cid = waiter.ticket.client_id
+            if cid not in alive:
+                if self._waiters.get(cid) is waiter:
+                    del self._waiters[cid]
+                continue
+            waited = now - waiter.ticket.since
+            if not waiter.timed_out and waited >= self.timeout_s:
+                waiter.timed_out = True
+                notice = MatchTimeout(
+                    waited_ms=int(waited * 1000),
+                    suggest=narrowing(waiter.ticket, now, self.policy),
+                )
+                self._deliver.deliver(cid, "match-timeout", notice.wire())
+                sent += 1
+            if now >= waiter.next_status:
+                self._push_status(waiter, online, counts, now)
+                sent += 1
+        return sent
+
+    def _push_status(
+        self, waiter: _Waiter, online: int, counts: dict[str, int], now: float
+    ) -> None:
+        ticket = waiter.ticket
+        status = QueueStatus(
+            online=online,
+            waiting=max(1, counts.get(ticket.mode, 0)),
+            elapsed_ms=max(0, int((now - ticket.since) * 1000)),
+            narrow=narrowing(ticket, now, self.policy),
+        )
+        self._deliver.deliver(ticket.client_id, "queue-status", status.wire())
+        waiter.next_status = now + self.status_every_s
 
     async def end(self, client: Client, reason: str) -> bool:
         """End the client's session; the partner is told why. Skips and ends block a rematch."""
@@ -196,7 +331,9 @@ class MatchingService:
     async def sweep(self) -> list[Pairing]:
         """Pair visitors whose widened criteria now accept each other."""
         pairs = await self._store.sweep(self._clock.now(), self.policy)
-        return [await self._start(first, second) for first, second in pairs]
+        started = [await self._start(first, second) for first, second in pairs]
+        await self.tell_waiting()
+        return started
 
     async def waiting(self) -> dict[str, int]:
         return await self._store.waiting()
@@ -204,6 +341,7 @@ class MatchingService:
     # Gateway lifecycle: a dropped socket keeps its place for the grace period.
 
     async def on_suspend(self, client: Client) -> None:
+        self._waiters.pop(client.id, None)
         ticket = await self._store.remove(client.id)
         if ticket is not None:
             await self._store.park(client.id, ticket, self.park_ttl_s)
@@ -224,6 +362,7 @@ class MatchingService:
             await self.enqueue(ticket)
 
     async def on_gone(self, client: Client) -> None:
+        self._waiters.pop(client.id, None)
         await self._store.remove(client.id)
         await self._store.unpark(client.id)
         await self._store.forget_criteria(client.id)
@@ -231,6 +370,8 @@ class MatchingService:
 
     async def _start(self, first: Ticket, second: Ticket) -> Pairing:
         initiator, other = (first, second) if first.since <= second.since else (second, first)
+        self._waiters.pop(first.client_id, None)
+        self._waiters.pop(second.client_id, None)
         common = common_interests(initiator, other)
         a = Member(
             initiator.client_id,
@@ -244,7 +385,8 @@ class MatchingService:
         )
         session = await self._sessions.start(initiator.mode, a, b, common)
         now = self._clock.now()
-        for me, peer, ticket, is_initiator in ((a, b, initiator, True), (b, a, other, False)):
+        pairs = ((a, b, initiator, other, True), (b, a, other, initiator, False))
+        for me, peer, ticket, peer_ticket, is_initiator in pairs:
             self._metrics.match_wait.labels(ticket.mode).observe(max(0.0, now - ticket.since))
             matched = Matched(
                 session_id=session.id,
@@ -253,6 +395,7 @@ class MatchingService:
                 mode=initiator.mode,
                 common_interests=common,
                 ice_servers=self._turn.ice_config(me.subject).ice_servers,
+                country=peer_ticket.shown_country,
             )
             self._deliver.deliver(me.client_id, "matched", matched.wire())
         self._metrics.matches.labels(session.mode).inc()
@@ -274,7 +417,10 @@ class MatchingService:
         return len(self._recent_matches)
 
     @staticmethod
-    def _ticket(client: Client, criteria: JoinQueue, now: float) -> Ticket:
+    def _ticket(client: Client, criteria: JoinQueue, now: float, country: str | None) -> Ticket:
+        countries = set(criteria.countries)
+        if criteria.country == "mine" and country is not None:
+            countries.add(country)
         return Ticket(
             client_id=client.id,
             device_id=client.subject,
@@ -284,4 +430,7 @@ class MatchingService:
             region=criteria.region,
             interests=frozenset(criteria.interests),
             since=now,
+            country=country,
+            countries=frozenset(countries),
+            hide_country=criteria.hide_country,
         )

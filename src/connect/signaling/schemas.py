@@ -53,6 +53,29 @@ class Typing(WireModel):
     peer_id: str | None = IGNORED_PEER
 
 
+class MediaState(WireModel):
+    """(ext) My microphone and camera, for the partner's screen ("muted", "no camera")."""
+
+    audio: bool = Field(description="my microphone track is sending")
+    video: bool = Field(description="my camera track is sending")
+    camera: Literal["ok", "none", "denied"] | None = omitted_if_none(
+        description="ok, none (no camera), denied (permission refused)"
+    )
+    peer_id: str | None = IGNORED_PEER
+
+
+#: The reactions a visitor may send: a short list every UI can show (and translate).
+REACTIONS = ("👍", "👎", "😂", "❤️", "😮", "😢", "👏", "🔥", "👋", "🎉")
+Reaction = Literal["👍", "👎", "😂", "❤️", "😮", "😢", "👏", "🔥", "👋", "🎉"]
+
+
+class SendReaction(WireModel):
+    """(ext) An emoji reaction to the partner, from :data:`REACTIONS` only."""
+
+    emoji: Reaction
+    peer_id: str | None = IGNORED_PEER
+
+
 class EndCall(WireModel):
     peer_id: str | None = IGNORED_PEER
 
@@ -88,6 +111,16 @@ class ChatMessage(_FromPeer):
 
 class TypingRelay(_FromPeer):
     active: bool
+
+
+class MediaStateRelay(_FromPeer):
+    audio: bool
+    video: bool
+    camera: Literal["ok", "none", "denied"] | None = omitted_if_none()
+
+
+class ReactionRelay(_FromPeer):
+    emoji: Reaction
 
 
 class ChatSent(WireModel):

@@ -43,7 +43,15 @@ class RelayService:
         self._metrics = metrics
         self._relayed = {
             kind: metrics.relayed.labels(kind)
-            for kind in ("offer", "answer", "candidate", "message", "typing")
+            for kind in (
+                "offer",
+                "answer",
+                "candidate",
+                "message",
+                "typing",
+                "media-state",
+                "reaction",
+            )
         }
 
     @property

@@ -1,13 +1,15 @@
+-- KEYS[1] q:<mode>; ARGV: ticket, now, same_ip, iw, rw, lw, prefix, limit, cw.
 local q, prefix = KEYS[1], ARGV[7]
 local t = cjson.decode(ARGV[1])
-local now, same_ip = tonumber(ARGV[2]), ARGV[3] == "1"
-local iw, rw, lw, limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[8])
+local now, limit = tonumber(ARGV[2]), tonumber(ARGV[8])
+local p = {same_ip = ARGV[3] == "1", iw = tonumber(ARGV[4]), rw = tonumber(ARGV[5]),
+           lw = tonumber(ARGV[6]), cw = tonumber(ARGV[9]), prefix = prefix}
 redis.call("ZREM", q, t.client_id)
 for _, cid in ipairs(redis.call("ZRANGE", q, 0, limit - 1)) do
   local raw = redis.call("GET", prefix .. "t:" .. cid)
   if not raw then
     redis.call("ZREM", q, cid)
-  elseif compatible(cjson.decode(raw), t, now, same_ip, iw, rw, lw, prefix) then
+  elseif compatible(cjson.decode(raw), t, now, p) then
     redis.call("ZREM", q, cid)
     redis.call("DEL", prefix .. "t:" .. cid)
     return raw

@@ -1,6 +1,8 @@
+-- KEYS[1] q:<mode>; ARGV: now, same_ip, iw, rw, lw, prefix, limit, cw.
 local q, prefix = KEYS[1], ARGV[6]
-local now, same_ip = tonumber(ARGV[1]), ARGV[2] == "1"
-local iw, rw, lw, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
+local now, limit = tonumber(ARGV[1]), tonumber(ARGV[7])
+local p = {same_ip = ARGV[2] == "1", iw = tonumber(ARGV[3]), rw = tonumber(ARGV[4]),
+           lw = tonumber(ARGV[5]), cw = tonumber(ARGV[8]), prefix = prefix}
 local ids = redis.call("ZRANGE", q, 0, limit - 1)
 local tickets, raws = {}, {}
 for i, cid in ipairs(ids) do
@@ -11,7 +13,7 @@ local taken, out = {}, {}
 for i = 1, #ids do
   if tickets[i] and not taken[i] then
     for j = i + 1, #ids do
-      if tickets[j] and not taken[j] and compatible(tickets[i], tickets[j], now, same_ip, iw, rw, lw, prefix) then
+      if tickets[j] and not taken[j] and compatible(tickets[i], tickets[j], now, p) then
         taken[i] = true; taken[j] = true
         out[#out + 1] = raws[i]; out[#out + 1] = raws[j]
         redis.call("ZREM", q, ids[i], ids[j])
