@@ -148,7 +148,9 @@ async def unblock_user(
 
 @router.get("/blocks", response_model=BlockList)
 async def my_blocks(principal: CurrentPrincipal, svc: ServicesDep) -> BlockList:
-    return BlockList(blocks=await svc.contacts.blocked(await _me(principal, svc)))
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.join, f"blocks:{me}")
+    return BlockList(blocks=await svc.contacts.blocked(me))
 
 
 @router.post("/attachments", status_code=201, response_model=AttachmentOut)
