@@ -285,7 +285,7 @@ describe('ContactsController safety', () => {
     expect(c.isBlocked(BOB.id)).toBe(true);
   });
 
-  it('blocks: POSTs, marks the conversation blocked, drops the person from results; unblock reverts', async () => {
+  it('blocks: POSTs, marks the conversation blocked, lists the block; unblock reverts', async () => {
     let blocked = false;
     const { c, calls } = await loggedIn({
       'GET /api/users': () => res(200, { users: [BOB] }),
@@ -305,7 +305,7 @@ describe('ContactsController safety', () => {
     await flush();
     expect(calls.some((x) => x.method === 'POST' && x.path === `/api/users/${BOB.id}/block`)).toBe(true);
     expect(c.channel(CH)?.blocked).toBe(true);
-    expect(c.getState().searchResults).toEqual([]);
+    expect(c.getState().searchResults).toHaveLength(1); // still findable by the blocker, to unblock
     expect(c.getState().blocks.map((b) => b.user.id)).toEqual([BOB.id]);
 
     expect(await c.unblock(BOB.id)).toBe(true);

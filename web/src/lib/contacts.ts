@@ -460,10 +460,7 @@ export class ContactsController {
       return false;
     }
     this.setBlocked(user.id, true);
-    this.set({
-      blocks: [{ user, createdAt: new Date().toISOString() }, ...this.state.blocks.filter((b) => b.user.id !== user.id)],
-      searchResults: this.state.searchResults.filter((u) => u.id !== user.id),
-    });
+    this.set({ blocks: [{ user, createdAt: new Date().toISOString() }, ...this.state.blocks.filter((b) => b.user.id !== user.id)] });
     void this.refreshBlocks();
     return true;
   }
