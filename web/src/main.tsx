@@ -4,6 +4,9 @@ import { App } from './App';
 import { ChatController } from './lib/controller';
 import { ContactsController } from './lib/contacts';
 import './styles.css';
+import { applyTheme, loadTheme } from './ui/theme';
+
+applyTheme(loadTheme());
 
 const controller = new ChatController();
 const contacts = new ContactsController();
