@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from connect.errors import faults
 from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
 from connect.identity.service import Principal
@@ -98,8 +99,8 @@ class Hub:
         for hook in self._welcome_hooks:
             try:
                 await hook(client, resumed)
-            except Exception:
-                log.exception("welcome_hook_failed")
+            except Exception as exc:
+                faults.report("welcome hook", exc)
 
     async def notify_resumed(self, client: Client) -> None:
         for lifecycle in self._lifecycles:
@@ -113,8 +114,8 @@ class Hub:
         for lifecycle in self._lifecycles:
             try:
                 await lifecycle.on_gone(client)
-            except Exception:
-                log.exception("lifecycle_on_gone_failed")
+            except Exception as exc:
+                faults.report("lifecycle on_gone", exc)
 
     # -- lookup --------------------------------------------------------------------
 
@@ -183,7 +184,21 @@ class Hub:
         client.principal = principal
         client.ip_hash = ip_hash
         if self.cluster is not None:
-            await self.cluster.register(client)
+            try:
+                await self.cluster.register(client)
+            except Exception:
+                # The hello fails (503/1013): keep the place suspended and resumable
+                # with the token the client still holds, its grace period restarted.
+                del self._by_resume[client.resume_token]
+                client.resume_token = resume_token
+                self._by_resume[resume_token] = client.id
+                if client.gap is None:
+                    client.gap = deque(maxlen=self._gap_frames)
+                self._metrics.suspended.inc()
+                self._timers[client.id] = asyncio.get_running_loop().create_task(
+                    self._expire_later(client)
+                )
+                raise
         self._metrics.resumes.inc()
         return client
 
@@ -252,8 +267,8 @@ class Hub:
                 await self._drop(client)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("place_expiry_failed")
+        except Exception as exc:
+            faults.report("place expiry", exc)
 
     async def evict(self, client: Client) -> None:
         """Forget a suspended client at once (e.g. banned while its socket was down)."""
@@ -315,8 +330,8 @@ class Hub:
             await self.notify_gone(client)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("place_end_failed")
+        except Exception as exc:
+            faults.report("place end", exc)
 
     def _forget(self, client: Client) -> bool:
         if self._clients.pop(client.id, None) is None:
