@@ -28,6 +28,12 @@ counts as the integer 3. ``Annotated[int, NotBool]``.
 """
 
 
+NOT_ONLY_SPACE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+"""A pattern (unanchored) matching text with something left after Python's ``str.strip()``:
+the class is exactly the characters ``str.isspace()`` is true for, spelled out because ECMA,
+Rust and Python regexes each read ``\\s`` a little differently."""
+
+
 def _given(name: str) -> dict[str, Any]:
     return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from connect.bounds import INT32_MAX
 from connect.identity.schemas import EMAIL_PATTERN
-from connect.schemas import NotBool, WireModel
+from connect.schemas import NOT_ONLY_SPACE, NotBool, WireModel
 
 
 class SignupIn(WireModel):
@@ -37,6 +37,17 @@ class ChannelIn(WireModel):
 
 
 class MessageIn(WireModel):
+    """Text (not only whitespace) and/or an attachment."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["text"], "properties": {"text": {"pattern": NOT_ONLY_SPACE}}},
+                {"required": ["attachmentId"], "properties": {"attachmentId": {"type": "string"}}},
+            ]
+        }
+    )
+
     text: str = Field(default="", max_length=4000)
     attachment_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
