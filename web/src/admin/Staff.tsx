@@ -5,7 +5,7 @@
  * active admin). A non-staff account is found by its exact email.
  */
 import { useState, type FormEvent } from 'react';
-import { t } from '../i18n';
+import { t as tNow, useT } from '../i18n';
 import { ApiError } from '../lib/api';
 import type { AdminApi } from './api';
 import type { Account, Role } from './types';
@@ -18,8 +18,8 @@ export const ROLES: Role[] = ['user', 'moderator', 'admin'];
 /** A refused change, in the admin's language when the server named the reason. */
 export function staffErrorText(err: unknown): string {
   if (err instanceof ApiError) {
-    if (err.code === 'cannot_change_self') return t('admin.staff.err.self');
-    if (err.code === 'last_admin') return t('admin.staff.err.lastAdmin');
+    if (err.code === 'cannot_change_self') return tNow('admin.staff.err.self');
+    if (err.code === 'last_admin') return tNow('admin.staff.err.lastAdmin');
   }
   return errorMessage(err);
 }
@@ -40,6 +40,7 @@ function AccountRow({
   meId: string | null;
   onChanged: (a: StaffAccount, notice: string) => void;
 }) {
+  const t = useT();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -137,6 +138,7 @@ function AccountTable({
   onChanged: (a: StaffAccount, notice: string) => void;
   testId: string;
 }) {
+  const t = useT();
   return (
     <table className="grid" data-testid={testId}>
       <thead>
@@ -160,6 +162,7 @@ function AccountTable({
 }
 
 export function Staff({ api }: { api: AdminApi }) {
+  const t = useT();
   const list = usePoll(() => api.get<{ staff: StaffAccount[] }>('/api/admin/staff'), null, []);
   const me = usePoll(() => api.me(), null, []);
   const [email, setEmail] = useState('');

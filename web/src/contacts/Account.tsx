@@ -5,7 +5,7 @@
  * i18n catalogue; errors are said by their code (`accountErrorText`).
  */
 import { useState, type FormEvent } from 'react';
-import { t } from '../i18n';
+import { useT } from '../i18n';
 import { accountErrorText, MIN_PASSWORD, newPasswordProblem, type AuthStore } from '../lib/auth';
 import type { ContactsController } from '../lib/contacts';
 
@@ -23,6 +23,7 @@ function NewPasswordFields({
   onValue: (v: string) => void;
   onRepeat: (v: string) => void;
 }) {
+  const t = useT();
   return (
     <>
       <label className="field">
@@ -57,6 +58,7 @@ function NewPasswordFields({
 
 /** "Forgot password?": one email field; the answer never says whether the account exists. */
 export function ForgotPassword({ auth, initialEmail, onBack }: { auth: AuthStore; initialEmail: string; onBack: () => void }) {
+  const t = useT();
   const [email, setEmail] = useState(initialEmail);
   const [busy, setBusy] = useState(false);
   const [sentTo, setSentTo] = useState<string | null>(null);
@@ -119,6 +121,7 @@ export function ForgotPassword({ auth, initialEmail, onBack }: { auth: AuthStore
 
 /** The page a reset mail links to: choose a new password with the token from the link. */
 export function ResetPasswordScreen({ contacts, token }: { contacts: ContactsController; token: string }) {
+  const t = useT();
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
@@ -177,6 +180,7 @@ export function ResetPasswordScreen({ contacts, token }: { contacts: ContactsCon
 
 /** Settings: change the password while logged in (other devices are signed out). */
 export function ChangePassword({ contacts }: { contacts: ContactsController }) {
+  const t = useT();
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
