@@ -249,7 +249,7 @@ def _install_error_handlers(api: FastAPI) -> None:
         )  # 400: a body FastAPI could not parse (not JSON, not UTF-8)
         headers = exc.headers
         if exc.status_code == 405:
-            headers = {"Allow": bounds.allowed_methods(api.routes, request.scope)}
+            headers = {"Allow": bounds.allowed_methods(api, request.scope)}
         return JSONResponse(
             {"error": {"code": code, "message": str(exc.detail)}},
             status_code=exc.status_code,

@@ -25,12 +25,13 @@ contract's error shape) in place of FastAPI's 422, which this API never sends.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 
 from connect.errors import ConnectError
 
@@ -191,18 +192,29 @@ def json_has_nul(body: bytes) -> bool:
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> str:
-    """The ``Allow`` header of a 405: every method some route serves at this path.
+def allowed_methods(api: FastAPI, scope: Scope) -> str:
+    """The ``Allow`` header of a 405: the methods of the resource at this path.
 
-    Starlette answers with the methods of the first route whose path matched,
-    but a path served by several routes (``GET`` and ``POST`` of one
-    collection) supports all of theirs. Each method is probed through the
-    routes' own matching, so included routers are searched like the app does.
+    The resource is the OpenAPI path template that matches with the fewest
+    parameters (``/api/admin/bans/preview`` rather than ``/api/admin/bans/{ban_id}``),
+    so a path served by several routes (``GET`` and ``POST`` of one collection)
+    lists all of theirs. A path the document leaves out (the docs pages) gets
+    whatever the routes serve, probed through their own matching.
     """
+    path: str = scope.get("path", "")
+    best: tuple[int, dict[str, Any]] | None = None
+    for template, item in api.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            params = template.count("{")
+            if best is None or params < best[0]:
+                best = (params, item)
+    if best is not None:
+        return ", ".join(method for method in METHODS if method.lower() in best[1])
     allowed = [
         method
         for method in METHODS
-        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in api.routes)
     ]
     return ", ".join(allowed)
 

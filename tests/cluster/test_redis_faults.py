@@ -469,3 +469,48 @@ async def test_after_a_stall_a_silent_node_is_judged_only_after_it_could_beat(
             assert waited >= 0.9, "not before b had the whole horizon to beat again"
         finally:
             await client.aclose()
+
+
+async def test_a_node_cut_off_past_the_death_horizon_takes_back_what_is_still_kept(
+    rig: Rig,
+) -> None:
+    """A node frozen (SIGSTOP) longer than the death horizon but shorter than the grace
+    period: the survivor orphans its places and tells the partners ``peer-reconnecting``;
+    when it thaws it finds itself judged dead, takes its places back, and its sockets are
+    told (1012) so they resume: the partner gets ``peer-reconnected`` and the pair chats.
+    Frozen past the grace period too, the places are ended (the partner gets ``peer-ended``)
+    and the thawed node does not bring them back: the resume starts over."""
+    n0, n1 = rig.cluster.nodes
+    for freeze_s, kept in ((4.0, True), (14.0, False)):
+        a = await Peer.connect(n0.ws, await guest_token(n0.http))
+        b = await ResilientPeer.connect(n1.ws, await guest_token(n1.http))
+        tag = [secrets.token_hex(6)]
+        assert (await a.request("join-queue", {"mode": "text", "interests": tag}))["ok"]
+        assert (await b.request("join-queue", {"mode": "text", "interests": tag}))["ok"]
+        await a.event("matched")
+        n1.proc.send_signal(signal.SIGSTOP)
+        try:
+            await a.event("peer-reconnecting", timeout=8)
+            if not kept:
+                assert await a.event("peer-ended", timeout=16) == {"reason": "disconnected"}
+            await asyncio.sleep(max(0.0, freeze_s - 4.0))  # the rest of the freeze
+        finally:
+            n1.proc.send_signal(signal.SIGCONT)
+
+        async def came_back() -> bool:
+            return len(b.peers) > 1 and b.peer.welcome != {}
+
+        await until(came_back, 10.0, "the frozen node's socket told to resume")
+        assert b.closes == [1012]
+        if kept:
+            assert b.resumes == 1
+            assert await a.event("peer-reconnected", timeout=5) == {}
+            assert (await b.request("send-message", {"text": "thawed"}))["ok"]
+            assert (await a.event("message"))["text"] == "thawed"
+        else:
+            assert b.fresh == 1, "a place ended by the survivor is not brought back"
+        await a.close()
+        await b.close()
+    assert [n.proc.pid for n in rig.cluster.nodes] == rig.pids
+    for node in rig.cluster.nodes:
+        assert tracebacks(node) == [], node.log()[-3000:]

@@ -112,7 +112,9 @@ redis.call("ZADD", KEYS[1], now, ARGV[1])
 local last = tonumber(redis.call("GET", KEYS[2]) or "0")
 if now - last > tonumber(ARGV[2]) then redis.call("SET", KEYS[3], tostring(now)) end
 redis.call("SET", KEYS[2], tostring(now))
-if known then return 1 else return 0 end
+redis.call("SET", KEYS[4], ARGV[3], "NX")
+if not known then redis.call("DEL", KEYS[5]) end
+return {known and 1 or 0, redis.call("GET", KEYS[4])}
 """
 
 SILENT = """
@@ -146,6 +148,7 @@ REREGISTER = """
 local ck = ARGV[1] .. "conn:" .. ARGV[2]
 local node = redis.call("HGET", ck, "node")
 if node and node ~= "" and node ~= ARGV[3] then return node end
+if not node and ARGV[11] ~= "1" then return "-" end
 redis.call("HSET", ck, "node", ARGV[3], "subject", ARGV[4], "kind", ARGV[5],
   "ip_hash", ARGV[6], "attached", ARGV[7], "state", ARGV[8], "resume", ARGV[9])
 redis.call("EXPIRE", ck, ARGV[10])
@@ -200,6 +203,10 @@ class Cluster:
         self._beat_ok_at = float("-inf")
         self._outage_since: float | None = None
         self.recoveries = 0
+        # Redis' data generation (a random value the first beat on an empty Redis sets):
+        # a change means Redis lost everything and the registry must be rebuilt.
+        self._epoch = ""
+        self._rebuild = False
 
     @property
     def channel(self) -> str:
@@ -498,15 +505,18 @@ class Cluster:
         except Exception:
             log.exception("cluster_message_failed")
 
-    async def _recover(self) -> None:
+    async def _recover(self, *, rebuild: bool) -> None:
         """Make the registry agree with the clients this node holds, after a lost subscription
         or a lost registry (Redis restarted without its data, or survivors took our places).
 
-        Each place is re-registered unless another node claimed it meanwhile (then it is
-        released here); frames kept in its gap list while nobody listened are replayed;
-        every live socket is then closed with 1012: frames published while the
-        subscription was breaking may be lost, and the client's resume brings back
-        everything durable (its hello pushes the contacts backlog).
+        Each place is re-registered (an orphaned one taken back) unless another node
+        claimed it meanwhile (then it is released here) or, Redis having kept its data,
+        a survivor ended it while this node was cut off (then its socket is closed and
+        the resume finds no place: the client starts over, as its partner was told).
+        Frames kept in its gap list while nobody listened are replayed; every live socket
+        is then closed with 1012: frames published while the subscription was breaking
+        may be lost, and the client's resume brings back everything durable (its hello
+        pushes the contacts backlog).
         """
         hub = self._hub
         assert hub is not None
@@ -526,9 +536,17 @@ class Cluster:
                         "live" if client.conn is not None else "suspended",
                         client.resume_token,
                         REGISTRY_TTL_S,
+                        "1" if rebuild else "0",
                     ],
                 )
             )
+            if owner == "-":
+                conn, client.conn = client.conn, None
+                if conn is not None:
+                    conn.close(close_codes.SHUTTING_DOWN, "place ended elsewhere: start over")
+                    closed += 1
+                hub.release(client.id)
+                continue
             if owner:
                 for frame in hub.release(client.id):
                     self.forward(client.id, frame)
@@ -546,10 +564,20 @@ class Cluster:
     async def _beat(self) -> bool:
         """Write this node's heartbeat with Redis' clock; False when Redis did not know this
         node (it was judged dead, or Redis lost its data)."""
-        known = await self._beat_script(
-            keys=[f"{PREFIX}nodes", f"{PREFIX}beat:last", f"{PREFIX}beat:since"],
-            args=[self.node, self._dead_after_s],
+        known, epoch = await self._beat_script(
+            keys=[
+                f"{PREFIX}nodes",
+                f"{PREFIX}beat:last",
+                f"{PREFIX}beat:since",
+                f"{PREFIX}epoch",
+                f"{PREFIX}lock:dead:{self.node}",  # back from the dead: a next death is new
+            ],
+            args=[self.node, self._dead_after_s, secrets.token_hex(8)],
         )
+        epoch = _s(epoch)
+        if self._epoch and epoch != self._epoch:
+            self._rebuild = True  # Redis lost its data since the last beat
+        self._epoch = epoch
         return bool(known)
 
     async def _janitor(self) -> None:
@@ -566,12 +594,14 @@ class Cluster:
                         after_s=round(time.monotonic() - self._outage_since, 2),
                     )
                     self._outage_since = None
-                if not known:
+                if not known or self._rebuild:
                     self._losses += 1
                 if self._recovered < self._losses and self._listening:
-                    losses = self._losses
-                    await self._recover()
+                    losses, rebuild = self._losses, self._rebuild
+                    await self._recover(rebuild=rebuild)
                     self._recovered = losses
+                    if rebuild:
+                        self._rebuild = False
                 await self._adopt_dead_nodes()
                 await self._end_due_orphans()
             except asyncio.CancelledError:
