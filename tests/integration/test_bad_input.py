@@ -467,8 +467,29 @@ async def test_bodies_over_the_limit_get_413_declared_or_chunked(server: Server)
 async def test_405_lists_every_method_of_the_path(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.http) as http:
         r = await http.request("OPTIONS", "/api/channels")
+        preview = await http.request("OPTIONS", "/api/admin/bans/preview")
     assert r.status_code == 405
     assert set(r.headers["allow"].split(", ")) == {"GET", "POST"}
+    # The static path is its own resource, not a ban id of DELETE /api/admin/bans/{id}.
+    assert preview.status_code == 405
+    assert preview.headers["allow"] == "POST"
+
+
+async def test_warning_subjects_fit_the_audit_log(server: Server) -> None:
+    """A subject is audited typed in a 64-character column: longer ones are a 400, not a 500."""
+    from tests.support.staff import new_admin
+
+    admin, _, _ = await new_admin(server)
+    for subject in ["0" * 79, "guest:" + "a" * 64, "a" * 59]:
+        r = await admin.call(
+            "POST", "/api/admin/warnings", json={"subject": subject, "message": "m"}
+        )
+        refused_as_invalid(r)
+    for subject in ["a" * 58, "guest:" + "b" * 58, "user:" + "c" * 32]:
+        r = await admin.call(
+            "POST", "/api/admin/warnings", json={"subject": subject, "message": "m"}
+        )
+        assert r.status_code == 200, r.text
 
 
 async def test_openapi_states_the_real_errors_and_refuses_nul(server: Server) -> None:
