@@ -15,7 +15,7 @@ export function CallInfo({ state }: { state: ChatState }) {
   return (
     <div className="callinfo" data-testid="call-info">
       {state.matchedAt !== null && (
-        <span className="pill" data-testid="call-timer" aria-label={t('call.timer', { time: formatDuration(now - state.matchedAt) })}>
+        <span className="pill" role="timer" data-testid="call-timer" aria-label={t('call.timer', { time: formatDuration(now - state.matchedAt) })}>
           <Timer aria-hidden="true" size={14} />
           <span aria-hidden="true">{formatDuration(now - state.matchedAt)}</span>
         </span>

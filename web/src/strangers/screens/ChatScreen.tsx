@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { Settings2 } from 'lucide-react';
 import type { ChatController, ChatState } from '../controller';
 import { statusText } from '../controller';
 import { useT } from '../../i18n';
@@ -105,7 +106,7 @@ export function ChatScreen({ controller, state }: { controller: ChatController; 
             reportOpen={showReport}
             onReport={() => setShowReport((v) => !v)}
           />
-          {video && <ReactionPicker controller={controller} state={state} />}
+          {video && state.phase === 'matched' && <ReactionPicker controller={controller} state={state} />}
         </div>
         {showReport && <ReportForm key={state.reportableSessionId ?? ''} controller={controller} video={video} remoteRef={remoteRef} onClose={closeReport} />}
 
@@ -113,7 +114,9 @@ export function ChatScreen({ controller, state }: { controller: ChatController; 
         <div className="extras">
           {video && (
             <details className="devices-inline">
-              <summary>{t('devices.settings')}</summary>
+              <summary>
+                <Settings2 aria-hidden="true" size={16} /> {t('devices.settings')}
+              </summary>
               <DevicePickers controller={controller} state={state} />
             </details>
           )}

@@ -109,7 +109,11 @@ export function StartScreen({ controller, state }: { controller: ChatController;
             value={prefs.interests}
             maxLength={500}
             placeholder={t('start.interestsPlaceholder')}
-            onChange={(e) => setPrefs({ ...prefs, interests: e.target.value })}
+            onChange={(e) => {
+              // Remembered as typed (normalised in storage), shown as typed.
+              savePrefs({ interests: e.target.value });
+              setPrefs({ ...prefs, interests: e.target.value });
+            }}
             onBlur={() => update({ interests: prefs.interests })}
           />
         </label>
@@ -159,7 +163,10 @@ export function StartScreen({ controller, state }: { controller: ChatController;
                 value={countriesText}
                 maxLength={120}
                 autoCapitalize="characters"
-                onChange={(e) => setCountriesText(e.target.value)}
+                onChange={(e) => {
+                  setCountriesText(e.target.value);
+                  savePrefs({ countries: parseCountries(e.target.value) });
+                }}
                 onBlur={() => update({ countries: parseCountries(countriesText) })}
               />
             </label>
