@@ -15,7 +15,11 @@ below — the unit tests run the same cases against this store and the memory
 one), and either removes the partner or adds the newcomer. Redis runs
 scripts one at a time, so two nodes can never hand the same waiting visitor
 to two people. The scan is bounded (``SCAN_LIMIT`` oldest tickets) so a
-huge, mutually incompatible queue cannot stall Redis. The avoid lists add
+huge, mutually incompatible queue cannot stall Redis. ``qc:<mode>:<country>``
+indexes the waiting visitors whose country is shown (same scores): a
+newcomer whose country choice holds walks the merge of its countries'
+indexes instead of the queue, so "my country" finds a compatriot who is not
+among the ``SCAN_LIMIT`` oldest. The avoid lists add
 two ``ZSCORE`` look-ups (O(1)) per candidate that the other rules allow, so a
 join stays O(``SCAN_LIMIT``) whatever the lists' lengths; a visitor whose
 avoided subjects fill the oldest ``SCAN_LIMIT`` places waits (and is found by
@@ -40,7 +44,7 @@ LUA = Path(__file__).with_name("lua")
 _RULES = (LUA / "rules.lua").read_text()
 PAIR_OR_WAIT = _RULES + (LUA / "pair_or_wait.lua").read_text()
 SWEEP = _RULES + (LUA / "sweep.lua").read_text()
-REMOVE = (LUA / "remove.lua").read_text()
+REMOVE = _RULES + (LUA / "remove.lua").read_text()
 AVOID = (LUA / "avoid.lua").read_text()
 COUNTS = (LUA / "counts.lua").read_text()
 #: Kept a minute past the last entry's expiry, like the recent-pair keys.

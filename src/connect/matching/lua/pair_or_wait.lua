@@ -4,17 +4,28 @@ local t = cjson.decode(ARGV[1])
 local now, limit = tonumber(ARGV[2]), tonumber(ARGV[8])
 local p = {same_ip = ARGV[3] == "1", iw = tonumber(ARGV[4]), rw = tonumber(ARGV[5]),
            lw = tonumber(ARGV[6]), cw = tonumber(ARGV[9]), prefix = prefix}
+local old = redis.call("GET", prefix .. "t:" .. t.client_id)
+if old then unindex(prefix, cjson.decode(old)) end
 redis.call("ZREM", q, t.client_id)
-for _, cid in ipairs(redis.call("ZRANGE", q, 0, limit - 1)) do
+for _, cid in ipairs(candidates(q, t, now, p, limit)) do
   local raw = redis.call("GET", prefix .. "t:" .. cid)
   if not raw then
     redis.call("ZREM", q, cid)
-  elseif compatible(cjson.decode(raw), t, now, p) then
-    redis.call("ZREM", q, cid)
-    redis.call("DEL", prefix .. "t:" .. cid)
-    return raw
+    if given(t.countries) then
+      for _, c in ipairs(t.countries) do redis.call("ZREM", prefix .. "qc:" .. t.mode .. ":" .. c, cid) end
+    end
+  else
+    local other = cjson.decode(raw)
+    if compatible(other, t, now, p) then
+      redis.call("ZREM", q, cid)
+      unindex(prefix, other)
+      redis.call("DEL", prefix .. "t:" .. cid)
+      return raw
+    end
   end
 end
 redis.call("SET", prefix .. "t:" .. t.client_id, ARGV[1])
 redis.call("ZADD", q, t.since, t.client_id)
+local k = index_key(prefix, t)
+if k then redis.call("ZADD", k, t.since, t.client_id) end
 return false

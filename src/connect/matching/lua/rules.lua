@@ -45,3 +45,33 @@ local function compatible(a, b, now, p)
   if until_ and tonumber(until_) > now then return false end
   return not (avoids(a.device_id, b.device_id, now, prefix) or avoids(b.device_id, a.device_id, now, prefix))
 end
+-- qc:<mode>:<country> holds the waiting visitors whose country is shown (same scores as
+-- q:<mode>), so a newcomer who chose countries walks only people from there.
+local function index_key(prefix, t)
+  local c = shown_country(t)
+  if c == nil then return nil end
+  return prefix .. "qc:" .. t.mode .. ":" .. c
+end
+local function unindex(prefix, t)
+  local k = index_key(prefix, t)
+  if k then redis.call("ZREM", k, t.client_id) end
+end
+-- The candidates of a newcomer, oldest first, at most `limit`: the whole queue, or the
+-- merged country indexes while its country choice holds.
+local function candidates(q, t, now, p, limit)
+  local countries = t.countries
+  if not (given(countries) and #countries > 0 and (p.cw < 0 or now - t.since < p.cw)) then
+    return redis.call("ZRANGE", q, 0, limit - 1)
+  end
+  local merged = {}
+  for _, c in ipairs(countries) do
+    local r = redis.call("ZRANGE", p.prefix .. "qc:" .. t.mode .. ":" .. c, 0, limit - 1, "WITHSCORES")
+    for i = 1, #r, 2 do merged[#merged + 1] = {tonumber(r[i + 1]), r[i]} end
+  end
+  if #countries > 1 then
+    table.sort(merged, function(x, y) if x[1] ~= y[1] then return x[1] < y[1] end return x[2] < y[2] end)
+  end
+  local out = {}
+  for i = 1, math.min(#merged, limit) do out[i] = merged[i][2] end
+  return out
+end

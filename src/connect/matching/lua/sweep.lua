@@ -17,6 +17,7 @@ for i = 1, #ids do
         taken[i] = true; taken[j] = true
         out[#out + 1] = raws[i]; out[#out + 1] = raws[j]
         redis.call("ZREM", q, ids[i], ids[j])
+        unindex(prefix, tickets[i]); unindex(prefix, tickets[j])
         redis.call("DEL", prefix .. "t:" .. ids[i], prefix .. "t:" .. ids[j])
         break
       end
