@@ -249,7 +249,9 @@ async def find_accounts(
     email: str = Query(min_length=3, max_length=254),
 ) -> AccountList:
     """One account by exact email (none or one): to promote a user, or to manage
-    someone who is no longer staff. Never a substring search."""
+    someone who is no longer staff. Never a substring search; limited per admin
+    like logins, so even an admin token cannot walk a list of addresses."""
+    await svc.limiter.hit(svc.rules.login, f"admin-find:{actor.id}")
     try:
         found = [await svc.accounts.find(email=email)]
     except ConnectError:
