@@ -319,3 +319,51 @@ async def test_reactions_are_rate_limited_and_need_a_session(srv: Server) -> Non
     await b.barrier()
     assert len(b.events("reaction")) == 3, "a refused reaction never reaches the partner"
     await close_all(a, b)
+
+
+@pytest.fixture(scope="module")
+def two_nodes(
+    request: pytest.FixtureRequest,
+    make_server: Callable[[Mapping[str, str]], Server],
+) -> tuple[Server, Server]:
+    """Two nodes sharing one Redis and one PostgreSQL database, as in production."""
+    overrides = {"CONNECT_MATCH_INTEREST_WIDEN_S": "3600", "CONNECT_QUEUE_STATUS_S": "0.5"}
+    overrides |= backend_settings("redis-postgres", request.getfixturevalue("backing_services"))
+    return make_server(overrides), make_server(overrides)
+
+
+async def test_counts_are_cluster_wide_on_redis(two_nodes: tuple[Server, Server]) -> None:
+    one, two = two_nodes
+    a = await Peer.connect(one.ws, await guest_token(one.http))
+    b = await Peer.connect(two.ws, await guest_token(two.http))
+    idle = await Peer.connect(two.ws, await guest_token(two.http))
+    await join(a, interests=tag(), language="de")
+    await join(b, interests=tag(), language="fr")
+
+    def everyone(frame: dict[str, Any]) -> bool:
+        data = frame.get("data") or {}
+        return frame.get("event") == "queue-status" and data.get("online") == 3
+
+    # Counts are cached for a second per node: wait (bounded) for a push that sees all three.
+    seen = await a.take(everyone, "queue-status counting both nodes", timeout=WAIT_S)
+    assert seen["data"]["waiting"] == 2, "both waiting visitors, one on each node"
+    counts = await idle.request("queue-status", {"mode": "video"})
+    assert (counts["online"], counts["waiting"]) == (3, 2)
+    await close_all(a, b, idle)
+
+
+async def test_asgi_engine_reads_the_country_header_too(
+    make_server: Callable[[Mapping[str, str]], Server],
+) -> None:
+    srv = make_server(
+        {
+            "CONNECT_WS_ENGINE": "asgi",
+            "CONNECT_GEOIP_HEADER": HEADER,
+            "CONNECT_TRUSTED_PROXIES": f"{PROXY}/32",
+        }
+    )
+    proxied = await visitor(srv, PROXY, {HEADER: "CH"})
+    assert (await join(proxied, interests=tag()))["country"] == "CH"
+    forged = await visitor(srv, FR, {HEADER: "CH"})
+    assert (await join(forged, interests=tag()))["country"] is None, "untrusted, no database"
+    await close_all(proxied, forged)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mmdb_writer import MMDBWriter
-from netaddr import IPSet
+from netaddr import IPSet  # type: ignore[import-untyped]
 
 
 def write_country_mmdb(path: Path, networks: Mapping[str, str]) -> Path:
