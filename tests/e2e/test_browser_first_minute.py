@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, WebSocket, async_playwright, expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.support.server import Server
+from tests.support.server import Server, start_server
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 20_000
@@ -505,3 +505,85 @@ async def test_every_strangers_screen_fits_and_passes_axe(
         for x in ctxs:
             await x.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def geo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with a 2 s match timeout whose visitors' countries come from a trusted header."""
+    srv = start_server(
+        tmp_path_factory.mktemp("first-minute-server"),
+        {
+            "CONNECT_MATCH_TIMEOUT_S": "2",
+            "CONNECT_QUEUE_STATUS_S": "1",
+            "CONNECT_TRUSTED_PROXIES": "127.0.0.1/32",
+            "CONNECT_GEOIP_HEADER": "X-Test-Country",
+        },
+    )
+    yield srv
+    srv.stop()
+
+
+async def from_country(
+    browser: Browser, server: Server, country: str, interests: str
+) -> tuple[BrowserContext, Page]:
+    ctx = await browser.new_context(
+        viewport={"width": 390, "height": 844}, extra_http_headers={"X-Test-Country": country}
+    )
+    page = await ctx.new_page()
+    await page.goto(server.http + "/")
+    await page.get_by_test_id("consent-accept").click()
+    await page.get_by_test_id("mode-text").click()
+    await page.get_by_test_id("interests-input").fill(interests)
+    return ctx, page
+
+
+async def test_match_timeout_notice_and_one_click_widen_leads_to_a_match(
+    browser: Browser, geo_server: Server
+) -> None:
+    tag = f"wide{time.monotonic_ns() % 10**10}"
+    ctx_a, a = await from_country(browser, geo_server, "DE", tag)
+    ctx_b, b = await from_country(browser, geo_server, "FR", tag)
+    try:
+        await a.get_by_test_id("language-select").select_option("de")
+        await b.get_by_test_id("language-select").select_option("fr")
+        await a.get_by_test_id("start-button").click()
+        await b.get_by_test_id("start-button").click()
+        # Their languages keep them apart; A is told what narrows the search.
+        await expect(a.get_by_test_id("narrow-hint")).to_be_visible(timeout=WAIT_MS)
+        await expect(a.get_by_test_id("queue-counts")).to_contain_text("waiting", timeout=WAIT_MS)
+        notice = a.get_by_test_id("match-timeout")
+        await expect(notice).to_contain_text("still in the queue", timeout=WAIT_MS)
+        await expect(notice).to_contain_text("Any language")
+        assert not await a.evaluate("() => Boolean(window.__connect.sessionId)")
+        await a.get_by_test_id("widen-button").click()
+        await wait_matched(a)
+        await wait_matched(b)
+        await expect(b.get_by_test_id("partner-country")).to_contain_text("Germany")
+        await expect(a.get_by_test_id("partner-country")).to_contain_text("France")
+    finally:
+        await ctx_a.close()
+        await ctx_b.close()
+
+
+async def test_my_country_preference_is_honoured(browser: Browser, geo_server: Server) -> None:
+    tag = f"cc{time.monotonic_ns() % 10**10}"
+    ctx_a, a = await from_country(browser, geo_server, "DE", tag)
+    ctx_b, b = await from_country(browser, geo_server, "AT", tag)
+    ctx_c, c = await from_country(browser, geo_server, "DE", tag)
+    try:
+        await a.get_by_test_id("country-mine").check()
+        await a.get_by_test_id("start-button").click()
+        await expect(a.get_by_test_id("status")).to_contain_text("Looking", timeout=WAIT_MS)
+        await b.get_by_test_id("start-button").click()
+        await expect(b.get_by_test_id("status")).to_contain_text("Looking", timeout=WAIT_MS)
+        # The Austrian visitor is not matched with A (waiting together, past a queue-status round).
+        await expect(a.get_by_test_id("queue-counts")).to_contain_text("2 waiting", timeout=WAIT_MS)
+        assert not await a.evaluate("() => Boolean(window.__connect.sessionId)")
+        await c.get_by_test_id("start-button").click()
+        await wait_matched(a)
+        await wait_matched(c)
+        await expect(a.get_by_test_id("partner-country")).to_contain_text("Germany")
+        assert not await b.evaluate("() => Boolean(window.__connect.sessionId)")
+    finally:
+        for x in (ctx_a, ctx_b, ctx_c):
+            await x.close()
