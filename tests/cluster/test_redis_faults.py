@@ -396,10 +396,11 @@ async def test_redis_restart_heals_without_loss(rig: Rig) -> None:
 
 
 async def test_redis_stall_is_nobodys_death(rig: Rig) -> None:
+    before = [len(node.log()) for node in rig.cluster.nodes]
     figures = await run_fault(rig, "stall")
     # A stall keeps the subscriptions: nobody was declared dead, no socket had to resume.
-    for node in rig.cluster.nodes:
-        assert "cluster_node_dead" not in node.log()
+    for node, start in zip(rig.cluster.nodes, before, strict=True):
+        assert "cluster_node_dead" not in node.log()[start:]
     assert all(closes == [] for closes in figures["closes"].values()), figures["closes"]
 
 
@@ -497,7 +498,7 @@ async def test_a_node_cut_off_past_the_death_horizon_takes_back_what_is_still_ke
         finally:
             n1.proc.send_signal(signal.SIGCONT)
 
-        async def came_back() -> bool:
+        async def came_back(b: ResilientPeer = b) -> bool:
             return len(b.peers) > 1 and b.peer.welcome != {}
 
         await until(came_back, 10.0, "the frozen node's socket told to resume")
