@@ -214,13 +214,12 @@ class BanList(WireModel):
     bans: list[BanView]
 
 
-# The subject is audited typed ("guest:<device>", "user:<account>") in a 64-character
-# column: a bare device id gets "guest:" in front, so it may have 58 characters at most.
-WARNING_SUBJECT = r"^(guest:[A-Za-z0-9_-]{1,58}|user:[0-9a-f]{32}|[A-Za-z0-9_-]{1,58})$"
+# A typed subject as staff views show it, or a bare device id (a guest's).
+WARNING_SUBJECT = r"^(guest:[A-Za-z0-9_-]{8,64}|user:[0-9a-f]{32}|[A-Za-z0-9_-]{8,64})$"
 
 
 class WarningIn(WireModel):
-    subject: str = Field(pattern=WARNING_SUBJECT, max_length=64)
+    subject: str = Field(pattern=WARNING_SUBJECT, max_length=70)
     message: str = Field(min_length=1, max_length=500)
 
 

@@ -1,4 +1,4 @@
-"""typed subjects in reports and flags
+"""typed subjects in reports, flags and the audit log's targets
 
 Guests and accounts used to be told apart only by token kind, and their bare
 ids overlap. Reports and abuse flags now store the typed subject
@@ -32,6 +32,8 @@ def upgrade() -> None:
         batch.alter_column("reported_subject", type_=_WIDE, existing_type=_NARROW)
     with op.batch_alter_table("flags") as batch:
         batch.alter_column("subject", type_=_WIDE, existing_type=_NARROW)
+    with op.batch_alter_table("audit_log") as batch:
+        batch.alter_column("target_id", type_=_WIDE, existing_type=_NARROW)
     op.execute(
         "UPDATE reports SET reporter_subject = 'guest:' || reporter_subject "
         "WHERE reporter_subject NOT LIKE 'guest:%' AND reporter_subject NOT LIKE 'user:%'"
@@ -58,6 +60,8 @@ def downgrade() -> None:
             if op.get_context().dialect.name == "sqlite"
             else f"UPDATE {table} SET {column} = split_part({column}, ':', 2)"  # noqa: S608
         )
+    with op.batch_alter_table("audit_log") as batch:
+        batch.alter_column("target_id", type_=_NARROW, existing_type=_WIDE)
     with op.batch_alter_table("flags") as batch:
         batch.alter_column("subject", type_=_NARROW, existing_type=_WIDE)
     with op.batch_alter_table("reports") as batch:
