@@ -184,7 +184,7 @@ class AuditEntry(Base):
     actor_role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(32), index=True)
     target_type: Mapped[str] = mapped_column(String(16))
-    target_id: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(80))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
@@ -238,6 +238,11 @@ class Message(Base):
     attachment_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Messenger (0009): read receipt, edit, delete-for-everyone tombstone, quoted reply.
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_to_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class Reaction(Base):
@@ -300,3 +305,48 @@ class Block(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PresenceSetting(Base):
+    """Who may see an account's presence, and when it was last online (0009).
+
+    Whether it is online *now* is never stored: it is read from the gateway's
+    registry of places (every node's), so a dead node cannot leave anyone online.
+    """
+
+    __tablename__ = "presence"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    visibility: Mapped[str] = mapped_column(String(16), default="contacts")
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CallEvent(Base):
+    """One step of a direct call's record: ringing, accepted, ICE states, restarts, ended."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CallSample(Base):
+    """One call-stats frame of a direct call, summarised into the call's quality."""
+
+    __tablename__ = "call_samples"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ice_state: Mapped[str] = mapped_column(String(16))
+    candidate_type: Mapped[str | None] = mapped_column(String(8))
+    rtt_ms: Mapped[float | None] = mapped_column()
+    loss_pct: Mapped[float | None] = mapped_column()
+    bitrate_kbps: Mapped[float | None] = mapped_column()
