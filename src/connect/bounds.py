@@ -61,6 +61,17 @@ async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit:
     if "\x00" in path or b"\x00" in query or b"%00" in query:
         await _refuse(send, 400, "invalid_request", NUL_MESSAGE)
         return
+    if isinstance(app, FastAPI):
+        methods = _static_resources(app).get(path)
+        if methods is not None and scope.get("method") not in methods:
+            await _refuse(
+                send,
+                405,
+                "method_not_allowed",
+                "Method Not Allowed",
+                [(b"allow", ", ".join(m for m in METHODS if m in methods).encode())],
+            )
+            return
     for name, value in scope.get("headers", ()):
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
@@ -69,6 +80,24 @@ async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit:
         await _guard_json(app, scope, receive, send, limit)
     else:
         await _guard_stream(app, scope, receive, send, limit)
+
+
+def _static_resources(api: FastAPI) -> dict[str, frozenset[str]]:
+    """Paths of the OpenAPI document without parameters, and the methods each serves.
+
+    ``PATCH /api/messages/delivered`` must be a 405 (that resource has no PATCH),
+    not a 400 from ``PATCH /api/messages/{message_id}`` finding "delivered" is not
+    a message id. Built once per app, from its document.
+    """
+    found: dict[str, frozenset[str]] | None = getattr(api.state, "static_resources", None)
+    if found is None:
+        found = {
+            path: frozenset(method.upper() for method in item)
+            for path, item in api.openapi().get("paths", {}).items()
+            if "{" not in path
+        }
+        api.state.static_resources = found
+    return found
 
 
 def _parsed_as_json(scope: Scope) -> bool:
@@ -219,7 +248,13 @@ def allowed_methods(api: FastAPI, scope: Scope) -> str:
     return ", ".join(allowed)
 
 
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+async def _refuse(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     payload = orjson.dumps({"error": {"code": code, "message": message}})
     await send(
         {
@@ -228,6 +263,7 @@ async def _refuse(send: Send, status: int, code: str, message: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
             ],
         }
     )

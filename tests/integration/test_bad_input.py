@@ -468,11 +468,14 @@ async def test_405_lists_every_method_of_the_path(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.http) as http:
         r = await http.request("OPTIONS", "/api/channels")
         preview = await http.request("OPTIONS", "/api/admin/bans/preview")
+        patch = await http.patch("/api/admin/bans/preview", json={})
     assert r.status_code == 405
     assert set(r.headers["allow"].split(", ")) == {"GET", "POST"}
     # The static path is its own resource, not a ban id of DELETE /api/admin/bans/{id}.
     assert preview.status_code == 405
     assert preview.headers["allow"] == "POST"
+    assert patch.status_code == 405, patch.text
+    assert patch.headers["allow"] == "POST"
 
 
 async def test_warning_subjects_fit_the_audit_log(server: Server) -> None:
