@@ -38,7 +38,7 @@ from connect.errors import ConnectError, conflict, forbidden, not_found, unautho
 from connect.gateway import close_codes
 from connect.identity.mail import Mailer, reset_message
 from connect.identity.passwords import Passwords
-from connect.identity.service import AccessPrincipal, Principal, TokenService, user_subject
+from connect.identity.service import Principal, TokenService, user_subject
 from connect.identity.store import (
     AccountStore,
     EmailTaken,
@@ -77,7 +77,7 @@ def _hash(token: str) -> str:
 
 def family_of(principal: Principal) -> str | None:
     """The login an access token belongs to (None for guests and tokens without ``fam``)."""
-    return principal.family if isinstance(principal, AccessPrincipal) else None
+    return principal.family
 
 
 class LiveLogins:

@@ -100,10 +100,11 @@ async def change_password(
 
 @router.post("/password-reset", status_code=202, response_class=Response)
 async def request_password_reset(
-    body: PasswordResetIn, ip_hash: ClientIpHash, svc: ServicesDep
+    body: PasswordResetIn, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
 ) -> Response:
     """Always 202 at once, whether the account exists or not (the mail goes out later)."""
     await svc.limiter.hit(svc.rules.password_reset, ip_hash)
+    await svc.bans.refuse_if_banned(ip_hash=ip_hash, ip=ip)
     # Keyed by a hash: the limiter's store (Redis) never holds the address itself.
     address = hashlib.sha256(body.email.strip().lower().encode()).hexdigest()[:32]
     await svc.limiter.hit(svc.rules.password_reset_email, address)

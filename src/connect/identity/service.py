@@ -72,6 +72,10 @@ class Principal:
     ip_hash: str
     expires_at: float
     role: str | None = None
+    # The login (refresh-token family) an access token was issued in, from its
+    # ``fam`` claim: ``AccountService.authorize`` refuses the token once that
+    # login has ended (logout, password change or reset, a disabled account).
+    family: str | None = None
     key: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -85,19 +89,6 @@ class Principal:
     @property
     def device_id(self) -> str | None:
         return self.subject if self.kind == "guest" else None
-
-
-@dataclass(frozen=True, slots=True)
-class AccessPrincipal(Principal):
-    """An account's principal that also names its login (the token's ``fam`` claim).
-
-    ``family`` is the refresh-token family the access token was issued in;
-    ``AccountService.authorize`` refuses the token once that family is revoked
-    (logout, password change or reset, a disabled account), so an access
-    token does not outlive its login by up to its TTL.
-    """
-
-    family: str | None = None
 
 
 class IpHasher:
@@ -267,19 +258,11 @@ class TokenService:
         if not isinstance(exp, int | float) or exp <= self._clock.now():
             raise ConnectError("token_expired", "token expired", status=401)
         fam = claims.get("fam")
-        if kind == "access" and isinstance(fam, str):
-            return AccessPrincipal(
-                subject=sub,
-                kind=kind,
-                ip_hash=str(claims.get("iph", "")),
-                expires_at=float(exp),
-                role=claims.get("rol") if isinstance(claims.get("rol"), str) else None,
-                family=fam,
-            )
         return Principal(
             subject=sub,
             kind=kind,
             ip_hash=str(claims.get("iph", "")),
             expires_at=float(exp),
             role=claims.get("rol") if isinstance(claims.get("rol"), str) else None,
+            family=fam if kind == "access" and isinstance(fam, str) else None,
         )

@@ -31,8 +31,8 @@ from connect.identity.service import (
     split_subject,
     user_subject,
 )
-from connect.moderation.audit import Actor, AuditLog
 from connect.identity.store import AccountStore
+from connect.moderation.audit import Actor, AuditLog
 from connect.moderation.store import BanStore
 from connect.observability.metrics import Metrics
 from connect.storage.models import Ban
