@@ -3,7 +3,14 @@
  * matched → ended → (auto-)requeued, plus offline/banned. Parts with their own
  * concerns live beside it: captcha.ts, chat.ts (transcript, typing), media.ts
  * (camera/mic, device switch), reporting.ts (reports, appeals), call.ts (the
- * WebRTC call, quality, media-state and reactions).
+ * WebRTC call, quality, media-state and reactions), waiting.ts (counts,
+ * match-timeout widen, auto-requeue countdown).
+ *
+ * Why this file is ~500 lines: it is the one place where phases change; every
+ * transition (start, next, end, matched, peer-ended, welcome, closed, banned)
+ * reads and writes the same few fields, and keeping them together is what lets
+ * a reader check that no path leaves a stale session on screen. Everything
+ * with state of its own lives in the parts above.
  */
 import { CloseCode, GatewayClient, GatewayError, defaultGatewayUrl, type ClosedInfo, type TokenProvider, type WelcomeData } from '../../gateway/client';
 import type { Banned, BanInfo, ChatMode, JoinQueue, Matched, NextIn, PeerEnded, PeerEndedReason, RateLimited, ReportReason, Warning } from '../../protocol';
@@ -12,15 +19,16 @@ import type { CaptchaSolver } from '../../lib/captcha';
 import { publishStrangers } from '../../lib/debug';
 import { hasKey, t } from '../../i18n';
 import type { MediaKind } from '../../media/devices';
-import { narrowedBy, parseWidenKinds, widenCriteria, type WidenKind } from '../widen';
+import { narrowedBy, type WidenKind } from '../widen';
 import { countryCriteria, loadPrefs, savePrefs } from '../prefs';
 import { CaptchaFlow, type CaptchaRetry } from './captcha';
 import { ChatPart } from './chat';
 import { LocalMedia } from './media';
 import { sendAppeal, sendReport } from './reporting';
 import { CallPart } from './call';
+import { WaitingPart } from './waiting';
 import type { Host } from './host';
-import { endText, initialState, sessionReset, type ChatState, type EndReason, type StartOptions } from './state';
+import { carriedOver, endText, initialState, sessionReset, type ChatState, type EndReason, type StartOptions } from './state';
 
 export interface ControllerDeps {
   /** A client, or a factory given the controller's token provider (which notices a 403 `banned`). */
@@ -38,8 +46,6 @@ export interface ControllerDeps {
   now?: () => number;
 }
 
-/** How long "Stranger left" stays before the automatic new search. */
-export const AUTO_REQUEUE_MS = 3000;
 const ESC_WINDOW_MS = 1500;
 
 export class ChatController implements Host {
@@ -52,11 +58,10 @@ export class ChatController implements Host {
   private readonly chat: ChatPart;
   readonly media: LocalMedia;
   private readonly call: CallPart;
+  private readonly waiting: WaitingPart;
   private startSeq = 0;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
-  private requeueTimer: ReturnType<typeof setInterval> | null = null;
   private escTimer: ReturnType<typeof setTimeout> | null = null;
-  private countsTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(deps: ControllerDeps = {}) {
     this.deps = deps;
@@ -66,6 +71,7 @@ export class ChatController implements Host {
     this.st = { ...this.st, autoRequeue: deps.autoRequeue ?? loadPrefs().autoRequeue };
     this.captcha = new CaptchaFlow(this, (k) => this.runAfterCaptcha(k), deps.solveCaptcha);
     this.chat = new ChatPart(this, (e) => this.requestFailed(e));
+    this.waiting = new WaitingPart(this, () => this.now(), (e) => this.requestFailed(e));
     this.call = new CallPart(this, { PeerConnectionImpl: deps.PeerConnectionImpl, now: () => this.now(), onError: (e) => this.requestFailed(e) });
     this.media = new LocalMedia(this, deps, () => this.call.pc, () => this.call.sendMediaState(this.media.describe()));
     this.wire();
@@ -123,22 +129,11 @@ export class ChatController implements Host {
     if (opts.countries?.length) criteria.countries = opts.countries;
     if (opts.hideCountry) criteria.hideCountry = true;
     this.captcha.cancel();
-    this.stopRequeue();
-    this.stopCounts();
-    const keep = this.st;
+    this.waiting.stopRequeue();
+    this.waiting.stopCounts();
     this.set({
       ...initialState(),
-      warning: keep.warning,
-      autoRequeue: keep.autoRequeue,
-      localStream: keep.localStream,
-      micOn: keep.micOn,
-      camOn: keep.camOn,
-      cameras: keep.cameras,
-      mics: keep.mics,
-      cameraId: keep.cameraId,
-      micId: keep.micId,
-      myCountry: keep.myCountry,
-      counts: keep.counts,
+      ...carriedOver(this.st),
       screen: 'chat',
       mode: opts.mode,
       phase: 'connecting',
@@ -185,7 +180,7 @@ export class ChatController implements Host {
     if (this.st.screen !== 'chat' || this.st.phase === 'connecting') return;
     const avoidSession = opts.avoid && this.canAvoid() ? this.st.reportableSessionId : null;
     const lastEnd = opts.auto ? this.st.endReason : null;
-    this.stopRequeue();
+    this.waiting.stopRequeue();
     this.call.teardown();
     this.chat.clearStrangerTyping();
     this.chat.stopTyping(false);
@@ -214,27 +209,12 @@ export class ChatController implements Host {
     else if (phase === 'queued' || phase === 'connecting') this.gateway.emit('leave-queue', {});
     this.startSeq++;
     this.captcha.cancel();
-    this.stopRequeue();
+    this.waiting.stopRequeue();
     this.call.teardown();
     this.chat.clearStrangerTyping();
     this.chat.stopTyping(false);
-    const keep = this.st;
-    if (keep.mode !== 'video') this.media.stop();
-    this.set({
-      ...initialState(),
-      mode: keep.mode,
-      warning: keep.warning,
-      autoRequeue: keep.autoRequeue,
-      localStream: keep.mode === 'video' ? keep.localStream : null,
-      micOn: keep.micOn,
-      camOn: keep.camOn,
-      cameras: keep.cameras,
-      mics: keep.mics,
-      cameraId: keep.cameraId,
-      micId: keep.micId,
-      myCountry: keep.myCountry,
-      counts: keep.counts,
-    });
+    if (this.st.mode !== 'video') this.media.stop();
+    this.set({ ...initialState(), ...carriedOver(this.st), mode: this.st.mode });
   }
 
   sendMessage(raw: string): boolean {
@@ -275,13 +255,13 @@ export class ChatController implements Host {
 
   setAutoRequeue(on: boolean): void {
     savePrefs({ autoRequeue: on });
-    if (!on) this.stopRequeue();
+    if (!on) this.waiting.stopRequeue();
     this.set({ autoRequeue: on });
   }
 
   /** "Stay here": cancel the automatic new search after the partner left. */
   cancelRequeue(): void {
-    this.stopRequeue();
+    this.waiting.stopRequeue();
   }
 
   /** Esc: the first arms, the second (within 1.5 s) is Next. */
@@ -298,14 +278,9 @@ export class ChatController implements Host {
     this.escTimer = setTimeout(() => this.set({ escArmed: false }), ESC_WINDOW_MS);
   }
 
-  /** One-click widen after `match-timeout`: the criteria without `kinds`, keeping the place in the queue. */
+  /** One-click widen after `match-timeout` (waiting.ts). */
   widen(kinds?: readonly WidenKind[]): void {
-    const c = this.st.criteria;
-    if (!c || this.st.phase !== 'queued') return;
-    const drop = kinds ?? this.st.timeoutSuggest ?? ['language', 'country', 'interests'];
-    const criteria = widenCriteria(c, drop);
-    this.set({ criteria, timeoutSuggest: null, narrow: this.st.narrow.filter((k) => !drop.includes(k)) });
-    this.gateway.request('join-queue', { ...criteria, update: true }).catch((e) => this.requestFailed(e));
+    this.waiting.widen(kinds);
   }
 
   async report(reason: ReportReason, comment: string, evidence?: string | null, avoid = true): Promise<ReportResult> {
@@ -328,32 +303,25 @@ export class ChatController implements Host {
     this.captcha.retryNow();
   }
 
+  /** The live PeerCall (browser tests read it through window.__connect.controller). */
+  get peer() {
+    return this.call.current;
+  }
+
   get pendingCaptcha() {
     return this.captcha.pending;
   }
 
-  /** Start screen: keep online/waiting counts fresh while the socket is open (stops on Start). */
+  /** Start screen: online/waiting counts while the socket is open (waiting.ts). */
   watchCounts(mode: ChatMode): () => void {
-    this.stopCounts();
-    const ask = () => {
-      if (this.st.screen !== 'start') return;
-      // Only over a socket that is already open (back from a chat): a first visit opens none before Start.
-      if (!this.gateway.ready) return;
-      this.gateway
-        .request('queue-status', { mode })
-        .then((a) => this.onCounts(a))
-        .catch(() => undefined);
-    };
-    ask();
-    this.countsTimer = setInterval(ask, 5000);
-    return () => this.stopCounts();
+    return this.waiting.watchCounts(mode);
   }
 
   /** Page is going away: close the socket so the server ends the session immediately. */
   shutdown(): void {
     this.call.teardown();
     this.media.stop();
-    this.stopCounts();
+    this.waiting.stopCounts();
     this.gateway.close();
   }
 
@@ -376,36 +344,6 @@ export class ChatController implements Host {
     this.notify(message);
   }
 
-  private stopCounts(): void {
-    if (this.countsTimer) clearInterval(this.countsTimer);
-    this.countsTimer = null;
-  }
-
-  private stopRequeue(): void {
-    if (this.requeueTimer) clearInterval(this.requeueTimer);
-    this.requeueTimer = null;
-    if (this.st.requeueInMs !== null) this.set({ requeueInMs: null });
-  }
-
-  private scheduleRequeue(): void {
-    this.stopRequeue();
-    const due = this.now() + AUTO_REQUEUE_MS;
-    this.set({ requeueInMs: AUTO_REQUEUE_MS });
-    this.requeueTimer = setInterval(() => {
-      const left = due - this.now();
-      if (this.st.phase !== 'ended') return this.stopRequeue();
-      if (left > 0) return this.set({ requeueInMs: left });
-      this.stopRequeue();
-      this.next({ auto: true });
-    }, 250);
-  }
-
-  private onCounts(a: unknown): void {
-    const r = (a ?? {}) as { online?: unknown; waiting?: unknown; country?: unknown };
-    if (typeof r.online === 'number' && typeof r.waiting === 'number') this.set({ counts: { online: r.online, waiting: r.waiting } });
-    if (typeof r.country === 'string' && /^[A-Z]{2}$/.test(r.country)) this.set({ myCountry: r.country });
-  }
-
   private joinQueue(): void {
     if (!this.st.criteria || this.st.screen !== 'chat') return;
     const seq = this.startSeq;
@@ -414,7 +352,7 @@ export class ChatController implements Host {
       .request('join-queue', { ...this.st.criteria })
       .then((ack) => {
         if (seq !== this.startSeq) return;
-        this.onCounts({ country: (ack as { country?: unknown }).country });
+        this.waiting.onCounts({ country: (ack as { country?: unknown }).country });
         if (this.st.phase === 'connecting') this.set({ phase: 'queued', waitingSince: this.st.waitingSince ?? this.now() });
       })
       .catch((e: GatewayError) => {
@@ -459,8 +397,8 @@ export class ChatController implements Host {
   private enterBan(ban: BanInfo | null): void {
     this.startSeq++;
     this.captcha.cancel();
-    this.stopRequeue();
-    this.stopCounts();
+    this.waiting.stopRequeue();
+    this.waiting.stopCounts();
     this.call.teardown();
     this.chat.stopTyping(false);
     this.media.stop();
@@ -480,16 +418,8 @@ export class ChatController implements Host {
       const p = this.st.phase;
       if (p === 'connecting' || p === 'queued' || p === 'ended') this.set({ phase: 'queued', waitingSince: this.st.waitingSince ?? this.now() });
     });
-    g.on('queue-status', (q: { online?: unknown; waiting?: unknown; elapsedMs?: unknown; narrow?: unknown }) => {
-      this.onCounts(q);
-      if (this.st.phase !== 'queued') return;
-      const patch: Partial<ChatState> = { narrow: parseWidenKinds(q?.narrow) };
-      if (typeof q?.elapsedMs === 'number' && q.elapsedMs >= 0) patch.waitingSince = this.now() - q.elapsedMs;
-      this.set(patch);
-    });
-    g.on('match-timeout', (m: { suggest?: unknown }) => {
-      if (this.st.phase === 'queued') this.set({ timeoutSuggest: parseWidenKinds(m?.suggest) });
-    });
+    g.on('queue-status', (q) => this.waiting.onQueueStatus(q));
+    g.on('match-timeout', (m) => this.waiting.onMatchTimeout(m));
     g.on('matched', (m: Matched) => this.onMatched(m));
     this.call.wire(g);
     g.on('message', (m) => this.chat.onMessage(m));
@@ -537,7 +467,7 @@ export class ChatController implements Host {
     if (c.code === CloseCode.REPLACED) reason = t('offline.replaced');
     else if (c.code === CloseCode.UNAUTHORIZED) reason = t('offline.unauthorized');
     this.call.teardown();
-    this.stopRequeue();
+    this.waiting.stopRequeue();
     this.set({ ...sessionReset(), phase: 'offline', offlineReason: reason, selfReconnecting: false });
   }
 
@@ -548,7 +478,7 @@ export class ChatController implements Host {
       this.gateway.emit('end-call', {});
       return;
     }
-    this.stopRequeue();
+    this.waiting.stopRequeue();
     this.call.teardown();
     this.chat.clearStrangerTyping();
     this.chat.stopTyping(false);
@@ -582,6 +512,6 @@ export class ChatController implements Host {
     const r: EndReason = known.includes(reason) ? reason : 'ended';
     this.set({ ...sessionReset(), phase: 'ended', endReason: r });
     this.chat.addLine('system', t('chat.ended', { reason: endText(r) }));
-    if (this.st.autoRequeue) this.scheduleRequeue();
+    if (this.st.autoRequeue) this.waiting.scheduleRequeue(() => this.next({ auto: true }));
   }
 }

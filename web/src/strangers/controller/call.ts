@@ -31,6 +31,11 @@ export class CallPart {
     private readonly opts: { PeerConnectionImpl?: typeof RTCPeerConnection; now: () => number; onError: (e: unknown) => void },
   ) {}
 
+  /** The live call (null outside a video session). */
+  get current(): PeerCall | null {
+    return this.peer;
+  }
+
   get pc(): RTCPeerConnection | null {
     return this.peer?.pc ?? null;
   }

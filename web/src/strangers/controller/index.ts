@@ -1,5 +1,6 @@
 /** The strangers controller (state machine and its parts); see ChatController.ts. */
-export { ChatController, AUTO_REQUEUE_MS, type ControllerDeps } from './ChatController';
+export { ChatController, type ControllerDeps } from './ChatController';
+export { AUTO_REQUEUE_MS } from './waiting';
 export {
   initialState,
   statusText,

@@ -193,6 +193,23 @@ export function sessionReset(): Partial<ChatState> {
   };
 }
 
+/** What survives Start and End: the warning, the choices, the camera (preview) and devices, counts. */
+export function carriedOver(s: ChatState): Partial<ChatState> {
+  return {
+    warning: s.warning,
+    autoRequeue: s.autoRequeue,
+    localStream: s.localStream,
+    micOn: s.micOn,
+    camOn: s.camOn,
+    cameras: s.cameras,
+    mics: s.mics,
+    cameraId: s.cameraId,
+    micId: s.micId,
+    myCountry: s.myCountry,
+    counts: s.counts,
+  };
+}
+
 const END_KEYS: Record<EndReason, MessageKey> = {
   skipped: 'end.skipped',
   ended: 'end.ended',
