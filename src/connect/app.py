@@ -51,6 +51,7 @@ from connect.observability import tracing
 from connect.observability.api import refresh_gauges
 from connect.observability.api import router as health_router
 from connect.observability.http import observe_http
+from connect.presence.api import router as presence_router
 from connect.services import Services, build_services
 from connect.settings import Settings
 from connect.turn.api import router as turn_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(users_router)
     api.include_router(contacts_router)
     api.include_router(calls_router)
+    api.include_router(presence_router)
     install_docs(api, settings)
     bounds.document_errors(api)
     web: ASGIApp

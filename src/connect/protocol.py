@@ -17,9 +17,13 @@ from pydantic import BaseModel
 from connect.calls.schemas import CallAccepted, CallEnded, CallMissed, CallRejected, IncomingCall
 from connect.contacts.schemas import (
     ChannelMessage,
+    ChannelOut,
     ChannelTyping,
     ChannelTypingOut,
+    MessageDeleted,
     MessageReactionOut,
+    MessageReceipt,
+    MessagesDelivered,
 )
 from connect.gateway.schemas import Empty, ErrorEvent, Hello, RateLimited, Welcome
 from connect.matching.schemas import Empty as QueueEmpty
@@ -36,6 +40,7 @@ from connect.matching.schemas import (
     QueueStatusRequest,
 )
 from connect.moderation.schemas import Banned, CaptchaRequiredEvent, CaptchaSolution, Warning
+from connect.presence.schemas import PresenceOut
 from connect.signaling.schemas import (
     CallStats,
     ChatMessage,
@@ -73,6 +78,7 @@ CLIENT_EVENTS: dict[str, type[BaseModel]] = {
     "queue-status": QueueStatusRequest,
     "media-state": MediaState,
     "send-reaction": SendReaction,
+    "messages-delivered": MessagesDelivered,
 }
 
 SERVER_EVENTS: dict[str, type[BaseModel]] = {
@@ -105,6 +111,11 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "match-timeout": MatchTimeout,
     "media-state": MediaStateRelay,
     "reaction": ReactionRelay,
+    "presence": PresenceOut,
+    "message-receipt": MessageReceipt,
+    "message-edited": ChannelMessage,
+    "message-deleted": MessageDeleted,
+    "channel-created": ChannelOut,
 }
 
 

@@ -54,6 +54,8 @@ from connect.moderation.enforcement import GatewayEnforcer
 from connect.moderation.reports import ReportService
 from connect.moderation.store import AppealStore, AuditStore, BanStore, FlagStore, ReportStore
 from connect.observability.metrics import Metrics
+from connect.presence.service import PresenceService
+from connect.presence.store import HubPlaces, Places, PresenceStore, RedisPlaces
 from connect.ratelimit import MemoryRateLimiter, RateLimiter, Rule, SharedRateLimiter
 from connect.sessions.service import SessionService
 from connect.sessions.store import MemorySessionStore, RedisSessionStore, SessionStore
@@ -118,6 +120,7 @@ class Services:
     flags: FlagStore
     contacts: ContactsService
     calls: CallService
+    presence: PresenceService
     uploads: UploadGuard
     hub: Hub
     router: Router
@@ -285,6 +288,12 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         files_dir=settings.data_dir / "attachments",
         attachment_max_bytes=settings.attachment_max_bytes,
         events=events,
+        edit_window_s=settings.message_edit_window_s,
+    )
+    contact_store = ContactStore(db)
+    places: Places = RedisPlaces(redis_client) if redis_client is not None else HubPlaces(hub)
+    presence = PresenceService(
+        store=PresenceStore(db), places=places, peers=contact_store, deliverer=hub, clock=clock
     )
     reports = ReportService(
         store=report_store,
@@ -318,8 +327,12 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         metrics=metrics,
         events=events,
         blocks=contacts,
+        places=places,
     )
     hub.subscribe(calls)
+    relay.on_call_stats = calls.record_stats
+    hub.subscribe(presence)
+    hub.on_welcome(presence.on_welcome)
     hub.subscribe(matching)
     hub.on_welcome(contacts.push_backlog)
     router = Router()
@@ -369,6 +382,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         flags=flags,
         contacts=contacts,
         calls=calls,
+        presence=presence,
         uploads=uploads,
         hub=hub,
         router=router,

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
 
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     call_ring_timeout_s: float = Field(default=30.0, gt=0)
+    # Messenger (ext): how long after sending the sender may still edit a message.
+    message_edit_window_s: float = Field(default=900.0, gt=0)
 
     report_retention_days: int = Field(default=90, ge=1)
     evidence_max_bytes: int = Field(default=300_000, ge=10_000, le=5_000_000)

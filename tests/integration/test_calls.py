@@ -114,13 +114,20 @@ async def test_refusals(server: Server) -> None:
     assert (
         await alice.call("POST", "/api/calls", json={"calleeId": bob.id, "media": "hologram"})
     ).status_code == 400
+    offline = await alice.call("POST", "/api/calls", json={"calleeId": bob.id, "media": "video"})
+    assert offline.status_code == 409
+    assert offline.json()["error"]["code"] == "callee_offline"
+    b_dev = await bob.device()
     call = (
         await alice.call("POST", "/api/calls", json={"calleeId": bob.id, "media": "video"})
     ).json()
+    await b_dev.event("incoming-call")
+    await b_dev.close()  # a normal close ends the place: nothing left to answer from
     no_device = await bob.call(
         "POST", f"/api/calls/{call['callId']}/respond", json={"accept": True}
     )
     assert no_device.status_code == 409
+    assert no_device.json()["error"]["code"] == "no_device"
     eve = await new_user(server, "Eve")
     assert (
         await eve.call("POST", f"/api/calls/{call['callId']}/respond", json={"accept": True})

@@ -127,6 +127,12 @@ export interface CallStatsIn {
   iceState: 'new' | 'checking' | 'connected' | 'completed' | 'disconnected' | 'failed' | 'closed';
   candidateType?: ('host' | 'srflx' | 'prflx' | 'relay') | null;
   rttMs?: number | null;
+  lossPct?: number | null;
+  bitrateKbps?: number | null;
+  /**
+   * an ICE restart just began
+   */
+  restart?: boolean | null;
 }
 
 export interface CaptchaSolutionIn {
@@ -179,6 +185,14 @@ export interface SendReactionIn {
    * ignored (old clients)
    */
   peerId?: string | null;
+}
+
+export interface MessagesDeliveredIn {
+  /**
+   * @minItems 1
+   * @maxItems 500
+   */
+  ids: string[];
 }
 
 export interface WelcomeOut {
@@ -336,6 +350,20 @@ export interface ReactionSummary {
   userIds: string[];
 }
 
+/**
+ * A short quote of the message replied to (ext).
+ */
+export interface ReplyQuote {
+  id: string;
+  senderId: string;
+  /**
+   * cut to 200 characters; empty when deleted
+   */
+  text: string;
+  hasAttachment: boolean;
+  deleted: boolean;
+}
+
 export interface ChannelMessageOut {
   id: string;
   channelId: string;
@@ -347,6 +375,22 @@ export interface ChannelMessageOut {
   createdAt: string;
   deliveredAt: string | null;
   reactions: ReactionSummary[];
+  /**
+   * (ext) read by the recipient
+   */
+  readAt?: string | null;
+  /**
+   * (ext) last edited
+   */
+  editedAt?: string | null;
+  /**
+   * (ext) a tombstone since
+   */
+  deletedAt?: string | null;
+  /**
+   * (ext) the quoted message
+   */
+  replyTo?: ReplyQuote | null;
 }
 
 export interface ChannelTypingOut {
@@ -458,6 +502,104 @@ export interface ReactionOut {
   emoji: '👍' | '👎' | '😂' | '❤️' | '😮' | '😢' | '👏' | '🔥' | '👋' | '🎉';
 }
 
+/**
+ * One person's presence; also the payload of the ``presence`` push.
+ */
+export interface PresenceOut {
+  userId: string;
+  online: boolean;
+  lastSeenAt: string | null;
+}
+
+export interface MessageReceiptOut {
+  channelId: string;
+  /**
+   * who received or read
+   */
+  userId: string;
+  status: 'delivered' | 'read';
+  at: string;
+  messageIds?: string[] | null;
+  upToSeq?: number | null;
+}
+
+export interface MessageEditedOut {
+  id: string;
+  channelId: string;
+  seq: number;
+  senderId: string;
+  text: string;
+  attachment: AttachmentOut | null;
+  clientId: string;
+  createdAt: string;
+  deliveredAt: string | null;
+  reactions: ReactionSummary[];
+  /**
+   * (ext) read by the recipient
+   */
+  readAt?: string | null;
+  /**
+   * (ext) last edited
+   */
+  editedAt?: string | null;
+  /**
+   * (ext) a tombstone since
+   */
+  deletedAt?: string | null;
+  /**
+   * (ext) the quoted message
+   */
+  replyTo?: ReplyQuote | null;
+}
+
+export interface MessageDeletedOut {
+  messageId: string;
+  channelId: string;
+  seq: number;
+  deletedAt: string;
+}
+
+export interface ChannelMessage {
+  id: string;
+  channelId: string;
+  seq: number;
+  senderId: string;
+  text: string;
+  attachment: AttachmentOut | null;
+  clientId: string;
+  createdAt: string;
+  deliveredAt: string | null;
+  reactions: ReactionSummary[];
+  /**
+   * (ext) read by the recipient
+   */
+  readAt?: string | null;
+  /**
+   * (ext) last edited
+   */
+  editedAt?: string | null;
+  /**
+   * (ext) a tombstone since
+   */
+  deletedAt?: string | null;
+  /**
+   * (ext) the quoted message
+   */
+  replyTo?: ReplyQuote | null;
+}
+
+export interface ChannelCreatedOut {
+  id: string;
+  peer: UserOut;
+  createdAt: string;
+  lastMessage: ChannelMessage | null;
+  unreadCount: number;
+  /**
+   * (ext) you blocked this peer
+   */
+  blocked?: boolean;
+}
+
 /** Client → server events: event name → payload (`x-client-events`). */
 export interface ClientEvents {
   'hello': HelloIn;
@@ -477,6 +619,7 @@ export interface ClientEvents {
   'queue-status': QueueStatusIn;
   'media-state': MediaStateIn;
   'send-reaction': SendReactionIn;
+  'messages-delivered': MessagesDeliveredIn;
 }
 
 /** Server → client events: event name → payload (`x-server-events`). */
@@ -510,4 +653,9 @@ export interface ServerEvents {
   'match-timeout': MatchTimeoutOut;
   'media-state': MediaStateOut;
   'reaction': ReactionOut;
+  'presence': PresenceOut;
+  'message-receipt': MessageReceiptOut;
+  'message-edited': MessageEditedOut;
+  'message-deleted': MessageDeletedOut;
+  'channel-created': ChannelCreatedOut;
 }

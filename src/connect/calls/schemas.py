@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -35,6 +35,27 @@ class EndIn(WireModel):
     reason: str = Field(default="hangup", max_length=32, pattern=r"^[a-z_]+$")
 
 
+class CallEventOut(WireModel):
+    """(ext) One step of the call's record."""
+
+    at: datetime
+    kind: str
+    user_id: str | None
+    detail: dict[str, Any] | None
+
+
+class CallQuality(WireModel):
+    """(ext) Summary of both sides' call-stats samples; each null when no sample had it."""
+
+    samples: int
+    rtt_ms_avg: float | None
+    rtt_ms_max: float | None
+    loss_pct_avg: float | None
+    loss_pct_max: float | None
+    bitrate_kbps_avg: float | None
+    candidate_types: list[str]
+
+
 class CallOut(WireModel):
     call_id: str
     status: Literal["ringing", "accepted", "rejected", "cancelled", "missed", "ended", "busy"]
@@ -46,6 +67,8 @@ class CallOut(WireModel):
     ended_at: datetime | None
     end_reason: str | None
     duration_s: float | None
+    events: list[CallEventOut] = Field(default_factory=list, description="(ext)")
+    quality: CallQuality | None = Field(default=None, description="(ext)")
 
 
 class CallList(WireModel):

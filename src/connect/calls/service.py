@@ -12,31 +12,44 @@ connected device is used.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from connect.calls.machine import Action, Role, next_status
-from connect.calls.schemas import CallAccepted, CallOut, IncomingCall
+from connect.calls.schemas import (
+    CallAccepted,
+    CallEventOut,
+    CallOut,
+    CallQuality,
+    IncomingCall,
+)
 from connect.calls.store import CallStore
 from connect.clock import Clock
 from connect.contacts.service import user_out
 from connect.delivery import Deliverer
-from connect.errors import ConnectError, bad_request, conflict, not_found
+from connect.errors import ConnectError, bad_request, conflict, faults, not_found
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
-from connect.identity.service import user_subject
+from connect.identity.service import split_subject, user_subject
 from connect.identity.store import AccountStore
 from connect.observability.metrics import Metrics
 from connect.sessions.models import Member
 from connect.sessions.service import SessionService, new_peer_id
-from connect.storage.models import Call
+from connect.signaling.schemas import CallStats
+from connect.storage.models import Call, CallEvent, CallSample
 from connect.storage.times import aware
 from connect.turn.service import TurnService
 
 
 class Blocks(Protocol):
     async def refuse_if_blocked(self, me: str, other: str) -> None: ...
+
+
+class Places(Protocol):
+    async def present(self, subject: str) -> bool: ...
 
 
 class Presence(Protocol):
@@ -60,8 +73,14 @@ class CallService:
         metrics: Metrics,
         events: Publisher = NO_EVENTS,
         blocks: Blocks | None = None,
+        places: Places | None = None,
     ) -> None:
         self._blocks = blocks
+        self._places = places
+        self._tasks: set[asyncio.Task[None]] = set()
+        # One writer per call on this node: a side's samples are compared with its
+        # previous one (ICE state changes), so they are stored in arrival order.
+        self._recording: dict[str, asyncio.Lock] = {}
         self._events = events
         self._store = store
         self._accounts = accounts
@@ -110,8 +129,22 @@ class CallService:
             self._events.publish(
                 "call.outcome", callId=call.id, media=media, status="busy", durationS=None
             )
+            await self._event(call.id, "busy", me)
             raise conflict("the person you called is in another call", "busy")
+        if self._places is not None and not await self._places.present(user_subject(callee_id)):
+            # Nobody to ring: say so at once and leave the callee a missed call.
+            call.status = "missed"
+            call.ended_at = call.created_at
+            call.end_reason = "offline"
+            await self._store.add(call)
+            await self._event(call.id, "offline", me)
+            self._metrics.calls.labels("missed").inc()
+            self._events.publish(
+                "call.outcome", callId=call.id, media=media, status="missed", durationS=None
+            )
+            raise conflict("the person you called is not online", "callee_offline")
         await self._store.add(call)
+        await self._event(call.id, "ringing", me)
         if connection_id is not None:
             self._caller_conn[call.id] = connection_id
         ring = IncomingCall(call_id=call.id, caller=user_out(caller), media=media)
@@ -149,6 +182,7 @@ class CallService:
         )
         session = await self._sessions.start(call.media, a, b, [], call_id=call.id)
         await self._store.transition(call.id, "accepted", session_id=session.id)
+        await self._event(call.id, "accepted", me)
         self._caller_conn.pop(call.id, None)
         for member, peer, initiator in ((a, b, True), (b, a, False)):
             ice = self._turn.ice_config(member.subject).ice_servers
@@ -225,9 +259,87 @@ class CallService:
         return await self.view(await self._get_party(me, call_id))
 
     async def history(self, me: str, limit: int) -> list[CallOut]:
-        return [await self.view(c) for c in await self._store.history(me, limit)]
+        calls = await self._store.history(me, limit)
+        ids = [c.id for c in calls]
+        events, quality = await self._store.events_of(ids), await self._store.quality_of(ids)
+        return [await self.view(c, events.get(c.id, []), quality.get(c.id)) for c in calls]
 
-    async def view(self, call: Call) -> CallOut:
+    # The per-call record (ext)
+
+    async def _event(
+        self,
+        call_id: str,
+        kind: str,
+        user_id: str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await self._store.add_event(
+            CallEvent(
+                id=uuid.uuid4().hex,
+                call_id=call_id,
+                at=self._now(),
+                kind=kind,
+                user_id=user_id,
+                detail=detail,
+            )
+        )
+
+    def record_stats(self, call_id: str, subject: str, stats: CallStats) -> None:
+        """A call-stats frame of a direct call (from the relay, possibly in a socket's read
+        callback): stored in the background, best effort like the frame itself."""
+        typed = split_subject(subject)
+        if typed is None or typed[0] != "access":
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._guarded(self._record_stats(call_id, typed[1], stats))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _record_stats(self, call_id: str, user_id: str, stats: CallStats) -> None:
+        lock = self._recording.setdefault(call_id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._record_sample(call_id, user_id, stats)
+        finally:
+            if not lock.locked() and self._recording.get(call_id) is lock:
+                del self._recording[call_id]
+
+    async def _record_sample(self, call_id: str, user_id: str, stats: CallStats) -> None:
+        previous = await self._store.add_sample(
+            CallSample(
+                id=uuid.uuid4().hex,
+                call_id=call_id,
+                user_id=user_id,
+                at=self._now(),
+                ice_state=stats.ice_state,
+                candidate_type=stats.candidate_type,
+                rtt_ms=stats.rtt_ms,
+                loss_pct=stats.loss_pct,
+                bitrate_kbps=stats.bitrate_kbps,
+            )
+        )
+        if previous is not None and previous != stats.ice_state:
+            await self._event(call_id, "ice", user_id, {"state": stats.ice_state})
+        if stats.restart:
+            await self._event(call_id, "restart", user_id, None)
+
+    @staticmethod
+    async def _guarded(work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception as exc:
+            faults.report("call record", exc)
+
+    async def view(
+        self,
+        call: Call,
+        events: list[CallEvent] | None = None,
+        quality: dict[str, Any] | None = None,
+    ) -> CallOut:
+        if events is None:
+            events = (await self._store.events_of([call.id])).get(call.id, [])
+            quality = (await self._store.quality_of([call.id])).get(call.id)
         caller = await self._accounts.by_id(call.caller_id)
         callee = await self._accounts.by_id(call.callee_id)
         assert caller is not None
@@ -244,6 +356,16 @@ class CallService:
             ended_at=ended,
             end_reason=call.end_reason,
             duration_s=(ended - answered).total_seconds() if answered and ended else None,
+            events=[
+                CallEventOut(
+                    at=aware(e.at) or self._now(),
+                    kind=e.kind,
+                    user_id=e.user_id,
+                    detail=e.detail,
+                )
+                for e in events
+            ],
+            quality=CallQuality(**quality) if quality is not None else None,
         )
 
     # Gateway lifecycle: losing the socket that carries a call ends the call once the
@@ -273,6 +395,8 @@ class CallService:
         ):
             raise conflict("the call changed state meanwhile", "invalid_call_state")
         self._caller_conn.pop(call.id, None)
+        actor = None if role == "clock" else call.caller_id if role == "caller" else call.callee_id
+        await self._event(call.id, status, actor, {"reason": reason})
         self._metrics.calls.labels(status).inc()
         answered = aware(call.answered_at)
         self._events.publish(

@@ -15,10 +15,12 @@ from connect.contacts.schemas import (
     ChannelOut,
     DeliveredIn,
     DeliveredOut,
+    EditIn,
     MessageIn,
     MessagePage,
     ReactionIn,
     ReadIn,
+    SearchPage,
     UndeliveredOut,
 )
 from connect.deps import CurrentPrincipal, ServicesDep
@@ -29,6 +31,7 @@ from connect.services import Services
 router = APIRouter(prefix="/api", tags=["contacts"])
 CHANNEL_ID = r"^[0-9a-f]{32}$"
 USER_ID = r"^[0-9a-f]{32}$"
+MESSAGE_ID = r"^[0-9a-f]{32}$"
 
 
 async def _me(principal: Principal, svc: Services) -> str:
@@ -87,11 +90,54 @@ async def mark_read(
     return Response(status_code=204)
 
 
+@router.get("/channels/{channel_id}/messages/search", response_model=SearchPage)
+async def search_messages(
+    channel_id: str,
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    q: str = Query(min_length=1, max_length=100),
+    limit: int = Query(default=20, ge=1, le=50),
+    before: int | None = Query(default=None, ge=0, le=INT32_MAX),
+) -> SearchPage:
+    """(ext) Find messages of one conversation by text, newest first."""
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.join, f"search:{me}")
+    return await svc.contacts.search(me, channel_id, q, before, limit)
+
+
+@router.patch("/messages/{message_id}", response_model=ChannelMessage)
+async def edit_message(
+    body: EditIn,
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    message_id: str = Path(pattern=MESSAGE_ID),
+) -> ChannelMessage:
+    """(ext) The sender edits a message within the edit window; both sides are told."""
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.chat, me)
+    return await svc.contacts.edit(me, message_id, body.text)
+
+
+@router.delete("/messages/{message_id}", status_code=204)
+async def delete_message(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    message_id: str = Path(pattern=MESSAGE_ID),
+) -> Response:
+    """(ext) Delete for everyone: a tombstone, the attachment removed from disk."""
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.chat, me)
+    await svc.contacts.delete(me, message_id)
+    return Response(status_code=204)
+
+
 @router.post("/messages/{message_id}/reactions", status_code=204)
 async def add_reaction(
     message_id: str, body: ReactionIn, principal: CurrentPrincipal, svc: ServicesDep
 ) -> Response:
-    await svc.contacts.react(await _me(principal, svc), message_id, body.emoji, add=True)
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.chat, f"react:{me}")
+    await svc.contacts.react(me, message_id, body.emoji, add=True)
     return Response(status_code=204)
 
 
@@ -102,7 +148,9 @@ async def remove_reaction(
     svc: ServicesDep,
     emoji: str = Query(min_length=1, max_length=16),
 ) -> Response:
-    await svc.contacts.react(await _me(principal, svc), message_id, emoji, add=False)
+    me = await _me(principal, svc)
+    await svc.limiter.hit(svc.rules.chat, f"react:{me}")
+    await svc.contacts.react(me, message_id, emoji, add=False)
     return Response(status_code=204)
 
 
@@ -131,6 +179,7 @@ async def block_user(
     await svc.limiter.hit(svc.rules.join, f"block:{me}")
     await svc.contacts.block(me, user_id)
     await svc.calls.drop_ringing_between(me, user_id)
+    await svc.presence.hide_from(me, user_id)
     return Response(status_code=204)
 
 

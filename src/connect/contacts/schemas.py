@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from connect.bounds import INT32_MAX
 from connect.identity.schemas import EMAIL_PATTERN
-from connect.schemas import NOT_ONLY_SPACE, NotBool, WireModel
+from connect.schemas import NOT_ONLY_SPACE, NotBool, WireModel, omitted_if_none
 
 
 class SignupIn(WireModel):
@@ -51,6 +51,9 @@ class MessageIn(WireModel):
     text: str = Field(default="", max_length=4000)
     attachment_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    reply_to: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{32}$", description="(ext) the quoted message's id"
+    )
 
 
 class ReactionSummary(WireModel):
@@ -66,6 +69,16 @@ class AttachmentOut(WireModel):
     size: int
 
 
+class ReplyQuote(WireModel):
+    """A short quote of the message replied to (ext)."""
+
+    id: str
+    sender_id: str
+    text: str = Field(description="cut to 200 characters; empty when deleted")
+    has_attachment: bool
+    deleted: bool
+
+
 class ChannelMessage(WireModel):
     id: str
     channel_id: str
@@ -77,6 +90,10 @@ class ChannelMessage(WireModel):
     created_at: datetime
     delivered_at: datetime | None
     reactions: list[ReactionSummary]
+    read_at: datetime | None = Field(default=None, description="(ext) read by the recipient")
+    edited_at: datetime | None = Field(default=None, description="(ext) last edited")
+    deleted_at: datetime | None = Field(default=None, description="(ext) a tombstone since")
+    reply_to: ReplyQuote | None = Field(default=None, description="(ext) the quoted message")
 
 
 class MessagePage(WireModel):
@@ -102,7 +119,7 @@ class ReadIn(WireModel):
 
 
 class ReactionIn(WireModel):
-    emoji: str = Field(min_length=1, max_length=16)
+    emoji: str = Field(min_length=1, max_length=16, description="one emoji (ext: any)")
 
 
 class DeliveredIn(WireModel):
@@ -144,3 +161,35 @@ class BlockedUser(WireModel):
 
 class BlockList(WireModel):
     blocks: list[BlockedUser]
+
+
+# Messenger (ext): receipts, edits, deletes, search, channel-created, presence.
+
+
+class EditIn(WireModel):
+    text: str = Field(max_length=4000)
+
+
+class SearchPage(WireModel):
+    messages: list[ChannelMessage]
+    next_before: int | None = Field(description="pass as ?before= for older matches; null at end")
+
+
+class MessageReceipt(WireModel):
+    channel_id: str
+    user_id: str = Field(description="who received or read")
+    status: Literal["delivered", "read"]
+    at: datetime
+    message_ids: list[str] | None = omitted_if_none()
+    up_to_seq: int | None = omitted_if_none()
+
+
+class MessageDeleted(WireModel):
+    message_id: str
+    channel_id: str
+    seq: int
+    deleted_at: datetime
+
+
+class MessagesDelivered(WireModel):
+    ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=500)

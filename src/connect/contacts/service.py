@@ -28,19 +28,27 @@ block stays readable (and reportable) for both members.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import structlog
 
 from connect.clock import Clock
+from connect.contacts.emoji import is_emoji
 from connect.contacts.schemas import (
     AttachmentOut,
     BlockedUser,
     ChannelMessage,
     ChannelOut,
+    MessageDeleted,
     MessageIn,
     MessagePage,
+    MessageReceipt,
     ReactionSummary,
+    ReplyQuote,
+    SearchPage,
     UserOut,
 )
 from connect.contacts.store import ContactStore, DuplicateClientId
@@ -61,6 +69,10 @@ REPORT_CONTEXT_AFTER = 2
 REPORT_CONTEXT_RECENT = 10
 EXCERPT_CHARS = 500
 BLOCK_LIST_MAX = 1000
+QUOTE_CHARS = 200
+REACTIONS_PER_USER = 10
+
+log = structlog.get_logger(__name__)
 
 
 def blocked_error(by_me: bool) -> ConnectError:
@@ -87,7 +99,9 @@ class ContactsService:
         files_dir: Path,
         attachment_max_bytes: int,
         events: Publisher = NO_EVENTS,
+        edit_window_s: float = 900.0,
     ) -> None:
+        self._edit_window = timedelta(seconds=edit_window_s)
         self._events = events
         self._store = store
         self._accounts = accounts
@@ -119,18 +133,27 @@ class ContactsService:
         if any(b.blocker_id == other_id for b in blocks):
             raise blocked_error(by_me=False)
         a, b = sorted((me, other_id))
-        channel = await self._store.channel_for_pair(
-            Channel(
-                id=uuid.uuid4().hex,
-                user_a=a,
-                user_b=b,
-                created_at=self._now(),
-                last_seq=0,
-                read_seq_a=0,
-                read_seq_b=0,
-            )
+        fresh = Channel(
+            id=uuid.uuid4().hex,
+            user_a=a,
+            user_b=b,
+            created_at=self._now(),
+            last_seq=0,
+            read_seq_a=0,
+            read_seq_b=0,
         )
-        return await self._channel_out(channel, me, bool(blocks))
+        channel = await self._store.channel_for_pair(fresh)
+        mine = await self._channel_out(channel, me, bool(blocks))
+        if channel is fresh:
+            # A new conversation shows on the other side at once, not with its first
+            # message; never across a block (here: one the opener made).
+            self._deliver.deliver_subject(user_subject(me), "channel-created", mine.wire())
+            if not blocks:
+                theirs = await self._channel_out(channel, other_id, False)
+                self._deliver.deliver_subject(
+                    user_subject(other_id), "channel-created", theirs.wire()
+                )
+        return mine
 
     async def channels(self, me: str) -> list[ChannelOut]:
         mine = await self._store.blocked_ids(me)
@@ -174,6 +197,10 @@ class ContactsService:
                 or attachment.uploader_id != me
             ):
                 raise bad_request("unknown attachment for this channel", "invalid_attachment")
+        if body.reply_to is not None:
+            quoted = await self._store.message(body.reply_to)
+            if quoted is None or quoted.channel_id != channel_id or quoted.deleted_at is not None:
+                raise bad_request("reply to a message of this conversation", "invalid_reply")
         recipient = self._other(channel, me)
         await self.refuse_if_blocked(me, recipient)
         message = Message(
@@ -187,11 +214,16 @@ class ContactsService:
             attachment_id=body.attachment_id,
             created_at=self._now(),
             delivered_at=None,
+            reply_to_id=body.reply_to,
         )
         try:
             stored = await self._store.add_message(message)
         except DuplicateClientId as dup:
-            if dup.existing.text != body.text or dup.existing.attachment_id != body.attachment_id:
+            if (
+                dup.existing.text != body.text
+                or dup.existing.attachment_id != body.attachment_id
+                or dup.existing.reply_to_id != body.reply_to
+            ) and dup.existing.deleted_at is None:
                 raise conflict(
                     "this clientId was used for a different message", "client_id_conflict"
                 ) from dup
@@ -209,21 +241,125 @@ class ContactsService:
         return await self._views(await self._store.undelivered(me, limit))
 
     async def acknowledge(self, me: str, ids: Sequence[str]) -> int:
-        return await self._store.mark_delivered(me, ids, self._now())
+        """A device of ``me`` received these messages: mark them delivered and tell each
+        sender's devices which of theirs are newly delivered (never across a block)."""
+        at = self._now()
+        marked = await self._store.mark_delivered(me, ids, at)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for message_id, channel_id, sender in marked:
+            groups.setdefault((channel_id, sender), []).append(message_id)
+        for (channel_id, sender), message_ids in groups.items():
+            if await self._store.blocks_between(me, sender):
+                continue
+            receipt = MessageReceipt(
+                channel_id=channel_id,
+                user_id=me,
+                status="delivered",
+                at=at,
+                message_ids=message_ids,
+            )
+            self._deliver.deliver_subject(user_subject(sender), "message-receipt", receipt.wire())
+        return len(marked)
 
     async def mark_read(self, me: str, channel_id: str, seq: int) -> None:
+        """Read up to ``seq``: the pointer moves (unread counts), the other member's messages
+        get ``readAt`` and their devices a ``read`` receipt, and my other devices learn it
+        too. Across a block only the pointer moves: nothing is recorded or pushed to them."""
         channel = await self._member_channel(me, channel_id)
-        await self._store.mark_read(channel, me, min(seq, channel.last_seq))
+        other = self._other(channel, me)
+        blocked = bool(await self._store.blocks_between(me, other))
+        upto = min(seq, channel.last_seq)
+        at = self._now()
+        if not await self._store.mark_read(channel, me, upto, at, receipts=not blocked):
+            return
+        receipt = MessageReceipt(
+            channel_id=channel_id, user_id=me, status="read", at=at, up_to_seq=upto
+        ).wire()
+        self._deliver.deliver_subject(user_subject(me), "message-receipt", receipt)
+        if not blocked:
+            self._deliver.deliver_subject(user_subject(other), "message-receipt", receipt)
 
-    async def react(self, me: str, message_id: str, emoji: str, *, add: bool) -> None:
+    # Edit, delete for everyone, search
+
+    async def _own_message(self, me: str, message_id: str) -> Message:
         message = await self._store.message(message_id)
         if message is None or me not in (message.sender_id, message.recipient_id):
             raise not_found("no such message")
+        if message.sender_id != me:
+            raise forbidden("only the sender can change a message")
+        return message
+
+    def _push_pair(
+        self, me: str, other: str, blocked: bool, event: str, data: Mapping[str, Any]
+    ) -> None:
+        """Push to every device of both members; across a block to mine only."""
+        for user in (me,) if blocked else (me, other):
+            self._deliver.deliver_subject(user_subject(user), event, data)
+
+    async def edit(self, me: str, message_id: str, text: str) -> ChannelMessage:
+        message = await self._own_message(me, message_id)
+        if message.deleted_at is not None:
+            raise conflict("the message was deleted", "message_deleted")
+        if not text.strip() and message.attachment_id is None:
+            raise bad_request("a message needs text or an attachment")
+        if self._now() - (aware(message.created_at) or self._now()) > self._edit_window:
+            raise conflict("this message can no longer be edited", "edit_window_passed")
+        await self.refuse_if_blocked(me, message.recipient_id)
+        edited = await self._store.edit_message(message_id, text, self._now())
+        if edited is None:
+            raise conflict("the message was deleted", "message_deleted")
+        view = (await self._views([edited]))[0]
+        self._push_pair(me, message.recipient_id, False, "message-edited", view.wire())
+        return view
+
+    async def delete(self, me: str, message_id: str) -> None:
+        message = await self._own_message(me, message_id)
+        at = self._now()
+        deleted, path = await self._store.delete_message(message_id, at)
+        if path is not None:
+            try:
+                (self._files / path).unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("attachment_unlink_failed", error=type(exc).__name__)
+        if not deleted:
+            return
+        blocked = bool(await self._store.blocks_between(me, message.recipient_id))
+        event = MessageDeleted(
+            message_id=message_id, channel_id=message.channel_id, seq=message.seq, deleted_at=at
+        )
+        self._push_pair(me, message.recipient_id, blocked, "message-deleted", event.wire())
+
+    async def search(
+        self, me: str, channel_id: str, q: str, before: int | None, limit: int
+    ) -> SearchPage:
+        await self._member_channel(me, channel_id)
+        needle = q.strip()
+        if not needle:
+            raise bad_request("search for some text")
+        rows = await self._store.search(channel_id, needle, before, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return SearchPage(
+            messages=await self._views(rows), next_before=rows[-1].seq if more else None
+        )
+
+    async def react(self, me: str, message_id: str, emoji: str, *, add: bool) -> None:
+        if not is_emoji(emoji):
+            raise bad_request("a reaction is one emoji", "invalid_emoji")
+        message = await self._store.message(message_id)
+        if message is None or me not in (message.sender_id, message.recipient_id):
+            raise not_found("no such message")
+        if add and message.deleted_at is not None:
+            raise conflict("the message was deleted", "message_deleted")
         other = message.recipient_id if message.sender_id == me else message.sender_id
         blocks = await self._store.blocks_between(me, other)
         blocked = bool(blocks)
         if add and blocked:
             raise blocked_error(by_me=any(b.blocker_id == me for b in blocks))
+        if add and await self._store.reaction_count(message_id, me) >= REACTIONS_PER_USER:
+            raise conflict(
+                f"at most {REACTIONS_PER_USER} reactions per message", "too_many_reactions"
+            )
         if add:
             changed = await self._store.add_reaction(
                 Reaction(
@@ -377,6 +513,12 @@ class ContactsService:
         by_message: dict[str, dict[str, list[str]]] = {}
         for r in reactions:
             by_message.setdefault(r.message_id, {}).setdefault(r.emoji, []).append(r.user_id)
+        quoted = {
+            q.id: q
+            for q in await self._store.messages_by_id(
+                sorted({m.reply_to_id for m in messages if m.reply_to_id})
+            )
+        }
         attachments = {
             a.id: a
             for a in await self._store.attachments(
@@ -400,6 +542,10 @@ class ContactsService:
                     ReactionSummary(emoji=e, user_ids=u)
                     for e, u in by_message.get(m.id, {}).items()
                 ],
+                read_at=aware(m.read_at),
+                edited_at=aware(m.edited_at),
+                deleted_at=aware(m.deleted_at),
+                reply_to=_quote(quoted.get(m.reply_to_id)) if m.reply_to_id else None,
             )
             for m in messages
         ]
@@ -412,4 +558,16 @@ def _attachment_out(a: Attachment) -> AttachmentOut:
         filename=a.filename,
         content_type=a.content_type,
         size=a.size,
+    )
+
+
+def _quote(m: Message | None) -> ReplyQuote | None:
+    if m is None:
+        return None
+    return ReplyQuote(
+        id=m.id,
+        sender_id=m.sender_id,
+        text="" if m.deleted_at is not None else m.text[:QUOTE_CHARS],
+        has_attachment=m.attachment_id is not None,
+        deleted=m.deleted_at is not None,
     )

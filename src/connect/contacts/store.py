@@ -131,15 +131,135 @@ class ContactStore:
             )
             return int(n or 0)
 
-    async def mark_read(self, channel: Channel, user_id: str, seq: int) -> None:
+    async def mark_read(
+        self, channel: Channel, user_id: str, seq: int, at: datetime, *, receipts: bool = True
+    ) -> bool:
+        """Advance ``user_id``'s read pointer to ``seq``; False when it was there already.
+
+        With ``receipts`` the other member's messages up to ``seq`` get ``read_at`` (and
+        ``delivered_at`` if no device acked them: reading implies delivery), in the same
+        transaction as the pointer.
+        """
         column = Channel.read_seq_a if channel.user_a == user_id else Channel.read_seq_b
         async with self._db.session() as s:
-            await s.execute(
+            result = await s.execute(
                 update(Channel)
                 .where(Channel.id == channel.id, column < seq)
                 .values({column.key: seq})
             )
+            moved = bool(result.rowcount)  # type: ignore[attr-defined]
+            if moved and receipts:
+                mine = (
+                    Message.channel_id == channel.id,
+                    Message.recipient_id == user_id,
+                    Message.seq <= seq,
+                )
+                await s.execute(
+                    update(Message)
+                    .where(*mine, Message.delivered_at.is_(None))
+                    .values(delivered_at=at)
+                )
+                await s.execute(
+                    update(Message).where(*mine, Message.read_at.is_(None)).values(read_at=at)
+                )
             await s.commit()
+            return moved
+
+    async def messages_by_id(self, ids: Sequence[str]) -> list[Message]:
+        if not ids:
+            return []
+        async with self._db.session() as s:
+            return list(await s.scalars(select(Message).where(Message.id.in_(ids))))
+
+    async def edit_message(self, message_id: str, text: str, at: datetime) -> Message | None:
+        """Replace the text of a message that is not deleted; None if it was deleted meanwhile."""
+        async with self._db.session() as s:
+            result = await s.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.deleted_at.is_(None))
+                .values(text=text, edited_at=at)
+            )
+            await s.commit()
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            return await s.get(Message, message_id, populate_existing=True)
+
+    async def delete_message(self, message_id: str, at: datetime) -> tuple[bool, str | None]:
+        """Turn a message into a tombstone: text and attachment gone, reactions removed.
+
+        Returns whether this call deleted it (False: it was a tombstone already) and the
+        stored file name of its attachment, whose row is deleted here (the caller removes
+        the file; the uploader's quota no longer counts it).
+        """
+        async with self._db.session() as s:
+            message = await s.get(Message, message_id, with_for_update=True)
+            if message is None or message.deleted_at is not None:
+                return False, None
+            attachment_id = message.attachment_id
+            result = await s.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.deleted_at.is_(None))
+                .values(text="", attachment_id=None, deleted_at=at)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                await s.rollback()
+                return False, None
+            await s.execute(delete(Reaction).where(Reaction.message_id == message_id))
+            path: str | None = None
+            if attachment_id is not None:
+                attachment = await s.get(Attachment, attachment_id)
+                if attachment is not None:
+                    path = attachment.path
+                    await s.delete(attachment)
+            await s.commit()
+            return True, path
+
+    async def search(
+        self, channel_id: str, needle: str, before: int | None, limit: int
+    ) -> list[Message]:
+        """Messages whose text contains ``needle`` (case-insensitive), newest first.
+
+        ``LIKE`` with ``%``, ``_`` and the escape character escaped, on ``lower()`` of
+        both sides: the same on SQLite and PostgreSQL. The scan is bounded to one
+        channel (indexed by channel and seq) and ``limit`` rows.
+        """
+        escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = select(Message).where(
+            Message.channel_id == channel_id,
+            Message.deleted_at.is_(None),
+            func.lower(Message.text).like(f"%{escaped}%", escape="\\"),
+        )
+        if before is not None:
+            q = q.where(Message.seq < before)
+        async with self._db.session() as s:
+            return list(await s.scalars(q.order_by(Message.seq.desc()).limit(limit)))
+
+    async def reaction_count(self, message_id: str, user_id: str) -> int:
+        async with self._db.session() as s:
+            n = await s.scalar(
+                select(func.count())
+                .select_from(Reaction)
+                .where(Reaction.message_id == message_id, Reaction.user_id == user_id)
+            )
+            return int(n or 0)
+
+    async def peers_of(self, user_id: str) -> list[str]:
+        """Everyone who shares a channel with ``user_id`` and is not blocked either way."""
+        async with self._db.session() as s:
+            rows = await s.execute(
+                select(Channel.user_a, Channel.user_b).where(
+                    or_(Channel.user_a == user_id, Channel.user_b == user_id)
+                )
+            )
+            peers = {b if a == user_id else a for a, b in rows.tuples()}
+            blocked = await s.execute(
+                select(Block.blocker_id, Block.blocked_id).where(
+                    or_(Block.blocker_id == user_id, Block.blocked_id == user_id)
+                )
+            )
+            for blocker, blockee in blocked.tuples():
+                peers.discard(blockee if blocker == user_id else blocker)
+            return sorted(peers)
 
     async def undelivered(self, user_id: str, limit: int) -> list[Message]:
         async with self._db.session() as s:
@@ -158,9 +278,16 @@ class ContactStore:
             )
             return list(await s.scalars(q))
 
-    async def mark_delivered(self, user_id: str, ids: Sequence[str], at: datetime) -> int:
+    async def mark_delivered(
+        self, user_id: str, ids: Sequence[str], at: datetime
+    ) -> list[tuple[str, str, str]]:
+        """Mark as delivered; return (id, channel, sender) of each message newly marked.
+
+        ``UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL): two devices acking the
+        same message at once cannot both see it as new, so the receipt is pushed once.
+        """
         async with self._db.session() as s:
-            result = await s.execute(
+            rows = await s.execute(
                 update(Message)
                 .where(
                     Message.id.in_(ids),
@@ -168,9 +295,11 @@ class ContactStore:
                     Message.delivered_at.is_(None),
                 )
                 .values(delivered_at=at)
+                .returning(Message.id, Message.channel_id, Message.sender_id)
             )
+            marked = [(str(i), str(c), str(u)) for i, c, u in rows.tuples()]
             await s.commit()
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return marked
 
     async def add_reaction(self, reaction: Reaction) -> bool:
         async with self._db.session() as s:

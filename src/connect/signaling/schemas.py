@@ -86,6 +86,10 @@ class CallStats(WireModel):
     ]
     candidate_type: Literal["host", "srflx", "prflx", "relay"] | None = None
     rtt_ms: float | None = Field(default=None, ge=0, le=60_000)
+    # (ext) Kept in a direct call's quality record (docs/protocol.md, Direct calls).
+    loss_pct: float | None = Field(default=None, ge=0, le=100)
+    bitrate_kbps: float | None = Field(default=None, ge=0, le=100_000)
+    restart: bool | None = Field(default=None, description="an ICE restart just began")
 
 
 class _FromPeer(WireModel):

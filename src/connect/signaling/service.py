@@ -8,6 +8,7 @@ socket cannot inject into someone else's call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connect.clock import Clock
@@ -41,6 +42,8 @@ class RelayService:
         self._filter = text_filter
         self._clock = clock
         self._metrics = metrics
+        # (ext) Told of each call-stats frame of a direct call: (call id, subject, stats).
+        self.on_call_stats: Callable[[str, str, CallStats], None] | None = None
         self._relayed = {
             kind: metrics.relayed.labels(kind)
             for kind in (
@@ -82,11 +85,11 @@ class RelayService:
         return {"text": clean, "ts": ts}
 
     async def call_stats(self, client_id: str, stats: CallStats) -> None:
-        self._count_stats(await self._sessions.current(client_id), stats)
+        self._count_stats(await self._sessions.current(client_id), stats, client_id)
 
     def call_stats_now(self, client_id: str, stats: CallStats) -> None:
         """:meth:`call_stats` without waiting; only when :attr:`immediate`."""
-        self._count_stats(self._sessions.current_now(client_id), stats)
+        self._count_stats(self._sessions.current_now(client_id), stats, client_id)
 
     def _forward(
         self, session: Session | None, client_id: str, kind: str, body: dict[str, Any]
@@ -108,10 +111,14 @@ class RelayService:
         self._events.publish("message.sent", strand="strangers", mode=session.mode)
         return clean, ts
 
-    def _count_stats(self, session: Session | None, stats: CallStats) -> None:
+    def _count_stats(self, session: Session | None, stats: CallStats, client_id: str) -> None:
         if session is None:
             raise ConnectError("not_in_session", NOT_IN_SESSION)
         self._metrics.call_stats.labels(stats.ice_state, stats.candidate_type or "unknown").inc()
+        if session.call_id is not None and self.on_call_stats is not None:
+            me = next((m for m in session.members if m.client_id == client_id), None)
+            if me is not None:
+                self.on_call_stats(session.call_id, me.subject, stats)
 
 
 def _pair(session: Session | None, client_id: str) -> tuple[Session, Member, Member]:
