@@ -3,7 +3,7 @@ import { Flag } from 'lucide-react';
 import type { ChatController } from '../controller';
 import { REPORT_REASONS, type ReportReason } from '../../protocol';
 import { captureFrame } from '../../lib/evidence';
-import { useT } from '../../i18n';
+import { hasKey, useT } from '../../i18n';
 import { Button } from '../../ui/Button';
 
 /** The report dialog (inline): focus goes to its first field when it opens, and Esc closes it. */
@@ -45,7 +45,9 @@ export function ReportForm({
       await controller.report(reason, comment, evidence, avoid);
       setDone(true);
     } catch (err) {
-      setError((err as Error).message || t('report.failed'));
+      // A server error code reads as a sentence in the visitor's language.
+      const code = `errors.${(err as { code?: string }).code ?? ''}`;
+      setError(hasKey(code) ? t(code) : (err as Error).message || t('report.failed'));
     } finally {
       setBusy(false);
     }
