@@ -179,3 +179,29 @@ describe('in the call', () => {
     expect(c.getState().notice).toBe('You are doing that too often. (try again in 2 s)');
   });
 });
+
+describe('no camera', () => {
+  it('a refused camera: the partner is told, and "Continue with text" re-joins as text', async () => {
+    const tokens = { get: vi.fn(async () => 'tok') } as unknown as GuestTokens;
+    const gateway = new GatewayClient({ url: 'ws://x/ws', getToken: tokens.get, WebSocketImpl: FakeSocket });
+    const getUserMedia = vi.fn(async () => {
+      throw Object.assign(new Error('no'), { name: 'NotAllowedError' });
+    });
+    const c = new ChatController({ gateway, tokens, getUserMedia, enumerateDevices: async () => [], autoRequeue: false });
+    await c.start({ mode: 'video', interests: ['x'] });
+    await flush();
+    expect(c.getState().mediaError).toBe('denied');
+    const ws = FakeSocket.last!;
+    ws.open();
+    ws.push('welcome', { connectionId: 'c1', resumeToken: 'r1', heartbeatMs: 0, resumed: false });
+    ws.ackLast({ queued: true });
+    await flush();
+    ws.push('matched', { sessionId: 's1', initiator: false, mode: 'video', iceServers: [] });
+    expect(ws.last('media-state').data).toEqual({ audio: false, video: false, camera: 'denied' });
+    c.continueWithText();
+    await flush();
+    expect(ws.last('end-call')).toBeDefined();
+    expect(ws.last('join-queue').data).toEqual({ mode: 'text', interests: ['x'] });
+    expect(c.getState().mode).toBe('text');
+  });
+});
