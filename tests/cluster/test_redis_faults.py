@@ -515,3 +515,35 @@ async def test_a_node_cut_off_past_the_death_horizon_takes_back_what_is_still_ke
     assert [n.proc.pid for n in rig.cluster.nodes] == rig.pids
     for node in rig.cluster.nodes:
         assert tracebacks(node) == [], node.log()[-3000:]
+
+
+async def test_a_place_expiring_while_redis_is_down_is_ended_once_it_returns(rig: Rig) -> None:
+    """The grace period of a dropped socket runs out while Redis is away: the expiry does not
+    die with an unretrieved exception; the place is ended when Redis answers again and the
+    partner on the other node gets ``peer-ended``."""
+    n0, n1 = rig.cluster.nodes
+    c = await Peer.connect(n1.ws, await guest_token(n1.http))
+    d = await ResilientPeer.connect(n0.ws, await guest_token(n0.http))
+    tag = [secrets.token_hex(6)]
+    assert (await c.request("join-queue", {"mode": "text", "interests": tag}))["ok"]
+    assert (await d.request("join-queue", {"mode": "text", "interests": tag}))["ok"]
+    await c.event("matched")
+    start = len(n1.log())
+    c.abort()
+    dropped = time.monotonic()
+    assert await d.peer.event("peer-reconnecting", timeout=5) == {}
+    await asyncio.sleep(max(0.0, 5.0 - (time.monotonic() - dropped)))  # half the grace (10 s)
+    rig.redis.stop()
+    try:
+        await asyncio.sleep(max(0.0, 12.0 - (time.monotonic() - dropped)))  # expiry falls in
+    finally:
+        rig.redis.start()
+
+    async def ended() -> bool:
+        return {"reason": "disconnected"} in d.events("peer-ended")
+
+    await until(ended, 10.0, "the partner told the place ended")
+    assert "place_end_deferred" in n1.log()[start:]
+    await d.close()
+    for node in rig.cluster.nodes:
+        assert tracebacks(node) == [], node.log()[-3000:]
