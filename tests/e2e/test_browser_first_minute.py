@@ -587,3 +587,32 @@ async def test_my_country_preference_is_honoured(browser: Browser, geo_server: S
     finally:
         for x in (ctx_a, ctx_b, ctx_c):
             await x.close()
+
+
+async def test_ban_screen_fits_and_passes_axe(
+    browser: Browser, web_server: Server, shots: Path
+) -> None:
+    """The ban screen (a 403 ``banned`` for the guest token, as the server answers a banned device)."""
+    ctx, page, _ = await visitor(browser, web_server, mode="text", locale="de-DE")
+    ban = {
+        "until": "2031-01-02T03:04:05Z",
+        "reason": "spam",
+        "appeal": {"banId": "b-123", "token": "appeal-token", "url": "/api/appeals"},
+    }
+
+    async def banned(route: Any) -> None:
+        body = {"error": {"code": "banned", "message": "banned"}, "ban": ban}
+        await route.fulfill(status=403, content_type="application/json", body=json.dumps(body))
+
+    await page.route("**/api/auth/token", banned)
+    try:
+        await page.get_by_test_id("start-button").click()
+        await expect(page.get_by_test_id("ban-screen")).to_be_visible(timeout=WAIT_MS)
+        # German words and a German date (Intl), e.g. "bis 02.01.2031, 04:04".
+        await expect(page.get_by_test_id("ban-screen")).to_contain_text("Du wurdest gesperrt")
+        await expect(page.get_by_test_id("ban-until")).to_contain_text("2031")
+        await expect(page.get_by_test_id("ban-until")).to_contain_text("bis ")
+        problems = await check_screen(page, "ban", shots)
+        assert not problems, "\n".join(problems)
+    finally:
+        await ctx.close()
