@@ -3,7 +3,7 @@
  * service banners, then either the contacts product (#/contacts…) or the
  * strangers product (strangers/StrangersApp.tsx).
  */
-import { useSyncExternalStore } from 'react';
+import { useEffect, useSyncExternalStore } from 'react';
 import { UnavailableBanner } from './lib/UnavailableBanner';
 import type { ChatController } from './lib/controller';
 import { CallLayer, CallNotice, ContactsApp, parseContactsRoute, type ContactsRoute } from './contacts/ContactsApp';
@@ -27,6 +27,10 @@ export function App({ controller, contacts }: { controller: ChatController; cont
   const t = useT();
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const route = useHashRoute();
+  // Leaving the start screen for contacts: the camera preview goes off (a contacts call opens its own).
+  useEffect(() => {
+    if (route && controller.getState().screen === 'start') controller.media.stop();
+  }, [route !== null, controller]);
 
   return (
     <div className="app">
