@@ -7,7 +7,30 @@ import pytest
 from connect.calls.machine import next_status
 from connect.clock import FakeClock
 from connect.errors import ConnectError
+from connect.gateway.connection import Connection
+from connect.identity.service import Principal
+from connect.ratelimit import TokenBucket
 from connect.services import Services
+
+
+class _Socket:
+    """A socket that takes every frame: enough for the hub to hold a live place."""
+
+    def send_text(self, text: str) -> None: ...
+
+    def buffered(self) -> int:
+        return 0
+
+    def close(self, code: int, reason: str) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+async def online(svc: Services, clock: FakeClock, account_id: str) -> None:
+    """Give the account a gateway place (a callee with no place is answered callee_offline)."""
+    principal = Principal(subject=account_id, kind="access", ip_hash="iph", expires_at=0.0)
+    conn = Connection(_Socket(), 1 << 20, TokenBucket(30, 60, clock), "iph")
+    await svc.hub.attach_new(principal, "iph", conn)
 
 
 @pytest.mark.parametrize(
@@ -49,6 +72,10 @@ async def test_unanswered_call_is_missed_after_the_ring_timeout(
 ) -> None:
     caller = await svc.accounts.create("caller@example.test", "correct horse battery", "Caller")
     callee = await svc.accounts.create("callee@example.test", "correct horse battery", "Callee")
+    with pytest.raises(ConnectError) as offline:
+        await svc.calls.invite(caller.id, callee.id, "video", None)
+    assert offline.value.code == "callee_offline"
+    await online(svc, clock, callee.id)
     call = await svc.calls.invite(caller.id, callee.id, "video", None)
     clock.advance(svc.settings.call_ring_timeout_s - 1)
     assert await svc.calls.expire_ringing() == 0
@@ -63,10 +90,12 @@ async def test_unanswered_call_is_missed_after_the_ring_timeout(
     assert exc.value.code == "invalid_call_state"
 
 
-async def test_busy_callee_and_self_calls(svc: Services) -> None:
+async def test_busy_callee_and_self_calls(svc: Services, clock: FakeClock) -> None:
     a = await svc.accounts.create("a@example.test", "correct horse battery", "A")
     b = await svc.accounts.create("b@example.test", "correct horse battery", "B")
     c = await svc.accounts.create("c@example.test", "correct horse battery", "C")
+    for user in (a, b, c):
+        await online(svc, clock, user.id)
     with pytest.raises(ConnectError) as exc:
         await svc.calls.invite(a.id, a.id, "audio", None)
     assert exc.value.code == "cannot_call_self"
@@ -81,9 +110,10 @@ async def test_busy_callee_and_self_calls(svc: Services) -> None:
     assert [h.status for h in history] == ["busy"]
 
 
-async def test_cancel_and_reject_while_ringing(svc: Services) -> None:
+async def test_cancel_and_reject_while_ringing(svc: Services, clock: FakeClock) -> None:
     a = await svc.accounts.create("a2@example.test", "correct horse battery", "A")
     b = await svc.accounts.create("b2@example.test", "correct horse battery", "B")
+    await online(svc, clock, b.id)
     call = await svc.calls.invite(a.id, b.id, "video", None)
     with pytest.raises(ConnectError) as exc:
         await svc.calls.respond(a.id, call.id, True, None)

@@ -129,7 +129,7 @@ class CallStore:
                 .group_by(CallSample.call_id)
             )
             out: dict[str, dict[str, Any]] = {}
-            for cid, n, rtt_avg, rtt_max, loss_avg, loss_max, kbps in rows.tuples():
+            for cid, n, rtt_avg, rtt_max, loss_avg, loss_max, kbps in rows:
                 out[cid] = {
                     "samples": int(n),
                     "rtt_ms_avg": _num(rtt_avg),
@@ -144,7 +144,7 @@ class CallStore:
                 .where(CallSample.call_id.in_(call_ids), CallSample.candidate_type.is_not(None))
                 .distinct()
             )
-            for cid, kind in kinds.tuples():
+            for cid, kind in kinds:
                 if cid in out and kind:
                     out[cid]["candidate_types"].append(kind)
             for q in out.values():

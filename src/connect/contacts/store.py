@@ -251,13 +251,13 @@ class ContactStore:
                     or_(Channel.user_a == user_id, Channel.user_b == user_id)
                 )
             )
-            peers = {b if a == user_id else a for a, b in rows.tuples()}
+            peers = {b if a == user_id else a for a, b in rows}
             blocked = await s.execute(
                 select(Block.blocker_id, Block.blocked_id).where(
                     or_(Block.blocker_id == user_id, Block.blocked_id == user_id)
                 )
             )
-            for blocker, blockee in blocked.tuples():
+            for blocker, blockee in blocked:
                 peers.discard(blockee if blocker == user_id else blocker)
             return sorted(peers)
 
@@ -297,7 +297,7 @@ class ContactStore:
                 .values(delivered_at=at)
                 .returning(Message.id, Message.channel_id, Message.sender_id)
             )
-            marked = [(str(i), str(c), str(u)) for i, c, u in rows.tuples()]
+            marked = [(str(i), str(c), str(u)) for i, c, u in rows]
             await s.commit()
             return marked
 
@@ -383,7 +383,7 @@ class ContactStore:
                 .order_by(Block.created_at.desc())
                 .limit(limit)
             )
-            return [(block, account) for block, account in rows.tuples()]
+            return [(block, account) for block, account in rows]
 
     async def blocks_between(self, a: str, b: str) -> list[Block]:
         """The blocks, in either direction, between two accounts (one indexed query)."""
