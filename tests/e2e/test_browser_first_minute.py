@@ -616,3 +616,26 @@ async def test_ban_screen_fits_and_passes_axe(
         assert not problems, "\n".join(problems)
     finally:
         await ctx.close()
+
+
+async def test_dark_mode_follows_the_system_and_the_toggle_wins(
+    browser: Browser, web_server: Server
+) -> None:
+    ctx, page, _ = await visitor(browser, web_server, scheme="dark")
+    bg = "() => getComputedStyle(document.documentElement).backgroundColor"
+    try:
+        dark = await page.evaluate(bg)
+        assert await page.evaluate("() => document.documentElement.dataset.theme") is None
+        toggle = page.get_by_test_id("theme-toggle")
+        await expect(toggle).to_have_accessible_name("Colour theme: System")
+        await toggle.click()  # system → light
+        await expect(toggle).to_have_accessible_name("Colour theme: Light")
+        light = await page.evaluate(bg)
+        assert light != dark, (light, dark)
+        await page.reload()  # remembered
+        assert await page.evaluate("() => document.documentElement.dataset.theme") == "light"
+        assert await page.evaluate(bg) == light
+        await page.get_by_test_id("theme-toggle").click()  # light → dark
+        assert await page.evaluate(bg) == dark
+    finally:
+        await ctx.close()
