@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 WAIT_MS = 20_000
 AXE = Path(__file__).parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = [(360, 640), (390, 844), (768, 1024), (1280, 800)]
-SHOT_SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+SHOT_SIZES = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 800)}
 
 
 @pytest.fixture(scope="module")
