@@ -292,6 +292,7 @@ async def run_fault(rig: Rig, fault: str) -> dict[str, Any]:
             rig.redis.stop()
             if fault == "wipe":
                 rig.redis.wipe()
+        t_gone = time.monotonic()  # Redis has exited (a SIGTERM'd Redis answers until then)
         figures["detectS"] = round(
             await until(lambda: _all_status(rig, 503), DETECT_BOUND_S + 3, "both nodes not ready"),
             2,
@@ -352,7 +353,7 @@ async def run_fault(rig: Rig, fault: str) -> dict[str, Any]:
     t_end = t_back
     early = [s for s in log.samples if s[1] < t_fault]
     during = [s for s in log.samples if t_fault + DETECT_BOUND_S <= s[0] and s[1] < t_end]
-    wrong = [s for s in log.samples if t_fault <= s[0] and s[1] < t_end and s[3] == 200]
+    wrong = [s for s in log.samples if t_gone <= s[0] and s[1] < t_end and s[3] == 200]
     figures["readySamples"] = {"before": len(early), "during": len(during)}
     figures["backAtS"] = round(t_back - t_fault, 3)
     (rig.work / f"ready-{fault}.json").write_text(

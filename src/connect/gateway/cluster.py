@@ -188,7 +188,8 @@ class Cluster:
         self._silent = client.register_script(SILENT)
         self._route_script = client.register_script(ROUTE)
         self._reregister = client.register_script(REREGISTER)
-        self._outbox: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, str, Any, float]] = asyncio.Queue()
+        self._dropped = 0  # frames given up on during the current outage
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub: Any = None
         self._hub: Hub | None = None
@@ -384,45 +385,56 @@ class Cluster:
     # -- delivery ------------------------------------------------------------------------
 
     def forward(self, client_id: str, frame: str) -> None:
-        self._outbox.put_nowait(("c", client_id, frame))
+        self._outbox.put_nowait(("c", client_id, frame, time.monotonic()))
 
     def forward_subject(self, subject: str, frame: str, skip: set[str]) -> None:
-        self._outbox.put_nowait(("s", subject, (frame, skip)))
+        self._outbox.put_nowait(("s", subject, (frame, skip), time.monotonic()))
 
     async def _send_outbox(self) -> None:
-        """Send queued frames in order; while Redis is unreachable, wait for it (bounded)."""
+        """Send queued frames in order; while Redis is unreachable, wait for it: a frame
+        queued more than ``FORWARD_RETRY_S`` ago is given up (the outbox stays bounded in
+        time, however long the outage)."""
         while True:
-            kind, target, payload = await self._outbox.get()
+            kind, target, payload, queued = await self._outbox.get()
+            give_up = queued + FORWARD_RETRY_S
             try:
                 if kind == "c":
-                    await self._route(target, payload)
+                    await self._route(target, payload, give_up)
                 else:
                     frame, skip = payload
                     members = await self._retrying(
-                        functools.partial(self._r.smembers, f"{PREFIX}subj:{target}")
+                        functools.partial(self._r.smembers, f"{PREFIX}subj:{target}"), give_up
                     )
                     for cid in members or ():
                         if _s(cid) not in skip:
-                            await self._route(_s(cid), frame)
+                            await self._route(_s(cid), frame, give_up)
             except Exception:
                 log.exception("cluster_forward_failed")
             finally:
                 self._outbox.task_done()
 
-    async def _retrying(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        """``call()`` until it succeeds or ``FORWARD_RETRY_S`` pass; None when given up."""
-        delay, started = 0.05, time.monotonic()
+    async def _retrying(self, call: Callable[[], Awaitable[Any]], give_up: float) -> Any:
+        """``call()`` until it succeeds, with backoff while Redis is unreachable; None once
+        the monotonic time ``give_up`` has passed (counted, logged once per outage)."""
+        delay = 0.05
         while True:
             try:
-                return await call()
+                result = await call()
             except REDIS_DOWN as exc:
-                if time.monotonic() - started > FORWARD_RETRY_S:
-                    log.warning("cluster_forward_dropped", error=type(exc).__name__)
+                if time.monotonic() > give_up:
+                    if not self._dropped:
+                        log.warning("cluster_forward_dropping", error=type(exc).__name__)
+                    self._dropped += 1
                     return None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+                continue
+            if self._dropped:
+                log.warning("cluster_forward_dropped", frames=self._dropped)
+                self._dropped = 0
+            return result
 
-    async def _route(self, client_id: str, frame: str) -> None:
+    async def _route(self, client_id: str, frame: str, give_up: float) -> None:
         """Publish ``frame`` to the holder of ``client_id``; if nobody listens there (its
         node died or lost its subscription), keep it in the place's gap list instead,
         atomically, for the resume or the holder's recovery to replay."""
@@ -442,7 +454,8 @@ class Cluster:
                     int(self._grace_s) + 60,
                     GAP_FRAMES,
                 ],
-            )
+            ),
+            give_up,
         )
         if outcome == 0:
             assert self._hub is not None
