@@ -1,0 +1,210 @@
+/** One message: text or tombstone, reply quote, ticks, "edited", reactions with who reacted, and its actions. */
+import { useState } from 'react';
+import type { ContactsController } from './calls';
+import { PICKER_EMOJI, REACTION_EMOJI } from './model';
+import { hasReacted, type UiMessage } from '../lib/messages';
+import { useBlobUrl } from './common';
+import { canEdit, tickOf } from './receipts';
+import { t } from '../i18n';
+
+/** ✓ sent, ✓✓ delivered, ✓✓ (coloured) read — with the words for screen readers. */
+export function Ticks({ m }: { m: Pick<UiMessage, 'status' | 'deliveredAt' | 'readAt'> }) {
+  const tick = tickOf(m);
+  if (tick === 'sending' || tick === 'failed') return null;
+  const label = tick === 'read' ? t('messenger.tickRead') : tick === 'delivered' ? t('messenger.tickDelivered') : t('messenger.tickSent');
+  return (
+    <span className={`ticks ${tick}`} data-testid="message-ticks" data-tick={tick} title={label}>
+      <span aria-hidden>{tick === 'sent' ? '✓' : '✓✓'}</span>
+      <span className="sr-only">{label}</span>
+    </span>
+  );
+}
+
+export function MessageView({
+  contacts,
+  m,
+  meId,
+  names,
+  onReport,
+  onReply,
+  onEdit,
+  reportingThis,
+}: {
+  contacts: ContactsController;
+  m: UiMessage;
+  meId: string;
+  names: Record<string, string>;
+  onReport: (messageId: string) => void;
+  onReply: (m: UiMessage) => void;
+  onEdit: (m: UiMessage) => void;
+  reportingThis: boolean;
+}) {
+  const [picking, setPicking] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const mine = m.senderId === meId;
+  const reacted = hasReacted(m, REACTION_EMOJI, meId);
+  const time = new Date(m.createdAt);
+  const deleted = !!m.deletedAt;
+  const live = m.status === 'sent' && !deleted;
+  const who = (ids: string[]) => ids.map((id) => (id === meId ? t('messenger.you') : (names[id] ?? '?'))).join(', ');
+  return (
+    <div
+      className={`message ${mine ? 'mine' : 'theirs'} ${m.status} ${deleted ? 'deleted' : ''}`}
+      data-testid="message"
+      data-message-id={m.id}
+      data-mine={mine ? 'true' : 'false'}
+      id={`msg-${m.id}`}
+    >
+      <div className="bubble">
+        {m.replyTo && (
+          <a className="reply-quote" data-testid="reply-quote" href={`#msg-${m.replyTo.id}`} onClick={(e) => {
+            e.preventDefault();
+            document.getElementById(`msg-${m.replyTo!.id}`)?.scrollIntoView({ block: 'center' });
+          }}>
+            <strong>{names[m.replyTo.senderId] ?? (m.replyTo.senderId === meId ? t('messenger.you') : '')}</strong>
+            <span>{m.replyTo.deleted ? t('messenger.deleted') : m.replyTo.text || (m.replyTo.hasAttachment ? '📎' : '')}</span>
+          </a>
+        )}
+        {deleted ? (
+          <div className="message-text tombstone muted" data-testid="message-deleted">
+            {t('messenger.deleted')}
+          </div>
+        ) : (
+          <>
+            {m.attachment && <Attachment contacts={contacts} a={m.attachment} />}
+            {m.text && (
+              <div className="message-text" data-testid="message-text">
+                {m.text}
+              </div>
+            )}
+          </>
+        )}
+        <div className="meta">
+          <span className="muted">{Number.isNaN(time.getTime()) ? '' : time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</span>
+          {m.editedAt && !deleted && (
+            <span className="muted" data-testid="message-edited">
+              {' '}
+              · {t('messenger.edited')}
+            </span>
+          )}
+          {mine && m.status === 'sending' && <span className="muted"> · {t('messenger.sending')}</span>}
+          {mine && !deleted && <Ticks m={m} />}
+          {m.status === 'failed' && (
+            <span className="failed">
+              {' '}
+              · {m.error ?? t('messenger.notSent')}{' '}
+              <button className="link" data-testid="message-retry" onClick={() => contacts.retry(m.clientId)}>
+                {t('messenger.retry')}
+              </button>
+            </span>
+          )}
+        </div>
+      </div>
+      <div className="reactions-row">
+        <span className="message-reactions" data-testid="message-reactions">
+          {m.reactions.map((r) => (
+            <button
+              key={r.emoji}
+              className={`reaction ${r.userIds.includes(meId) ? 'on' : ''}`}
+              data-testid="reaction"
+              title={who(r.userIds)}
+              aria-label={t('messenger.reactionBy', { emoji: r.emoji, names: who(r.userIds) })}
+              disabled={!live}
+              onClick={() => void contacts.toggleReaction(m.id, r.emoji)}
+            >
+              {r.emoji} {r.userIds.length}
+            </button>
+          ))}
+        </span>
+        {live && (
+          <button
+            className={`react ${reacted ? 'on' : ''}`}
+            data-testid="react-button"
+            aria-pressed={reacted}
+            aria-label={reacted ? t('messenger.unreact', { emoji: REACTION_EMOJI }) : t('messenger.react', { emoji: REACTION_EMOJI })}
+            onClick={() => void contacts.toggleReaction(m.id, REACTION_EMOJI)}
+          >
+            👍
+          </button>
+        )}
+        {live && (
+          <button className="react" data-testid="emoji-picker-toggle" aria-expanded={picking} aria-label={t('messenger.pickEmoji')} title={t('messenger.pickEmoji')} onClick={() => setPicking((v) => !v)}>
+            ☺+
+          </button>
+        )}
+        {live && (
+          <button className="react" data-testid="reply-button" aria-label={t('messenger.reply')} title={t('messenger.reply')} onClick={() => onReply(m)}>
+            ↩
+          </button>
+        )}
+        {live && mine && canEdit(m, meId, Date.now()) && (
+          <button className="react" data-testid="edit-button" aria-label={t('messenger.editMessage')} title={t('messenger.editMessage')} onClick={() => onEdit(m)}>
+            ✎
+          </button>
+        )}
+        {live && mine && (
+          <button className="react" data-testid="delete-button" aria-expanded={confirmDelete} aria-label={t('messenger.deleteMessage')} title={t('messenger.deleteMessage')} onClick={() => setConfirmDelete((v) => !v)}>
+            🗑
+          </button>
+        )}
+        {!mine && live && (
+          <button
+            className="react report-message"
+            data-testid="report-message-button"
+            aria-label={t('contacts.reportMessage')}
+            aria-expanded={reportingThis}
+            title={t('contacts.reportMessage')}
+            onClick={() => onReport(m.id)}
+          >
+            ⚑ <span className="report-message-label">{t('contacts.reportMessageShort')}</span>
+          </button>
+        )}
+      </div>
+      {picking && (
+        <div className="emoji-picker" role="group" aria-label={t('messenger.pickEmoji')} data-testid="emoji-picker">
+          {PICKER_EMOJI.map((e) => (
+            <button
+              key={e}
+              className={`emoji ${hasReacted(m, e, meId) ? 'on' : ''}`}
+              data-testid="emoji-option"
+              aria-pressed={hasReacted(m, e, meId)}
+              onClick={() => {
+                void contacts.toggleReaction(m.id, e);
+                setPicking(false);
+              }}
+            >
+              {e}
+            </button>
+          ))}
+        </div>
+      )}
+      {confirmDelete && (
+        <div className="safety-panel small" role="alertdialog" aria-label={t('messenger.deleteMessage')} data-testid="delete-confirm">
+          {t('messenger.deleteConfirmText')}{' '}
+          <button className="btn small-btn danger" data-testid="delete-confirm-button" autoFocus onClick={() => void contacts.deleteMessage(m.id)}>
+            {t('messenger.deleteForEveryone')}
+          </button>{' '}
+          <button className="btn small-btn" onClick={() => setConfirmDelete(false)}>
+            {t('contacts.reportCancel')}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Attachment({ contacts, a }: { contacts: ContactsController; a: NonNullable<UiMessage['attachment']> }) {
+  const src = useBlobUrl(contacts, a.url);
+  const size = a.size < 1024 ? `${a.size} B` : a.size < 1048576 ? `${Math.round(a.size / 1024)} KB` : `${(a.size / 1048576).toFixed(1)} MB`;
+  if (a.contentType.startsWith('image/') && src)
+    return (
+      <a href={src} target="_blank" rel="noreferrer" className="attachment-image">
+        <img data-testid="message-attachment" src={src} alt={a.filename} />
+      </a>
+    );
+  return (
+    <a className="attachment-file" data-testid="message-attachment" href={src ?? undefined} download={a.filename}>
+      📄 {a.filename} <span className="muted small">({size})</span>
+    </a>
+  );
+}

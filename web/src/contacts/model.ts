@@ -1,0 +1,217 @@
+/**
+ * The contacts product's data shapes outside React: the store's state, the
+ * REST shapes it keeps (channels, call records, blocks, devices) and small pure
+ * helpers shared by the controller parts (store → messaging → sync → calls).
+ */
+import type { UserOut } from '../protocol';
+import type { Account, AuthStore } from '../lib/auth';
+import { initialCallState, type CallMedia, type CallState } from '../lib/callState';
+import type { WebSocketCtor } from '../gateway/client';
+import type { Message, UiMessage } from '../lib/messages';
+
+export interface Channel {
+  id: string;
+  peer: UserOut;
+  createdAt: string;
+  lastMessage: Message | null;
+  unreadCount: number;
+  /** You blocked this peer (the server refuses messages and calls both ways). */
+  blocked?: boolean;
+}
+
+export interface BlockedUser {
+  user: UserOut;
+  createdAt: string;
+}
+
+export const REPORT_REASONS = ['harassment', 'spam', 'nudity', 'violence', 'underage', 'other'] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+export interface ConversationReport {
+  channelId: string;
+  /** One of the other member's messages; omitted to report the person. */
+  messageId?: string;
+  reason: ReportReason;
+  comment?: string;
+}
+
+export interface CallRecord {
+  callId: string;
+  status: 'ringing' | 'accepted' | 'rejected' | 'cancelled' | 'missed' | 'ended' | 'busy';
+  caller: UserOut;
+  callee: UserOut;
+  media: CallMedia;
+  createdAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  durationS: number | null;
+}
+
+/** One person's presence as the server pushes it. */
+export interface PresenceInfo {
+  online: boolean;
+  lastSeenAt: string | null;
+}
+
+/** One of my signed-in devices (GET /api/auth/sessions). */
+export interface MySession {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  browser?: string | null;
+  current?: boolean;
+}
+
+/** Search inside the open conversation (server-side). */
+export interface ConversationSearch {
+  channelId: string;
+  query: string;
+  results: Message[];
+  busy: boolean;
+  nextBefore: number | null;
+}
+
+export type AuthPhase = 'checking' | 'loggedOut' | 'loggedIn' | 'error';
+
+export interface ContactsState {
+  auth: AuthPhase;
+  me: Account | null;
+  myAvatarUrl: string | null;
+  authBusy: boolean;
+  authError: string | null;
+  profileNotice: string | null;
+  gateway: 'offline' | 'connecting' | 'ready' | 'reconnecting';
+  channels: Channel[];
+  channelsLoaded: boolean;
+  searchQuery: string;
+  searchResults: UserOut[];
+  searching: boolean;
+  openChannelId: string | null;
+  messages: Record<string, UiMessage[]>;
+  loadingChannel: string | null;
+  /** channelId → userId typing (hidden after ttlMs without a refresh). */
+  typing: Record<string, string>;
+  uploading: boolean;
+  call: CallState;
+  localStream: MediaStream | null;
+  remoteStream: MediaStream | null;
+  micOn: boolean;
+  camOn: boolean;
+  /** This side shares its screen instead of the camera. */
+  sharing: boolean;
+  /** The other side sends video (a video call, or an audio call they upgraded). */
+  remoteVideo: boolean;
+  /** I added my camera to an audio call. */
+  upgraded: boolean;
+  /** Date.now() when the call's media first connected (the timer). */
+  connectedAt: number | null;
+  mediaError: string | null;
+  history: CallRecord[];
+  /** People you blocked (GET /api/blocks), newest first. */
+  blocks: BlockedUser[];
+  /** userId → online / last seen. */
+  presence: Record<string, PresenceInfo>;
+  /** Who may see my presence. */
+  presenceVisibility: 'contacts' | 'nobody' | null;
+  /** Conversations muted on this device. */
+  muted: string[];
+  /** Browser notification permission ('unsupported' without the API). */
+  notifyPermission: NotificationPermission | 'unsupported';
+  convSearch: ConversationSearch | null;
+  /** My signed-in devices (null until loaded; 'unavailable' when the server lacks the route). */
+  sessions: MySession[] | null;
+  /** The last error of an action (shown in `contacts-error`). */
+  error: string | null;
+}
+
+export function initialContactsState(): ContactsState {
+  return {
+    auth: 'checking',
+    me: null,
+    myAvatarUrl: null,
+    authBusy: false,
+    authError: null,
+    profileNotice: null,
+    gateway: 'offline',
+    channels: [],
+    channelsLoaded: false,
+    searchQuery: '',
+    searchResults: [],
+    searching: false,
+    openChannelId: null,
+    messages: {},
+    loadingChannel: null,
+    typing: {},
+    uploading: false,
+    call: initialCallState(),
+    localStream: null,
+    remoteStream: null,
+    micOn: true,
+    camOn: true,
+    sharing: false,
+    remoteVideo: false,
+    upgraded: false,
+    connectedAt: null,
+    mediaError: null,
+    history: [],
+    blocks: [],
+    presence: {},
+    presenceVisibility: null,
+    muted: [],
+    notifyPermission: 'unsupported',
+    convSearch: null,
+    sessions: null,
+    error: null,
+  };
+}
+
+export interface ContactsDeps {
+  auth?: AuthStore;
+  WebSocketImpl?: WebSocketCtor;
+  gatewayUrl?: () => string;
+  getUserMedia?: (c: MediaStreamConstraints) => Promise<MediaStream>;
+  getDisplayMedia?: (c: DisplayMediaStreamOptions) => Promise<MediaStream>;
+  PeerConnectionImpl?: typeof RTCPeerConnection;
+  /** Whether the page is visible (mark read only then). */
+  isVisible?: () => boolean;
+  createObjectURL?: (b: Blob) => string;
+  /** Where mutes are kept (localStorage by default). */
+  storage?: Pick<Storage, 'getItem' | 'setItem'> | null;
+}
+
+export const MAX_TEXT_CHARS = 4000;
+export const REACTION_EMOJI = '👍';
+/** The emoji picker's grid (any emoji is accepted by the server; these are one tap away). */
+export const PICKER_EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🙏', '🎉', '🔥', '👏', '😍', '🤔', '👎'] as const;
+
+export const enc = encodeURIComponent;
+
+export function errText(err: unknown): string {
+  const e = err as { message?: string } | null;
+  return (e && typeof e.message === 'string' && e.message) || 'Something went wrong';
+}
+
+export function stopStream(s: MediaStream | null): void {
+  s?.getTracks().forEach((t) => t.stop());
+}
+
+export function revokeUrl(u: string): void {
+  try {
+    URL.revokeObjectURL(u);
+  } catch {
+    /* ignore */
+  }
+}
+
+export function newer(a: Message | null, b: Message | null): Message | null {
+  if (!a) return b;
+  if (!b) return a;
+  return b.seq >= a.seq ? b : a;
+}
+
+/** Most recent conversation first (by last message, else creation time). */
+export function sortChannels(list: Channel[]): Channel[] {
+  const key = (c: Channel) => c.lastMessage?.createdAt ?? c.createdAt ?? '';
+  return [...list].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+}
