@@ -118,7 +118,7 @@ function setup(routes: Record<string, (body: any) => Response | Promise<Response
     gatewayUrl: () => 'ws://x/ws',
     getUserMedia: async () => null as unknown as MediaStream,
     PeerConnectionImpl: FakePC as unknown as typeof RTCPeerConnection,
-    isVisible: () => true,
+    isVisible: () => visible,
     createObjectURL: () => 'blob:x',
   });
   return { c, calls, fetchImpl };
@@ -135,7 +135,11 @@ async function loggedIn(routes?: Record<string, (body: any) => Response | Promis
   return { ...t, ws };
 }
 
-beforeEach(() => vi.useFakeTimers());
+let visible = true;
+beforeEach(() => {
+  visible = true;
+  vi.useFakeTimers();
+});
 afterEach(() => vi.useRealTimers());
 
 describe('ContactsController', () => {
@@ -341,5 +345,109 @@ describe('ContactsController safety', () => {
       'POST /api/reports': () => res(409, { error: { code: 'already_reported', message: 'you already reported this message' } }),
     });
     await expect(c.report({ channelId: CH, messageId: 'm1', reason: 'spam' })).rejects.toThrow('you already reported this message');
+  });
+});
+
+describe('messenger (issue 16)', () => {
+  it('ticks go delivered → read live from message-receipt pushes', async () => {
+    const { c, ws } = await loggedIn({
+      ['GET /api/channels/' + CH + '/messages']: () => res(200, { messages: [message(1, ME), message(2, ME)], nextCursor: null }),
+    });
+    c.openChannel(CH);
+    await flush();
+    const ticks = () => (c.getState().messages[CH] ?? []).map((m) => (m.readAt ? 'read' : m.deliveredAt ? 'delivered' : 'sent'));
+    expect(ticks()).toEqual(['sent', 'sent']);
+    ws.push('message-receipt', { channelId: CH, userId: BOB.id, status: 'delivered', messageIds: ['m1', 'm2'], at: 'T1' });
+    expect(ticks()).toEqual(['delivered', 'delivered']);
+    ws.push('message-receipt', { channelId: CH, userId: BOB.id, status: 'read', upToSeq: 1, at: 'T2' });
+    expect(ticks()).toEqual(['read', 'delivered']);
+    // my own read on another device clears the badge, ticks nothing
+    ws.push('message-receipt', { channelId: CH, userId: ME, status: 'read', upToSeq: 2, at: 'T3' });
+    expect(ticks()).toEqual(['read', 'delivered']);
+  });
+
+  it('marks read only while the conversation is visible', async () => {
+    const { c, ws, calls } = await loggedIn();
+    visible = false;
+    c.openChannel(CH);
+    await flush();
+    ws.push('channel-message', message(3, BOB.id));
+    await flush();
+    const reads = () => calls.filter((x) => x.method === 'POST' && x.path.endsWith('/read'));
+    expect(reads()).toHaveLength(0);
+    expect(c.getState().channels[0]!.unreadCount).toBe(1);
+    visible = true;
+    c.visibilityChanged();
+    await flush();
+    expect(reads().map((x) => x.body)).toEqual([{ seq: 3 }]);
+    expect(c.getState().channels[0]!.unreadCount).toBe(0);
+  });
+
+  it('channel-created, presence, edits and deletes land at once', async () => {
+    const { c, ws } = await loggedIn({
+      ['GET /api/channels/' + CH + '/messages']: () => res(200, { messages: [message(1, BOB.id)], nextCursor: null }),
+    });
+    c.openChannel(CH);
+    await flush();
+    const other = { id: 'd'.repeat(32), peer: { id: 'e'.repeat(32), displayName: 'Eve', avatarUrl: null }, createdAt: 'x', lastMessage: null, unreadCount: 0 };
+    ws.push('channel-created', other);
+    ws.push('channel-created', other);
+    expect(c.getState().channels.filter((x) => x.id === other.id)).toHaveLength(1);
+    ws.push('presence', { userId: BOB.id, online: true, lastSeenAt: 'L' });
+    expect(c.getState().presence[BOB.id]).toEqual({ online: true, lastSeenAt: 'L' });
+    ws.push('message-edited', { ...message(1, BOB.id), text: 'changed', editedAt: 'E' });
+    expect(c.getState().messages[CH]![0]).toMatchObject({ text: 'changed', editedAt: 'E' });
+    ws.push('message-deleted', { messageId: 'm1', channelId: CH, seq: 1, deletedAt: 'D' });
+    expect(c.getState().messages[CH]![0]).toMatchObject({ text: '', deletedAt: 'D' });
+  });
+
+  it('a reply is sent with replyTo and shown with its quote at once', async () => {
+    const { c, calls } = await loggedIn({
+      ['GET /api/channels/' + CH + '/messages']: () => res(200, { messages: [message(1, BOB.id)], nextCursor: null }),
+      ['POST /api/channels/' + CH + '/messages']: () => new Promise(() => undefined),
+    });
+    c.openChannel(CH);
+    await flush();
+    expect(c.sendText(CH, 'answer', 'm1')).toBe(true);
+    const local = c.getState().messages[CH]!.at(-1)!;
+    expect(local.replyTo).toMatchObject({ id: 'm1', senderId: BOB.id, text: 't1' });
+    await flush();
+    const post = calls.find((x) => x.method === 'POST' && x.path.endsWith('/messages'));
+    expect(post?.body).toMatchObject({ text: 'answer', replyTo: 'm1' });
+  });
+
+  it('the caller sees "declined" and the callee\'s history refreshes when a call is rejected', async () => {
+    const { c, ws, calls } = await loggedIn();
+    ws.push('incoming-call', { callId: 'k1', caller: BOB, media: 'audio' });
+    expect(c.getState().call.phase).toBe('incoming');
+    const historyLoads = () => calls.filter((x) => x.method === 'GET' && x.path === '/api/calls').length;
+    const before = historyLoads();
+    c.reject();
+    await flush();
+    expect(c.getState().call.phase).toBe('idle');
+    ws.push('call-rejected', { callId: 'k1' });
+    await flush();
+    expect(historyLoads()).toBeGreaterThan(before + 1);
+  });
+
+  it('finds my own avatar after login, and the profile notice fades', async () => {
+    const { c } = await loggedIn({
+      ['GET /api/users/' + ME + '/avatar']: () => new Response(new Blob(['png']), { status: 200 }),
+      'PUT /api/auth/profile': () => res(200, { id: ME, email: 'me@x.io', displayName: 'New', role: 'user', createdAt: 'x' }),
+    });
+    await flush();
+    expect(c.getState().myAvatarUrl).toBe(`/api/users/${ME}/avatar`);
+    await c.saveProfile('New');
+    expect(c.getState().profileNotice).toBeTruthy();
+    vi.advanceTimersByTime(5000);
+    expect(c.getState().profileNotice).toBeNull();
+  });
+
+  it('a login error does not follow onto the sign-up form', async () => {
+    const t = setup({ 'POST /api/auth/login': () => res(401, { error: 'invalid_credentials', message: 'Wrong email or password' }) });
+    await t.c.login('me@x.io', 'bad password');
+    expect(t.c.getState().authError).toBeTruthy();
+    t.c.clearAuthError();
+    expect(t.c.getState().authError).toBeNull();
   });
 });
