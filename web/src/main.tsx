@@ -5,8 +5,10 @@ import { ChatController } from './lib/controller';
 import { ContactsController } from './lib/contacts';
 import './styles.css';
 import { applyTheme, loadTheme } from './ui/theme';
+import { bindDocumentLanguage } from './i18n';
 
 applyTheme(loadTheme());
+bindDocumentLanguage();
 
 const controller = new ChatController();
 const contacts = new ContactsController();

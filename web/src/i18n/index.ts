@@ -91,8 +91,15 @@ function applyDocument(lng: string): void {
   document.documentElement.lang = lng;
   document.documentElement.dir = localeDir(lng);
 }
-applyDocument(i18next.language);
-i18next.on('languageChanged', applyDocument);
+
+/**
+ * Keep `<html lang dir>` on the active language (the visitor app calls this; the
+ * dashboard, English only, keeps its own `lang="en"` and left-to-right layout).
+ */
+export function bindDocumentLanguage(): void {
+  applyDocument(i18next.language);
+  i18next.on('languageChanged', applyDocument);
+}
 
 export function localeDir(lng: string): 'ltr' | 'rtl' {
   return LOCALES.find((l) => l.code === lng)?.dir ?? 'ltr';
