@@ -140,6 +140,21 @@ async def test_reading_marks_delivered_and_no_receipt_crosses_a_block(server: Se
     assert "message-receipt" not in kinds(a_dev), "no receipt across the block"
     view = next(v for v in await history(ann, cid) if v["id"] == m["id"])
     assert view["readAt"] is None, "a read across a block is not recorded"
+    # Editing across a block is refused; deleting is allowed but tells only the deleter.
+    assert (await ann.call("POST", f"/api/users/{bob.id}/block")).status_code == 204
+    edit = await ann.call("PATCH", f"/api/messages/{m['id']}", json={"text": "sneaky"})
+    assert edit.status_code == 403
+    assert edit.json()["error"]["code"] == "blocked"
+    b_dev = await bob.device()
+    doomed = (await history(ann, cid))[0]
+    assert doomed["senderId"] == ann.id
+    assert (await ann.call("DELETE", f"/api/messages/{doomed['id']}")).status_code == 204
+    assert (await a_dev.event("message-deleted", MARKER_S))["messageId"] == doomed["id"]
+    assert (await ann.call("DELETE", f"/api/users/{bob.id}/block")).status_code == 204
+    await send(ann, cid, "marker 2")
+    await b_dev.event("channel-message", MARKER_S)
+    assert "message-deleted" not in kinds(b_dev), "nothing crosses the block"
+    await b_dev.close()
     # After the unblock a read is a read again (and implies delivery).
     m2 = await send(ann, cid, "now?")
     r = await bob.call("POST", f"/api/channels/{cid}/read", json={"seq": m2["seq"]})
