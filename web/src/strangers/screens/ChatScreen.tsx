@@ -56,7 +56,7 @@ export function ChatScreen({ controller, state }: { controller: ChatController; 
         <section className="stage" aria-label={t('call.remoteVideo')}>
           <Video stream={state.remoteStream} testId="remote-video" className="remote" videoRef={remoteRef} label={t('call.remoteVideo')} />
           {(!state.remoteStream || partnerDark) && (
-            <div className="stage-placeholder" data-testid={partnerDark ? 'stage-partner-off' : undefined}>
+            <div className={`stage-placeholder ${partnerDark ? 'dim' : ''}`} data-testid={partnerDark ? 'stage-partner-off' : undefined}>
               {partnerDark ? (pm.camera === 'ok' ? t('call.partnerCamOff') : t('call.partnerNoCamera')) : status}
             </div>
           )}
