@@ -38,6 +38,7 @@ from connect.geo.service import GeoService
 from connect.identity.accounts import AccountService, LiveLogins
 from connect.identity.mail import build_mailer
 from connect.identity.passwords import Passwords
+from connect.identity.privacy import PrivacyService, PrivacyStore
 from connect.identity.service import IpHasher, TokenService
 from connect.identity.store import AccountStore, PasswordResetStore, RefreshTokenStore
 from connect.matching import events as matching_events
@@ -122,6 +123,8 @@ class Services:
     calls: CallService
     presence: PresenceService
     uploads: UploadGuard
+    privacy: PrivacyService
+    export_rule: Rule
     hub: Hub
     router: Router
     gateway: GatewayEndpoint
@@ -384,6 +387,15 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         calls=calls,
         presence=presence,
         uploads=uploads,
+        privacy=PrivacyService(
+            accounts=accounts,
+            store=PrivacyStore(db),
+            audit=audit,
+            clock=clock,
+            avatars_dir=settings.data_dir / "avatars",
+            files_dir=settings.data_dir / "attachments",
+        ),
+        export_rule=Rule.parse("export", settings.rate_export),
         hub=hub,
         router=router,
         gateway=gateway,

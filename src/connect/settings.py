@@ -178,6 +178,8 @@ class Settings(BaseSettings):
     password_reset_ttl_s: int = Field(default=1800, ge=300, le=86400)
     rate_password_reset: str = "10/hour"  # noqa: S105 (a rate, per IP hash)
     rate_password_reset_email: str = "3/hour"  # noqa: S105 (a rate, per email address)
+    # -- sessions and my data (engineer H2): data exports per account --------------------
+    rate_export: str = "2/hour"
 
     @field_validator("smtp_url")
     @classmethod

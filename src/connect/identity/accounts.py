@@ -193,14 +193,17 @@ class AccountService:
             raise conflict("an account with this email exists", "email_taken") from exc
         return account
 
-    async def login(self, email: str, password: str) -> TokenPair:
+    async def login(self, email: str, password: str, browser: str | None = None) -> TokenPair:
+        """Start a login; ``browser`` is the device label for the sessions list (no UA)."""
         account = await self._accounts.by_email(email.strip().lower())
         ok = self._passwords.verify(account.password_hash if account else None, password)
-        if account is None or not ok:
+        if account is None or not ok or account.deleted_at is not None:
             raise ConnectError("invalid_credentials", "wrong email or password", status=401)
         if account.disabled:
             raise forbidden("this account is disabled")
-        return await self._issue(account, family_id=uuid.uuid4().hex, new_family=True)
+        return await self._issue(
+            account, family_id=uuid.uuid4().hex, new_family=True, browser=browser
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = self._now()
@@ -401,6 +404,9 @@ class AccountService:
         before = await self._accounts.by_id(account_id)
         if before is None:
             raise not_found("no such account")
+        if before.deleted_at is not None:
+            # Re-enabling would bring back an account its owner deleted (with no email).
+            raise conflict("this account was deleted by its owner", "account_deleted")
         old_role, was_disabled = before.role, before.disabled
         try:
             after = await self._accounts.change_standing(account_id, role=role, disabled=disabled)
@@ -433,6 +439,39 @@ class AccountService:
             raise not_found("no such account")
         return account
 
+    # -- signed-in devices ----------------------------------------------------------
+
+    async def sessions(self, principal: Principal) -> list[tuple[LoginFamily, bool]]:
+        """The live logins of the caller's account, each with whether it is the caller's."""
+        account = await self.authorize(principal, ROLES)
+        used_after = self._now() - timedelta(seconds=self._refresh_ttl_s)
+        current = family_of(principal)
+        rows = await self._refresh.live_logins(account.id, used_after)
+        return [(row, row.id == current) for row in rows]
+
+    async def end_session(self, principal: Principal, family_id: str) -> None:
+        """Sign one of my logins out; someone else's (or an ended one) is a 404."""
+        account = await self.authorize(principal, ROLES)
+        if not await self._refresh.revoke_own(account.id, family_id, self._now()):
+            raise not_found("no such session")
+        await self._end_sockets(account.id, family=family_id, reason="signed out")
+
+    async def end_other_sessions(self, principal: Principal) -> int:
+        """Sign every login of my account out but the one making the request."""
+        account = await self.authorize(principal, ROLES)
+        keep = family_of(principal)
+        count = await self._refresh.revoke_account(account.id, self._now(), keep=keep)
+        await self._end_sockets(account.id, keep=keep, reason="signed out")
+        return count
+
+    def password_matches(self, account: Account, password: str) -> bool:
+        return self._passwords.verify(account.password_hash, password)
+
+    async def end_every_login(self, account_id: str, reason: str) -> None:
+        """Revoke every login of the account and close its sockets on every node."""
+        await self._refresh.revoke_account(account_id, self._now())
+        await self._end_sockets(account_id, reason=reason)
+
     # -- internals ------------------------------------------------------------------
 
     async def _end_sockets(
@@ -458,7 +497,12 @@ class AccountService:
             await asyncio.wait(set(self._background), timeout=timeout_s)
 
     async def _issue(
-        self, account: Account, family_id: str, *, new_family: bool = False
+        self,
+        account: Account,
+        family_id: str,
+        *,
+        new_family: bool = False,
+        browser: str | None = None,
     ) -> TokenPair:
         refresh = secrets.token_urlsafe(32)
         now = self._now()
@@ -473,7 +517,14 @@ class AccountService:
                 used_at=None,
                 revoked_at=None,
             ),
-            LoginFamily(id=family_id, account_id=account.id, created_at=now, revoked_at=None)
+            LoginFamily(
+                id=family_id,
+                account_id=account.id,
+                created_at=now,
+                revoked_at=None,
+                browser=browser,
+                last_used_at=now,
+            )
             if new_family
             else None,
         )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Query, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, StreamingResponse
 
 from connect.contacts.schemas import ProfileIn, SignupIn, UserList, UserOut
 from connect.contacts.service import user_out
 from connect.deps import AnyPrincipal, ClientIp, ClientIpHash, CurrentPrincipal, ServicesDep
 from connect.errors import ConnectError
 from connect.identity.accounts import AVATAR_MAX_BYTES, ROLES
+from connect.identity.devices import browser_label
 from connect.identity.schemas import (
+    SESSION_ID_PATTERN,
+    AccountDeleteIn,
     AccountOut,
     GuestTokenReply,
     GuestTokenRequest,
@@ -21,6 +24,9 @@ from connect.identity.schemas import (
     PasswordResetConfirmIn,
     PasswordResetIn,
     RefreshIn,
+    RevokedOut,
+    SessionList,
+    SessionOut,
     TokenPairOut,
 )
 from connect.services import Services
@@ -41,11 +47,12 @@ async def guest_token(
 
 @router.post("/login", response_model=TokenPairOut)
 async def login(
-    body: LoginIn, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
+    body: LoginIn, request: Request, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
 ) -> TokenPairOut:
     await svc.limiter.hit(svc.rules.login, ip_hash)
     await svc.limiter.hit(svc.rules.login, body.email.lower())
-    pair = await svc.accounts.login(body.email, body.password)
+    browser = browser_label(request.headers.get("user-agent"))
+    pair = await svc.accounts.login(body.email, body.password, browser)
     await _refuse_banned_login(svc, pair.access_token, pair.refresh_token, ip_hash, ip)
     return TokenPairOut(
         access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
@@ -153,6 +160,74 @@ async def upload_avatar(file: UploadFile, principal: CurrentPrincipal, svc: Serv
     data = await file.read(AVATAR_MAX_BYTES + 1)
     await svc.accounts.set_avatar(account.id, data)
     return user_out(await svc.accounts.get(account.id))
+
+
+# -- sessions and my data (engineer H2) -------------------------------------------------
+
+
+@router.get("/sessions", response_model=SessionList)
+async def list_sessions(principal: CurrentPrincipal, svc: ServicesDep) -> SessionList:
+    """My signed-in devices (live logins), most recently used first."""
+    await svc.limiter.hit(svc.rules.join, f"sessions:{principal.key}")
+    rows = await svc.accounts.sessions(principal)
+    return SessionList(
+        sessions=[
+            SessionOut(
+                id=f.id,
+                created_at=f.created_at,
+                last_used_at=f.last_used_at or f.created_at,
+                browser=f.browser,
+                current=current,
+            )
+            for f, current in rows
+        ]
+    )
+
+
+@router.post("/sessions/revoke-others", response_model=RevokedOut)
+async def revoke_other_sessions(principal: CurrentPrincipal, svc: ServicesDep) -> RevokedOut:
+    """Sign out everywhere else: every login of my account but this one ends."""
+    await svc.limiter.hit(svc.rules.join, f"sessions:{principal.key}")
+    return RevokedOut(revoked=await svc.accounts.end_other_sessions(principal))
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+async def revoke_session(
+    principal: CurrentPrincipal,
+    svc: ServicesDep,
+    session_id: str = Path(pattern=SESSION_ID_PATTERN),
+) -> Response:
+    """Sign one of my logins out (another account's id is 404, never 403)."""
+    await svc.limiter.hit(svc.rules.join, f"sessions:{principal.key}")
+    await svc.accounts.end_session(principal, session_id)
+    return Response(status_code=204)
+
+
+@router.get("/export", response_class=StreamingResponse)
+async def export_my_data(principal: CurrentPrincipal, svc: ServicesDep) -> StreamingResponse:
+    """A ZIP of my data, streamed; account tokens only, a few per hour."""
+    account = await svc.accounts.authorize(principal, ROLES)
+    await svc.limiter.hit(svc.export_rule, f"export:{account.id}")
+    stream = await svc.privacy.export(principal)
+    return StreamingResponse(
+        stream,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{svc.privacy.export_name()}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.delete("/account", status_code=204)
+async def delete_account(
+    body: AccountDeleteIn, principal: CurrentPrincipal, ip_hash: ClientIpHash, svc: ServicesDep
+) -> Response:
+    """Delete my account, confirmed by my password (see docs/privacy.md)."""
+    await svc.limiter.hit(svc.rules.login, ip_hash)
+    await svc.limiter.hit(svc.rules.login, f"delete:{principal.key}")
+    await svc.privacy.delete_account(principal, body.password)
+    return Response(status_code=204)
 
 
 users = APIRouter(prefix="/api/users", tags=["identity"])

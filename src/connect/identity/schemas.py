@@ -92,3 +92,28 @@ class StandingIn(WireModel):
 
 class AccountList(WireModel):
     accounts: list[AccountOut]
+
+
+class SessionOut(WireModel):
+    """One signed-in device (a login): never its User-Agent or IP, only a label."""
+
+    id: str
+    created_at: UtcDatetime
+    last_used_at: UtcDatetime
+    browser: str | None
+    current: bool
+
+
+class SessionList(WireModel):
+    sessions: list[SessionOut]
+
+
+class RevokedOut(WireModel):
+    revoked: int
+
+
+SESSION_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+class AccountDeleteIn(WireModel):
+    password: str = Field(min_length=1, max_length=256)

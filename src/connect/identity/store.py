@@ -238,11 +238,27 @@ class RefreshTokenStore:
 
         Only during a rolling upgrade: without it, that login's next access
         token (which names the family) would be refused.
+
+        The same statement records the login's last use (the sessions list's
+        ``lastUsedAt``): one UPDATE by primary key replaces the read it needed
+        before, so the refresh costs no extra round trip.
         """
         async with self._db.session() as s:
-            if await s.get(LoginFamily, family_id) is not None:
+            touched = await s.execute(
+                update(LoginFamily).where(LoginFamily.id == family_id).values(last_used_at=at)
+            )
+            if touched.rowcount:  # type: ignore[attr-defined]
+                await s.commit()
                 return
-            s.add(LoginFamily(id=family_id, account_id=account_id, created_at=at, revoked_at=None))
+            s.add(
+                LoginFamily(
+                    id=family_id,
+                    account_id=account_id,
+                    created_at=at,
+                    revoked_at=None,
+                    last_used_at=at,
+                )
+            )
             try:
                 await s.commit()
             except IntegrityError:
@@ -264,6 +280,49 @@ class RefreshTokenStore:
             await s.execute(tokens.values(revoked_at=at))
             await s.commit()
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def live_logins(self, account_id: str, used_after: datetime) -> list[LoginFamily]:
+        """The account's logins not revoked and used (refreshed) after ``used_after``.
+
+        A login unused for longer than the refresh-token lifetime can no longer
+        refresh, so it is not listed even though nothing revoked it.
+        """
+        last_use = func.coalesce(LoginFamily.last_used_at, LoginFamily.created_at)
+        async with self._db.session() as s:
+            rows = await s.scalars(
+                select(LoginFamily)
+                .where(
+                    LoginFamily.account_id == account_id,
+                    LoginFamily.revoked_at.is_(None),
+                    last_use > used_after,
+                )
+                .order_by(last_use.desc(), LoginFamily.id)
+                .limit(200)
+            )
+            return list(rows)
+
+    async def revoke_own(self, account_id: str, family_id: str, at: datetime) -> bool:
+        """Revoke one live login *of this account*; False if it is not one (another's, ended)."""
+        async with self._db.session() as s:
+            result = await s.execute(
+                update(LoginFamily)
+                .where(
+                    LoginFamily.id == family_id,
+                    LoginFamily.account_id == account_id,
+                    LoginFamily.revoked_at.is_(None),
+                )
+                .values(revoked_at=at)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                await s.rollback()
+                return False
+            await s.execute(
+                update(RefreshToken)
+                .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+            await s.commit()
+            return True
 
 
 class PasswordResetStore:

@@ -75,6 +75,8 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     avatar_path: Mapped[str | None] = mapped_column(String(255))
+    # Set when the account was deleted (0010): the row stays, its profile is wiped.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(Base):
@@ -114,6 +116,10 @@ class LoginFamily(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Signed-in devices (0010): a short label from the User-Agent at login (never the
+    # User-Agent or the IP) and the last refresh, updated by the refresh's one write.
+    browser: Mapped[str | None] = mapped_column(String(48))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PasswordReset(Base):
