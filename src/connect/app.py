@@ -164,6 +164,7 @@ class ConnectApp:
         self.services = services
         self.web = web
         self.security = WebSecurity(services.settings)
+        bounds.static_resources(api)  # now, not on the first request
 
     def _body_limit(self, path: str) -> int:
         if path == "/api/attachments":

@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 
 from connect.errors import ConnectError
@@ -62,7 +63,7 @@ async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit:
         await _refuse(send, 400, "invalid_request", NUL_MESSAGE)
         return
     if isinstance(app, FastAPI):
-        methods = _static_resources(app).get(path)
+        methods = static_resources(app).get(path)
         if methods is not None and scope.get("method") not in methods:
             await _refuse(
                 send,
@@ -82,20 +83,22 @@ async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit:
         await _guard_stream(app, scope, receive, send, limit)
 
 
-def _static_resources(api: FastAPI) -> dict[str, frozenset[str]]:
-    """Paths of the OpenAPI document without parameters, and the methods each serves.
+def static_resources(api: FastAPI) -> dict[str, frozenset[str]]:
+    """The app's paths without parameters, and the methods each serves.
 
     ``PATCH /api/messages/delivered`` must be a 405 (that resource has no PATCH),
     not a 400 from ``PATCH /api/messages/{message_id}`` finding "delivered" is not
-    a message id. Built once per app, from its document.
+    a message id. Worked out once per app, when :class:`connect.app.ConnectApp`
+    is made (all routes are in by then), from the routes themselves.
     """
     found: dict[str, frozenset[str]] | None = getattr(api.state, "static_resources", None)
     if found is None:
-        found = {
-            path: frozenset(method.upper() for method in item)
-            for path, item in api.openapi().get("paths", {}).items()
-            if "{" not in path
-        }
+        methods: dict[str, set[str]] = {}
+        for route in iter_route_contexts(api.routes):
+            path = getattr(route, "path", "")
+            if path and "{" not in path:
+                methods.setdefault(path, set()).update(getattr(route, "methods", None) or ())
+        found = {path: frozenset(served) for path, served in methods.items() if served}
         api.state.static_resources = found
     return found
 
