@@ -416,8 +416,13 @@ class CallService:
             if session is not None and session.ended_at is None:
                 await self._sessions.end(session.members[0].client_id, reason)
         for user in (call.caller_id, call.callee_id):
+            if by_client is None:
+                # Every place of both, on any node: a device whose socket is being
+                # resumed gets the outcome with its gap instead of ringing on.
+                self._deliver.deliver_subject(user_subject(user), event, payload)
+                continue
             for client in await self._presence.live(user_subject(user)):
-                if by_client is None or client.id != by_client.id:
+                if client.id != by_client.id:
                     self._deliver.deliver(client.id, event, payload)
         fresh = await self._store.get(call.id)
         assert fresh is not None
