@@ -88,7 +88,7 @@ DOCS_CSP = "; ".join(
     ]
 )
 PERMISSIONS_POLICY = (
-    "camera=(self), microphone=(self), display-capture=(), geolocation=(), payment=(), usb=()"
+    "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=()"
 )
 DOCS_PATH = "/api/docs"
 DOCS_INIT_PATH = "/api/docs/init.js"
