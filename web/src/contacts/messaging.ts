@@ -172,7 +172,12 @@ export abstract class ContactsMessaging extends ContactsStore {
     const me = this.state.me?.id;
     for (const m of incoming) if (m.senderId !== me && !m.deliveredAt) this.acks.add(m.id);
     const list = mergeMessages(this.state.messages[channelId] ?? [], incoming);
-    this.setList(channelId, list);
+    this.setList(channelId, this.afterMerge(channelId, list));
+  }
+
+  /** Re-apply what arrived before the messages it concerns (sync.ts: receipts). */
+  protected afterMerge(_channelId: string, list: UiMessage[]): UiMessage[] {
+    return list;
   }
 
   /** Replace a conversation's list and keep the channel's last message in step. */

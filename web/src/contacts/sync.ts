@@ -16,7 +16,7 @@ import type {
   PresenceOut,
 } from '../protocol';
 import { ApiError } from '../lib/api';
-import { applyReactionEvent, maxSeq } from '../lib/messages';
+import { applyReactionEvent, maxSeq, type UiMessage } from '../lib/messages';
 import { t } from '../i18n';
 import { ContactsMessaging } from './messaging';
 import type { Channel, ContactsState, PresenceInfo } from './model';
@@ -27,6 +27,12 @@ export abstract class ContactsSync extends ContactsMessaging {
   protected gatewayOff: Array<() => void> = [];
   private readyWaiters: Array<() => void> = [];
   private baseTitle: string | null = null;
+  /**
+   * Receipts remembered per channel: a receipt can overtake the message it is
+   * about (the recipient acks the push before our own POST has answered), so
+   * they are applied again whenever messages are merged.
+   */
+  private receipts = new Map<string, { read: MessageReceiptOut | null; delivered: MessageReceiptOut[] }>();
 
   /** Subscribe the call events (calls.ts). */
   protected abstract bindCalls(g: GatewayClient): void;
@@ -239,6 +245,31 @@ export abstract class ContactsSync extends ContactsMessaging {
     if (next !== list) this.set({ messages: { ...this.state.messages, [r.channelId]: next } });
   }
 
+  protected afterMerge(channelId: string, list: UiMessage[]): UiMessage[] {
+    const memo = this.receipts.get(channelId);
+    if (!memo) return list;
+    let out = list;
+    for (const r of memo.delivered) out = applyReceipt(out, r);
+    if (memo.read) out = applyReceipt(out, memo.read);
+    return out;
+  }
+
+  private remember(r: MessageReceiptOut): void {
+    const memo = this.receipts.get(r.channelId) ?? { read: null, delivered: [] };
+    if (r.status === 'read') {
+      if (!memo.read || (r.upToSeq ?? 0) > (memo.read.upToSeq ?? 0)) memo.read = r;
+    } else {
+      memo.delivered.push(r);
+      if (memo.delivered.length > 50) memo.delivered.shift();
+    }
+    this.receipts.set(r.channelId, memo);
+  }
+
+  protected resetLocal(): void {
+    super.resetLocal();
+    this.receipts.clear();
+  }
+
   private onReceipt(r: MessageReceiptOut): void {
     if (!r || typeof r.channelId !== 'string') return;
     const me = this.state.me?.id;
@@ -247,6 +278,7 @@ export abstract class ContactsSync extends ContactsMessaging {
       this.set({ channels: this.state.channels.map((c) => (c.id === r.channelId ? { ...c, unreadCount: 0 } : c)) });
       return;
     }
+    this.remember(r);
     const list = this.state.messages[r.channelId];
     if (list) {
       const next = applyReceipt(list, r);

@@ -366,6 +366,21 @@ describe('messenger (issue 16)', () => {
     expect(ticks()).toEqual(['read', 'delivered']);
   });
 
+  it('a receipt that overtakes our own POST answer still ticks the message', async () => {
+    let answer: (r: Response) => void = () => undefined;
+    const { c, ws } = await loggedIn({
+      ['POST /api/channels/' + CH + '/messages']: () => new Promise<Response>((r) => (answer = r)),
+    });
+    c.openChannel(CH);
+    await flush();
+    c.sendText(CH, 'race');
+    await flush();
+    ws.push('message-receipt', { channelId: CH, userId: BOB.id, status: 'delivered', messageIds: ['m7'], at: 'T1' });
+    answer(res(201, message(7, ME, { text: 'race' })));
+    await flush();
+    expect(c.getState().messages[CH]!.find((m) => m.id === 'm7')?.deliveredAt).toBe('T1');
+  });
+
   it('marks read only while the conversation is visible', async () => {
     const { c, ws, calls } = await loggedIn();
     visible = false;

@@ -1,0 +1,242 @@
+"""Two registered users in two browser contexts use the contacts product as a
+messenger (issue 16): a new conversation appears on the other side at once,
+ticks go delivered → read live (read only once the recipient looks), a hidden
+tab gets a real browser notification for a message and for a call, a decline
+shows on both sides at once, and a screen share reaches the other side (with
+the sharer's own preview). Screens are saved at phone and desktop sizes.
+
+Send → delivered tick and → read tick times go to
+artifacts/e2e/messenger-timings.json (medians; nothing is asserted about them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import statistics
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.rtc import WAIT_MS, close_pc, wait_frames_rising, wait_video_playing
+from tests.support.server import Server
+
+pytestmark = pytest.mark.e2e
+TO_DELIVERED_S: list[float] = []
+TO_READ_S: list[float] = []
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+async def share_browser() -> AsyncIterator[Browser]:
+    """Chromium that picks the (fake) entire screen for getDisplayMedia without a prompt."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed")
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"],
+        )
+        yield b
+        await b.close()
+
+
+async def sign_up(browser: Browser, server: Server, name: str) -> tuple[BrowserContext, Page]:
+    ctx = await browser.new_context(viewport=DESKTOP)
+    await ctx.grant_permissions(["notifications"], origin=server.http)
+    page = await ctx.new_page()
+    await page.goto(server.http + "/#/contacts")
+    await page.get_by_test_id("show-signup").click()
+    await page.get_by_test_id("signup-name").fill(name)
+    await page.get_by_test_id("signup-email").fill(f"{name.lower()}@example.test")
+    await page.get_by_test_id("signup-password").fill(secrets.token_urlsafe(16))
+    await page.get_by_test_id("signup-submit").click()
+    await expect(page.get_by_test_id("me-name")).to_have_text(name, timeout=WAIT_MS)
+    return ctx, page
+
+
+def message(page: Page, text: str, mine: bool) -> Locator:
+    return (
+        page.get_by_test_id("message")
+        .filter(has=page.get_by_test_id("message-text").filter(has_text=text))
+        .and_(page.locator(f'[data-mine="{"true" if mine else "false"}"]'))
+    )
+
+
+async def send(page: Page, text: str) -> float:
+    await page.get_by_test_id("message-input").fill(text)
+    started = time.monotonic()
+    await page.get_by_test_id("message-send").click()
+    return started
+
+
+async def set_hidden(page: Page, hidden: bool) -> None:
+    """Put the tab in the background (or back in front).
+
+    Playwright keeps every page it drives "visible" on purpose (minimising the
+    window or bringing another tab to the front changes nothing, checked on
+    Chromium 156; microsoft/playwright#3570), so this is the one emulation in
+    the test: the document reports the state a background tab reports, and the
+    browser's own visibilitychange event is dispatched. Everything after it
+    (notifications, permission, read marks) is the real browser and server.
+    """
+    await page.evaluate(
+        """(hidden) => {
+            const state = hidden ? 'hidden' : 'visible';
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+            Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+            document.dispatchEvent(new Event('visibilitychange'));
+        }""",
+        hidden,
+    )
+
+
+async def notifications(page: Page) -> list[dict[str, str]]:
+    return list(await page.evaluate("() => window.__connectNotifications || []"))
+
+
+async def snap(page: Page, artifacts: Path, name: str) -> None:
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        await page.set_viewport_size(size)
+        await page.screenshot(path=str(artifacts / f"messenger-{name}-{label}.png"))
+        # Nothing sideways at either size.
+        overflow = await page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{name} overflows sideways by {overflow}px at {label} size"
+    await page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.parametrize("run", range(int(os.environ.get("CONNECT_E2E_RUNS", "1"))))
+async def test_messenger_ticks_notifications_decline_and_screen_share(
+    share_browser: Browser, web_server: Server, artifacts: Path, run: int
+) -> None:
+    suffix = secrets.token_hex(3)
+    name_a, name_b = f"Ada{suffix}", f"Ben{suffix}"
+    ctx_a, a = await sign_up(share_browser, web_server, name_a)
+    ctx_b, b = await sign_up(share_browser, web_server, name_b)
+    try:
+        # A opens a conversation with B: it shows up on B's side before any message.
+        await a.get_by_test_id("contact-search").fill(name_b)
+        result = a.get_by_test_id("contact-result").filter(has_text=name_b)
+        await expect(result).to_have_count(1, timeout=WAIT_MS)
+        await result.click()
+        await expect(a.get_by_test_id("conversation-peer")).to_have_text(name_b, timeout=WAIT_MS)
+        row_on_b = b.get_by_test_id("channel-row").filter(has_text=name_a)
+        await expect(row_on_b).to_have_count(1, timeout=WAIT_MS)
+        # Both are online: A's header says so.
+        await expect(a.get_by_test_id("conversation-presence")).to_have_attribute(
+            "data-online", "true", timeout=WAIT_MS
+        )
+
+        # Ticks: delivered while B only has the list open, read once B opens it.
+        started = await send(a, "first message")
+        ticks = message(a, "first message", mine=True).get_by_test_id("message-ticks")
+        await expect(ticks).to_have_attribute("data-tick", "delivered", timeout=WAIT_MS)
+        TO_DELIVERED_S.append(time.monotonic() - started)
+        await expect(ticks).to_contain_text("Delivered")  # the words for screen readers
+        await expect(row_on_b.get_by_test_id("unread-count")).to_have_text("1")
+        opened = time.monotonic()
+        await row_on_b.click()
+        await expect(message(b, "first message", mine=False)).to_have_count(1, timeout=WAIT_MS)
+        await expect(ticks).to_have_attribute("data-tick", "read", timeout=WAIT_MS)
+        TO_READ_S.append(time.monotonic() - opened)
+        await snap(a, artifacts, "conversation")
+
+        # B's tab goes to the background: a message gives a notification, the
+        # title counts it, and it is not marked read while nobody looks.
+        await set_hidden(b, True)
+        assert await b.evaluate("() => Notification.permission") == "granted"
+        before = len(await notifications(b))
+        await send(a, "are you there?")
+        second = message(a, "are you there?", mine=True).get_by_test_id("message-ticks")
+        await expect(second).to_have_attribute("data-tick", "delivered", timeout=WAIT_MS)
+        await b.wait_for_function(
+            "(n) => (window.__connectNotifications || []).length > n", arg=before, timeout=WAIT_MS
+        )
+        shown = (await notifications(b))[before:]
+        assert any(name_a in n["title"] and "are you there?" in n["body"] for n in shown), shown
+        assert (await b.title()).startswith("(1) ")
+        assert await second.get_attribute("data-tick") == "delivered"
+
+        # A calls the hidden B: a call notification; B comes back and declines,
+        # and both sides show it at once.
+        before = len(await notifications(b))
+        await a.get_by_test_id("call-audio-button").click()
+        await expect(b.get_by_test_id("incoming-call")).to_be_visible(timeout=WAIT_MS)
+        await b.wait_for_function(
+            "(n) => (window.__connectNotifications || []).length > n", arg=before, timeout=WAIT_MS
+        )
+        assert any(name_a in n["title"] for n in (await notifications(b))[before:])
+        await set_hidden(b, False)
+        await expect(second).to_have_attribute("data-tick", "read", timeout=WAIT_MS)
+        assert not (await b.title()).startswith("(")
+        await snap(b, artifacts, "incoming-call")
+        await b.get_by_test_id("call-reject").click()
+        await expect(a.get_by_test_id("call-ended")).to_have_attribute(
+            "data-reason", "declined", timeout=WAIT_MS
+        )
+        await expect(b.get_by_test_id("incoming-call")).to_have_count(0)
+        for page in (a, b):
+            await expect(page.get_by_test_id("call-row").first).to_have_attribute(
+                "data-status", "rejected", timeout=WAIT_MS
+            )
+        await a.get_by_test_id("call-ended-dismiss").click()
+
+        # Screen sharing: A video-calls B and shares the screen; B keeps decoding
+        # video and A's own preview shows the shared screen.
+        await a.get_by_test_id("call-video-button").click()
+        await expect(b.get_by_test_id("incoming-call")).to_be_visible(timeout=WAIT_MS)
+        await b.get_by_test_id("call-accept").click()
+        for page in (a, b):
+            await expect(page.get_by_test_id("call-status")).to_have_text("Connected", timeout=WAIT_MS)
+            await expect(page.get_by_test_id("call-timer")).to_be_visible()
+        await wait_video_playing(b, "call-remote-video")
+        camera_label = await a.evaluate(
+            "() => window.__connect.pc.getSenders().find(s => s.track && s.track.kind === 'video').track.label"
+        )
+        await a.get_by_test_id("call-share-screen").click()
+        await expect(a.get_by_test_id("call-screen")).to_have_attribute(
+            "data-sharing", "true", timeout=WAIT_MS
+        )
+        shared_label = await a.evaluate(
+            "() => window.__connect.pc.getSenders().find(s => s.track && s.track.kind === 'video').track.label"
+        )
+        assert shared_label != camera_label, (camera_label, shared_label)
+        preview_label = await a.evaluate(
+            """() => document.querySelector('[data-testid="call-local-video"]').srcObject
+                    .getVideoTracks()[0].label"""
+        )
+        assert preview_label == shared_label
+        await wait_video_playing(a, "call-local-video")
+        await wait_frames_rising(b, by=30)
+        await snap(a, artifacts, "screen-share")
+        await a.get_by_test_id("call-hangup").click()
+        for page in (a, b):
+            await expect(page.get_by_test_id("call-ended")).to_be_visible(timeout=WAIT_MS)
+    finally:
+        for page in (a, b):
+            await close_pc(page)
+        await ctx_a.close()
+        await ctx_b.close()
+        out = artifacts / "messenger-timings.json"
+        out.write_text(
+            json.dumps(
+                {
+                    "send_to_delivered_s": TO_DELIVERED_S,
+                    "send_to_delivered_median_s": statistics.median(TO_DELIVERED_S)
+                    if TO_DELIVERED_S
+                    else None,
+                    "open_to_read_s": TO_READ_S,
+                    "open_to_read_median_s": statistics.median(TO_READ_S) if TO_READ_S else None,
+                },
+                indent=2,
+            )
+        )
