@@ -203,7 +203,11 @@ async def revoke_session(
     return Response(status_code=204)
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"description": "a ZIP of my data", "content": {"application/zip": {}}}},
+)
 async def export_my_data(principal: CurrentPrincipal, svc: ServicesDep) -> StreamingResponse:
     """A ZIP of my data, streamed; account tokens only, a few per hour."""
     account = await svc.accounts.authorize(principal, ROLES)

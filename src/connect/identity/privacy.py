@@ -200,7 +200,14 @@ class PrivacyStore:
             await s.execute(delete(Attachment).where(Attachment.uploader_id == me))
             await s.execute(delete(Reaction).where(Reaction.user_id == me))
             await s.execute(delete(Block).where(Block.blocker_id == me))
-            await s.execute(delete(PresenceSetting).where(PresenceSetting.account_id == me))
+            # Hidden rather than deleted: a socket closing on another node just after this
+            # would recreate a deleted row (last seen, default visibility) and show it.
+            presence = await s.get(PresenceSetting, me)
+            if presence is None:
+                s.add(PresenceSetting(account_id=me, visibility="nobody", last_seen_at=None))
+            else:
+                presence.visibility = "nobody"
+                presence.last_seen_at = None
             await s.execute(delete(PasswordReset).where(PasswordReset.account_id == me))
             await s.execute(
                 update(LoginFamily)
