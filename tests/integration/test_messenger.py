@@ -675,6 +675,11 @@ async def test_hostile_input_is_refused_with_the_contract_errors(server: Server)
         r = await ann.call(method, path, json=body)
         assert r.status_code in (400, 404), (method, path, r.status_code, r.text)
         assert "error" in r.json()
+    # A user who never connected has no presence row yet: the first setting creates it.
+    fresh = await new_user(server, "Fresh")
+    r = await fresh.call("PUT", "/api/auth/presence", json={"visibility": "nobody"})
+    assert r.status_code == 200, r.text
+    assert (await fresh.call("GET", "/api/auth/presence")).json() == {"visibility": "nobody"}
     unknown = await ann.call("PATCH", f"/api/messages/{'0' * 32}", json={"text": "x"})
     assert unknown.status_code == 404
     dev = await ann.device()

@@ -75,7 +75,9 @@ class PresenceStore:
         async with self._db.session() as s:
             row = await s.get(PresenceSetting, account_id)
             if row is None:
-                s.add(PresenceSetting(account_id=account_id, visibility="contacts", **values))
+                s.add(
+                    PresenceSetting(account_id=account_id, **{"visibility": "contacts", **values})
+                )
                 try:
                     await s.commit()
                     return
