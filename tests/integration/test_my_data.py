@@ -11,6 +11,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -208,6 +209,26 @@ async def test_revoke_others_keeps_only_the_current_login(srv: Server) -> None:
     await mine.barrier()
     assert (await refresh(srv, here.refresh)).status_code == 200
     await mine.close()
+
+
+async def test_revoking_on_one_node_closes_the_socket_on_another(
+    srv: Server, tmp_path: Path
+) -> None:
+    if "CONNECT_REDIS_URL" not in srv.env:
+        pytest.skip("one node without Redis: there is no other node")
+    shared = {k: srv.env[k] for k in ("CONNECT_DATABASE_URL", "CONNECT_REDIS_URL")}
+    other = start_server(tmp_path / "second", shared)
+    try:
+        here = await signup(srv, "Nia", FIREFOX_WINDOWS)
+        far_login = await login(other, here.email, here.password, CHROME_ANDROID)
+        far = await Peer.connect(other.ws, far_login.access)
+        target = next(r["id"] for r in await sessions(here) if r["browser"] == "Chrome on Android")
+        r = await here.call("DELETE", f"/api/auth/sessions/{target}")
+        assert r.status_code == 204, r.text
+        assert (await far.wait_closed())[0] == 4001
+        assert (await refresh(other, far_login.refresh)).status_code == 401
+    finally:
+        other.stop()
 
 
 async def test_another_users_session_is_404_and_left_alone(srv: Server) -> None:
