@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { ContactsController } from './calls';
 import { MAX_TEXT_CHARS, type ContactsState } from './model';
 import type { UiMessage } from '../lib/messages';
+import { Paperclip } from 'lucide-react';
 import { t } from '../i18n';
 
 export function Composer({
@@ -70,7 +71,7 @@ export function Composer({
       )}
       <div className="composer">
         <label className={`btn small-btn file-btn ${s.uploading ? 'busy' : ''}`} title={t('messenger.attach')}>
-          {s.uploading ? '…' : '📎'}
+          {s.uploading ? '…' : <Paperclip size={16} aria-hidden />}
           <input
             data-testid="attach-input"
             type="file"

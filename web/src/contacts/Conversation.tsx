@@ -8,6 +8,7 @@ import { Avatar, presenceText } from './common';
 import { Composer } from './Composer';
 import { MessageView } from './MessageItem';
 import { ReportForm } from './ReportForm';
+import { Bell, BellOff, Phone, Search, Video } from 'lucide-react';
 import { t } from '../i18n';
 
 export function Conversation({ contacts, s, channelId }: { contacts: ContactsController; s: ContactsState; channelId: string }) {
@@ -85,7 +86,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
             title={t('messenger.audioCall')}
             aria-label={t('messenger.audioCall')}
           >
-            📞 <span className="label-wide">{t('messenger.audio')}</span>
+            <Phone size={16} aria-hidden /> <span className="label-wide">{t('messenger.audio')}</span>
           </button>
           <button
             className="btn small-btn"
@@ -95,7 +96,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
             title={t('messenger.videoCall')}
             aria-label={t('messenger.videoCall')}
           >
-            🎥 <span className="label-wide">{t('messenger.video')}</span>
+            <Video size={16} aria-hidden /> <span className="label-wide">{t('messenger.video')}</span>
           </button>
           <button
             className="btn small-btn"
@@ -108,7 +109,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
               contacts.closeConversationSearch();
             }}
           >
-            🔍
+            <Search size={16} aria-hidden />
           </button>
           <button
             className="btn small-btn"
@@ -118,7 +119,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
             title={muted ? t('messenger.unmute') : t('messenger.mute')}
             onClick={() => contacts.toggleMute(channelId)}
           >
-            {muted ? '🔕' : '🔔'}
+            {muted ? <BellOff size={16} aria-hidden /> : <Bell size={16} aria-hidden />}
           </button>
           {blocked ? (
             <button className="btn small-btn" data-testid="unblock-button" disabled={!ch} onClick={() => void doUnblock()}>

@@ -5,6 +5,7 @@ import type { ContactsController } from './calls';
 import type { CallRecord, Channel, ContactsState } from './model';
 import { Avatar, channelHash, formatDuration, presenceText } from './common';
 import { Ticks } from './MessageItem';
+import { BellOff } from 'lucide-react';
 import { t } from '../i18n';
 
 export function SearchPanel({ contacts, s }: { contacts: ContactsController; s: ContactsState }) {
@@ -103,7 +104,7 @@ export function ChannelList({ contacts, s, activeId }: { contacts: ContactsContr
                 </span>
                 {muted && (
                   <span className="muted small" title={t('messenger.muted')} aria-label={t('messenger.muted')}>
-                    🔕
+                    <BellOff size={14} aria-hidden />
                   </span>
                 )}
                 {c.unreadCount > 0 && (

@@ -5,6 +5,7 @@ import { PICKER_EMOJI, REACTION_EMOJI } from './model';
 import { hasReacted, type UiMessage } from '../lib/messages';
 import { useBlobUrl } from './common';
 import { canEdit, tickOf } from './receipts';
+import { Flag, Pencil, Reply, SmilePlus, Trash2 } from 'lucide-react';
 import { t } from '../i18n';
 
 /** ✓ sent, ✓✓ delivered, ✓✓ (coloured) read — with the words for screen readers. */
@@ -129,22 +130,22 @@ export function MessageView({
         )}
         {live && (
           <button className="react" data-testid="emoji-picker-toggle" aria-expanded={picking} aria-label={t('messenger.pickEmoji')} title={t('messenger.pickEmoji')} onClick={() => setPicking((v) => !v)}>
-            ☺+
+            <SmilePlus size={16} aria-hidden />
           </button>
         )}
         {live && (
           <button className="react" data-testid="reply-button" aria-label={t('messenger.reply')} title={t('messenger.reply')} onClick={() => onReply(m)}>
-            ↩
+            <Reply size={16} aria-hidden />
           </button>
         )}
         {live && mine && canEdit(m, meId, Date.now()) && (
           <button className="react" data-testid="edit-button" aria-label={t('messenger.editMessage')} title={t('messenger.editMessage')} onClick={() => onEdit(m)}>
-            ✎
+            <Pencil size={16} aria-hidden />
           </button>
         )}
         {live && mine && (
           <button className="react" data-testid="delete-button" aria-expanded={confirmDelete} aria-label={t('messenger.deleteMessage')} title={t('messenger.deleteMessage')} onClick={() => setConfirmDelete((v) => !v)}>
-            🗑
+            <Trash2 size={16} aria-hidden />
           </button>
         )}
         {!mine && live && (
@@ -156,7 +157,7 @@ export function MessageView({
             title={t('contacts.reportMessage')}
             onClick={() => onReport(m.id)}
           >
-            ⚑ <span className="report-message-label">{t('contacts.reportMessageShort')}</span>
+            <Flag size={14} aria-hidden /> <span className="report-message-label">{t('contacts.reportMessageShort')}</span>
           </button>
         )}
       </div>
