@@ -130,7 +130,9 @@ class MatchingService:
         ticket = self._ticket(client, criteria, self._clock.now(), self.country_of(client))
         if waiting is not None:
             # The one-click widen: new criteria, the same place (waiting time) in the queue.
-            await self._store.remove(client.id)
+            # Gone meanwhile means matched meanwhile (another join or node took it).
+            if await self._store.remove(client.id) is None:
+                raise ConnectError("already_in_session", "matched while the criteria changed")
             ticket = replace(ticket, since=waiting.since)
         return ticket
 
