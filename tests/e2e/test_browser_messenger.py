@@ -1,7 +1,9 @@
 """Two registered users in two browser contexts use the contacts product as a
 messenger (issue 16): a new conversation appears on the other side at once,
 ticks go delivered → read live (read only once the recipient looks), a hidden
-tab gets a real browser notification for a message and for a call, a decline
+tab gets a real browser notification for a message and for a call; replies,
+edits, reactions from the emoji picker, search and delete-for-everyone show on
+the other side live; a decline
 shows on both sides at once, and a screen share reaches the other side (with
 the sharer's own preview). Screens are saved at phone and desktop sizes.
 
@@ -150,6 +152,43 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
         TO_READ_S.append(time.monotonic() - opened)
         await snap(a, artifacts, "conversation")
 
+        # Messages: B replies with a quote, A edits, B reacts twice with the
+        # picker (A sees who), A finds the message by search, then deletes it
+        # for everyone: each shows on the other side live.
+        await message(b, "first message", mine=False).get_by_test_id("reply-button").click()
+        await expect(b.get_by_test_id("replying-banner")).to_be_visible()
+        await send(b, "a reply")
+        reply_on_a = message(a, "a reply", mine=False)
+        await expect(reply_on_a.get_by_test_id("reply-quote")).to_contain_text(
+            "first message", timeout=WAIT_MS
+        )
+        await message(a, "first message", mine=True).get_by_test_id("edit-button").click()
+        await expect(a.get_by_test_id("editing-banner")).to_be_visible()
+        await a.get_by_test_id("message-input").fill("first message, edited")
+        await a.get_by_test_id("message-send").click()
+        edited_on_b = message(b, "first message, edited", mine=False)
+        await expect(edited_on_b.get_by_test_id("message-edited")).to_be_visible(timeout=WAIT_MS)
+        for emoji in ("❤️", "🎉"):
+            await edited_on_b.get_by_test_id("emoji-picker-toggle").click()
+            await edited_on_b.get_by_test_id("emoji-option").filter(has_text=emoji).click()
+        reactions_on_a = message(a, "first message, edited", mine=True).get_by_test_id("reaction")
+        await expect(reactions_on_a).to_have_count(2, timeout=WAIT_MS)
+        assert await reactions_on_a.first.get_attribute("title") == name_b
+        await a.get_by_test_id("conversation-search-toggle").click()
+        await a.get_by_test_id("conversation-search").fill("EDITED")
+        await a.get_by_test_id("conversation-search-submit").click()
+        await expect(a.get_by_test_id("conversation-search-result")).to_have_count(
+            1, timeout=WAIT_MS
+        )
+        await a.get_by_test_id("conversation-search-toggle").click()
+        await message(a, "first message, edited", mine=True).get_by_test_id("delete-button").click()
+        await a.get_by_test_id("delete-confirm-button").click()
+        await expect(b.get_by_test_id("message-deleted")).to_have_count(1, timeout=WAIT_MS)
+        await expect(reply_on_a.get_by_test_id("reply-quote")).to_contain_text(
+            "deleted", timeout=WAIT_MS
+        )
+        await snap(b, artifacts, "messages")
+
         # B's tab goes to the background: a message gives a notification, the
         # title counts it, and it is not marked read while nobody looks.
         await set_hidden(b, True)
@@ -196,7 +235,9 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
         await expect(b.get_by_test_id("incoming-call")).to_be_visible(timeout=WAIT_MS)
         await b.get_by_test_id("call-accept").click()
         for page in (a, b):
-            await expect(page.get_by_test_id("call-status")).to_have_text("Connected", timeout=WAIT_MS)
+            await expect(page.get_by_test_id("call-status")).to_have_text(
+                "Connected", timeout=WAIT_MS
+            )
             await expect(page.get_by_test_id("call-timer")).to_be_visible()
         await wait_video_playing(b, "call-remote-video")
         camera_label = await a.evaluate(
@@ -216,6 +257,7 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
         )
         assert preview_label == shared_label
         await wait_video_playing(a, "call-local-video")
+        await expect(a.get_by_test_id("call-quality")).to_be_visible(timeout=WAIT_MS)
         await wait_frames_rising(b, by=30)
         await snap(a, artifacts, "screen-share")
         await a.get_by_test_id("call-hangup").click()

@@ -89,6 +89,20 @@ export function CallLayer({ contacts }: { contacts: ContactsController }) {
             {callStatusText(c)}
           </span>
           {c.phase === 'connected' && s.connectedAt !== null && <CallTimer since={s.connectedAt} />}
+          {c.phase === 'connected' && s.quality && (
+            <span
+              className={`pill quality ${s.quality}`}
+              data-testid="call-quality"
+              data-quality={s.quality}
+              title={
+                s.qualitySample
+                  ? t('quality.details', { rtt: s.qualitySample.rttMs ?? '–', loss: s.qualitySample.lossPct ?? '–', kbps: s.qualitySample.kbps ?? '–' })
+                  : undefined
+              }
+            >
+              {t('quality.label', { quality: t(`quality.${s.quality}`) })}
+            </span>
+          )}
           {s.sharing && (
             <span className="small" data-testid="sharing-notice">
               {t('messenger.sharingNow')}

@@ -27,6 +27,9 @@ import { t } from '../i18n';
 import { enc, errText, stopStream, type ContactsState } from './model';
 import { shouldNotify } from './notify';
 import { ContactsSync } from './sync';
+import { classifyQuality, sampleStats } from '../strangers/quality';
+
+const QUALITY_EVERY_MS = 2000;
 
 type Signal =
   | { kind: 'offer'; sdp: SessionDescriptionPayload }
@@ -42,6 +45,7 @@ export class ContactsController extends ContactsSync {
   /** The camera track put aside while the screen is shared. */
   private cameraTrack: MediaStreamTrack | null = null;
   private screenTrack: MediaStreamTrack | null = null;
+  private qualityTimer: ReturnType<typeof setInterval> | null = null;
 
   protected resetLocal(): void {
     super.resetLocal();
@@ -240,6 +244,7 @@ export class ContactsController extends ContactsSync {
     else this.notifier.stopRing();
     if (prev.phase === 'incoming' && next.phase !== 'incoming' && prev.callId) this.notifier.close(`call:${prev.callId}`);
     if (next.sessionId && next.sessionId !== prev.sessionId) this.startPeer(next);
+    if (next.phase === 'connected' && !this.qualityTimer) this.qualityTimer = setInterval(() => void this.measure(), QUALITY_EVERY_MS);
     if (wasLive && !isCallActive(next)) {
       this.teardownCall();
       void this.refreshHistory();
@@ -290,7 +295,23 @@ export class ContactsController extends ContactsSync {
     else p.handleCandidate(s.c);
   }
 
+  /** One quality sample (the same measure and bands as the strangers app). */
+  private async measure(): Promise<void> {
+    const pc = this.peer?.pc;
+    if (!pc || this.state.call.phase !== 'connected') return;
+    try {
+      const sample = sampleStats(await pc.getStats(), Date.now(), this.state.qualitySample);
+      if (this.peer?.pc !== pc) return;
+      const video = this.state.remoteVideo;
+      this.set({ qualitySample: sample, quality: classifyQuality(sample, video) ?? this.state.quality });
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+
   protected teardownCall(): void {
+    if (this.qualityTimer) clearInterval(this.qualityTimer);
+    this.qualityTimer = null;
     this.peer?.close();
     this.peer = null;
     this.pendingSignals = [];
@@ -300,7 +321,7 @@ export class ContactsController extends ContactsSync {
     this.cameraTrack = null;
     stopStream(this.state.localStream);
     this.notifier.stopRing();
-    this.set({ localStream: null, remoteStream: null, micOn: true, camOn: true, sharing: false, connectedAt: null, remoteVideo: false, upgraded: false });
+    this.set({ localStream: null, remoteStream: null, micOn: true, camOn: true, sharing: false, connectedAt: null, remoteVideo: false, upgraded: false, quality: null, qualitySample: null });
   }
 
   private async getMedia(media: CallMedia): Promise<MediaStream | null> {

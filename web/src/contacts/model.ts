@@ -8,6 +8,7 @@ import type { Account, AuthStore } from '../lib/auth';
 import { initialCallState, type CallMedia, type CallState } from '../lib/callState';
 import type { WebSocketCtor } from '../gateway/client';
 import type { Message, UiMessage } from '../lib/messages';
+import type { Quality, QualitySample } from '../strangers/quality';
 
 export interface Channel {
   id: string;
@@ -104,6 +105,9 @@ export interface ContactsState {
   remoteVideo: boolean;
   /** I added my camera to an audio call. */
   upgraded: boolean;
+  /** Connection quality of the call (the strangers app's measure), null until measured. */
+  quality: Quality | null;
+  qualitySample: QualitySample | null;
   /** Date.now() when the call's media first connected (the timer). */
   connectedAt: number | null;
   mediaError: string | null;
@@ -150,6 +154,8 @@ export function initialContactsState(): ContactsState {
     micOn: true,
     camOn: true,
     sharing: false,
+    quality: null,
+    qualitySample: null,
     remoteVideo: false,
     upgraded: false,
     connectedAt: null,

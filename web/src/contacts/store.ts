@@ -362,14 +362,14 @@ export abstract class ContactsStore {
     await this.refreshSessions();
   }
 
-  /** Download everything the server holds about me as a JSON file. */
+  /** Download everything the server holds about me (a zip, streamed by the server). */
   async exportData(): Promise<void> {
     try {
       const blob = await this.auth.blob('/api/auth/export');
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;
-      a.download = `connect-export-${new Date().toISOString().slice(0, 10)}.json`;
+      a.download = `connect-export-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}.zip`;
       document.body.appendChild(a);
       a.click();
       a.remove();
