@@ -229,9 +229,10 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
             )
         await a.get_by_test_id("call-ended-dismiss").click()
 
-        # Screen sharing: A video-calls B and shares the screen; B keeps decoding
-        # video and A's own preview shows the shared screen.
-        await a.get_by_test_id("call-video-button").click()
+        # An audio call upgraded to video by renegotiation, then screen sharing
+        # on that video sender: B keeps decoding video and A's own preview
+        # shows the shared screen.
+        await a.get_by_test_id("call-audio-button").click()
         await expect(b.get_by_test_id("incoming-call")).to_be_visible(timeout=WAIT_MS)
         await b.get_by_test_id("call-accept").click()
         for page in (a, b):
@@ -239,7 +240,15 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
                 "Connected", timeout=WAIT_MS
             )
             await expect(page.get_by_test_id("call-timer")).to_be_visible()
+        assert (
+            await b.evaluate(
+                "() => document.querySelector('[data-testid=\"call-remote-video\"]').videoWidth"
+            )
+            == 0
+        )
+        await a.get_by_test_id("call-upgrade-video").click()
         await wait_video_playing(b, "call-remote-video")
+        await wait_frames_rising(b)
         camera_label = await a.evaluate(
             "() => window.__connect.pc.getSenders().find(s => s.track && s.track.kind === 'video').track.label"
         )

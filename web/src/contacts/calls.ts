@@ -5,6 +5,7 @@
  * upgrade (a new track and a renegotiation offer from whichever side upgrades).
  *
  * `ContactsController` is the whole controller (store → messaging → sync → calls).
+ * Over 400 lines on purpose: the call's peer, tracks and timers have one owner.
  */
 import type { GatewayClient } from '../gateway/client';
 import type {

@@ -1,12 +1,11 @@
 /**
- * Controller part 2 of 4 (442 lines: the outbox, replies, edits, deletes, reactions and search share the
- * message-list helpers; splitting further would scatter one concern). See below.
- */
-/**
  * Controller part 2 of 4 — conversations and messages over REST: the channel
  * list, people search, loading pages, the outbox (optimistic sends with the
  * same clientId on retry), replies, edits, deletes, reactions, typing, read
  * marks (only while the conversation is on screen) and search in a conversation.
+ *
+ * Over 400 lines on purpose: every action here edits the same per-channel
+ * message list through the same helpers; splitting it would scatter one concern.
  */
 import type { AttachmentOut, UserOut } from '../protocol';
 import type { ApiError } from '../lib/api';
