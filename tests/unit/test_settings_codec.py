@@ -161,3 +161,11 @@ async def test_a_cancelled_loop_leaves_no_waiter_for_the_direct_path() -> None:
     link.received("after the loop is gone")
     assert seen == []
     assert await link.next() == "after the loop is gone"
+
+
+def test_frames_carrying_nul_are_refused_and_look_alikes_are_not() -> None:
+    with pytest.raises(codec.FrameError) as refused:
+        codec.decode('{"event":"send-message","data":{"text":"a\\u0000b"}}')
+    assert refused.value.code == "invalid_frame"
+    looks_like = codec.decode('{"event":"send-message","data":{"text":"a\\\\u0000b"}}')
+    assert looks_like.data["text"] == "a\\u0000b"

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from connect.bounds import json_has_nul
+
 MAX_EVENT_NAME = 64
 MAX_ACK_ID = 2**53
 
@@ -40,6 +42,10 @@ class Frame:
 
 
 def decode(raw: str) -> Frame:
+    # U+0000 can only arrive escaped; the precise check runs only on a likely hit. The
+    # NUL would otherwise reach peers' screens and, on PostgreSQL, text columns.
+    if "u0000" in raw and json_has_nul(raw.encode()):
+        raise FrameError("invalid_frame", "frames may not carry NUL characters")
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
