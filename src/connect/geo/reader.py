@@ -12,7 +12,8 @@ could not place them).
 * :class:`EmbeddedCountryReader` is the default that works on a fresh
   machine with no set-up: the ``iptocc`` package embeds the five Regional
   Internet Registries' delegation data (refreshed nightly by its
-  maintainers; RIR data is free to redistribute, the package is MIT/Apache)
+  maintainers; the registries publish that data openly, the package is MIT OR
+  Apache-2.0; the lock pins one build, ``uv lock --upgrade-package iptocc`` refreshes it)
   and answers in well under a microsecond. It gives the country a block is
   registered to, which agrees with commercial databases for ~95 % of IPv4
   addresses: good enough to pair visitors by country, and an operator who
