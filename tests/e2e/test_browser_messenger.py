@@ -18,6 +18,7 @@ import os
 import secrets
 import statistics
 import time
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -291,3 +292,83 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
                 indent=2,
             )
         )
+
+
+async def log_in(
+    browser: Browser, server: Server, email: str, password: str
+) -> tuple[BrowserContext, Page]:
+    ctx = await browser.new_context(viewport=DESKTOP)
+    page = await ctx.new_page()
+    await page.goto(server.http + "/#/contacts")
+    await page.get_by_test_id("login-email").fill(email)
+    await page.get_by_test_id("login-password").fill(password)
+    await page.get_by_test_id("login-submit").click()
+    return ctx, page
+
+
+async def test_settings_devices_export_and_delete_account(
+    share_browser: Browser, web_server: Server, artifacts: Path
+) -> None:
+    """My devices (sign out all others ends the other tab's login), export my
+    data as a zip download, delete my account confirmed by password."""
+    name = f"Cy{secrets.token_hex(3)}"
+    email = f"{name.lower()}@example.test"
+    password = secrets.token_urlsafe(16)
+    ctx_1 = await share_browser.new_context(viewport=DESKTOP)
+    one = await ctx_1.new_page()
+    await one.goto(web_server.http + "/#/contacts")
+    # A failed login's error is not carried over onto the sign-up form.
+    await one.get_by_test_id("login-email").fill(email)
+    await one.get_by_test_id("login-password").fill("not the password")
+    await one.get_by_test_id("login-submit").click()
+    await expect(one.get_by_test_id("auth-error")).to_be_visible(timeout=WAIT_MS)
+    await one.get_by_test_id("show-signup").click()
+    await expect(one.get_by_test_id("auth-error")).to_have_count(0)
+    await one.get_by_test_id("signup-name").fill(name)
+    await one.get_by_test_id("signup-email").fill(email)
+    await one.get_by_test_id("signup-password").fill(password)
+    await one.get_by_test_id("signup-submit").click()
+    await expect(one.get_by_test_id("me-name")).to_have_text(name, timeout=WAIT_MS)
+    ctx_2, two = await log_in(share_browser, web_server, email, password)
+    try:
+        await expect(two.get_by_test_id("me-name")).to_have_text(name, timeout=WAIT_MS)
+        # The profile form is behind Edit.
+        await expect(one.get_by_test_id("profile-name")).to_have_count(0)
+        await one.get_by_test_id("profile-edit-toggle").click()
+        await expect(one.get_by_test_id("profile-name")).to_be_visible()
+
+        await one.get_by_test_id("settings-toggle").click()
+        rows = one.get_by_test_id("device-row")
+        await expect(rows).to_have_count(2, timeout=WAIT_MS)
+        await expect(rows.and_(one.locator('[data-current="true"]'))).to_have_count(1)
+        await snap(one, artifacts, "settings")
+        await one.get_by_test_id("devices-signout-others").click()
+        await expect(rows).to_have_count(1, timeout=WAIT_MS)
+        await expect(two.get_by_test_id("login-email")).to_be_visible(timeout=WAIT_MS)
+
+        async with one.expect_download() as dl_info:
+            await one.get_by_test_id("export-data").click()
+        download = await dl_info.value
+        saved = artifacts / "messenger-export.zip"
+        await download.save_as(saved)
+
+        with zipfile.ZipFile(saved) as z:
+            profile = json.loads(z.read("profile.json"))
+        assert profile["email"] == email
+        assert profile["displayName"] == name
+
+        await one.get_by_test_id("delete-account-toggle").click()
+        await one.get_by_test_id("delete-account-password").fill("wrong password 123")
+        await one.get_by_test_id("delete-account-submit").click()
+        await expect(one.get_by_test_id("delete-account-error")).to_be_visible(timeout=WAIT_MS)
+        await expect(one.get_by_test_id("me-name")).to_have_text(name)
+        await one.get_by_test_id("delete-account-password").fill(password)
+        await one.get_by_test_id("delete-account-submit").click()
+        await expect(one.get_by_test_id("login-email")).to_be_visible(timeout=WAIT_MS)
+        await one.get_by_test_id("login-email").fill(email)
+        await one.get_by_test_id("login-password").fill(password)
+        await one.get_by_test_id("login-submit").click()
+        await expect(one.get_by_test_id("auth-error")).to_be_visible(timeout=WAIT_MS)
+    finally:
+        await ctx_1.close()
+        await ctx_2.close()
