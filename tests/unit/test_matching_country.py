@@ -520,3 +520,24 @@ async def test_join_cost_with_country_choices_and_4000_waiting(kind: str, reques
         results["(a PING round trip)"] = statistics.median(pings) * 1e6
     for case, us in results.items():
         print(f"{kind} store join, 4,000 waiting, {case}: median {us:.1f} µs")
+
+
+async def test_an_update_that_finds_its_ticket_taken_is_refused(
+    clock: FakeClock, geo: GeoService
+) -> None:
+    """Another node matched the visitor between the update's look-up and its removal."""
+    from connect.errors import ConnectError
+
+    class TakenMeanwhile(MemoryMatchStore):
+        async def remove(self, client_id: str) -> Ticket | None:
+            await super().remove(client_id)
+            return None  # as if a match on another node had taken it first
+
+    store = TakenMeanwhile()
+    svc, _ = service(store, clock, geo)
+    fr = visitor("fr", "127.0.0.3", clock)
+    await join(svc, fr, language="fr")
+    with pytest.raises(ConnectError) as refused:
+        await svc.prepare_join(fr, JoinQueue(mode="video", update=True))
+    assert refused.value.code == "already_in_session"
+    assert await store.get(fr.id) is None, "nothing was queued again"
