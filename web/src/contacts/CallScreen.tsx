@@ -1,7 +1,7 @@
 /** The call on every route: incoming dialog, the call screen (timer, share screen, add video), and the end notice. */
 import { useEffect, useRef, useState } from 'react';
 import type { ContactsController } from './calls';
-import { CALL_END_TEXT, callStatusText, isCallActive } from '../lib/callState';
+import { callEndText, callStatusText, isCallActive } from '../lib/callState';
 import { Avatar, formatDuration, useContacts } from './common';
 import { t } from '../i18n';
 
@@ -172,7 +172,7 @@ export function CallNotice({ contacts }: { contacts: ContactsController }) {
     return (
       <div className="call-notice" role="status">
         <span data-testid="call-ended" data-reason={c.endKind}>
-          {CALL_END_TEXT[c.endKind]}
+          {callEndText(c.endKind)}
         </span>
         <button className="link" data-testid="call-ended-dismiss" onClick={() => contacts.dismissCall()}>
           OK

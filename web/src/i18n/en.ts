@@ -473,6 +473,19 @@ export const en = {
   'messenger.videoCall': 'Video call',
   'messenger.you': 'You',
   'messenger.youPrefix': 'You: ',
+  'messenger.end.ended': 'Call ended',
+  'messenger.end.noAnswer': 'No answer',
+  'messenger.end.declined': 'Declined',
+  'messenger.end.busy': 'Busy',
+  'messenger.end.cancelled': 'Cancelled',
+  'messenger.end.lost': 'Connection lost',
+  'messenger.status.ringing': 'Ringing…',
+  'messenger.status.incoming': 'Incoming call…',
+  'messenger.status.reconnecting': 'Reconnecting…',
+  'messenger.status.connecting': 'Connecting…',
+  'messenger.status.connected': 'Connected',
+  'messenger.placeFailed': 'Could not place the call',
+  'messenger.answerFailed': 'Could not answer the call',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -10,6 +10,7 @@
  */
 import type { CallAcceptedOut, IceServer, UserOut } from '../protocol';
 import type { VideoState } from './peer';
+import { t } from '../i18n';
 
 export type CallMedia = 'video' | 'audio';
 
@@ -18,14 +19,19 @@ export type CallPhase = 'idle' | 'placing' | 'outgoing' | 'incoming' | 'answerin
 /** Why a call ended, as shown in `call-ended`. */
 export type CallEndKind = 'ended' | 'no-answer' | 'declined' | 'busy' | 'cancelled' | 'lost';
 
-export const CALL_END_TEXT: Record<CallEndKind, string> = {
-  ended: 'Call ended',
-  'no-answer': 'No answer',
-  declined: 'Declined',
-  busy: 'Busy',
-  cancelled: 'Cancelled',
-  lost: 'Connection lost',
-};
+const END_KEY = {
+  ended: 'messenger.end.ended',
+  'no-answer': 'messenger.end.noAnswer',
+  declined: 'messenger.end.declined',
+  busy: 'messenger.end.busy',
+  cancelled: 'messenger.end.cancelled',
+  lost: 'messenger.end.lost',
+} as const;
+
+/** The end notice in the UI language. */
+export function callEndText(kind: CallEndKind): string {
+  return t(END_KEY[kind]);
+}
 
 export interface CallState {
   phase: CallPhase;
@@ -146,7 +152,7 @@ export function callReducer(s: CallState, e: CallEvent): CallState {
     case 'place-failed':
       if (s.phase !== 'placing') return s;
       if (e.code === 'busy') return ended(s, 'busy');
-      return { ...idle(s), error: e.message || 'Could not place the call' };
+      return { ...idle(s), error: e.message || t('messenger.placeFailed') };
     case 'incoming':
       if (isCallActive(s)) return s; // the server says busy before this can happen
       return { ...idle(s), phase: 'incoming', direction: 'incoming', callId: e.callId, peer: e.caller, media: e.media };
@@ -155,7 +161,7 @@ export function callReducer(s: CallState, e: CallEvent): CallState {
       return { ...s, phase: 'answering' };
     case 'answer-failed':
       if (s.phase !== 'answering') return s;
-      return { ...idle(s), error: e.message || 'Could not answer the call' };
+      return { ...idle(s), error: e.message || t('messenger.answerFailed') };
     case 'reject':
       if (s.phase !== 'incoming') return s;
       return idle(s);
@@ -232,19 +238,19 @@ export function callStatusText(s: CallState): string {
   switch (s.phase) {
     case 'placing':
     case 'outgoing':
-      return 'Ringing…';
+      return t('messenger.status.ringing');
     case 'incoming':
-      return 'Incoming call…';
+      return t('messenger.status.incoming');
     case 'answering':
     case 'connecting':
-      if (s.peerReconnecting || s.selfReconnecting) return 'Reconnecting…';
-      return 'Connecting…';
+      if (s.peerReconnecting || s.selfReconnecting) return t('messenger.status.reconnecting');
+      return t('messenger.status.connecting');
     case 'connected':
-      if (s.peerReconnecting || s.selfReconnecting) return 'Reconnecting…';
-      if (s.mediaState === 'reconnecting' || s.mediaState === 'failed') return 'Reconnecting…';
-      return 'Connected';
+      if (s.peerReconnecting || s.selfReconnecting) return t('messenger.status.reconnecting');
+      if (s.mediaState === 'reconnecting' || s.mediaState === 'failed') return t('messenger.status.reconnecting');
+      return t('messenger.status.connected');
     case 'ended':
-      return s.endKind ? CALL_END_TEXT[s.endKind] : 'Call ended';
+      return s.endKind ? callEndText(s.endKind) : t('messenger.end.ended');
     case 'idle':
       return '';
   }

@@ -458,6 +458,16 @@ describe('messenger (issue 16)', () => {
     expect(c.getState().profileNotice).toBeNull();
   });
 
+  it('calling someone offline says so at once (no ringing into nothing)', async () => {
+    const { c } = await loggedIn({
+      'POST /api/calls': () => res(409, { error: { code: 'callee_offline', message: 'offline' } }),
+    });
+    await c.placeCall(BOB, 'audio');
+    await flush();
+    expect(c.getState().call.phase).toBe('idle');
+    expect(c.getState().call.error).toContain('Bob');
+  });
+
   it('a login error does not follow onto the sign-up form', async () => {
     const t = setup({ 'POST /api/auth/login': () => res(401, { error: 'invalid_credentials', message: 'Wrong email or password' }) });
     await t.c.login('me@x.io', 'bad password');
