@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import signal
+import statistics
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -99,6 +101,40 @@ async def test_channel_receipts_edits_and_deletes_reach_the_other_node(cluster: 
     finally:
         await a_dev.close()
         await b_dev.close()
+
+
+async def test_receipt_latency_across_nodes(cluster: Cluster) -> None:
+    """send (node 0) → delivered / read receipt pushed back from node 1: medians of runs."""
+    ann = on(await new_user(cluster.nodes[0], "Ann"), cluster, 0)
+    bob = on(await new_user(cluster.nodes[0], "Bob"), cluster, 1)
+    cid = (await ann.call("POST", "/api/channels", json={"userId": bob.id})).json()["id"]
+    a_dev = await Peer.connect(cluster.nodes[0].ws, ann.access)
+    b_dev = await Peer.connect(cluster.nodes[1].ws, bob.access)
+    delivered, read = [], []
+    try:
+        for i in range(15):
+            t0 = time.perf_counter()
+            r = await ann.call(
+                "POST",
+                f"/api/channels/{cid}/messages",
+                json={"text": f"ping {i}", "clientId": uuid.uuid4().hex},
+            )
+            m = r.json()
+            assert (await b_dev.event("channel-message", MARKER_S))["id"] == m["id"]
+            await b_dev.request("messages-delivered", {"ids": [m["id"]]})
+            assert (await a_dev.event("message-receipt", MARKER_S))["status"] == "delivered"
+            delivered.append(time.perf_counter() - t0)
+            r = await bob.call("POST", f"/api/channels/{cid}/read", json={"seq": m["seq"]})
+            assert r.status_code == 204
+            assert (await a_dev.event("message-receipt", MARKER_S))["status"] == "read"
+            read.append(time.perf_counter() - t0)
+    finally:
+        await a_dev.close()
+        await b_dev.close()
+    d_ms, r_ms = statistics.median(delivered) * 1000, statistics.median(read) * 1000
+    print(f"\ncluster receipts: send→delivered median {d_ms:.1f} ms, send→read {r_ms:.1f} ms")
+    assert d_ms < 2000
+    assert r_ms < 3000
 
 
 async def test_presence_follows_places_on_every_node_and_a_dead_node(cluster: Cluster) -> None:
