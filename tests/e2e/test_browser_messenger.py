@@ -204,6 +204,7 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
         shown = (await notifications(b))[before:]
         assert any(name_a in n["title"] and "are you there?" in n["body"] for n in shown), shown
         assert (await b.title()).startswith("(1) ")
+        await expect(b.locator("link#connect-unread-icon")).to_have_count(1)
         assert await second.get_attribute("data-tick") == "delivered"
 
         # A calls the hidden B: a call notification; B comes back and declines,
@@ -218,6 +219,7 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
         await set_hidden(b, False)
         await expect(second).to_have_attribute("data-tick", "read", timeout=WAIT_MS)
         assert not (await b.title()).startswith("(")
+        await expect(b.locator("link#connect-unread-icon")).to_have_count(0)
         await snap(b, artifacts, "incoming-call")
         await b.get_by_test_id("call-reject").click()
         await expect(a.get_by_test_id("call-ended")).to_have_attribute(

@@ -162,10 +162,19 @@ export function MessageView({
         )}
       </div>
       {picking && (
-        <div className="emoji-picker" role="group" aria-label={t('messenger.pickEmoji')} data-testid="emoji-picker">
+        <div
+          className="emoji-picker"
+          role="group"
+          aria-label={t('messenger.pickEmoji')}
+          data-testid="emoji-picker"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setPicking(false);
+          }}
+        >
           {PICKER_EMOJI.map((e) => (
             <button
               key={e}
+              autoFocus={e === PICKER_EMOJI[0]}
               className={`emoji ${hasReacted(m, e, meId) ? 'on' : ''}`}
               data-testid="emoji-option"
               aria-pressed={hasReacted(m, e, meId)}

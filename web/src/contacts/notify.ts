@@ -170,3 +170,45 @@ export class Notifier {
     }
   }
 }
+
+/**
+ * The favicon with a red dot and the count while something is unread (the
+ * original icons come back at 0). Drawn on a canvas: no asset needed.
+ */
+export function setFaviconBadge(unread: number): void {
+  if (typeof document === 'undefined') return;
+  const id = 'connect-unread-icon';
+  const existing = document.getElementById(id) as HTMLLinkElement | null;
+  const originals = [...document.querySelectorAll<HTMLLinkElement>('link[rel="icon"]:not(#' + id + ')')];
+  if (unread <= 0) {
+    existing?.remove();
+    originals.forEach((l) => (l.disabled = false));
+    return;
+  }
+  let canvas: HTMLCanvasElement;
+  let ctx: CanvasRenderingContext2D | null = null;
+  try {
+    canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 32;
+    ctx = canvas.getContext('2d');
+  } catch {
+    return;
+  }
+  if (!ctx) return;
+  ctx.fillStyle = '#1f2937';
+  ctx.beginPath();
+  ctx.arc(16, 16, 15, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.fillStyle = '#e11d48';
+  ctx.beginPath();
+  ctx.arc(22, 10, 10, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.fillStyle = '#fff';
+  ctx.font = 'bold 14px sans-serif';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(unread > 9 ? '9+' : String(unread), 22, 11);
+  const link = existing ?? Object.assign(document.createElement('link'), { id, rel: 'icon', type: 'image/png' });
+  link.href = canvas.toDataURL('image/png');
+  if (!existing) document.head.appendChild(link);
+}

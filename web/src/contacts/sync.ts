@@ -20,7 +20,7 @@ import { applyReactionEvent, maxSeq, type UiMessage } from '../lib/messages';
 import { t } from '../i18n';
 import { ContactsMessaging } from './messaging';
 import type { Channel, ContactsState, PresenceInfo } from './model';
-import { shouldNotify, totalUnread, unreadTitle } from './notify';
+import { setFaviconBadge, shouldNotify, totalUnread, unreadTitle } from './notify';
 import { applyDelete, applyEdit, applyReceipt } from './receipts';
 
 export abstract class ContactsSync extends ContactsMessaging {
@@ -64,7 +64,10 @@ export abstract class ContactsSync extends ContactsMessaging {
     this.baseTitle ??= document.title.replace(/^\(\d+\+?\)\s*/, '');
     const n = this.state.auth === 'loggedIn' ? totalUnread(this.state.channels, this.state.muted) : 0;
     const next = unreadTitle(this.baseTitle, n);
-    if (document.title !== next) document.title = next;
+    if (document.title !== next) {
+      document.title = next;
+      setFaviconBadge(n);
+    }
   }
 
   async refreshPresence(): Promise<void> {
