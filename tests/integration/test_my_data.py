@@ -382,6 +382,10 @@ async def test_delete_account(srv: Server) -> None:
     r = await peer.call("GET", "/api/users", params={"query": "Deleted"})
     assert me.id not in [u["id"] for u in r.json()["users"]]
     assert avatar_files(srv) == before_avatars, "the avatar file is gone"
+    r = await peer.call(
+        "POST", f"/api/channels/{cid}/messages", json={"text": "hello?", "clientId": "after"}
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "account_deleted")
 
     # the audit log records the deletion; the email is free to sign up again
     admin, _, _ = await new_admin(srv)

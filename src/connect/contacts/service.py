@@ -203,6 +203,11 @@ class ContactsService:
                 raise bad_request("reply to a message of this conversation", "invalid_reply")
         recipient = self._other(channel, me)
         await self.refuse_if_blocked(me, recipient)
+        peer = await self._accounts.by_id(recipient)
+        if peer is None or peer.deleted_at is not None:
+            raise conflict(
+                "this account was deleted; it cannot receive messages", "account_deleted"
+            )
         message = Message(
             id=uuid.uuid4().hex,
             channel_id=channel_id,
