@@ -38,14 +38,21 @@ DESKTOP = {"width": 1280, "height": 800}
 
 @pytest.fixture(scope="module")
 async def share_browser() -> AsyncIterator[Browser]:
-    """Chromium that picks the (fake) entire screen for getDisplayMedia without a prompt."""
+    """Chromium with two fake cameras and microphones that picks the (fake)
+    entire screen for getDisplayMedia without a prompt."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed")
     async with async_playwright() as pw:
         b = await pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[*CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"],
+            args=[
+                *(
+                    a if a != "--use-fake-device-for-media-stream" else f"{a}=device-count=2"
+                    for a in CHROMIUM_ARGS
+                ),
+                "--auto-select-desktop-capture-source=Entire screen",
+            ],
         )
         yield b
         await b.close()
@@ -252,16 +259,28 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
         await a.get_by_test_id("call-upgrade-video").click()
         await wait_video_playing(b, "call-remote-video")
         await wait_frames_rising(b)
-        camera_label = await a.evaluate(
-            "() => window.__connect.pc.getSenders().find(s => s.track && s.track.kind === 'video').track.label"
+        sender_label = (
+            "() => window.__connect.pc.getSenders()"
+            ".find(s => s.track && s.track.kind === 'video').track.label"
         )
+        # Switch camera mid-call: the sender carries the other camera, B keeps decoding.
+        first_camera = await a.evaluate(sender_label)
+        picker = a.get_by_test_id("call-camera-select")
+        await expect(picker).to_be_visible(timeout=WAIT_MS)
+        other = await picker.evaluate(
+            "(s) => [...s.options].map(o => o.value).find(v => v !== s.value)"
+        )
+        await picker.select_option(other)
+        await a.wait_for_function(
+            f"(before) => ({sender_label})() !== before", arg=first_camera, timeout=WAIT_MS
+        )
+        await wait_frames_rising(b)
+        camera_label = await a.evaluate(sender_label)
         await a.get_by_test_id("call-share-screen").click()
         await expect(a.get_by_test_id("call-screen")).to_have_attribute(
             "data-sharing", "true", timeout=WAIT_MS
         )
-        shared_label = await a.evaluate(
-            "() => window.__connect.pc.getSenders().find(s => s.track && s.track.kind === 'video').track.label"
-        )
+        shared_label = await a.evaluate(sender_label)
         assert shared_label != camera_label, (camera_label, shared_label)
         preview_label = await a.evaluate(
             """() => document.querySelector('[data-testid="call-local-video"]').srcObject

@@ -37,6 +37,44 @@ function CallTimer({ since }: { since: number }) {
   );
 }
 
+function DevicePickers({ contacts }: { contacts: ContactsController }) {
+  const s = useContacts(contacts);
+  useEffect(() => {
+    void contacts.listDevices();
+  }, [contacts]);
+  const cam = s.localStream?.getVideoTracks()[0];
+  const mic = s.localStream?.getAudioTracks()[0];
+  const current = (x: MediaStreamTrack | undefined) => {
+    try {
+      return x?.getSettings?.().deviceId ?? '';
+    } catch {
+      return '';
+    }
+  };
+  return (
+    <span className="call-devices">
+      {mic && s.devices.mics.length > 1 && (
+        <select data-testid="call-mic-select" aria-label={t('messenger.micPick')} value={current(mic)} onChange={(e) => void contacts.switchDevice('mic', e.target.value)}>
+          {s.devices.mics.map((d) => (
+            <option key={d.deviceId} value={d.deviceId}>
+              {d.label}
+            </option>
+          ))}
+        </select>
+      )}
+      {cam && !s.sharing && s.devices.cameras.length > 1 && (
+        <select data-testid="call-camera-select" aria-label={t('messenger.cameraPick')} value={current(cam)} onChange={(e) => void contacts.switchDevice('camera', e.target.value)}>
+          {s.devices.cameras.map((d) => (
+            <option key={d.deviceId} value={d.deviceId}>
+              {d.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </span>
+  );
+}
+
 export function CallLayer({ contacts }: { contacts: ContactsController }) {
   const s = useContacts(contacts);
   const c = s.call;
@@ -103,6 +141,7 @@ export function CallLayer({ contacts }: { contacts: ContactsController }) {
               {t('quality.label', { quality: t(`quality.${s.quality}`) })}
             </span>
           )}
+          {(c.phase === 'connected' || c.phase === 'connecting') && <DevicePickers contacts={contacts} />}
           {s.sharing && (
             <span className="small" data-testid="sharing-notice">
               {t('messenger.sharingNow')}

@@ -29,6 +29,7 @@ import { enc, errText, stopStream, type ContactsState } from './model';
 import { shouldNotify } from './notify';
 import { ContactsSync } from './sync';
 import { classifyQuality, sampleStats } from '../strangers/quality';
+import { loadDeviceChoice, mediaConstraints, replaceSenderTrack, saveDeviceChoice, toOptions } from '../media/devices';
 
 const QUALITY_EVERY_MS = 2000;
 
@@ -336,7 +337,7 @@ export class ContactsController extends ContactsSync {
       return null;
     }
     try {
-      const s = await gum(media === 'audio' ? { audio: true, video: false } : { audio: true, video: true });
+      const s = await gum(mediaConstraints(loadDeviceChoice(), { audio: true, video: media === 'video' }));
       this.set({ mediaError: null });
       return s;
     } catch (err) {
@@ -431,6 +432,47 @@ export class ContactsController extends ContactsSync {
     local.addTrack(track);
     await this.putVideo(track, local);
     this.set({ localStream: new MediaStream(local.getTracks()), camOn: true, upgraded: true });
+  }
+
+  /** List cameras and microphones (labels are known once a call has media). */
+  async listDevices(): Promise<void> {
+    if (typeof navigator === 'undefined' || !navigator.mediaDevices?.enumerateDevices) return;
+    try {
+      const all = await navigator.mediaDevices.enumerateDevices();
+      this.set({
+        devices: {
+          cameras: toOptions(all, 'videoinput', (n) => t('messenger.cameraN', { n })),
+          mics: toOptions(all, 'audioinput', (n) => t('messenger.micN', { n })),
+        },
+      });
+    } catch {
+      /* no list: the pickers stay hidden */
+    }
+  }
+
+  /** Switch camera or microphone mid-call: replaceTrack, no renegotiation; remembered for next time. */
+  async switchDevice(kind: 'camera' | 'mic', deviceId: string): Promise<void> {
+    const local = this.state.localStream;
+    if (!local || !isCallActive(this.state.call)) return;
+    const gum = this.deps.getUserMedia ?? ((x: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(x));
+    let fresh: MediaStream;
+    try {
+      fresh = await gum(kind === 'camera' ? { video: { deviceId: { exact: deviceId } }, audio: false } : { audio: { deviceId: { exact: deviceId } }, video: false });
+    } catch {
+      this.set({ mediaError: t('messenger.mediaFailed') });
+      return;
+    }
+    const track = kind === 'camera' ? fresh.getVideoTracks()[0] : fresh.getAudioTracks()[0];
+    if (!track) return;
+    track.enabled = kind === 'camera' ? this.state.camOn : this.state.micOn;
+    if (!(kind === 'camera' && this.state.sharing)) await replaceSenderTrack(this.peer?.pc ?? null, track);
+    const old = kind === 'camera' ? (this.state.sharing ? this.cameraTrack : local.getVideoTracks()[0]) : local.getAudioTracks()[0];
+    if (kind === 'camera' && this.state.sharing) this.cameraTrack = track;
+    const keep = local.getTracks().filter((x) => x !== old);
+    old?.stop();
+    saveDeviceChoice(kind === 'camera' ? { cameraId: deviceId } : { micId: deviceId });
+    const next = kind === 'camera' && this.state.sharing ? keep : [...keep, track];
+    this.set({ localStream: new MediaStream(next), mediaError: null });
   }
 
   /** Page is going away. */

@@ -9,6 +9,7 @@ import { initialCallState, type CallMedia, type CallState } from '../lib/callSta
 import type { WebSocketCtor } from '../gateway/client';
 import type { Message, UiMessage } from '../lib/messages';
 import type { Quality, QualitySample } from '../strangers/quality';
+import type { DeviceOption } from '../media/devices';
 
 export interface Channel {
   id: string;
@@ -105,6 +106,8 @@ export interface ContactsState {
   remoteVideo: boolean;
   /** I added my camera to an audio call. */
   upgraded: boolean;
+  /** Cameras and microphones to switch to mid-call (listed once a call runs). */
+  devices: { cameras: DeviceOption[]; mics: DeviceOption[] };
   /** Connection quality of the call (the strangers app's measure), null until measured. */
   quality: Quality | null;
   qualitySample: QualitySample | null;
@@ -155,6 +158,7 @@ export function initialContactsState(): ContactsState {
     camOn: true,
     sharing: false,
     quality: null,
+    devices: { cameras: [], mics: [] },
     qualitySample: null,
     remoteVideo: false,
     upgraded: false,

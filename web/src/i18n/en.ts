@@ -486,6 +486,10 @@ export const en = {
   'messenger.status.connected': 'Connected',
   'messenger.placeFailed': 'Could not place the call',
   'messenger.answerFailed': 'Could not answer the call',
+  'messenger.cameraN': 'Camera {n}',
+  'messenger.micN': 'Microphone {n}',
+  'messenger.cameraPick': 'Camera',
+  'messenger.micPick': 'Microphone',
 } as const;
 
 export type MessageKey = keyof typeof en;
