@@ -1,6 +1,6 @@
 /** Log in / sign up (one form, two modes); the error of one mode is not carried into the other. */
 import { useState, type FormEvent } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import type { ContactsState } from './model';
 import { MIN_PASSWORD } from '../lib/auth';
 import { ForgotPassword } from './Account';

@@ -1,6 +1,6 @@
 /** The call on every route: incoming dialog, the call screen (timer, share screen, add video), and the end notice. */
 import { useEffect, useRef, useState } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import { callEndText, callStatusText, isCallActive } from '../lib/callState';
 import { Avatar, formatDuration, useContacts } from './common';
 import { t } from '../i18n';

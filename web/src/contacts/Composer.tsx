@@ -1,6 +1,6 @@
 /** The message box: attach, type (typing indicator), reply / edit banners, send with Enter. */
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import { MAX_TEXT_CHARS, type ContactsState } from './model';
 import type { UiMessage } from '../lib/messages';
 import { Paperclip } from 'lucide-react';

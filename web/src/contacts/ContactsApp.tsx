@@ -2,10 +2,10 @@
  * The contacts product's shell: routes to the auth screen, the reset screen or
  * the two-column messenger (list | conversation). The parts live next to it:
  * ConversationList, Conversation (Composer, MessageItem, ReportForm), Settings,
- * CallScreen; the controller in store → messaging → sync → calls.
+ * CallScreen; the controller in store → messaging → sync → calls → callMedia.
  */
 import { useEffect } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import { ResetPasswordScreen } from './Account';
 import { AuthScreen } from './AuthScreen';
 import { useContacts, type ContactsRoute } from './common';

@@ -1,6 +1,6 @@
 /** One conversation: header (presence, calls, mute, search, block, report), messages, typing, composer. */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import type { ContactsState } from './model';
 import { isCallActive } from '../lib/callState';
 import type { UiMessage } from '../lib/messages';

@@ -1,7 +1,7 @@
 /** The left column: people search, the conversation list (presence, ticks, unread, mute) and call history. */
 import { useEffect, useRef, useState } from 'react';
 import type { UserOut } from '../protocol';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import type { CallRecord, Channel, ContactsState } from './model';
 import { Avatar, channelHash, formatDuration, presenceText } from './common';
 import { Ticks } from './MessageItem';

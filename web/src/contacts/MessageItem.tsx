@@ -1,6 +1,6 @@
 /** One message: text or tombstone, reply quote, ticks, "edited", reactions with who reacted, and its actions. */
 import { useState } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import { PICKER_EMOJI, REACTION_EMOJI } from './model';
 import { hasReacted, type UiMessage } from '../lib/messages';
 import { useBlobUrl } from './common';

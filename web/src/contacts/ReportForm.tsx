@@ -1,6 +1,6 @@
 /** Report the other member of a conversation (or one of their messages) to the moderators. */
 import { useState, type FormEvent } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import { errText, REPORT_REASONS, type Channel, type ReportReason } from './model';
 import { t } from '../i18n';
 

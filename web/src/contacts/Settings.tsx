@@ -4,7 +4,7 @@
  * data and delete my account.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import type { ContactsState } from './model';
 import { errText } from './model';
 import { Avatar } from './common';

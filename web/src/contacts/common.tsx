@@ -1,6 +1,6 @@
 /** Small pieces every contacts screen uses: the store hook, routes, protected images, avatars, times. */
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { ContactsController } from './calls';
+import type { ContactsController } from './callMedia';
 import type { ContactsState, PresenceInfo } from './model';
 import { resetTokenOf } from '../lib/auth';
 import { t } from '../i18n';

@@ -1,5 +1,5 @@
 /**
- * Controller part 2 of 4 — conversations and messages over REST: the channel
+ * Controller part 2 of 5 — conversations and messages over REST: the channel
  * list, people search, loading pages, the outbox (optimistic sends with the
  * same clientId on retry), replies, edits, deletes, reactions, typing, read
  * marks (only while the conversation is on screen) and search in a conversation.

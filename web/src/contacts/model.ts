@@ -1,7 +1,7 @@
 /**
  * The contacts product's data shapes outside React: the store's state, the
  * REST shapes it keeps (channels, call records, blocks, devices) and small pure
- * helpers shared by the controller parts (store → messaging → sync → calls).
+ * helpers shared by the controller parts (store → messaging → sync → calls → callMedia).
  */
 import type { UserOut } from '../protocol';
 import type { Account, AuthStore } from '../lib/auth';

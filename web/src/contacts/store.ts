@@ -1,7 +1,7 @@
 /**
- * Controller part 1 of 4 — the store and the account: state + subscribers,
+ * Controller part 1 of 5 — the store and the account: state + subscribers,
  * login / sign-up / logout, profile and avatar, blocks and reports, my devices,
- * export and account deletion. Later parts (messaging.ts → sync.ts → calls.ts)
+ * export and account deletion. Later parts (messaging.ts → sync.ts → calls.ts → callMedia.ts)
  * extend this class; the hooks they fill are declared abstract here.
  */
 import type { UserOut } from '../protocol';
