@@ -3,7 +3,7 @@ messenger (issue 16): a new conversation appears on the other side at once,
 ticks go delivered → read live (read only once the recipient looks), a hidden
 tab gets a real browser notification for a message and for a call; replies,
 edits, reactions from the emoji picker, search and delete-for-everyone show on
-the other side live; a decline
+the other side live; a muted conversation stays quiet; a decline
 shows on both sides at once, and a screen share reaches the other side (with
 the sharer's own preview). Screens are saved at phone and desktop sizes.
 
@@ -238,6 +238,20 @@ async def test_messenger_ticks_notifications_decline_and_screen_share(
                 "data-status", "rejected", timeout=WAIT_MS
             )
         await a.get_by_test_id("call-ended-dismiss").click()
+
+        # A muted conversation stays quiet in the background: no notification,
+        # no count in the title (the message itself arrives).
+        await b.get_by_test_id("mute-button").click()
+        await expect(b.get_by_test_id("mute-button")).to_have_attribute("aria-pressed", "true")
+        await set_hidden(b, True)
+        before = len(await notifications(b))
+        await send(a, "quiet please")
+        await expect(message(b, "quiet please", mine=False)).to_have_count(1, timeout=WAIT_MS)
+        assert len(await notifications(b)) == before
+        assert not (await b.title()).startswith("(")
+        await set_hidden(b, False)
+        await b.get_by_test_id("mute-button").click()
+        await expect(b.get_by_test_id("mute-button")).to_have_attribute("aria-pressed", "false")
 
         # An audio call upgraded to video by renegotiation, then screen sharing
         # on that video sender: B keeps decoding video and A's own preview
