@@ -5,7 +5,7 @@ import { PICKER_EMOJI, REACTION_EMOJI } from './model';
 import { hasReacted, type UiMessage } from '../lib/messages';
 import { useBlobUrl } from './common';
 import { canEdit, tickOf } from './receipts';
-import { Flag, Pencil, Reply, SmilePlus, Trash2 } from 'lucide-react';
+import { Flag, Pencil, Reply, SmilePlus, ThumbsUp, Trash2 } from 'lucide-react';
 import { t } from '../i18n';
 
 /** ✓ sent, ✓✓ delivered, ✓✓ (coloured) read — with the words for screen readers. */
@@ -125,7 +125,7 @@ export function MessageView({
             aria-label={reacted ? t('messenger.unreact', { emoji: REACTION_EMOJI }) : t('messenger.react', { emoji: REACTION_EMOJI })}
             onClick={() => void contacts.toggleReaction(m.id, REACTION_EMOJI)}
           >
-            👍
+            <ThumbsUp size={16} aria-hidden />
           </button>
         )}
         {live && (
