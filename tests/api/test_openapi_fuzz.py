@@ -35,7 +35,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 CONFIG = HERE / "schemathesis.toml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-FUZZ_S = int(os.environ.get("CONNECT_FUZZ_S", "60"))
+FUZZ_S = int(os.environ.get("CONNECT_FUZZ_S", "30"))
 
 
 # Half of the generated ids are real ones (seeded below), so routes get past their 404s.

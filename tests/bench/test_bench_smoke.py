@@ -122,7 +122,12 @@ def test_cpu_split_attributes_samples_to_the_runtime_and_the_kernel(tmp_path: Pa
         pytest.skip("perf is not installed (apt-get install -y linux-perf)")
     loops = {
         "runtime": "x = 0\nfor i in range(3_000_000): x += i * i",
-        "kernel": "import os\nfor _ in range(300_000): os.stat('/')",
+        # Zero-filling 64 KiB reads: the copy to user space is kernel time on any kernel
+        # (a stat loop spent most of its samples in the interpreter on some machines).
+        "kernel": (
+            "import os\nf = os.open('/dev/zero', os.O_RDONLY)\n"
+            "for _ in range(60_000): os.read(f, 1 << 16)"
+        ),
     }
     for expected, program in loops.items():
         data = tmp_path / f"{expected}.data"
