@@ -91,7 +91,7 @@ test-web: web-deps
 	npm --prefix web test --silent
 
 # Anything that runs WebRTC media runs in its own network namespace holding only
-# loopback (TESTING.md): unshare -rn gives a user+network namespace, no root needed.
+# loopback (docs/testing.md): unshare -rn gives a user+network namespace, no root needed.
 # Three app nodes, Redis, PostgreSQL and HAProxy on loopback.
 test-cluster: python-deps
 	CI=$(CI) $(VENV)/bin/pytest -q tests/cluster

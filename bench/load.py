@@ -8,7 +8,7 @@ stime) at the phase boundaries the clients report.
 
 Why the traffic comes from Node and not from a Python ``websockets`` client: with
 one core for the client, a Python client saturates before these servers do
-(TESTING.md, "Measured performance facts"), and the comparison needs one client
+(docs/testing.md, "Measured facts for load and speed"), and the comparison needs one client
 for all three targets. So every target is driven by the same Node process: the
 ``ws`` library for Connect and the floor (identical frames), ``socket.io-client``
 for the Socket.IO reference. ``--procs K`` splits a scenario over K client

@@ -315,8 +315,8 @@ def _tune_gc() -> None:
     starts one whenever the objects promoted since the last exceed a quarter
     of the unfrozen ones. While thousands of connections are made or matched
     that is at once and again: measured at 8,000 connections, six full
-    collections of 0.1-0.34 s during one burst of joins (TESTING.md saw the
-    same as the first cause of tail latency). So automatic full collections
+    collections of 0.1-0.34 s during one burst of joins (docs/testing.md: the
+    first cause of tail latency). So automatic full collections
     are off and :func:`_housekeeping` runs one every ``FULL_COLLECTION_S``:
     the young generations still collect as usual, and a reference cycle
     that reaches the old generation waits at most that long.

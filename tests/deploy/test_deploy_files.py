@@ -5,7 +5,7 @@ check-jsonschema, kubectl kustomize + kubernetes-validate, promtool, turnserver)
 against the code it deploys: every metric the rules and dashboards query must exist in
 ``connect.observability.metrics.Metrics``, every CONNECT_* key must be a setting.
 
-A missing tool skips with what to install, and fails under CI=true (TESTING.md).
+A missing tool skips with what to install, and fails under CI=true (docs/testing.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Browser end-to-end fixtures: Debian Chromium with a fake camera, a real
 Connect server and a real coturn, all inside a loopback-only network
-namespace (TESTING.md). ``make test-e2e`` enters the namespace; run outside
+namespace (docs/testing.md). ``make test-e2e`` enters the namespace; run outside
 one, these tests refuse to send WebRTC probes anywhere and skip (or, under
 CI=true, fail).
 """

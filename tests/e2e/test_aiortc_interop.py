@@ -39,7 +39,7 @@ WAIT_S = WAIT_MS / 1000
 
 @pytest.fixture
 def loopback_ice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """aioice leaves 127.0.0.1 out of its host addresses (TESTING.md): in this namespace it is all there is."""
+    """aioice leaves 127.0.0.1 out of its host addresses (docs/testing.md): in this namespace it is all there is."""
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
