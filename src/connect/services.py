@@ -38,7 +38,8 @@ from connect.geo.service import GeoService
 from connect.identity.accounts import AccountService, LiveLogins
 from connect.identity.mail import build_mailer
 from connect.identity.passwords import Passwords
-from connect.identity.privacy import PrivacyService, PrivacyStore
+from connect.identity.privacy import PrivacyService
+from connect.identity.privacy_store import PrivacyStore
 from connect.identity.service import IpHasher, TokenService
 from connect.identity.store import AccountStore, PasswordResetStore, RefreshTokenStore
 from connect.matching import events as matching_events

@@ -12,17 +12,13 @@ appeal without an account.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from connect.clock import Clock
-from connect.errors import ConnectError, bad_request, conflict, not_found
+from connect.errors import ConnectError, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
-from connect.identity.schemas import DEVICE_ID_PATTERN
 from connect.identity.service import (
     IpHasher,
     Principal,
@@ -33,29 +29,16 @@ from connect.identity.service import (
 )
 from connect.identity.store import AccountStore
 from connect.moderation.audit import Actor, AuditLog
+from connect.moderation.ban_targets import BanTarget, resolve_target
+from connect.moderation.ban_targets import Scope as Scope
 from connect.moderation.store import BanStore
 from connect.observability.metrics import Metrics
 from connect.storage.models import Ban
 from connect.storage.times import aware
 
-Scope = Literal["device", "ip", "account"]
 APPEAL_URL = "/api/appeals"
 APPEAL_WINDOW = timedelta(days=90)
 INDEX_TTL_S = 30.0
-IP_HASH = re.compile(r"[0-9a-f]{32}")
-RANGE_HASH = re.compile(r"[0-9a-f]{32}/\d{1,3}")
-DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
-# Narrower than this, a range ban would shut out a large share of a country.
-MIN_PREFIX = {4: 8, 6: 24}
-
-
-@dataclass(frozen=True, slots=True)
-class BanTarget:
-    """What a staff member's typed value resolves to, before anything is saved."""
-
-    scope: Scope
-    value: str
-    description: str
 
 
 def ban_target(subject: str) -> tuple[Scope, str]:
@@ -350,73 +333,9 @@ class BanService:
         """Gateway hello check (the same rule as every REST request)."""
         await self.refuse_principal(principal, ip_hash, ip)
 
-    # -- what staff type -------------------------------------------------------------
-
     async def resolve_target(self, scope: Scope, value: str) -> BanTarget:
-        """Turn a typed value into what enforcement compares, or refuse it (400).
-
-        Enforcement compares device bans with device ids, account bans with
-        account ids, and address bans with salted hashes, so a typed address,
-        range or email must be normalised here or it would never match anyone.
-        """
-        value = value.strip()
-        if scope == "ip":
-            return self._ip_target(value)
-        if scope == "device":
-            typed = split_subject(value)
-            if typed is not None:
-                if typed[0] != "guest":
-                    raise bad_request("that is an account; choose the account scope")
-                value = typed[1]
-            if not DEVICE_ID.fullmatch(value):
-                raise bad_request(
-                    "a device id is 8 to 64 letters, digits, '-' or '_' (as shown in sessions)"
-                )
-            return BanTarget("device", value, f"the browser install with device id {value}")
-        typed = split_subject(value)
-        if typed is not None:
-            if typed[0] != "access":
-                raise bad_request("that is a guest device; choose the device scope")
-            value = typed[1]
-        account = None
-        if self._accounts is not None:
-            if "@" in value:
-                account = await self._accounts.by_email(value.lower())
-            else:
-                account = await self._accounts.by_id(value)
-        if account is None:
-            raise bad_request("no account has this id or email")
-        return BanTarget(
-            "account", account.id, f"the account {account.display_name} <{account.email}>"
-        )
-
-    def _ip_target(self, value: str) -> BanTarget:
-        if IP_HASH.fullmatch(value) or RANGE_HASH.fullmatch(value):
-            return BanTarget("ip", value, "the address or range behind this hash")
-        if self._ip_hasher is None:
-            raise bad_request("address bans need the server's IP hasher")
-        try:
-            network = ipaddress.ip_network(value, strict=False)
-        except ValueError as exc:
-            raise bad_request(
-                "an IP ban needs an address (203.0.113.7, 2001:db8::1), a range in CIDR form "
-                "(203.0.113.0/24) or an address hash as shown in sessions and reports"
-            ) from exc
-        single = network.max_prefixlen if network.version == 4 else 64
-        if network.prefixlen >= single:
-            address = str(network.network_address)
-            what = "the address" if network.version == 4 else "the /64 network of"
-            return BanTarget("ip", self._ip_hasher.hash(address), f"{what} {address}")
-        if network.prefixlen < MIN_PREFIX[network.version]:
-            raise bad_request(
-                f"a range wider than /{MIN_PREFIX[network.version]} is refused: "
-                "it would shut out too many people"
-            )
-        hashed = self._ip_hasher.hash_network(str(network.network_address), network.prefixlen)
-        assert hashed is not None
-        return BanTarget(
-            "ip", hashed, f"every address in {network} ({network.num_addresses:,} addresses)"
-        )
+        """What a staff member's typed value names (see :mod:`ban_targets`)."""
+        return await resolve_target(scope, value, self._ip_hasher, self._accounts)
 
     async def search(self, query: str | None, active_only: bool, limit: int) -> list[Ban]:
         return await self._store.search(query, active_only, self._now(), limit)
