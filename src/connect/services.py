@@ -1,5 +1,8 @@
 """The object graph of one running node, built once from settings.
 
+Why one ~400-line module: it is wiring only, one constructor call per service
+in the order they depend on each other; split up, that order would be hidden.
+
 Everything a route or socket handler needs hangs off :class:`Services`; the
 FastAPI dependencies and the gateway read it from here. Tests build it with a
 :class:`~connect.clock.FakeClock` to drive time.

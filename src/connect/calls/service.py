@@ -1,5 +1,10 @@
 """Direct calls between accounts: ring every device, one answers, the call becomes a session.
 
+Why one ~450-line module: every transition of a call (invite, respond, end,
+expire, a lost socket) is the same compare-and-set on the call row followed by
+the same pushes to both parties' devices and the same event record; kept
+together so each transition can be checked against the others.
+
 State lives in SQL (history, and the compare-and-set that decides which of
 several devices answered first); the live part — which two connections carry
 the call — is a session of the session service, so signaling relays exactly

@@ -1,6 +1,11 @@
 """1:1 messaging between accounts: channels, messages, offline delivery, typing, reactions,
 attachments.
 
+Why one ~580-line module: it is the single place that holds the two rules every
+message operation must keep (send, edit, delete, react, read, typing, backlog):
+stored before pushed, and nothing crosses a block. Split by operation, each
+module would have to repeat both.
+
 Delivery model. Every message is written to SQL first, then pushed as
 ``channel-message`` to every live connection of the recipient (and the
 sender's other devices). It stays *undelivered* until one of the

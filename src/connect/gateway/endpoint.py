@@ -1,5 +1,10 @@
 """The WebSocket endpoint at /ws: handshake, the frame loop, and closing.
 
+Why one ~480-line module: handshake, frame loop, deferred handlers and
+refusals share each connection's state (budget, pending frames, the hello in
+flight) and sit on the hot path; they are kept in one class so a frame is
+handled by direct method calls and its life is readable in one place.
+
 Independent of the server that carries the socket (see
 :mod:`connect.gateway.link`): it is on the hot path of every relayed frame,
 and it needs exact control over close codes and sizes. One task per socket

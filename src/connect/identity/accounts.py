@@ -1,5 +1,11 @@
 """Registered accounts: sign-up, login, refresh-token rotation, roles.
 
+Why one ~540-line module: every step of a login's life (sign-up, login,
+refresh rotation, logout, password change and reset, role and standing
+changes) starts or ends login families through the same rows and the same
+LiveLogins; keeping them together keeps those invariants in one place. Mail is
+in mail.py, device labels in devices.py, deletion and export in privacy.py.
+
 Refresh tokens are opaque random strings; only their SHA-256 is stored. Each
 login starts a *family*; every refresh marks the presented token used and
 issues the next one in the same family. A token presented a second time can

@@ -1,5 +1,10 @@
 """Matchmaking for the strangers strand: queue, pair, skip, and what a lost socket means.
 
+Why one ~440-line module: the queue, pairing, the avoid list and the
+first-minute notices (queue-status, match-timeout) all act on the same waiting
+ticket and its lifecycle hooks; the rules themselves live in rules.py and the
+stores, so what remains here is the orchestration of one ticket.
+
 The service turns queue operations into sessions and tells both sides. It
 owns no state of its own: waiting tickets live in a :class:`MatchStore`,
 pairings in the session service, and the client's last criteria on the

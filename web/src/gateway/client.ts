@@ -27,6 +27,10 @@
  * emit()/request()/on() are typed by event name from ClientEvents/ServerEvents
  * (generated from the server's schema, see src/protocol.gen.ts); names outside
  * those maps (and the lifecycle events) fall back to untyped payloads.
+ *
+ * Over 400 lines on purpose: connecting, the hello/welcome handshake, resume,
+ * backoff after 1012/1013, ack bookkeeping with retry of `unavailable` and the
+ * heartbeat all act on one socket's lifecycle; client.test.ts drives them together.
  */
 
 import { t } from '../i18n';
