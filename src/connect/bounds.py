@@ -258,7 +258,17 @@ async def _refuse(
     message: str,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    payload = orjson.dumps({"error": {"code": code, "message": message}})
+    await send_json(send, status, {"error": {"code": code, "message": message}}, headers)
+
+
+async def send_json(
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer an ASGI request with a JSON body, below the framework (middleware refusals)."""
+    payload = orjson.dumps(body)
     await send(
         {
             "type": "http.response.start",

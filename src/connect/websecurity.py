@@ -41,11 +41,11 @@ import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
-import orjson
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
-from connect.identity.service import scope_client_ip
+from connect.bounds import send_json
+from connect.identity.service import parse_address, scope_client_ip
 from connect.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -197,14 +197,14 @@ class WebSecurity:
             await self._preflight(secured, allowed_origin)
             return
         if path.rstrip("/") in OPERATOR_PATHS and not self.operator_allowed(scope):
-            await _json(secured, 404, {"error": {"code": "not_found", "message": "Not Found"}})
+            await send_json(secured, 404, {"error": {"code": "not_found", "message": "Not Found"}})
             return
         await app(scope, receive, secured)
 
     @staticmethod
     async def _preflight(send: Send, allowed: bool) -> None:
         if not allowed:
-            await _json(
+            await send_json(
                 send,
                 403,
                 {"error": {"code": "cors_refused", "message": "this origin may not call the API"}},
@@ -263,13 +263,8 @@ _DOCS_INIT = f"""SwaggerUIBundle({{
 
 
 def _within(ip: str, networks: Sequence[IpNetwork]) -> bool:
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return any(addr in net for net in networks)
+    addr = parse_address(ip)
+    return addr is not None and any(addr in net for net in networks)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -277,18 +272,3 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})

@@ -91,6 +91,17 @@ class Principal:
         return self.subject if self.kind == "guest" else None
 
 
+def parse_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``ip`` as an address (an IPv4-mapped IPv6 address as its IPv4), or None."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
 class IpHasher:
     """Keyed hash of client addresses.
 
@@ -129,13 +140,8 @@ class IpHasher:
         prefix length some active range ban uses (a handful at most). None
         when ``ip`` is not an address of a family that prefix fits.
         """
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return None
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
-        if prefix > addr.max_prefixlen:
+        addr = parse_address(ip)
+        if addr is None or prefix > addr.max_prefixlen:
             return None
         network = ipaddress.ip_network(f"{addr}/{prefix}", strict=False)
         digest = hmac.new(self._key, f"net:{network}".encode(), hashlib.sha256).hexdigest()
