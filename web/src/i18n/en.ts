@@ -5,7 +5,12 @@
  *
  * Over 400 lines because it is data: one line per UI string.
  */
+import { adminEn } from './admin/en';
+import { contactsEn } from './contacts/en';
+
 export const en = {
+  ...adminEn,
+  ...contactsEn,
   // ---- admin: bans
   'admin.bans.title': 'Bans',
   'admin.bans.search': 'Search value, reason, report id…',

@@ -16,6 +16,8 @@ import { fr } from './fr';
 import { es } from './es';
 import { ptBR } from './pt-BR';
 import { ar } from './ar';
+import { adminTranslations } from './admin';
+import { contactsTranslations } from './contacts';
 
 export type { MessageKey };
 export type Catalogue = Partial<Record<MessageKey, string>>;
@@ -30,7 +32,22 @@ export const LOCALES: ReadonlyArray<{ code: string; name: string; dir: 'ltr' | '
   { code: 'ar', name: 'العربية', dir: 'rtl' },
 ];
 
-const catalogues: Record<string, Catalogue> = { en, de, fr, es, 'pt-BR': ptBR, ar };
+const catalogues: Record<string, Catalogue> = withFeatures({ en, de, fr, es, 'pt-BR': ptBR, ar }, [
+  adminTranslations,
+  contactsTranslations,
+]);
+
+/** Each feature's own translation files (i18n/<feature>/) merged into the language's catalogue. */
+function withFeatures(
+  base: Record<string, Catalogue>,
+  features: ReadonlyArray<Record<string, Catalogue>>,
+): Record<string, Catalogue> {
+  const out: Record<string, Catalogue> = {};
+  for (const [lng, cat] of Object.entries(base)) {
+    out[lng] = Object.assign({}, cat, ...features.map((f) => f[lng] ?? {}));
+  }
+  return out;
+}
 const STORAGE_KEY = 'connect.uiLanguage';
 
 /**

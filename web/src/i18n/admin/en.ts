@@ -1,0 +1,6 @@
+/**
+ * The admin app's English strings (keys `admin.*`, or `messenger.*` for contacts).
+ * Merged into the main catalogue by ../en.ts; the other languages live beside this
+ * file and are merged by ./index.ts.
+ */
+export const adminEn = {} as const;
