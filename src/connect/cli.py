@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         _require_schema(settings)
     if args.command == "serve":
         if settings.redis_url:
-            asyncio.run(_ping_redis(settings.redis_url))
+            asyncio.run(_ping_redis(settings))
         return _serve(settings, args.host, args.port)
     if args.command == "create-admin":
         email, password, name = _admin_input(args.email, args.password, args.name)
@@ -188,12 +188,13 @@ async def _revision(url: str) -> str | None:
         await db.close()
 
 
-async def _ping_redis(url: str) -> None:
+async def _ping_redis(settings: Settings) -> None:
     """A node cannot start its cluster state without Redis: say so in one line, not in
-    the startup Traceback uvicorn would print."""
-    import redis.asyncio as redis
+    the startup Traceback uvicorn would print (through Sentinel when configured)."""
+    from connect.storage.redis import client_for
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    client = client_for(settings, pool_size=1, socket_connect_timeout=5, socket_timeout=5)
+    assert client is not None
     try:
         await client.ping()
     finally:

@@ -69,7 +69,7 @@ from connect.signaling import events as signaling_events
 from connect.signaling.service import RelayService
 from connect.signaling.textfilter import TextFilter
 from connect.storage.db import Database
-from connect.storage.redis import connect as connect_redis
+from connect.storage.redis import client_for as redis_client_for
 from connect.storage.redis import limits_storage as redis_limits_storage
 from connect.turn.service import TurnService
 from connect.uploads import SqlAttachmentLedger, UploadGuard
@@ -144,8 +144,13 @@ def build_sink(settings: Settings) -> Sink:
         case "log":
             return LogSink()
         case "redis":
+            # Without a URL of its own the stream lives in the service's Redis (through
+            # Sentinel when configured, so it follows a failover).
+            own = None if url else redis_client_for(settings, pool_size=4)
             return RedisStreamSink(
-                url or settings.redis_url or "redis://127.0.0.1:6379/0", settings.event_stream
+                url or settings.redis_url or "redis://127.0.0.1:6379/0",
+                settings.event_stream,
+                client=own,
             )
         case "nats":
             return NatsJetStreamSink(url or "nats://127.0.0.1:4222", settings.event_stream)
@@ -186,7 +191,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     turn = TurnService(
         settings.turn_secret, settings.turn_urls, settings.stun_urls, settings.turn_ttl_s, clock
     )
-    redis_client = connect_redis(settings.redis_url) if settings.redis_url else None
+    redis_client = redis_client_for(settings)  # direct, or the primary Sentinel names
     cluster: Cluster | None = None
     match_store: MatchStore
     session_store: SessionStore

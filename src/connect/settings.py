@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     session_record_ttl_s: float = Field(default=3600.0, ge=60)
 
     redis_url: str | None = None
+    # Redis Sentinel (failover): host:port of each Sentinel and the name they know the
+    # primary by. With Sentinels, CONNECT_REDIS_URL carries only the data nodes' database,
+    # username, password and TLS (its host is unused; redis://<master>/0 when unset).
+    redis_sentinels: CsvList = Field(default_factory=list)
+    redis_sentinel_master: str = "mymaster"
+    redis_sentinel_username: str | None = None
+    redis_sentinel_password: str | None = None
     node_id: str | None = None
     node_dead_after_s: float = Field(default=3.0, gt=0)
     event_sink: Literal["none", "log", "redis", "nats", "kafka"] = "none"
@@ -126,11 +133,32 @@ class Settings(BaseSettings):
     text_filter_words: CsvList = Field(default_factory=list)
 
     @field_validator(
-        "turn_urls", "stun_urls", "trusted_proxies", "text_filter_words", mode="before"
+        "turn_urls",
+        "stun_urls",
+        "trusted_proxies",
+        "text_filter_words",
+        "redis_sentinels",
+        mode="before",
     )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinel_addresses(cls, addresses: list[str]) -> list[str]:
+        from connect.storage.redis import parse_address
+
+        for address in addresses:
+            parse_address(address)  # a ValueError names the bad one
+        return addresses
+
+    @model_validator(mode="after")
+    def _sentinel_url(self) -> Settings:
+        """Sentinels alone mean Redis is in use: a URL without host gives db 0, no password."""
+        if self.redis_sentinels and not self.redis_url:
+            object.__setattr__(self, "redis_url", f"redis://{self.redis_sentinel_master}/0")
+        return self
 
     @field_validator("turn_urls", "stun_urls")
     @classmethod

@@ -9,12 +9,15 @@ is developed and tested on: it is **untested here** and says so at start-up.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import orjson
 import structlog
 
 from connect.events.schemas import DomainEvent
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = structlog.get_logger(__name__)
 
@@ -61,10 +64,12 @@ class RedisStreamSink:
 
     name = "redis"
 
-    def __init__(self, url: str, stream: str, maxlen: int = 1_000_000) -> None:
+    def __init__(
+        self, url: str, stream: str, maxlen: int = 1_000_000, client: Redis | None = None
+    ) -> None:
         import redis.asyncio as redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = client if client is not None else redis.Redis.from_url(url)
         self.stream = stream
         self._maxlen = maxlen
 

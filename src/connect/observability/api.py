@@ -49,9 +49,12 @@ async def _checks(svc: Services) -> dict[str, str]:
             checks["schema"] = f"error: {type(exc).__name__}"
     if svc.settings.redis_url:
         try:
-            import redis.asyncio as redis
+            from connect.storage.redis import client_for
 
-            client = redis.Redis.from_url(svc.settings.redis_url)
+            # A client of its own (direct or through Sentinel), not the node's pool: a
+            # pool waiting on a stalled Redis must not make the answer wait too.
+            client = client_for(svc.settings, pool_size=1)
+            assert client is not None
             try:
                 await asyncio.wait_for(client.ping(), 2.0)
             finally:

@@ -1,21 +1,33 @@
 """The shared Redis connection of a node and the key prefix everything lives under.
 
-One Redis (or a primary with replicas behind a failover proxy) holds the
-ephemeral state of the whole cluster. Lua scripts touch keys derived inside
-the script, so a Redis *Cluster* (sharded) deployment is not supported; a
-single primary comfortably handles the matching and routing load of many
-gateway nodes.
+One Redis primary holds the ephemeral state of the whole cluster: reached directly
+(``CONNECT_REDIS_URL``) or found through Redis Sentinel (``CONNECT_REDIS_SENTINELS``),
+which promotes a replica when the primary dies. Every connection then asks Sentinel
+where the primary is when it (re)connects, so after a failover the pool, the pub/sub
+subscription and the rate limiter all land on the promoted replica; to the rest of the
+service a failover is a short Redis outage, healed as one (gateway/cluster.py).
+
+Lua scripts touch keys derived inside the script, so a Redis *Cluster* (sharded)
+deployment is not supported; a single primary comfortably handles the matching and
+routing load of many gateway nodes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as redis
 from limits.aio.storage import Storage
 from limits.storage import storage_from_string
+from redis.asyncio.connection import SSLConnection, parse_url
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff
+
+if TYPE_CHECKING:
+    from connect.settings import Settings
 
 PREFIX = "connect:"
 
@@ -33,30 +45,138 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 POOL_SIZE = 64
 
 
-def connect(url: str) -> redis.Redis:
+# How long one Sentinel may take to answer "where is the primary?" before the next is asked.
+SENTINEL_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class SentinelConfig:
+    """Where the Sentinels are and which primary (Sentinel's "master name") to follow."""
+
+    addresses: tuple[tuple[str, int], ...]
+    master: str
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        sentinels: Sequence[str],
+        master: str,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> SentinelConfig:
+        """``host:port`` strings (``[v6]:port`` too) into addresses; a bad one is a ValueError."""
+        return cls(tuple(parse_address(a) for a in sentinels), master, username, password)
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not a host:port address: {text!r}")
+    return host, int(port)
+
+
+class BlockingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool):
+    """Sentinel's pool (each new connection asks where the primary is, and a ``READONLY``
+    answer from a demoted primary drops the connection) with the blocking pool's waiting
+    for a free connection, as :func:`connect` gives without Sentinel."""
+
+
+class SentinelRedis(redis.Redis):
+    """A client of the primary that also closes its connections to the Sentinels."""
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        pool = self.connection_pool
+        if isinstance(pool, SentinelConnectionPool):
+            await pool.sentinel_manager.aclose()
+
+
+def connect(
+    url: str,
+    sentinel: SentinelConfig | None = None,
+    *,
+    pool_size: int = POOL_SIZE,
+    **options: Any,
+) -> redis.Redis:
     """A client whose pool *waits* for a free connection under bursts instead of failing.
 
     A command that meets a broken connection reconnects and is sent once more: after
     Redis restarts, every pooled connection is dead, and without this each of them would
     fail one request before being replaced. Only connection errors are retried, not
     timeouts (a command that timed out against a stalled Redis may still run).
+
+    With ``sentinel``, ``url`` gives only the database, username, password and TLS of
+    the data nodes (its host is not used): the primary's address comes from Sentinel at
+    every (re)connection. While no primary is known (between the old one's death and
+    the promotion) a connection fails with ``MasterNotFoundError``, a ``ConnectionError``:
+    callers wait it out exactly like an unreachable Redis.
     """
-    pool = redis.BlockingConnectionPool.from_url(
-        url,
-        max_connections=POOL_SIZE,
-        timeout=10,
-        health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 1, (redis.ConnectionError,)),
+    kwargs: dict[str, Any] = {
+        "max_connections": pool_size,
+        "timeout": 10,
+        "health_check_interval": 30,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), 1, (redis.ConnectionError,)),
+        **options,
+    }
+    if sentinel is None:
+        return redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(url, **kwargs))
+    node: dict[str, Any] = dict(parse_url(url))
+    node.pop("host", None)
+    node.pop("port", None)
+    if node.pop("connection_class", None) is SSLConnection:
+        node["ssl"] = True
+    manager = Sentinel(  # type: ignore[no-untyped-call]
+        list(sentinel.addresses),
+        sentinel_kwargs={
+            "socket_connect_timeout": SENTINEL_TIMEOUT_S,
+            "socket_timeout": SENTINEL_TIMEOUT_S,
+            "username": sentinel.username,
+            "password": sentinel.password,
+        },
     )
-    return redis.Redis(connection_pool=pool)
+    client: redis.Redis = manager.master_for(
+        sentinel.master,
+        redis_class=SentinelRedis,
+        connection_pool_class=BlockingSentinelPool,
+        **node,
+        **kwargs,
+    )
+    return client
+
+
+def sentinel_of(settings: Settings) -> SentinelConfig | None:
+    if not settings.redis_sentinels:
+        return None
+    return SentinelConfig.parse(
+        settings.redis_sentinels,
+        settings.redis_sentinel_master,
+        settings.redis_sentinel_username,
+        settings.redis_sentinel_password,
+    )
+
+
+def client_for(settings: Settings, **options: Any) -> redis.Redis | None:
+    """The Redis these settings point at (directly or through Sentinel); None without Redis.
+
+    Every part of the service that opens a Redis connection goes through here, so none of
+    them keeps talking to a dead or demoted primary after a failover."""
+    if not settings.redis_url:
+        return None
+    return connect(settings.redis_url, sentinel_of(settings), **options)
 
 
 def limits_storage(url: str, client: redis.Redis) -> Storage:
-    """The ``limits`` library's asyncio Redis storage, sharing the node's connection pool."""
+    """The ``limits`` library's asyncio Redis storage, sharing the node's connection pool
+    (so it follows a Sentinel failover too). Only the URL's scheme is passed on: the
+    pool says where Redis is, and ``limits`` refuses a location without a port."""
     options: dict[str, Any] = {
         "implementation": "redispy",
         "connection_pool": client.connection_pool,
     }
-    storage = storage_from_string("async+" + url, **options)
+    scheme = url.split("://", 1)[0] if "://" in url else "redis"
+    storage = storage_from_string(f"async+{scheme}://", **options)
     assert isinstance(storage, Storage)
     return storage

@@ -1,0 +1,248 @@
+"""Redis fails over under Sentinel and Connect follows, without a restart: two real nodes
+configured with ``CONNECT_REDIS_SENTINELS`` only (no Redis address), one real PostgreSQL, a
+real primary, a real replica and three real Sentinels (tests/support/sentinel.py).
+
+While two users exchange contacts messages over REST and a stranger pair split over the
+nodes chats, the primary is SIGKILLed. Sentinel promotes the replica; the nodes' pool,
+pub/sub subscription and rate limiter reconnect to it (every connection asks Sentinel
+where the primary is), the cluster reconciles as after any Redis outage, and clients
+resume. Measured and printed: time until both nodes say not ready, until Sentinel has
+promoted, until both are ready again, until a message crosses nodes and a new pair is
+matched (the time without service), and per direction what was acknowledged, delivered,
+lost and duplicated. docs/operations.md ("Redis failover with Sentinel") quotes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cluster.test_redis_faults import (
+    ReadyLog,
+    Tally,
+    acknowledger,
+    contacts_sender,
+    stored_ids,
+    stranger_sender,
+)
+from tests.support.client import CONTRACT_VIOLATIONS, guest_token
+from tests.support.cluster import Cluster
+from tests.support.faults import ResilientPeer, ready, tracebacks, until
+from tests.support.sentinel import MASTER, SentinelRedis, sentinel_redis
+from tests.support.services import create_database, postgres_server
+from tests.support.users import new_user
+
+pytestmark = pytest.mark.cluster
+
+PROMOTE_BOUND_S = 20.0  # primary killed -> Sentinel names the replica (1 s down-after + vote)
+SERVICE_BOUND_S = 30.0  # primary killed -> a message crosses nodes and a new pair matches
+SETTLE_S = 20.0  # after the senders stop: what was acknowledged has arrived
+
+
+@dataclass
+class Rig:
+    cluster: Cluster
+    redis: SentinelRedis
+    work: Path
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    work = Path(tmp_path_factory.mktemp("redis-sentinel"))
+    with ExitStack() as stack:
+        redis = stack.enter_context(sentinel_redis(work / "redis"))
+        pg = stack.enter_context(postgres_server(work / "pg"))
+        cluster = Cluster(
+            work,
+            "",  # no Redis address at all: only the Sentinels
+            create_database(pg, "connect_sentinel"),
+            {
+                "CONNECT_RESUME_GRACE_S": "10",
+                "CONNECT_REDIS_SENTINELS": redis.sentinels,
+                "CONNECT_REDIS_SENTINEL_MASTER": MASTER,
+            },
+        )
+        stack.callback(cluster.stop)
+        for i in range(2):
+            cluster.start_node(i)
+        yield Rig(cluster, redis, work)
+
+
+@pytest.fixture(autouse=True)
+def contract() -> Iterator[None]:
+    CONTRACT_VIOLATIONS.clear()
+    yield
+    assert CONTRACT_VIOLATIONS == []
+
+
+async def test_primary_killed_sentinel_promotes_and_connect_carries_on(rig: Rig) -> None:
+    n0, n1 = rig.cluster.nodes
+    pids = [n.proc.pid for n in rig.cluster.nodes]
+    for node in (n0, n1):
+        assert node.env.get("CONNECT_REDIS_URL", "") == ""
+    alice = await new_user(n0, "Alice")
+    bob = await new_user(n1, "Bob")
+    channel = (await alice.call("POST", "/api/channels", json={"userId": bob.id})).json()["id"]
+    alice_dev = await ResilientPeer.connect(n0.ws, alice.access)
+    bob_dev = await ResilientPeer.connect(n1.ws, bob.access)
+    a = await ResilientPeer.connect(n0.ws, await guest_token(n0.http))
+    b = await ResilientPeer.connect(n1.ws, await guest_token(n1.http))
+    tag = secrets.token_hex(6)
+    for p in (a, b):
+        joined = await p.request("join-queue", {"mode": "text", "interests": [tag]})
+        assert joined is not None and joined["ok"]
+    await a.peer.event("matched", timeout=10)
+    await b.peer.event("matched", timeout=10)
+
+    def pushed_to(dev: ResilientPeer, sender_id: str) -> list[str]:
+        return [m["id"] for m in dev.events("channel-message") if m["senderId"] == sender_id]
+
+    def said_to(peer: ResilientPeer, prefix: str) -> list[str]:
+        return [m["text"] for m in peer.events("message") if m["text"].startswith(prefix)]
+
+    async def serves(probe: str) -> bool:
+        """A message crosses from node 0 to node 1 (REST push and stranger chat line), and
+        a new stranger pair split over the nodes is matched, each within 3 s."""
+        r = await alice.call(
+            "POST", f"/api/channels/{channel}/messages", json={"text": probe, "clientId": probe}
+        )
+        if r.status_code != 201:
+            return False
+        mid = r.json()["id"]
+        ack = await a.request("send-message", {"text": probe}, timeout=3)
+        if ack is None or not ack["ok"]:
+            return False
+
+        async def arrived() -> bool:
+            return mid in pushed_to(bob_dev, alice.id) and probe in said_to(b, probe)
+
+        try:
+            await until(arrived, 3.0, "probe", every=0.05)
+        except AssertionError:
+            return False
+        x = await ResilientPeer.connect(n0.ws, await guest_token(n0.http))
+        y = await ResilientPeer.connect(n1.ws, await guest_token(n1.http))
+        try:
+            pair = secrets.token_hex(6)
+            for p in (x, y):
+                ack = await p.request("join-queue", {"mode": "text", "interests": [pair]}, 3)
+                if ack is None or not ack["ok"]:
+                    return False
+            mx = await x.peer.event("matched", timeout=3)
+            my = await y.peer.event("matched", timeout=3)
+            return bool(mx["sessionId"] == my["sessionId"])
+        except AssertionError:
+            return False
+        finally:
+            await x.close()
+            await y.close()
+
+    ackers = [
+        asyncio.create_task(acknowledger(alice, n0, alice_dev)),
+        asyncio.create_task(acknowledger(bob, n1, bob_dev)),
+    ]
+    assert await serves("warm"), "the cluster serves before the failover"
+    old_master = rig.redis.master_port()
+    assert old_master == rig.redis.primary_port
+    log = ReadyLog([n0, n1])
+    stop = asyncio.Event()
+    tallies = {k: Tally() for k in ("rest a->b", "rest b->a", "chat a->b", "chat b->a")}
+    senders = [
+        asyncio.create_task(contacts_sender(alice, n0, channel, "ra", stop, tallies["rest a->b"])),
+        asyncio.create_task(contacts_sender(bob, n1, channel, "rb", stop, tallies["rest b->a"])),
+        asyncio.create_task(stranger_sender(a, "ca", stop, tallies["chat a->b"])),
+        asyncio.create_task(stranger_sender(b, "cb", stop, tallies["chat b->a"])),
+    ]
+    figures: dict[str, Any] = {"fault": "sentinel-failover"}
+    try:
+        await asyncio.sleep(2.0)  # traffic before the fault
+        t_kill = time.monotonic()
+        rig.redis.kill_primary()
+
+        async def promoted() -> bool:
+            ports = await asyncio.gather(
+                *(asyncio.to_thread(rig.redis.master_port, i) for i in range(3))
+            )
+            return all(p == rig.redis.replica_port for p in ports)
+
+        figures["promotedS"] = round(
+            await until(promoted, PROMOTE_BOUND_S, "Sentinel promoted the replica", every=0.05),
+            2,
+        )
+
+        async def all_ready() -> bool:
+            statuses = await asyncio.gather(*(ready(n) for n in rig.cluster.nodes))
+            return all(s == 200 for s in statuses)
+
+        await until(all_ready, SERVICE_BOUND_S, "both nodes ready after the failover")
+        figures["readyS"] = round(time.monotonic() - t_kill, 2)
+        probes = iter(range(1, 1000))
+
+        async def served() -> bool:
+            return await serves(f"probe-{next(probes)}")
+
+        await until(served, SERVICE_BOUND_S, "delivery and pairing after the failover")
+        figures["withoutServiceS"] = round(time.monotonic() - t_kill, 2)
+        await asyncio.sleep(3.0)  # traffic after the recovery
+    finally:
+        stop.set()
+        await asyncio.gather(*senders)
+        await log.stop()
+
+    ra, rb = tallies["rest a->b"], tallies["rest b->a"]
+    ca, cb = tallies["chat a->b"], tallies["chat b->a"]
+
+    async def settled() -> bool:
+        return (
+            set(ra.acked) <= set(pushed_to(bob_dev, alice.id))
+            and set(rb.acked) <= set(pushed_to(alice_dev, bob.id))
+            and set(ca.acked) <= set(said_to(b, "ca-"))
+            and set(cb.acked) <= set(said_to(a, "cb-"))
+        )
+
+    with contextlib.suppress(AssertionError):
+        await until(settled, SETTLE_S, "everything acknowledged arrived")
+    stored = await stored_ids(alice, n0, channel)
+    figures["rest a->b"] = ra.figures(pushed_to(bob_dev, alice.id), stored)
+    figures["rest b->a"] = rb.figures(pushed_to(alice_dev, bob.id), stored)
+    figures["chat a->b"] = ca.figures(said_to(b, "ca-"))
+    figures["chat b->a"] = cb.figures(said_to(a, "cb-"))
+    figures["closes"] = {
+        name: p.closes for name, p in (("alice", alice_dev), ("bob", bob_dev), ("a", a), ("b", b))
+    }
+    figures["resumes"] = sum(p.resumes for p in (alice_dev, bob_dev, a, b))
+    figures["freshHellos"] = sum(p.fresh for p in (alice_dev, bob_dev, a, b))
+    not_ready = [s for s in log.samples if s[0] >= t_kill and s[3] != 200]
+    figures["notReadyS"] = (
+        round(max(s[1] for s in not_ready) - min(s[0] for s in not_ready), 2) if not_ready else 0
+    )
+    print(json.dumps(figures, indent=1))  # the figures docs/operations.md quotes
+    (rig.work / "redis-sentinel.json").write_text(json.dumps(figures, indent=1))
+
+    for task in ackers:
+        task.cancel()
+    await asyncio.gather(*ackers, return_exceptions=True)
+    for p in (alice_dev, bob_dev, a, b):
+        await p.close()
+
+    assert rig.redis.master_port() == rig.redis.replica_port
+    for key in ("rest a->b", "rest b->a", "chat a->b", "chat b->a"):
+        assert figures[key]["acked"] > 0
+        assert figures[key]["lost"] == [], f"{key}: acknowledged but never delivered"
+    for key in ("rest a->b", "rest b->a"):
+        assert figures[key]["stored"] == figures[key]["acked"], "acknowledged means stored"
+    assert figures["freshHellos"] == 0, "every client got its place back"
+    assert [n.proc.pid for n in rig.cluster.nodes] == pids, "no node was restarted"
+    assert all(n.proc.poll() is None for n in rig.cluster.nodes)
+    for node in rig.cluster.nodes:
+        assert tracebacks(node) == [], node.log()[-4000:]
