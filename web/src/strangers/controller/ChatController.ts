@@ -28,6 +28,7 @@ import { sendAppeal, sendReport } from './reporting';
 import { CallPart } from './call';
 import { WaitingPart } from './waiting';
 import type { Host } from './host';
+import { FrameCheckPart, type FrameCheckDeps } from '../framecheck/part';
 import { carriedOver, endText, initialState, sessionReset, type ChatState, type EndReason, type StartOptions } from './state';
 
 export interface ControllerDeps {
@@ -44,6 +45,8 @@ export interface ControllerDeps {
   /** Find the next stranger automatically after the partner left (default: the remembered choice, on). */
   autoRequeue?: boolean;
   now?: () => number;
+  /** Tests: frame-moderation overrides (a fake frame grabber, a seeded random). */
+  frameCheck?: Partial<FrameCheckDeps>;
 }
 
 const ESC_WINDOW_MS = 1500;
@@ -59,6 +62,8 @@ export class ChatController implements Host {
   readonly media: LocalMedia;
   private readonly call: CallPart;
   private readonly waiting: WaitingPart;
+  /** Automatic frame moderation of our camera (../framecheck/part.ts). */
+  readonly frames: FrameCheckPart;
   private startSeq = 0;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
   private escTimer: ReturnType<typeof setTimeout> | null = null;
@@ -72,7 +77,8 @@ export class ChatController implements Host {
     this.captcha = new CaptchaFlow(this, (k) => this.runAfterCaptcha(k), deps.solveCaptcha);
     this.chat = new ChatPart(this, (e) => this.requestFailed(e));
     this.waiting = new WaitingPart(this, () => this.now(), (e) => this.requestFailed(e));
-    this.call = new CallPart(this, { PeerConnectionImpl: deps.PeerConnectionImpl, now: () => this.now(), onError: (e) => this.requestFailed(e) });
+    this.frames = new FrameCheckPart(this, { getToken: () => this.getToken(), fetch: deps.fetch, ...deps.frameCheck });
+    this.call = new CallPart(this, { PeerConnectionImpl: deps.PeerConnectionImpl, now: () => this.now(), onError: (e) => this.requestFailed(e), frames: this.frames });
     this.media = new LocalMedia(this, deps, () => this.call.pc, () => this.call.sendMediaState(this.media.describe()));
     this.wire();
     this.publishDebug();
@@ -422,6 +428,7 @@ export class ChatController implements Host {
     g.on('match-timeout', (m) => this.waiting.onMatchTimeout(m));
     g.on('matched', (m: Matched) => this.onMatched(m));
     this.call.wire(g);
+    this.frames.wire(g);
     g.on('message', (m) => this.chat.onMessage(m));
     g.on('typing', (ev) => this.chat.onTyping(ev));
     g.on('peer-ended', (p: PeerEnded) => this.onPeerEnded(p?.reason ?? 'ended'));

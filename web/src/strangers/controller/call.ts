@@ -28,7 +28,13 @@ export class CallPart {
 
   constructor(
     private readonly host: Host & { publishDebug(): void },
-    private readonly opts: { PeerConnectionImpl?: typeof RTCPeerConnection; now: () => number; onError: (e: unknown) => void },
+    private readonly opts: {
+      PeerConnectionImpl?: typeof RTCPeerConnection;
+      now: () => number;
+      onError: (e: unknown) => void;
+      /** Automatic frame moderation: sampled while the call lives (../framecheck/part.ts). */
+      frames?: { start(m: Matched): void; stop(): void };
+    },
   ) {}
 
   /** The live call (null outside a video session). */
@@ -81,6 +87,7 @@ export class CallPart {
       this.host.set({ videoState: 'failed' });
     }
     this.sendMediaState(media);
+    this.opts.frames?.start(m);
   }
 
   /** Tell the partner our microphone/camera state (after matched and on every change). */
@@ -100,6 +107,7 @@ export class CallPart {
   }
 
   teardown(): void {
+    this.opts.frames?.stop();
     this.stopQuality();
     for (const tm of this.reactionTimers) clearTimeout(tm);
     this.reactionTimers.clear();

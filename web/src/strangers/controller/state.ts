@@ -109,6 +109,10 @@ export interface ChatState {
   /** Esc pressed once: the next Esc skips. */
   escArmed: boolean;
   autoRequeue: boolean;
+  /** Automatic moderation hid the partner's video (its reason, e.g. "nudity"); null: not hidden. */
+  videoHidden: string | null;
+  /** Automatic moderation hid OUR video from the partner (its reason); null: not flagged. */
+  videoFlagged: string | null;
 }
 
 export interface StartOptions {
@@ -169,6 +173,8 @@ export function initialState(): ChatState {
     reactions: [],
     escArmed: false,
     autoRequeue: true,
+    videoHidden: null,
+    videoFlagged: null,
   };
 }
 
@@ -190,6 +196,8 @@ export function sessionReset(): Partial<ChatState> {
     matchedAt: null,
     escArmed: false,
     requeueInMs: null,
+    videoHidden: null,
+    videoFlagged: null,
   };
 }
 
