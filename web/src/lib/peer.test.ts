@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractCallStats, toRtcIceServers } from './peer';
+import { callStatsWithMedia, extractCallStats, toRtcIceServers } from './peer';
 
 const report = (entries: Record<string, any>[]) => new Map(entries.map((e) => [e.id, e]));
 
@@ -34,5 +34,61 @@ describe('toRtcIceServers', () => {
         { urls: ['turn:turn.example:3478?transport=udp'], username: 'u', credential: 'c' },
       ]),
     ).toEqual([{ urls: ['stun:stun.example:3478'] }, { urls: ['turn:turn.example:3478?transport=udp'], username: 'u', credential: 'c' }]);
+  });
+});
+
+describe('callStatsWithMedia', () => {
+  const pairOf = (extra: Record<string, any>[]) =>
+    report([
+      { id: 'T1', type: 'transport', selectedCandidatePairId: 'P1' },
+      { id: 'P1', type: 'candidate-pair', localCandidateId: 'L1', currentRoundTripTime: 0.05 },
+      { id: 'L1', type: 'local-candidate', candidateType: 'host' },
+      ...extra,
+    ]);
+  const inbound = (id: string, packetsReceived: number, packetsLost: number, bytesReceived: number) => ({
+    id,
+    type: 'inbound-rtp',
+    packetsReceived,
+    packetsLost,
+    bytesReceived,
+  });
+
+  it('sends no loss or bitrate on the first report (no previous counters)', () => {
+    const { stats, sample } = callStatsWithMedia(pairOf([inbound('A', 500, 3, 40_000)]), 'connected', 1_000, null);
+    expect(stats).toEqual({ iceState: 'connected', candidateType: 'host', rttMs: 50 });
+    expect(sample).toMatchObject({ packetsReceived: 500, packetsLost: 3, bytesReceived: 40_000 });
+  });
+
+  it('computes loss % and received kbps from the deltas over the interval, audio + video summed', () => {
+    const first = callStatsWithMedia(pairOf([inbound('A', 100, 0, 10_000), inbound('V', 900, 10, 990_000)]), 'connected', 10_000, null);
+    // 2 s later: +50 audio +950 video received (1000), +4 +6 lost (10) → 10 / 1010 = 0.99 %;
+    // +5 000 +495 000 bytes = 500 000 B * 8 / 2000 ms = 2000 kbit/s.
+    const next = callStatsWithMedia(
+      pairOf([inbound('A', 150, 4, 15_000), inbound('V', 1850, 16, 1_485_000)]),
+      'connected',
+      12_000,
+      first.sample,
+    );
+    expect(next.stats).toEqual({ iceState: 'connected', candidateType: 'host', rttMs: 50, lossPct: 1, bitrateKbps: 2000 });
+  });
+
+  it('reports 0 % loss and 0 kbps when nothing arrived or was lost', () => {
+    const first = callStatsWithMedia(pairOf([inbound('V', 10, 0, 1000)]), 'connected', 0, null);
+    const next = callStatsWithMedia(pairOf([inbound('V', 10, 0, 1000)]), 'connected', 5000, first.sample);
+    expect(next.stats?.bitrateKbps).toBe(0);
+    expect(next.stats?.lossPct).toBeUndefined(); // no packets in the interval: loss is unknown, not 0
+  });
+
+  it('keeps the figures inside the contract bounds', () => {
+    const first = callStatsWithMedia(pairOf([inbound('V', 0, 0, 0)]), 'connected', 0, null);
+    const next = callStatsWithMedia(pairOf([inbound('V', 0, 50, 1e12)]), 'connected', 1000, first.sample);
+    expect(next.stats?.lossPct).toBe(100);
+    expect(next.stats?.bitrateKbps).toBe(100_000);
+  });
+
+  it('gives no stats without a selected pair but still keeps the counters', () => {
+    const { stats, sample } = callStatsWithMedia(report([inbound('V', 7, 1, 700)]), 'checking', 0, null);
+    expect(stats).toBeNull();
+    expect(sample.packetsReceived).toBe(7);
   });
 });

@@ -6,6 +6,7 @@ import type {
   IceServer,
   SessionDescriptionPayload,
 } from '../protocol';
+import { sampleStats, type QualitySample, type StatsReportLike } from '../strangers/quality';
 
 export type VideoState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
@@ -52,6 +53,8 @@ export class PeerCall {
   private restarts = 0;
   private closed = false;
   private everConnected = false;
+  /** The previous getStats() counters: loss and bitrate are deltas over one stats interval. */
+  private lastSample: QualitySample | null = null;
 
   constructor(opts: PeerCallOptions) {
     this.opts = opts;
@@ -155,7 +158,8 @@ export class PeerCall {
     if (this.closed) return null;
     try {
       const report = await this.pc.getStats();
-      const stats = extractCallStats(report, this.pc.iceConnectionState);
+      const { stats, sample } = callStatsWithMedia(report, this.pc.iceConnectionState, Date.now(), this.lastSample);
+      this.lastSample = sample;
       if (stats && !this.closed) this.opts.signal({ event: 'call-stats', data: stats });
       return stats;
     } catch {
@@ -251,6 +255,8 @@ export class PeerCall {
         return;
       }
       this.restarts += 1;
+      // The call's record notes the restart (a `restart` event; the server counts it).
+      this.opts.signal({ event: 'call-stats', data: { iceState: this.pc.iceConnectionState, restart: true } });
       this.enqueue(() => this.makeOffer(true));
     }, delayMs);
   }
@@ -258,7 +264,9 @@ export class PeerCall {
   private startStats(): void {
     this.quiet(this.reportStats());
     if (this.statsTimer) return;
-    this.statsTimer = setInterval(() => this.quiet(this.reportStats()), this.opts.statsIntervalMs ?? 30_000);
+    // e2e tests may shorten the interval with an init script (window.__connectStatsIntervalMs = 2000).
+    const forced = (globalThis as { __connectStatsIntervalMs?: number }).__connectStatsIntervalMs;
+    this.statsTimer = setInterval(() => this.quiet(this.reportStats()), forced ?? this.opts.statsIntervalMs ?? 30_000);
   }
 
   private stopStats(): void {
@@ -307,4 +315,29 @@ export function extractCallStats(
   const stats: CallStats = { iceState, candidateType };
   if (typeof pair.currentRoundTripTime === 'number') stats.rttMs = Math.round(pair.currentRoundTripTime * 1000);
   return stats;
+}
+
+/** The contract's bounds for the media figures of call-stats (signaling/schemas.py). */
+const MAX_BITRATE_KBPS = 100_000;
+
+/**
+ * call-stats with the media figures: `lossPct` (inbound packets lost of the
+ * last interval) and `bitrateKbps` (inbound, all tracks), both deltas of the
+ * cumulative inbound-rtp counters against `prev` — the same measure as the
+ * quality indicator (strangers/quality.ts). The first report of a call has no
+ * previous counters and so carries neither; `sample` is kept for the next one.
+ */
+export function callStatsWithMedia(
+  report: StatsReportLike & { get?: (id: string) => StatLike | undefined },
+  iceState: CallStats['iceState'],
+  nowMs: number,
+  prev: QualitySample | null,
+): { stats: CallStats | null; sample: QualitySample } {
+  const sample = sampleStats(report, nowMs, prev);
+  const stats = extractCallStats(report, iceState);
+  if (stats) {
+    if (sample.lossPct !== null) stats.lossPct = Math.min(100, Math.max(0, sample.lossPct));
+    if (sample.kbps !== null) stats.bitrateKbps = Math.min(MAX_BITRATE_KBPS, Math.max(0, sample.kbps));
+  }
+  return { stats, sample };
 }
