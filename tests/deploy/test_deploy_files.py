@@ -457,7 +457,7 @@ def test_k8s_scaling_and_edges(k8s_rendered: Path) -> None:
     assert kinds["Resource"]["resource"]["name"] == "cpu"
     pods_metric = kinds["Pods"]["pods"]["metric"]["name"]
     assert pods_metric in known_metrics(), pods_metric
-    by_kind(docs, "PodDisruptionBudget")
+    by_kind(docs, "PodDisruptionBudget", "connect")
     job = by_kind(docs, "Job", "connect-migrate")
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
     for name in ("redis", "postgres"):
@@ -476,6 +476,39 @@ def test_k8s_scaling_and_edges(k8s_rendered: Path) -> None:
         monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     )
     assert monitor["spec"]["endpoints"][0]["port"] in {p["name"] for p in service["spec"]["ports"]}
+
+
+def test_k8s_redis_fails_over_through_sentinel(k8s_rendered: Path) -> None:
+    """The HA shape: three Redis pods each with a Sentinel sidecar, Connect pointed at the
+    three Sentinels under the master name they monitor, replication and Sentinel traffic
+    allowed between the Redis pods, a quorum kept through drains."""
+    docs = rendered(k8s_rendered)
+    redis = by_kind(docs, "StatefulSet", "redis")
+    assert redis["spec"]["replicas"] == 3
+    pod = redis["spec"]["template"]["spec"]
+    assert {c["name"] for c in pod["containers"]} == {"redis", "sentinel"}
+    script = pod["initContainers"][0]["args"][0]
+    master = re.search(r"sentinel monitor (\S+) \$\{primary\} 6379 2\n", script)
+    assert master, script
+    config = by_kind(docs, "ConfigMap", "connect-config")["data"]
+    assert "CONNECT_REDIS_URL" not in config, "with Sentinels the URL's host is never used"
+    assert config["CONNECT_REDIS_SENTINEL_MASTER"] == master.group(1)
+    service = by_kind(docs, "Service", "redis")
+    assert service["spec"]["clusterIP"] == "None"
+    sentinel_port = next(p["port"] for p in service["spec"]["ports"] if p["name"] == "sentinel")
+    expected = [f"redis-{i}.redis:{sentinel_port}" for i in range(3)]
+    assert config["CONNECT_REDIS_SENTINELS"].split(",") == expected
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        redis_sentinels=config["CONNECT_REDIS_SENTINELS"],
+        redis_sentinel_master=config["CONNECT_REDIS_SENTINEL_MASTER"],
+    )
+    assert settings.redis_url, "Sentinels alone turn Redis on"
+    policy = by_kind(docs, "NetworkPolicy", "redis-from-connect")["spec"]["ingress"][0]
+    sources = {s["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for s in policy["from"]}
+    assert sources == {"connect", "redis"}
+    assert {p["port"] for p in policy["ports"]} == {6379, 26379}
+    assert by_kind(docs, "PodDisruptionBudget", "redis")["spec"]["maxUnavailable"] == 1
 
 
 def test_k8s_coturn_config_is_the_compose_one() -> None:

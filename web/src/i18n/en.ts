@@ -7,10 +7,12 @@
  */
 import { adminEn } from './admin/en';
 import { contactsEn } from './contacts/en';
+import { framecheckEn } from './framecheck/en';
 
 export const en = {
   ...adminEn,
   ...contactsEn,
+  ...framecheckEn,
   // ---- admin: bans
   'admin.bans.title': 'Bans',
   'admin.bans.search': 'Search value, reason, report id…',

@@ -18,6 +18,7 @@ import { ptBR } from './pt-BR';
 import { ar } from './ar';
 import { adminTranslations } from './admin';
 import { contactsTranslations } from './contacts';
+import { framecheckTranslations } from './framecheck';
 
 export type { MessageKey };
 export type Catalogue = Partial<Record<MessageKey, string>>;
@@ -35,6 +36,7 @@ export const LOCALES: ReadonlyArray<{ code: string; name: string; dir: 'ltr' | '
 const catalogues: Record<string, Catalogue> = withFeatures({ en, de, fr, es, 'pt-BR': ptBR, ar }, [
   adminTranslations,
   contactsTranslations,
+  framecheckTranslations,
 ]);
 
 /** Each feature's own translation files (i18n/<feature>/) merged into the language's catalogue. */
