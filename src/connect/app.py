@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         task = asyncio.create_task(_housekeeping(services))
         _tune_gc()
         if not services.accounts.can_mail:
+        services.turn_probe.start()  # in the background: a dead TURN never delays start-up
             log.warning(
                 "password reset by mail is OFF: CONNECT_SMTP_URL is not set "
                 "(POST /api/auth/password-reset answers 503 mail_not_configured)"
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             services.gateway.draining = True
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
+            await services.turn_probe.stop()
                 await task
             if services.websocket is not None:
                 await services.websocket.stop()

@@ -72,6 +72,7 @@ from connect.storage.db import Database
 from connect.storage.redis import client_for as redis_client_for
 from connect.storage.redis import limits_storage as redis_limits_storage
 from connect.turn.service import TurnService
+from connect.turn.probe import TurnProbe
 from connect.uploads import SqlAttachmentLedger, UploadGuard
 
 
@@ -138,6 +139,7 @@ class Services:
     redis: Redis | None
 
 
+    turn_probe: TurnProbe
 def build_sink(settings: Settings) -> Sink:
     url = settings.event_sink_url
     match settings.event_sink:
@@ -219,7 +221,14 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         async def counter() -> tuple[int, dict[str, int]]:
             return len(hub.clients()), await memory_match_store.waiting()
 
-    sessions = SessionService(session_store, clock, settings.session_record_ttl_s)
+    sessions = SessionService(
+        session_store,
+        clock,
+        settings.session_record_ttl_s,
+        on_end=lambda session, duration_s: metrics.session_duration.labels(
+            "call" if session.kind == "call" else "strangers"
+        ).observe(duration_s),
+    )
     policy = MatchPolicy(
         allow_same_ip=settings.match_allow_same_ip,
         interest_widen_s=settings.match_interest_widen_s,
@@ -413,3 +422,12 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         cluster=cluster,
         redis=redis_client,
     )
+        turn_probe=TurnProbe(
+            turn=turn,
+            stun_urls=settings.stun_urls,
+            turn_urls=settings.turn_urls,
+            interval_s=settings.turn_probe_interval_s,
+            timeout_s=settings.turn_probe_timeout_s,
+            clock=clock,
+            metrics=metrics,
+        ),

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     turn_urls: CsvList = Field(default_factory=list)
     stun_urls: CsvList = Field(default_factory=list)
     turn_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    # Connect probes every STUN/TURN URL above (connect.turn.probe): how often (0: never)
+    # and how long one binding or allocation may take before it counts as unreachable.
+    turn_probe_interval_s: float = Field(default=30.0, ge=0, le=3600)
+    turn_probe_timeout_s: float = Field(default=5.0, gt=0, le=60)
 
     ws_engine: Literal["picows", "asgi"] = "picows"
     hello_timeout_s: float = Field(default=5.0, gt=0)

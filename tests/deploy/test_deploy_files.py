@@ -51,6 +51,7 @@ PENDING_METRICS: dict[str, tuple[str, frozenset[str]]] = {}
 PENDING_SETTINGS: set[str] = set()
 # Target labels Prometheus adds (or the rules select on) that are not in the app's metrics.
 TARGET_LABELS = {"job", "instance"}
+STANDARD_PREFIXES = ("process_", "python_")
 SUFFIXES = {
     "counter": ("_total", "_created"),
     "gauge": ("",),
@@ -112,6 +113,10 @@ def code_metrics() -> dict[str, tuple[str, frozenset[str]]]:
         elif isinstance(value, TallyCounter | TallyHistogram):
             assert types[value.name] == value.kind, value.name
             out[value.name] = (value.kind, frozenset(value.label_names))
+    # The standard collectors' families (process_*, python_*) come from prometheus_client.
+    standard = {name for name in types if name.startswith(STANDARD_PREFIXES)}
+    for name in standard:
+        out[name] = (types[name], frozenset())
     assert set(out) == set(types), f"metrics outside Metrics attributes: {set(types) - set(out)}"
     return out
 

@@ -202,3 +202,102 @@ def test_turn_config_matches_the_settings() -> None:
     assert "allow-loopback-peers" not in done.stdout
     assert "denied-peer-ip=10.0.0.0-10.255.255.255" in done.stdout
     assert "denied-peer-ip=127.0.0.0-127.255.255.255" in done.stdout
+
+
+def _value(text: str, series: str) -> float:
+    """The sample of one exact series (name plus labels as rendered), 0 when absent."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def _scrape(srv: Server) -> str:
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        return (await http.get("/metrics")).text
+
+
+async def test_process_and_session_duration_series(server: Server) -> None:
+    """CPU, memory and descriptors of the process; a strangers session's length when it ends."""
+    before = await _scrape(server)
+    for series in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+    ):
+        assert _value(before, series) > 0, series
+    count = 'connect_session_duration_seconds_count{kind="strangers"}'
+    a, b, _, _ = await paired(server.ws, server.http)
+    live = await _scrape(server)
+    assert _value(live, count) == _value(before, count), "observed only when it ends"
+    await a.request("end-call")
+    await b.event("peer-ended")
+    after = await _scrape(server)
+    assert _value(after, count) == _value(before, count) + 1
+    assert 'connect_session_duration_seconds_bucket{kind="strangers",le="5.0"}' in after
+    await a.close()
+    await b.close()
+
+
+async def test_active_calls_gauge_and_call_duration(server: Server) -> None:
+    from tests.support.users import new_user
+
+    alice, bob = await new_user(server, "Alice"), await new_user(server, "Bob")
+    a_dev, b_dev = await alice.device(), await bob.device()
+    before = await _scrape(server)
+    r = await alice.call(
+        "POST",
+        "/api/calls",
+        json={"calleeId": bob.id, "media": "audio", "connectionId": a_dev.welcome["connectionId"]},
+    )
+    assert r.status_code == 201, r.text
+    call_id = r.json()["callId"]
+    await b_dev.event("incoming-call")
+    ringing = await _scrape(server)
+    assert _value(ringing, "connect_calls_active") == _value(before, "connect_calls_active")
+    accepted = await bob.call(
+        "POST",
+        f"/api/calls/{call_id}/respond",
+        json={"accept": True, "connectionId": b_dev.welcome["connectionId"]},
+    )
+    assert accepted.status_code == 200, accepted.text
+    during = await _scrape(server)
+    assert _value(during, "connect_calls_active") == _value(before, "connect_calls_active") + 1
+    ended = await bob.call("POST", f"/api/calls/{call_id}/end", json={"reason": "hangup"})
+    assert ended.status_code == 200, ended.text
+    after = await _scrape(server)
+    assert _value(after, "connect_calls_active") == _value(before, "connect_calls_active")
+    count = 'connect_session_duration_seconds_count{kind="call"}'
+    assert _value(after, count) == _value(before, count) + 1
+    await a_dev.close()
+    await b_dev.close()
+
+
+async def test_pending_reports_gauge_and_decisions_by_outcome(server: Server) -> None:
+    from tests.support.staff import new_admin
+
+    admin, _, _ = await new_admin(server)
+    before = await _scrape(server)
+    a, b, ma, _ = await paired(server.ws, server.http)
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        r = await http.post(
+            "/api/reports",
+            json={"sessionId": ma["sessionId"], "reason": "spam"},
+            headers={"Authorization": f"Bearer {a.token}"},
+        )
+    assert r.status_code == 201, r.text
+    filed = await _scrape(server)
+    # The count is cached, but a change on this node is counted again on the next scrape.
+    pending = "connect_reports_pending"
+    assert _value(filed, pending) == _value(before, pending) + 1
+    resolved = await admin.call(
+        "POST", f"/api/admin/reports/{r.json()['id']}/resolve", json={"action": "reject"}
+    )
+    assert resolved.status_code == 200, resolved.text
+    after = await _scrape(server)
+    assert _value(after, pending) == _value(before, pending)
+    rejected = 'connect_moderation_decisions_total{outcome="rejected"}'
+    assert _value(after, rejected) == _value(before, rejected) + 1
+    await a.close()
+    await b.close()

@@ -167,6 +167,7 @@ class ReportService:
             raise conflict("you already reported this session", "already_reported") from exc
         self._metrics.reports.labels(body.reason).inc()
         self._events.publish(
+        self._metrics.reports_pending_count.changed()
             "report.filed",
             reportId=report.id,
             reason=body.reason,
@@ -215,6 +216,7 @@ class ReportService:
         await self._store.add(report)
         self._metrics.reports.labels(body.reason).inc()
         self._events.publish(
+        self._metrics.reports_pending_count.changed()
             "report.filed",
             reportId=report.id,
             reason=body.reason,
@@ -293,6 +295,8 @@ class ReportService:
         ):
             raise conflict("this report was already resolved", "already_resolved")
         await self._audit.append(
+        self._metrics.moderation_decisions.labels(status).inc()
+        self._metrics.reports_pending_count.changed()
             actor,
             f"report.{action}",
             "report",

@@ -110,6 +110,16 @@ async def detailed(svc: ServicesDep) -> dict[str, object]:
         "waiting": await svc.matching.waiting(),
         "liveSessions": len(await svc.sessions.live()),
         "draining": svc.gateway.draining,
+        "turn": turn_status(svc),
+    }
+
+
+def turn_status(svc: Services) -> dict[str, object]:
+    """The TURN/STUN probe's last result per configured URL (connect.turn.probe)."""
+    probe = svc.turn_probe
+    return {
+        "probeIntervalS": probe.interval_s if probe.enabled else None,
+        "servers": [result.view() for result in probe.results()],
     }
 
 
@@ -122,4 +132,9 @@ async def metrics(svc: ServicesDep) -> Response:
 async def refresh_gauges(svc: Services) -> None:
     for mode, count in (await svc.matching.waiting()).items():
         svc.metrics.queue_waiting.labels(mode).set(count)
-    svc.metrics.sessions_live.set(len(await svc.sessions.live()))
+    live = await svc.sessions.live()
+    svc.metrics.sessions_live.set(len(live))
+    svc.metrics.calls_active.set(sum(1 for session in live if session.kind == "call"))
+    await svc.metrics.reports_pending_count.refresh(
+        svc.reports.pending_count, svc.clock.monotonic()
+    )

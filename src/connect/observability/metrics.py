@@ -7,14 +7,48 @@ bounded sets (event names, error codes, modes) and never carry identifiers.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Awaitable, Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 
 from connect.observability.tally import TallyCounter, TallyHistogram
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "Recount"]
 
 WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120)
+# Conversations last from a skip after seconds to calls of an hour or more.
+DURATION_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400)
+PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Recount:
+    """A gauge whose value is a database count: recounted at most every ``max_age_s``, and
+    on the next refresh after a change on this node (:meth:`changed`).
+
+    Why not count on every scrape: two app nodes scraped every 15 s plus the housekeeping
+    sweep every second would run the same COUNT(*) dozens of times a minute for a number
+    that changes a few times an hour. Another node's changes show within ``max_age_s``.
+    """
+
+    def __init__(self, gauge: Gauge, max_age_s: float) -> None:
+        self._gauge = gauge
+        self._max_age_s = max_age_s
+        self._counted_at = -math.inf
+
+    def changed(self) -> None:
+        self._counted_at = -math.inf
+
+    async def refresh(self, count: Callable[[], Awaitable[int]], now: float) -> None:
+        """``now`` is a monotonic reading (the app's injected clock)."""
+        if now - self._counted_at < self._max_age_s:
+            return
+        self._gauge.set(await count())
+        self._counted_at = now
 
 
 class Metrics:
@@ -107,6 +141,62 @@ class Metrics:
         )
         self.abuse_signals = Counter(
             "connect_abuse_signals", "Abuse signals raised", ["signal"], registry=r
+        )
+
+        # -- process, sessions, calls, moderation (issue 18: every SLO has its series) -----
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds,
+        # process_max_fds, ... and python_gc_*, python_info: the process-global registry
+        # has them by default, an app's own registry only when asked.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self.session_duration = Histogram(
+            "connect_session_duration_seconds",
+            "Length of ended conversations: kind=strangers (random pairing) or call (contacts)",
+            ["kind"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.calls_active = Gauge(
+            "connect_calls_active", "Contacts calls answered and not yet ended", registry=r
+        )
+        self.reports_pending = Gauge(
+            "connect_reports_pending",
+            "Reports waiting for a moderator (recounted at most every 30 s, and after a change)",
+            registry=r,
+        )
+        self.reports_pending_count = Recount(self.reports_pending, max_age_s=30.0)
+        self.moderation_decisions = Counter(
+            "connect_moderation_decisions",
+            "Moderators' decisions on reports and appeals, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        # -- TURN/STUN probe (connect.turn.probe) ---------------------------------------
+        self.turn_up = Gauge(
+            "connect_turn_up",
+            "1 when the last probe of this STUN/TURN URL succeeded (binding or allocation)",
+            ["url"],
+            registry=r,
+        )
+        self.turn_probe_seconds = Histogram(
+            "connect_turn_probe_seconds",
+            "Time for a successful STUN binding or TURN allocate-and-release",
+            ["url"],
+            buckets=PROBE_BUCKETS,
+            registry=r,
+        )
+        self.turn_probe_latency = Gauge(
+            "connect_turn_probe_latency_seconds",
+            "Latency of the last successful probe of this URL",
+            ["url"],
+            registry=r,
+        )
+        self.turn_probe_failures = Counter(
+            "connect_turn_probe_failures",
+            "Failed probes: reason=auth_failed|unreachable|rejected|error",
+            ["url", "reason"],
+            registry=r,
         )
 
     def render(self) -> bytes:

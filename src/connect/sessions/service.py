@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from connect.clock import Clock
@@ -26,7 +27,16 @@ def _line(sender_peer_id: str, text: str, ts: int) -> dict[str, Any]:
 
 
 class SessionService:
-    def __init__(self, store: SessionStore, clock: Clock, record_ttl_s: float) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        clock: Clock,
+        record_ttl_s: float,
+        on_end: Callable[[Session, float], None] | None = None,
+    ) -> None:
+        """``on_end(session, duration_s)`` runs once per session, on the node that closed it
+        (the session-duration histogram: every way a session ends passes :meth:`end`)."""
+        self._on_end = on_end
         self._store = store
         self._now = store if isinstance(store, ImmediateSessionStore) else None
         self._clock = clock
@@ -98,6 +108,8 @@ class SessionService:
         session.ended_at = now
         session.end_reason = reason
         session.ended_by = client_id
+        if self._on_end is not None:
+            self._on_end(session, max(0.0, now - session.started_at))
         return session, partner
 
     async def record_message(

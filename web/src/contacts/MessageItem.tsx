@@ -1,12 +1,17 @@
 /** One message: text or tombstone, reply quote, ticks, "edited", reactions with who reacted, and its actions. */
-import { useState } from 'react';
+import { lazy, Suspense, useRef, useState } from 'react';
 import type { ContactsController } from './callMedia';
 import { PICKER_EMOJI, REACTION_EMOJI } from './model';
 import { hasReacted, type UiMessage } from '../lib/messages';
 import { useBlobUrl } from './common';
 import { canEdit, tickOf } from './receipts';
+import { clockTime, fileSize } from './format';
+import { normaliseEmoji } from './emoji/emojiData';
 import { Flag, Pencil, Reply, SmilePlus, ThumbsUp, Trash2 } from 'lucide-react';
 import { t } from '../i18n';
+
+/** The full picker and its emoji data load on first use, not with the app. */
+const ReactionPicker = lazy(() => import('./emoji/ReactionPicker'));
 
 /** ✓ sent, ✓✓ delivered, ✓✓ (coloured) read — with the words for screen readers. */
 export function Ticks({ m }: { m: Pick<UiMessage, 'status' | 'deliveredAt' | 'readAt'> }) {
@@ -41,10 +46,18 @@ export function MessageView({
   reportingThis: boolean;
 }) {
   const [picking, setPicking] = useState(false);
+  const pickerToggle = useRef<HTMLButtonElement>(null);
+  const closePicker = () => {
+    setPicking(false);
+    pickerToggle.current?.focus();
+  };
+  const pick = (emoji: string) => {
+    void contacts.toggleReaction(m.id, normaliseEmoji(emoji));
+    closePicker();
+  };
   const [confirmDelete, setConfirmDelete] = useState(false);
   const mine = m.senderId === meId;
   const reacted = hasReacted(m, REACTION_EMOJI, meId);
-  const time = new Date(m.createdAt);
   const deleted = !!m.deletedAt;
   const live = m.status === 'sent' && !deleted;
   const who = (ids: string[]) => ids.map((id) => (id === meId ? t('messenger.you') : (names[id] ?? '?'))).join(', ');
@@ -81,7 +94,7 @@ export function MessageView({
           </>
         )}
         <div className="meta">
-          <span className="muted">{Number.isNaN(time.getTime()) ? '' : time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</span>
+          <span className="muted">{clockTime(m.createdAt)}</span>
           {m.editedAt && !deleted && (
             <span className="muted" data-testid="message-edited">
               {' '}
@@ -129,7 +142,7 @@ export function MessageView({
           </button>
         )}
         {live && (
-          <button className="react" data-testid="emoji-picker-toggle" aria-expanded={picking} aria-label={t('messenger.pickEmoji')} title={t('messenger.pickEmoji')} onClick={() => setPicking((v) => !v)}>
+          <button ref={pickerToggle} className="react" data-testid="emoji-picker-toggle" aria-haspopup="dialog" aria-expanded={picking} aria-label={t('messenger.pickEmoji')} title={t('messenger.pickEmoji')} onClick={() => setPicking((v) => !v)}>
             <SmilePlus size={16} aria-hidden />
           </button>
         )}
@@ -164,28 +177,29 @@ export function MessageView({
       {picking && (
         <div
           className="emoji-picker"
-          role="group"
+          role="dialog"
           aria-label={t('messenger.pickEmoji')}
           data-testid="emoji-picker"
           onKeyDown={(e) => {
-            if (e.key === 'Escape') setPicking(false);
+            if (e.key === 'Escape') closePicker();
           }}
         >
-          {PICKER_EMOJI.map((e) => (
-            <button
-              key={e}
-              autoFocus={e === PICKER_EMOJI[0]}
-              className={`emoji ${hasReacted(m, e, meId) ? 'on' : ''}`}
-              data-testid="emoji-option"
-              aria-pressed={hasReacted(m, e, meId)}
-              onClick={() => {
-                void contacts.toggleReaction(m.id, e);
-                setPicking(false);
-              }}
-            >
-              {e}
-            </button>
-          ))}
+          <div className="emoji-quick" role="group" aria-label={t('messenger.emoji.recent')}>
+            {PICKER_EMOJI.map((e) => (
+              <button
+                key={e}
+                className={`emoji ${hasReacted(m, e, meId) ? 'on' : ''}`}
+                data-testid="emoji-option"
+                aria-pressed={hasReacted(m, e, meId)}
+                onClick={() => pick(e)}
+              >
+                {e}
+              </button>
+            ))}
+          </div>
+          <Suspense fallback={<p className="muted small">{t('messenger.emoji.loading')}</p>}>
+            <ReactionPicker onPick={pick} onClose={closePicker} />
+          </Suspense>
         </div>
       )}
       {confirmDelete && (
@@ -205,7 +219,7 @@ export function MessageView({
 
 function Attachment({ contacts, a }: { contacts: ContactsController; a: NonNullable<UiMessage['attachment']> }) {
   const src = useBlobUrl(contacts, a.url);
-  const size = a.size < 1024 ? `${a.size} B` : a.size < 1048576 ? `${Math.round(a.size / 1024)} KB` : `${(a.size / 1048576).toFixed(1)} MB`;
+  const size = fileSize(a.size);
   if (a.contentType.startsWith('image/') && src)
     return (
       <a href={src} target="_blank" rel="noreferrer" className="attachment-image">
