@@ -214,7 +214,7 @@ export function CallNotice({ contacts }: { contacts: ContactsController }) {
           {callEndText(c.endKind)}
         </span>
         <button className="link" data-testid="call-ended-dismiss" onClick={() => contacts.dismissCall()}>
-          OK
+          {t('messenger.ok')}
         </button>
       </div>
     );
@@ -224,7 +224,7 @@ export function CallNotice({ contacts }: { contacts: ContactsController }) {
       <div className="call-notice warn" role="alert">
         <span data-testid="call-error">{c.error}</span>
         <button className="link" onClick={() => contacts.dismissCall()}>
-          OK
+          {t('messenger.ok')}
         </button>
       </div>
     );

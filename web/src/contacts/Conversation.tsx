@@ -5,10 +5,11 @@ import type { ContactsState } from './model';
 import { isCallActive } from '../lib/callState';
 import type { UiMessage } from '../lib/messages';
 import { Avatar, presenceText } from './common';
+import { shortDateTime } from './format';
 import { Composer } from './Composer';
 import { MessageView } from './MessageItem';
 import { ReportForm } from './ReportForm';
-import { Bell, BellOff, Phone, Search, Video } from 'lucide-react';
+import { ArrowLeft, Bell, BellOff, Phone, Search, Video } from 'lucide-react';
 import { t } from '../i18n';
 
 export function Conversation({ contacts, s, channelId }: { contacts: ContactsController; s: ContactsState; channelId: string }) {
@@ -66,7 +67,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
     <div className="conversation" data-testid="conversation" data-channel-id={channelId}>
       <header className="conv-head">
         <a className="back" href="#/contacts" aria-label={t('messenger.back')}>
-          ←
+          <ArrowLeft size={20} aria-hidden />
         </a>
         <Avatar c={contacts} user={ch?.peer ?? null} online={presence?.online} />
         <span className="conv-who">
@@ -178,7 +179,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
                 {search.results.map((m) => (
                   <li key={m.id}>
                     <button type="button" className="link" data-testid="conversation-search-result" onClick={() => jump(m.id)}>
-                      <span className="muted small">{new Date(m.createdAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}</span>{' '}
+                      <span className="muted small">{shortDateTime(m.createdAt)}</span>{' '}
                       {names[m.senderId] ?? ''}: {m.text.slice(0, 120)}
                     </button>
                   </li>

@@ -5,6 +5,7 @@ import type { ContactsController } from './callMedia';
 import type { CallRecord, Channel, ContactsState } from './model';
 import { Avatar, channelHash, formatDuration, presenceText } from './common';
 import { Ticks } from './MessageItem';
+import { shortDateTime, summaryDetails, summaryQuality } from './format';
 import { BellOff } from 'lucide-react';
 import { t } from '../i18n';
 
@@ -143,6 +144,7 @@ export function CallHistory({ contacts, s }: { contacts: ContactsController; s: 
           const outgoing = h.caller.id === me;
           const other = outgoing ? h.callee : h.caller;
           const status = STATUS_KEY[h.status] ? t(STATUS_KEY[h.status]) : h.status;
+          const quality = summaryQuality(h.quality, h.media === 'video');
           return (
             <li key={h.callId} className="call-row" data-testid="call-row" data-call-id={h.callId} data-status={h.status}>
               <Avatar c={contacts} user={other} size={28} />
@@ -154,8 +156,15 @@ export function CallHistory({ contacts, s }: { contacts: ContactsController; s: 
                   {h.endReason === 'offline' ? ` (${t('messenger.offline')})` : ''}
                   {h.durationS !== null ? ` · ${formatDuration(h.durationS)}` : ''}
                 </span>
+                {h.quality && quality && (
+                  <span className={`muted small call-row-quality ${quality}`} data-testid="call-row-quality" data-quality={quality}>
+                    {t('messenger.callQuality', { quality: t(`quality.${quality}`), details: summaryDetails(h.quality) })}
+                  </span>
+                )}
               </span>
-              <time className="muted small">{new Date(h.createdAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}</time>
+              <time className="muted small" dateTime={h.createdAt}>
+                {shortDateTime(h.createdAt)}
+              </time>
             </li>
           );
         })}

@@ -8,6 +8,7 @@ import type { ContactsController } from './callMedia';
 import type { ContactsState } from './model';
 import { errText } from './model';
 import { Avatar } from './common';
+import { shortDateTime } from './format';
 import { ChangePassword } from './Account';
 import { t } from '../i18n';
 
@@ -170,8 +171,8 @@ function Devices({ contacts, s }: { contacts: ContactsController; s: ContactsSta
                 {d.current ? ` · ${t('messenger.deviceThis')}` : ''}
                 <span className="muted small">
                   {' '}
-                  · {t('messenger.deviceSince', { when: new Date(d.createdAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) })}
-                  {d.lastUsedAt ? ` · ${t('messenger.deviceUsed', { when: new Date(d.lastUsedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) })}` : ''}
+                  · {t('messenger.deviceSince', { when: shortDateTime(d.createdAt) })}
+                  {d.lastUsedAt ? ` · ${t('messenger.deviceUsed', { when: shortDateTime(d.lastUsedAt) })}` : ''}
                 </span>
               </span>
               {!d.current && (

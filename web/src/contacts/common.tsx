@@ -4,6 +4,7 @@ import type { ContactsController } from './callMedia';
 import type { ContactsState, PresenceInfo } from './model';
 import { resetTokenOf } from '../lib/auth';
 import { t } from '../i18n';
+import { callDuration, sameDayOrDate } from './format';
 
 export type ContactsRoute = { name: 'contacts'; channelId: string | null; resetToken?: string };
 
@@ -70,18 +71,11 @@ export function Avatar({
 export function presenceText(p: PresenceInfo | undefined, now = Date.now()): string {
   if (!p) return '';
   if (p.online) return t('messenger.online');
-  if (!p.lastSeenAt) return '';
-  const d = new Date(p.lastSeenAt);
-  if (Number.isNaN(d.getTime())) return '';
-  const sameDay = new Date(now).toDateString() === d.toDateString();
-  const when = sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString([], { day: 'numeric', month: 'short' });
-  return t('messenger.lastSeen', { when });
+  const when = sameDayOrDate(p.lastSeenAt, now);
+  return when ? t('messenger.lastSeen', { when }) : '';
 }
 
+/** A duration in seconds as "1:05" in the UI locale's digits ('' when unknown). */
 export function formatDuration(sec: number | null): string {
-  if (sec === null || !Number.isFinite(sec)) return '';
-  const s = Math.max(0, Math.round(sec));
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(h ? 2 : 1, '0');
-  return `${h ? `${h}:` : ''}${mm}:${String(s % 60).padStart(2, '0')}`;
+  return callDuration(sec);
 }

@@ -10,6 +10,7 @@ import type { WebSocketCtor } from '../gateway/client';
 import type { Message, UiMessage } from '../lib/messages';
 import type { Quality, QualitySample } from '../strangers/quality';
 import type { DeviceOption } from '../media/devices';
+import { hasKey, t } from '../i18n';
 
 export interface Channel {
   id: string;
@@ -48,6 +49,19 @@ export interface CallRecord {
   endedAt: string | null;
   endReason: string | null;
   durationS: number | null;
+  /** (ext) Summary of both sides' call-stats samples; null until one arrived. */
+  quality?: CallQualitySummary | null;
+}
+
+/** The call record's quality summary (calls/schemas.py CallQuality). */
+export interface CallQualitySummary {
+  samples: number;
+  rttMsAvg: number | null;
+  rttMsMax: number | null;
+  lossPctAvg: number | null;
+  lossPctMax: number | null;
+  bitrateKbpsAvg: number | null;
+  candidateTypes: string[];
 }
 
 /** One person's presence as the server pushes it. */
@@ -197,9 +211,18 @@ export const PICKER_EMOJI = ['👍', '❤️', '😂', '😮', '😢', '🙏', '
 
 export const enc = encodeURIComponent;
 
+/**
+ * A failed request or gateway error as a sentence in the user's language: the
+ * server's error code looked up as `messenger.err.<code>` (the contacts codes), then
+ * `errors.<code>` (the codes both apps share, as the strangers app does);
+ * an unknown code falls back to the server's (English) message, then to a generic one.
+ */
 export function errText(err: unknown): string {
-  const e = err as { message?: string } | null;
-  return (e && typeof e.message === 'string' && e.message) || 'Something went wrong';
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e && typeof e.code === 'string') {
+    for (const key of [`messenger.err.${e.code}`, `errors.${e.code}`]) if (hasKey(key)) return t(key);
+  }
+  return (e && typeof e.message === 'string' && e.message) || t('errors.generic');
 }
 
 export function stopStream(s: MediaStream | null): void {

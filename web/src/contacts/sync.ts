@@ -19,7 +19,7 @@ import { ApiError } from '../lib/api';
 import { applyReactionEvent, maxSeq, type UiMessage } from '../lib/messages';
 import { t } from '../i18n';
 import { ContactsMessaging } from './messaging';
-import type { Channel, ContactsState, PresenceInfo } from './model';
+import { errText, type Channel, type ContactsState, type PresenceInfo } from './model';
 import { setFaviconBadge, shouldNotify, totalUnread, unreadTitle } from './notify';
 import { applyDelete, applyEdit, applyReceipt } from './receipts';
 
@@ -112,8 +112,8 @@ export abstract class ContactsSync extends ContactsMessaging {
     off.push(g.on('presence', (p: PresenceOut) => this.onPresence(p)));
     this.bindCalls(g);
     off.push(
-      g.on('error', (e: { message?: string }) => {
-        if (e?.message) this.set({ error: e.message });
+      g.on('error', (e: { code?: string; message?: string }) => {
+        if (e?.message || e?.code) this.set({ error: errText(e) });
       }),
     );
     this.set({ gateway: 'connecting' });

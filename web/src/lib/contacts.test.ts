@@ -151,12 +151,12 @@ describe('ContactsController', () => {
     expect(c.getState().channels).toHaveLength(1);
   });
 
-  it('shows the server error on a failed login', async () => {
+  it('shows a failed login by its error code, in the UI language', async () => {
     const { c } = setup({
       'POST /api/auth/login': () => res(401, { error: { code: 'invalid_credentials', message: 'Wrong email or password' } }),
     });
     await c.login('me@x.io', 'nope');
-    expect(c.getState()).toMatchObject({ auth: 'checking', authError: 'Wrong email or password' });
+    expect(c.getState()).toMatchObject({ auth: 'checking', authError: 'Wrong email or password.' }); // said by its code
   });
 
   it('adds pushed messages once, acks them in one batch and counts unread', async () => {
@@ -320,12 +320,12 @@ describe('ContactsController safety', () => {
     expect(c.isBlocked(BOB.id)).toBe(false);
   });
 
-  it('a refused block shows the server message and changes nothing', async () => {
+  it('a refused block says why (by the error code) and changes nothing', async () => {
     const { c } = await loggedIn({
       'POST /api/users/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/block': () => res(429, { error: { code: 'rate_limited', message: 'too many requests' } }),
     });
     expect(await c.block(BOB)).toBe(false);
-    expect(c.getState().error).toBe('too many requests');
+    expect(c.getState().error).toBe('You are doing that too often.'); // errors.rate_limited
     expect(c.channel(CH)?.blocked).toBeFalsy();
   });
 
