@@ -89,9 +89,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if services.websocket is not None:
             services.websocket.start()
         task = asyncio.create_task(_housekeeping(services))
+        services.turn_probe.start()  # in the background: a dead TURN never delays start-up
         _tune_gc()
         if not services.accounts.can_mail:
-        services.turn_probe.start()  # in the background: a dead TURN never delays start-up
             log.warning(
                 "password reset by mail is OFF: CONNECT_SMTP_URL is not set "
                 "(POST /api/auth/password-reset answers 503 mail_not_configured)"
@@ -100,9 +100,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             yield
         finally:
             services.gateway.draining = True
+            await services.turn_probe.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-            await services.turn_probe.stop()
                 await task
             if services.websocket is not None:
                 await services.websocket.stop()

@@ -71,8 +71,8 @@ from connect.signaling.textfilter import TextFilter
 from connect.storage.db import Database
 from connect.storage.redis import client_for as redis_client_for
 from connect.storage.redis import limits_storage as redis_limits_storage
-from connect.turn.service import TurnService
 from connect.turn.probe import TurnProbe
+from connect.turn.service import TurnService
 from connect.uploads import SqlAttachmentLedger, UploadGuard
 
 
@@ -137,9 +137,9 @@ class Services:
     events: EventPublisher
     cluster: Cluster | None
     redis: Redis | None
-
-
     turn_probe: TurnProbe
+
+
 def build_sink(settings: Settings) -> Sink:
     url = settings.event_sink_url
     match settings.event_sink:
@@ -421,7 +421,6 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         events=events,
         cluster=cluster,
         redis=redis_client,
-    )
         turn_probe=TurnProbe(
             turn=turn,
             stun_urls=settings.stun_urls,
@@ -431,3 +430,4 @@ def build_services(settings: Settings, clock: Clock) -> Services:
             clock=clock,
             metrics=metrics,
         ),
+    )

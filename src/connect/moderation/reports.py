@@ -166,8 +166,8 @@ class ReportService:
                 (self._evidence_dir / evidence_path).unlink(missing_ok=True)
             raise conflict("you already reported this session", "already_reported") from exc
         self._metrics.reports.labels(body.reason).inc()
-        self._events.publish(
         self._metrics.reports_pending_count.changed()
+        self._events.publish(
             "report.filed",
             reportId=report.id,
             reason=body.reason,
@@ -215,8 +215,8 @@ class ReportService:
         )
         await self._store.add(report)
         self._metrics.reports.labels(body.reason).inc()
-        self._events.publish(
         self._metrics.reports_pending_count.changed()
+        self._events.publish(
             "report.filed",
             reportId=report.id,
             reason=body.reason,
@@ -294,9 +294,9 @@ class ReportService:
             report_id, status=status, at=self._now(), by=actor.id, note=note, ban_id=None
         ):
             raise conflict("this report was already resolved", "already_resolved")
-        await self._audit.append(
         self._metrics.moderation_decisions.labels(status).inc()
         self._metrics.reports_pending_count.changed()
+        await self._audit.append(
             actor,
             f"report.{action}",
             "report",
