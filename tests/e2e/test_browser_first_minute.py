@@ -19,13 +19,11 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, WebSocket, async_playwright, expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.screens import check_screen
 from tests.support.server import Server, start_server
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = 20_000
-AXE = Path(__file__).parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = [(360, 640), (390, 844), (768, 1024), (1280, 800)]
-SHOT_SIZES = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1280, 800)}
 
 
 @pytest.fixture(scope="module")
@@ -150,66 +148,6 @@ async def pair(
     await wait_matched(a)
     await wait_matched(b)
     return [ctx_a, ctx_b], a, fa, b, fb
-
-
-async def axe_violations(page: Page) -> list[dict[str, Any]]:
-    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
-        await page.add_script_tag(path=str(AXE))
-    found: list[dict[str, Any]] = await page.evaluate(
-        """async () => {
-            const r = await axe.run(document, { resultTypes: ['violations'] });
-            return r.violations
-                .filter(v => v.impact === 'critical' || v.impact === 'serious')
-                .map(v => ({ id: v.id, impact: v.impact, help: v.help,
-                             nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ')) }));
-        }"""
-    )
-    return found
-
-
-async def assert_fits(page: Page, where: str, controls: bool) -> None:
-    """No horizontal overflow; with `controls`, Next and End fully inside the viewport (no scrolling)."""
-    m = await page.evaluate(
-        """() => {
-            const vw = window.innerWidth, vh = window.innerHeight;
-            const box = id => { const e = document.querySelector(`[data-testid="${id}"]`);
-                                if (!e) return null; const r = e.getBoundingClientRect();
-                                return [r.left, r.top, r.right, r.bottom]; };
-            return { vw, vh, sw: document.documentElement.scrollWidth,
-                     next: box('next-button'), end: box('end-button'), send: box('chat-send') };
-        }"""
-    )
-    assert m["sw"] <= m["vw"], f"{where}: horizontal overflow {m}"
-    if controls:
-        for key in ("next", "end"):
-            left, top, right, bottom = m[key]
-            assert left >= 0, f"{where}: {key} off screen {m}"
-            assert right <= m["vw"] + 0.5, f"{where}: {key} off screen {m}"
-            assert top >= 0, f"{where}: {key} below the fold {m}"
-            assert bottom <= m["vh"] + 0.5, f"{where}: {key} below the fold {m}"
-
-
-async def check_screen(
-    page: Page, name: str, shots: Path, *, controls: bool = False, shoot: bool = True
-) -> list[str]:
-    """Every size, light and dark: fits, axe clean; screenshots at phone and desktop size."""
-    problems: list[str] = []
-    for scheme in ("light", "dark"):
-        await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
-        for w, h in SIZES:
-            await page.set_viewport_size({"width": w, "height": h})
-            await page.wait_for_function(
-                "([w]) => window.innerWidth === w", arg=[w], timeout=WAIT_MS
-            )
-            where = f"{name} {w}x{h} {scheme}"
-            await assert_fits(page, where, controls)
-            for v in await axe_violations(page):
-                problems.append(f"{where}: {v}")
-            for label, size in SHOT_SIZES.items():
-                if shoot and (w, h) == size:
-                    await page.screenshot(path=str(shots / f"{name}-{label}-{scheme}.png"))
-    await page.emulate_media(color_scheme="light")
-    return problems
 
 
 # ------------------------------------------------------------------ tests
