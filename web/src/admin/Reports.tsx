@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { AdminApi } from './api';
 import type { Ban, BanScope, Report, ReportStatus, ResolveBody } from './types';
 import { Evidence, FlagList, History, Transcript } from './ReportParts';
+import { AutoReport, isAutoReport } from './AutoReport';
 import { DurationSelect, ErrorLine, Mono, Time, durationHours, errorMessage, fmtAgo, fmtDuration, usePoll } from './util';
 
 const PAGE = 50;
@@ -177,7 +178,7 @@ function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onRe
         </dd>
       </dl>
 
-      {r.hasEvidence && <Evidence api={api} reportId={r.id} />}
+      {isAutoReport(r) ? <AutoReport api={api} report={r} /> : r.hasEvidence && <Evidence api={api} reportId={r.id} />}
 
       <h3>{r.source === 'conversation' ? 'Messages around it' : 'Transcript'}</h3>
       <Transcript report={r} />

@@ -92,8 +92,12 @@ export interface Report {
   resolution: { action: string; note: string | null; at: string; by: string } | null;
   history: { reports: Array<{ id: string; reason: string; status: ReportStatus; createdAt: string }>; bans: Ban[]; flags: Flag[] };
   reporterFlags: Flag[];
-  /** (ext) where the report was filed: a stranger session or a contacts conversation. */
-  source?: 'session' | 'conversation';
+  /** (ext) where the report was filed: a stranger session, a contacts conversation, or auto (the frame classifier). */
+  source?: 'session' | 'conversation' | 'auto';
+  /** (auto) the classifier's scores by label, 0..1. */
+  scores?: Record<string, number> | null;
+  /** (auto) a moderator marked the automatic report wrong. */
+  falsePositive?: boolean;
   channelId?: string | null;
   messageId?: string | null;
   messageExcerpt?: string | null;

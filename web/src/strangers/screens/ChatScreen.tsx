@@ -14,6 +14,7 @@ import { ReactionPicker, ReactionStream } from '../components/Reactions';
 import { ShortcutList, useShortcuts } from '../components/Shortcuts';
 import { DevicePickers } from '../components/DevicePickers';
 import { MediaProblemPanel } from '../components/MediaProblemPanel';
+import { FlaggedNotice, ModeratedOverlay, remoteVideoClass } from '../framecheck/Notices';
 
 /**
  * The chat screen: the stage (video mode), status, waiting/call information,
@@ -54,7 +55,7 @@ export function ChatScreen({ controller, state }: { controller: ChatController; 
       <h1 className="sr-only">{t('start.title')}</h1>
       {video && (
         <section className="stage" aria-label={t('call.remoteVideo')}>
-          <Video stream={state.remoteStream} testId="remote-video" className="remote" videoRef={remoteRef} label={t('call.remoteVideo')} />
+          <Video stream={state.remoteStream} testId="remote-video" className={remoteVideoClass(state)} videoRef={remoteRef} label={t('call.remoteVideo')} />
           {(!state.remoteStream || partnerDark) && (
             <div className={`stage-placeholder ${partnerDark ? 'dim' : ''}`} data-testid={partnerDark ? 'stage-partner-off' : undefined}>
               {partnerDark ? (pm.camera === 'ok' ? t('call.partnerCamOff') : t('call.partnerNoCamera')) : status}
@@ -62,6 +63,7 @@ export function ChatScreen({ controller, state }: { controller: ChatController; 
           )}
           <Video stream={state.localStream} muted testId="local-video" className={`local ${state.camOn ? '' : 'off'}`} label={t('call.localVideo')} />
           <ReactionStream state={state} />
+          <ModeratedOverlay controller={controller} state={state} />
         </section>
       )}
 
@@ -90,6 +92,7 @@ export function ChatScreen({ controller, state }: { controller: ChatController; 
           </div>
         )}
         {video && <MediaProblemPanel controller={controller} state={state} />}
+        {video && <FlaggedNotice state={state} />}
         {state.captcha && <CaptchaPanel controller={controller} state={state} />}
         {state.notice && (
           <p className="notice" data-testid="notice" role="status" onClick={() => controller.dismissNotice()}>

@@ -19,6 +19,7 @@ export function Consent({ onAccept }: { onAccept: () => void }) {
         <li>{t('consent.rule.spam')}</li>
         <li>{t('consent.rule.privacy')}</li>
         <li>{t('consent.rule.moderation')}</li>
+        <li data-testid="consent-framecheck">{t('framecheck.consent.rule')}</li>
       </ul>
       <p className="muted">{t('consent.confirm')}</p>
       <Button icon={Check} variant="primary" data-testid="consent-accept" onClick={onAccept}>
