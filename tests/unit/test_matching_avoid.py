@@ -316,7 +316,7 @@ def test_join_cost_with_4000_waiting_and_a_full_avoid_list_memory_store() -> Non
         # names no language, so every one of them would accept it.
         for i in range(4000):
             t = Ticket(f"w{i}", f"guest:w{i}", f"ip{i}", "video", f"l{i}", None, frozenset(), i)
-            store._insert(t)  # straight in: pairing them would walk the queue 4,000 times
+            await store.enqueue(t, policy)  # straight in: pairing would walk 4,000 times
         if case != "none":
             others = [f"guest:w{i}" if case == "head" else f"guest:gone{i}" for i in range(500)]
             for o in others:

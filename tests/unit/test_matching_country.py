@@ -22,7 +22,7 @@ from connect.gateway.connection import Client, Connection
 from connect.geo.reader import MmdbCountryReader
 from connect.geo.service import GeoService
 from connect.identity.service import Principal
-from connect.matching.redis_store import RedisMatchStore, _encode
+from connect.matching.redis_store import RedisMatchStore
 from connect.matching.rules import MatchPolicy, Ticket, accepts, compatible, narrowing
 from connect.matching.schemas import JoinQueue
 from connect.matching.service import MatchingService
@@ -470,14 +470,7 @@ async def test_join_cost_with_country_choices_and_4000_waiting(kind: str, reques
                 country,
                 chose,
             )
-            if isinstance(store, MemoryMatchStore):
-                store._insert(t)  # straight in: pairing them would walk the queue 4,000 times
-            elif isinstance(store, RedisMatchStore):
-                pipe = store._r.pipeline(transaction=False)
-                pipe.set(f"{PREFIX}t:{t.client_id}", _encode(t))
-                pipe.zadd(f"{PREFIX}q:video", {t.client_id: i})
-                pipe.zadd(f"{PREFIX}qc:video:{country}", {t.client_id: i})
-                await pipe.execute()
+            await store.enqueue(t, POLICY)  # straight in: pairing would walk 4,000 times
         wanted = {
             "none": (),
             "mine-tail": (codes[-1],),

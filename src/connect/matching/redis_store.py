@@ -9,21 +9,26 @@ subjects that subject avoids, scored by until when (at most the policy's
 ``avoid_cap`` members, the lowest scores, i.e. the oldest, dropped first; the
 key expires with its last entry).
 
-``pair_or_wait`` runs as one script: it walks the queue oldest first, applies
-the compatibility rules of :mod:`connect.matching.rules` (ported to Lua
-below — the unit tests run the same cases against this store and the memory
-one), and either removes the partner or adds the newcomer. Redis runs
-scripts one at a time, so two nodes can never hand the same waiting visitor
-to two people. The scan is bounded (``SCAN_LIMIT`` oldest tickets) so a
-huge, mutually incompatible queue cannot stall Redis. ``qc:<mode>:<country>``
-indexes the waiting visitors whose country is shown (same scores): a
-newcomer whose country choice holds walks the merge of its countries'
-indexes instead of the queue, so "my country" finds a compatriot who is not
-among the ``SCAN_LIMIT`` oldest. The avoid lists add
-two ``ZSCORE`` look-ups (O(1)) per candidate that the other rules allow, so a
-join stays O(``SCAN_LIMIT``) whatever the lists' lengths; a visitor whose
-avoided subjects fill the oldest ``SCAN_LIMIT`` places waits (and is found by
-later joins or the sweep) as with any other incompatible head of the queue.
+``pair_or_wait`` runs as one script: it walks the candidates oldest first,
+applies the compatibility rules of :mod:`connect.matching.rules` (ported to
+Lua in ``lua/rules.lua`` — the unit tests run the same cases against this
+store and the memory one), and either removes the partner or adds the
+newcomer. Redis runs scripts one at a time, so two nodes can never hand the
+same waiting visitor to two people.
+
+The candidates come from indexes kept by the same scripts, sorted sets with
+the queue's scores (``lua/rules.lua`` lists them): the open waiting by
+interest, language, region and shown country, and the choosers (whose country
+choice never widens) by chosen country. A newcomer walks the smallest union
+its own active criteria allow plus the choosers of its shown country; every
+compatible waiting visitor is in one of those, so the partner is the one a
+walk of the whole queue would find, and a join costs the length of that walk
+instead of the queue's (``bench/match_scale.py``: 100,000 waiting). The walk
+is still bounded (``SCAN_LIMIT`` candidates tried) so a huge set of mutually
+incompatible candidates of the same criteria (the same device or IP, recent
+pairs, avoid lists, others' unwidened interests) cannot stall Redis; such a
+newcomer waits and is found by later joins or the sweep. The avoid lists add
+two ``ZSCORE`` look-ups (O(1)) per candidate that the other rules allow.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ SWEEP = _RULES + (LUA / "sweep.lua").read_text()
 REMOVE = _RULES + (LUA / "remove.lua").read_text()
 AVOID = (LUA / "avoid.lua").read_text()
 COUNTS = (LUA / "counts.lua").read_text()
+ENQUEUE = _RULES + (LUA / "enqueue.lua").read_text()
 #: Kept a minute past the last entry's expiry, like the recent-pair keys.
 AVOID_TTL_MARGIN_MS = 60_000
 
@@ -110,6 +116,7 @@ class RedisMatchStore:
         self._remove = client.register_script(REMOVE)
         self._avoid = client.register_script(AVOID)
         self._counts = client.register_script(COUNTS)
+        self._enqueue = client.register_script(ENQUEUE)
 
     async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         raw = await self._pair(
@@ -124,6 +131,17 @@ class RedisMatchStore:
             ],
         )
         return _decode(raw) if raw else None
+
+    async def enqueue(self, ticket: Ticket, policy: MatchPolicy, client: Any | None = None) -> None:
+        """Queue ``ticket`` without trying to pair it (bulk loading: benchmarks, cost tests).
+
+        ``client`` may be a pipeline of this store's Redis, to load many in one round trip.
+        """
+        await self._enqueue(
+            keys=[f"{PREFIX}q:{ticket.mode}"],
+            args=[_encode(ticket), PREFIX, _country_arg(policy)],
+            client=client,
+        )
 
     async def remove(self, client_id: str) -> Ticket | None:
         raw = await self._remove(keys=[f"{PREFIX}t:{client_id}"], args=[PREFIX])

@@ -23,6 +23,10 @@ class MatchStore(Protocol):
         """Return the partner taken out of the queue, or None after enqueuing ``ticket``."""
         ...
 
+    async def enqueue(self, ticket: Ticket, policy: MatchPolicy) -> None:
+        """Queue ``ticket`` without trying to pair it (bulk loading: benchmarks, cost tests)."""
+        ...
+
     async def remove(self, client_id: str) -> Ticket | None: ...
 
     async def get(self, client_id: str) -> Ticket | None: ...
@@ -76,17 +80,21 @@ class MatchStore(Protocol):
 class MemoryMatchStore:
     """One node's queue: per mode, tickets sorted by the time they started waiting.
 
-    Beside each mode's queue, an index per (mode, interest) holds the same
-    entries for the tickets that named that interest. A newcomer who gave
-    interests and has not waited long enough to widen accepts only someone
-    sharing one, so its candidates are exactly the union of its interests'
-    lists: walked merged, oldest first, the first that fits is the same
-    partner a walk of the whole queue would find, at the cost of the lists'
-    length instead of the queue's (measured in process, 4,000 waiting with
-    distinct interests: 920 µs per join walking the queue, 6 µs with the
-    index). A second index per (mode, country) does the same for a newcomer
-    who chose countries (only tickets whose country is shown are in it); the
-    smaller of the two candidate sets is walked when both apply.
+    Beside each mode's queue, indexes hold the same ``(since, client)`` entries
+    (the layout of the Redis store's, ``lua/rules.lua``). Each ticket is in
+    one *scope*: the open one, or, for a *chooser* (a country choice that
+    never widens: it accepts only people from the countries it chose), the
+    scope of each country it chose; within a scope, one list of everyone and
+    one per (mode, interest), (mode, language), (mode, region) and (mode,
+    shown country). A newcomer walks, merged oldest first, in the open scope
+    and in its shown country's chooser scope, the smallest union its own
+    active criteria allow (its interests' lists; its language and none; its
+    region and none; its chosen countries; else the scope's whole list).
+    Every compatible ticket is in one of them, so the first that fits is the
+    partner a walk of the whole queue would find, at the cost of those lists
+    instead of the queue (measured in process, 4,000 waiting with distinct
+    interests: 920 µs per join walking the queue, 6 µs with the interest
+    index; 100,000 waiting: ``bench/match_scale.py``, docs/benchmarks.md).
 
     Avoid lists are a dict per subject (insertion-ordered, so the oldest
     entry is the first one) and one heap of expiry times that the sweep
@@ -98,8 +106,9 @@ class MemoryMatchStore:
     def __init__(self) -> None:
         self._by_client: dict[str, Ticket] = {}
         self._queues: dict[str, list[tuple[float, str]]] = {}
-        self._by_interest: dict[tuple[str, str], list[tuple[float, str]]] = {}
-        self._by_country: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        # The open and chooser indexes (see the class docstring), and where each ticket is.
+        self._index: dict[tuple[str, str, str, str | None], list[tuple[float, str]]] = {}
+        self._places: dict[str, list[tuple[str, str, str, str | None]]] = {}
         self._recent: dict[str, float] = {}
         self._parked: dict[str, Ticket] = {}
         self._criteria: dict[str, bytes] = {}
@@ -109,10 +118,14 @@ class MemoryMatchStore:
     async def pair_or_wait(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
         partner = self._find(ticket, now, policy)
         if partner is None:
-            self._insert(ticket)
+            self._insert(ticket, policy)
             return None
         self._discard(partner.client_id)
         return partner
+
+    async def enqueue(self, ticket: Ticket, policy: MatchPolicy) -> None:
+        """Queue ``ticket`` without trying to pair it (bulk loading: benchmarks, cost tests)."""
+        self._insert(ticket, policy)
 
     async def remove(self, client_id: str) -> Ticket | None:
         return self._discard(client_id)
@@ -185,21 +198,53 @@ class MemoryMatchStore:
         self._criteria.pop(client_id, None)
 
     def _find(self, ticket: Ticket, now: float, policy: MatchPolicy) -> Ticket | None:
-        candidates: Iterable[tuple[float, str]]
+        index = self._index
+        empty: list[tuple[float, str]] = []
+        mode = ticket.mode
         waited = now - ticket.since
-        lists: list[list[tuple[float, str]]] | None = None
-        if ticket.interests and waited < policy.interest_widen_s:
-            lists = [self._by_interest.get((ticket.mode, i), []) for i in ticket.interests]
-        if ticket.countries and (policy.country_widen_s is None or waited < policy.country_widen_s):
-            by_country = [self._by_country.get((ticket.mode, c), []) for c in ticket.countries]
-            if lists is None or sum(map(len, by_country)) < sum(map(len, lists)):
-                lists = by_country
-        if lists is None:
-            candidates = self._queues.get(ticket.mode, ())
-        else:
-            candidates = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+        interests = ticket.interests if waited < policy.interest_widen_s else ()
+        lw = policy.language_widen_s
+        language = ticket.language if lw is None or waited < lw else None
+        region = ticket.region if waited < policy.region_widen_s else None
+        cw = policy.country_widen_s
+        countries = ticket.countries if cw is None or waited < cw else ()
+        shown = ticket.shown_country
+        lists: list[list[tuple[float, str]]] = []
+        for scope in ("",) if shown is None else ("", shown):
+            best = [index.get((scope, "a", mode, None), empty)]
+            options: list[list[list[tuple[float, str]]]] = []
+            if interests:
+                options.append([index.get((scope, "i", mode, i), empty) for i in interests])
+            if language:
+                options.append(
+                    [
+                        index.get((scope, "l", mode, language), empty),
+                        index.get((scope, "l", mode, None), empty),
+                    ]
+                )
+            if region:
+                options.append(
+                    [
+                        index.get((scope, "r", mode, region), empty),
+                        index.get((scope, "r", mode, None), empty),
+                    ]
+                )
+            if countries:
+                options.append([index.get((scope, "c", mode, c), empty) for c in countries])
+            if options:
+                size = len(best[0])
+                for option in options:
+                    n = sum(map(len, option))
+                    if n < size:
+                        best, size = option, n
+            lists += [ls for ls in best if ls]
+        if not lists:
+            return None
+        candidates: Iterable[tuple[float, str]]
+        candidates = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+        by_client = self._by_client
         for _, cid in candidates:
-            candidate = self._by_client[cid]
+            candidate = by_client[cid]
             if self._fits(candidate, ticket, now, policy):
                 return candidate
         return None
@@ -242,34 +287,47 @@ class MemoryMatchStore:
         for key in expired:
             del self._recent[key]
 
-    def _insert(self, ticket: Ticket) -> None:
-        self._discard(ticket.client_id)
-        self._by_client[ticket.client_id] = ticket
-        entry = (ticket.since, ticket.client_id)
-        bisect.insort(self._queues.setdefault(ticket.mode, []), entry)
-        for interest in ticket.interests:
-            bisect.insort(self._by_interest.setdefault((ticket.mode, interest), []), entry)
-        if ticket.shown_country is not None:
-            key = (ticket.mode, ticket.shown_country)
-            bisect.insort(self._by_country.setdefault(key, []), entry)
+    def _insert(self, ticket: Ticket, policy: MatchPolicy) -> None:
+        cid = ticket.client_id
+        self._discard(cid)
+        self._by_client[cid] = ticket
+        entry = (ticket.since, cid)
+        mode = ticket.mode
+        bisect.insort(self._queues.setdefault(mode, []), entry)
+        scopes: Iterable[str] = ("",)
+        if ticket.countries and policy.country_widen_s is None:
+            scopes = ticket.countries
+        language, region, shown = (
+            ticket.language or None,
+            ticket.region or None,
+            ticket.shown_country,
+        )
+        places: list[tuple[str, str, str, str | None]] = []
+        for scope in scopes:
+            places += [
+                (scope, "a", mode, None),
+                (scope, "l", mode, language),
+                (scope, "r", mode, region),
+            ]
+            places += [(scope, "i", mode, i) for i in ticket.interests]
+            if shown is not None:
+                places.append((scope, "c", mode, shown))
+        index = self._index
+        for key in places:
+            bisect.insort(index.setdefault(key, []), entry)
+        self._places[cid] = places
 
     def _discard(self, client_id: str) -> Ticket | None:
         ticket = self._by_client.pop(client_id, None)
         if ticket is not None:
             entry = (ticket.since, ticket.client_id)
             _remove_sorted(self._queues[ticket.mode], entry)
-            for interest in ticket.interests:
-                key = (ticket.mode, interest)
-                entries = self._by_interest[key]
+            index = self._index
+            for key in self._places.pop(client_id, ()):
+                entries = index[key]
                 _remove_sorted(entries, entry)
                 if not entries:
-                    del self._by_interest[key]
-            if ticket.shown_country is not None:
-                key = (ticket.mode, ticket.shown_country)
-                entries = self._by_country[key]
-                _remove_sorted(entries, entry)
-                if not entries:
-                    del self._by_country[key]
+                    del index[key]
         return ticket
 
 

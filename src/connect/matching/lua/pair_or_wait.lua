@@ -7,52 +7,37 @@ local p = {same_ip = ARGV[3] == "1", iw = tonumber(ARGV[4]), rw = tonumber(ARGV[
 local old = redis.call("GET", prefix .. "t:" .. t.client_id)
 if old then unindex(prefix, cjson.decode(old)) end
 redis.call("ZREM", q, t.client_id)
--- One candidate: its raw ticket when it pairs with the newcomer (taken out of the queue),
--- else nil; a stale id (ticket gone) is dropped and reported with `true` as second value.
-local function try(cid)
-  local raw = redis.call("GET", prefix .. "t:" .. cid)
-  if not raw then
-    redis.call("ZREM", q, cid)
-    if given(t.countries) then
-      for _, c in ipairs(t.countries) do redis.call("ZREM", prefix .. "qc:" .. t.mode .. ":" .. c, cid) end
+-- The candidates the indexes give (see `sources`), oldest first, at most `limit` of them
+-- tried: the first the rules allow is taken out of the queue and returned. A stale id (its
+-- ticket gone) is dropped from the queue and the index it was read from.
+local next_id, drop = merged(sources(t, now, p))
+local tried, n = {}, 0
+while n < limit do
+  local cid, cursor = next_id()
+  if cid == nil then break end
+  local seen = tried[cid]
+  if seen == "stale" then
+    redis.call("ZREM", cursor.key, cid)
+    drop(cursor)
+  elseif seen == nil then
+    n = n + 1
+    local raw = redis.call("GET", prefix .. "t:" .. cid)
+    if not raw then
+      tried[cid] = "stale"
+      redis.call("ZREM", q, cid)
+      redis.call("ZREM", cursor.key, cid)
+      drop(cursor)
+    else
+      tried[cid] = true
+      local other = cjson.decode(raw)
+      if compatible(other, t, now, p) then
+        redis.call("ZREM", q, cid)
+        unindex(prefix, other)
+        redis.call("DEL", prefix .. "t:" .. cid)
+        return raw
+      end
     end
-    return nil, true
-  end
-  local other = cjson.decode(raw)
-  if compatible(other, t, now, p) then
-    redis.call("ZREM", q, cid)
-    unindex(prefix, other)
-    redis.call("DEL", prefix .. "t:" .. cid)
-    return raw, false
-  end
-  return nil, false
-end
-local countries = t.countries
-if given(countries) and #countries > 0 and (p.cw < 0 or now - t.since < p.cw) then
-  for _, cid in ipairs(candidates(q, t, now, p, limit)) do
-    local raw = try(cid)
-    if raw then return raw end
-  end
-else
-  -- The whole queue, oldest first, read in chunks: the usual join pairs with one of the
-  -- first few and should not pay for reading `limit` ids.
-  local offset, seen, chunk = 0, 0, 32
-  while seen < limit do
-    local ids = redis.call("ZRANGE", q, offset, offset + math.min(chunk, limit - seen) - 1)
-    if #ids == 0 then break end
-    local dropped = 0
-    for _, cid in ipairs(ids) do
-      local raw, stale = try(cid)
-      if raw then return raw end
-      if stale then dropped = dropped + 1 end
-    end
-    seen = seen + #ids
-    offset = offset + #ids - dropped
-    chunk = chunk * 4
   end
 end
-redis.call("SET", prefix .. "t:" .. t.client_id, ARGV[1])
-redis.call("ZADD", q, t.since, t.client_id)
-local k = index_key(prefix, t)
-if k then redis.call("ZADD", k, t.since, t.client_id) end
+enqueue(prefix, t, ARGV[1], p)
 return false

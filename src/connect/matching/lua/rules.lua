@@ -45,33 +45,136 @@ local function compatible(a, b, now, p)
   if until_ and tonumber(until_) > now then return false end
   return not (avoids(a.device_id, b.device_id, now, prefix) or avoids(b.device_id, a.device_id, now, prefix))
 end
--- qc:<mode>:<country> holds the waiting visitors whose country is shown (same scores as
--- q:<mode>), so a newcomer who chose countries walks only people from there.
-local function index_key(prefix, t)
+-- The indexes beside q:<mode> (every waiting visitor), all scored like it (the time the
+-- visitor started waiting), so any of them walked from its start is oldest first. Each
+-- waiting visitor is in one *scope*: the open ("", most visitors) or, for a chooser, the
+-- scope of each country it chose. A chooser is a visitor whose country choice never widens
+-- (cw < 0): it accepts only people whose shown country it chose, so it is a candidate only
+-- for those and stays out of the open scope (a queue whose head is full of choosers costs a
+-- newcomer nothing). With a widening policy (cw >= 0) a chooser is open, and the rules skip
+-- it while its choice holds. Within a scope, one set of everyone and one per value of each
+-- criterion:
+--   open:                qo:<mode>, qi:<mode>:<interest>, ql:<mode>:<language|->,
+--                        qr:<mode>:<region|->, qc:<mode>:<shown country>
+--   chose country <C>:   qh:<mode>:<C>, qhi:<mode>:<C>:<interest>, qhl:..., qhr:..., qhc:...
+local function ikey(prefix, scope, kind, mode, value)
+  if scope == "" then
+    if kind == "a" then return prefix .. "qo:" .. mode end
+    return prefix .. "q" .. kind .. ":" .. mode .. ":" .. value
+  end
+  if kind == "a" then return prefix .. "qh:" .. mode .. ":" .. scope end
+  return prefix .. "qh" .. kind .. ":" .. mode .. ":" .. scope .. ":" .. value
+end
+local function scope_keys(prefix, scope, t)
+  local mode = t.mode
+  local keys = {ikey(prefix, scope, "a", mode),
+                ikey(prefix, scope, "l", mode, given(t.language) and t.language or "-"),
+                ikey(prefix, scope, "r", mode, given(t.region) and t.region or "-")}
+  if given(t.interests) then
+    for _, i in ipairs(t.interests) do keys[#keys + 1] = ikey(prefix, scope, "i", mode, i) end
+  end
   local c = shown_country(t)
-  if c == nil then return nil end
-  return prefix .. "qc:" .. t.mode .. ":" .. c
+  if c ~= nil then keys[#keys + 1] = ikey(prefix, scope, "c", mode, c) end
+  return keys
 end
+local function is_chooser(t, p)
+  return given(t.countries) and #t.countries > 0 and p.cw < 0
+end
+local function enqueue(prefix, t, raw, p)
+  local cid, since = t.client_id, t.since
+  redis.call("SET", prefix .. "t:" .. cid, raw)
+  redis.call("ZADD", prefix .. "q:" .. t.mode, since, cid)
+  local scopes = {""}
+  if is_chooser(t, p) then scopes = t.countries end
+  for _, scope in ipairs(scopes) do
+    for _, k in ipairs(scope_keys(prefix, scope, t)) do redis.call("ZADD", k, since, cid) end
+  end
+end
+-- Out of every index it may be in (it does not know the policy it was queued under, so the
+-- open scope and each chosen country's; ZREM of a non-member is a no-op).
 local function unindex(prefix, t)
-  local k = index_key(prefix, t)
-  if k then redis.call("ZREM", k, t.client_id) end
+  local cid = t.client_id
+  for _, k in ipairs(scope_keys(prefix, "", t)) do redis.call("ZREM", k, cid) end
+  if given(t.countries) then
+    for _, scope in ipairs(t.countries) do
+      for _, k in ipairs(scope_keys(prefix, scope, t)) do redis.call("ZREM", k, cid) end
+    end
+  end
 end
--- The candidates of a newcomer, oldest first, at most `limit`: the whole queue, or the
--- merged country indexes while its country choice holds.
-local function candidates(q, t, now, p, limit)
-  local countries = t.countries
-  if not (given(countries) and #countries > 0 and (p.cw < 0 or now - t.since < p.cw)) then
-    return redis.call("ZRANGE", q, 0, limit - 1)
-  end
-  local merged = {}
-  for _, c in ipairs(countries) do
-    local r = redis.call("ZRANGE", p.prefix .. "qc:" .. t.mode .. ":" .. c, 0, limit - 1, "WITHSCORES")
-    for i = 1, #r, 2 do merged[#merged + 1] = {tonumber(r[i + 1]), r[i]} end
-  end
-  if #countries > 1 then
-    table.sort(merged, function(x, y) if x[1] ~= y[1] then return x[1] < y[1] end return x[2] < y[2] end)
-  end
+-- Where a newcomer's partner can be: in the open scope and, when its country is shown, the
+-- scope of that country's choosers; in each, the smallest of the unions its own active
+-- criteria allow (interests: its interests' sets; language: its language and none; region:
+-- its region and none; countries: its chosen countries' sets), or the scope's whole set
+-- when none is active. Every compatible waiting visitor is in one of them, so walking them
+-- with the rules finds the partner a walk of the whole queue would, at the cost of the
+-- smaller sets.
+local function sources(t, now, p)
+  local waited = now - t.since
+  local prefix, mode = p.prefix, t.mode
+  local scopes = {""}
+  local shown = shown_country(t)
+  if shown ~= nil then scopes[2] = shown end
   local out = {}
-  for i = 1, math.min(#merged, limit) do out[i] = merged[i][2] end
+  for _, scope in ipairs(scopes) do
+    local best, best_n = nil, nil
+    local function consider(keys)
+      local n = 0
+      for _, k in ipairs(keys) do n = n + redis.call("ZCARD", k) end
+      if best_n == nil or n < best_n then best, best_n = keys, n end
+    end
+    consider({ikey(prefix, scope, "a", mode)})
+    if #t.interests > 0 and waited < p.iw then
+      local keys = {}
+      for _, i in ipairs(t.interests) do keys[#keys + 1] = ikey(prefix, scope, "i", mode, i) end
+      consider(keys)
+    end
+    if given(t.language) and (p.lw < 0 or waited < p.lw) then
+      consider({ikey(prefix, scope, "l", mode, t.language), ikey(prefix, scope, "l", mode, "-")})
+    end
+    if given(t.region) and waited < p.rw then
+      consider({ikey(prefix, scope, "r", mode, t.region), ikey(prefix, scope, "r", mode, "-")})
+    end
+    local countries = t.countries
+    if given(countries) and #countries > 0 and (p.cw < 0 or waited < p.cw) then
+      local keys = {}
+      for _, c in ipairs(countries) do keys[#keys + 1] = ikey(prefix, scope, "c", mode, c) end
+      consider(keys)
+    end
+    if best_n > 0 then
+      for _, k in ipairs(best) do out[#out + 1] = k end
+    end
+  end
   return out
+end
+-- A k-way merge of sorted sets read in growing chunks: next() gives (id, key) oldest first
+-- (ties by id, as ZRANGE orders them), or nil when all are exhausted; drop(key) tells the
+-- cursor of `key` that one id it returned was removed (its later offsets move back).
+local function merged(keys)
+  local cur = {}
+  for _, k in ipairs(keys) do cur[#cur + 1] = {key = k, off = 0, buf = {}, pos = 1, chunk = 8, done = false} end
+  local function head(c)
+    if c.pos > #c.buf then
+      if c.done then return nil end
+      local r = redis.call("ZRANGE", c.key, c.off, c.off + c.chunk - 1, "WITHSCORES")
+      c.off = c.off + #r / 2
+      if #r / 2 < c.chunk then c.done = true end
+      c.chunk = math.min(c.chunk * 4, 512)
+      c.buf, c.pos = {}, 1
+      for i = 1, #r, 2 do c.buf[#c.buf + 1] = {tonumber(r[i + 1]), r[i]} end
+      if #c.buf == 0 then return nil end
+    end
+    return c.buf[c.pos]
+  end
+  local function next_id()
+    local best, bh = nil, nil
+    for _, c in ipairs(cur) do
+      local h = head(c)
+      if h and (bh == nil or h[1] < bh[1] or (h[1] == bh[1] and h[2] < bh[2])) then best, bh = c, h end
+    end
+    if best == nil then return nil end
+    best.pos = best.pos + 1
+    return bh[2], best
+  end
+  local function drop(c) c.off = c.off - 1 end
+  return next_id, drop
 end
