@@ -54,6 +54,7 @@ function setup(over: Partial<SamplerDeps> = {}, outcomes: UploadOutcome[] = []) 
     random: () => 1 - Math.exp(-1), // every wait is exactly the mean
     setTimer: clock.set,
     clearTimer: clock.clear,
+    now: () => clock.now,
     ...over,
   };
   return { clock, sentAt, grabs, sampler: new FrameSampler(deps) };
@@ -71,6 +72,7 @@ describe('FrameSampler', () => {
     expect(sentAt).toEqual([2000, 12000, 22000, 32000]);
     expect(grabs[0]).toEqual([320, 0.6]);
     expect(sampler.stats.sent).toBe(4);
+    expect(sampler.stats.sentAt).toEqual([2000, 12000, 22000, 32000]);
   });
 
   it('stop() cancels the pending frame; nothing is sent afterwards', async () => {

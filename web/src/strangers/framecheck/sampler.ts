@@ -19,6 +19,7 @@ export interface SamplerDeps {
   random?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  now?: () => number;
 }
 
 /** What the sampler did so far (read by browser tests through window.__connect). */
@@ -28,13 +29,17 @@ export interface SamplerStats {
   failed: number;
   backoffs: number;
   stoppedBy: string | null;
+  /** The waits scheduled so far (the first is firstAfterMs), last 50. */
   delays: number[];
+  /** When each accepted frame was sent, ms after start(), last 50. */
+  sentAt: number[];
 }
 
 export class FrameSampler {
   private timer: unknown = null;
   private running = false;
-  readonly stats: SamplerStats = { sent: 0, skipped: 0, failed: 0, backoffs: 0, stoppedBy: null, delays: [] };
+  private startedAt = 0;
+  readonly stats: SamplerStats = { sent: 0, skipped: 0, failed: 0, backoffs: 0, stoppedBy: null, delays: [], sentAt: [] };
 
   constructor(private readonly deps: SamplerDeps) {}
 
@@ -45,6 +50,7 @@ export class FrameSampler {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.startedAt = this.now();
     this.schedule(this.deps.policy.firstAfterMs);
   }
 
@@ -56,10 +62,13 @@ export class FrameSampler {
     this.timer = null;
   }
 
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
   private schedule(ms: number): void {
     if (!this.running) return;
-    this.stats.delays.push(ms);
-    if (this.stats.delays.length > 50) this.stats.delays.shift();
+    keepLast(this.stats.delays, ms);
     const set = this.deps.setTimer ?? ((fn, t) => setTimeout(fn, t));
     this.timer = set(() => {
       this.timer = null;
@@ -79,7 +88,9 @@ export class FrameSampler {
       if (!jpeg) {
         this.stats.skipped++;
       } else {
+        const at = this.now() - this.startedAt;
         outcome = await this.deps.send(jpeg);
+        if (outcome.kind === 'sent') keepLast(this.stats.sentAt, at);
       }
     } catch {
       this.stats.failed++;
@@ -100,4 +111,9 @@ export class FrameSampler {
         return this.schedule(next());
     }
   }
+}
+
+function keepLast(list: number[], v: number, max = 50): void {
+  list.push(v);
+  if (list.length > max) list.shift();
 }
