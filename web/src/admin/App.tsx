@@ -1,7 +1,15 @@
-import { useEffect, useState, type FormEvent } from 'react';
+/**
+ * The moderation dashboard's shell: sign-in, the top bar (name, screens, language,
+ * theme, who is signed in) and the current screen, chosen by the URL hash (#/reports).
+ */
+import { useEffect, useState } from 'react';
+import { LogOut } from 'lucide-react';
+import { useT, type MessageKey } from '../i18n';
+import { Toolbar } from '../ui/Toolbar';
+import { UnavailableBanner } from '../lib/UnavailableBanner';
 import type { AdminApi } from './api';
 import type { Account } from './types';
-import { ErrorLine, errorMessage } from './util';
+import { Login, isStaff, type LoginError } from './Login';
 import { Overview } from './Overview';
 import { Reports } from './Reports';
 import { Bans } from './Bans';
@@ -9,37 +17,35 @@ import { Appeals } from './Appeals';
 import { Audit } from './Audit';
 import { Sessions } from './Sessions';
 import { Staff } from './Staff';
-import { UnavailableBanner } from '../lib/UnavailableBanner';
 
 export type Tab = 'overview' | 'reports' | 'bans' | 'appeals' | 'audit' | 'sessions' | 'staff';
 
-const TABS: Array<{ tab: Tab; label: string; adminOnly?: boolean }> = [
-  { tab: 'overview', label: 'Overview' },
-  { tab: 'reports', label: 'Reports' },
-  { tab: 'bans', label: 'Bans' },
-  { tab: 'appeals', label: 'Appeals' },
-  { tab: 'audit', label: 'Audit log' },
-  { tab: 'sessions', label: 'Live sessions' },
-  { tab: 'staff', label: 'Staff', adminOnly: true },
+const TABS: Array<{ tab: Tab; label: MessageKey; adminOnly?: boolean }> = [
+  { tab: 'overview', label: 'admin.nav.overview' },
+  { tab: 'reports', label: 'admin.nav.reports' },
+  { tab: 'bans', label: 'admin.nav.bans' },
+  { tab: 'appeals', label: 'admin.nav.appeals' },
+  { tab: 'audit', label: 'admin.nav.audit' },
+  { tab: 'sessions', label: 'admin.nav.sessions' },
+  { tab: 'staff', label: 'admin.nav.staff', adminOnly: true },
 ];
-
-const NO_ACCESS = "This account doesn't have access to the moderation dashboard (moderator or admin role required).";
 
 function tabFromHash(): Tab {
   const h = (typeof location !== 'undefined' ? location.hash : '').replace(/^#\/?/, '');
-  return (TABS.find((t) => t.tab === h)?.tab ?? 'overview') as Tab;
+  return (TABS.find((x) => x.tab === h)?.tab ?? 'overview') as Tab;
 }
 
 export function AdminApp({ api }: { api: AdminApi }) {
+  const t = useT();
   const [me, setMe] = useState<Account | null>(null);
   const [booting, setBooting] = useState(api.hasSession);
-  const [loginError, setLoginError] = useState<string | null>(null);
+  const [loginError, setLoginError] = useState<LoginError>(null);
   const [tab, setTab] = useState<Tab>(tabFromHash);
 
   useEffect(() => {
     api.onSignedOut = () => {
       setMe(null);
-      setLoginError('Your session expired — please sign in again.');
+      setLoginError({ kind: 'expired' });
     };
     return () => {
       api.onSignedOut = null;
@@ -53,9 +59,9 @@ export function AdminApp({ api }: { api: AdminApi }) {
       .me()
       .then(async (acc) => {
         if (!alive) return;
-        if (acc.role !== 'moderator' && acc.role !== 'admin') {
+        if (!isStaff(acc)) {
           await api.logout();
-          setLoginError(NO_ACCESS);
+          setLoginError({ kind: 'noAccess' });
         } else setMe(acc);
       })
       .catch(() => undefined)
@@ -71,9 +77,9 @@ export function AdminApp({ api }: { api: AdminApi }) {
     return () => window.removeEventListener('hashchange', on);
   }, []);
 
-  const go = (t: Tab) => {
-    setTab(t);
-    if (location.hash !== `#/${t}`) history.replaceState(null, '', `#/${t}`);
+  const go = (next: Tab) => {
+    setTab(next);
+    if (location.hash !== `#/${next}`) history.replaceState(null, '', `#/${next}`);
   };
 
   const logout = async () => {
@@ -82,7 +88,12 @@ export function AdminApp({ api }: { api: AdminApi }) {
     setLoginError(null);
   };
 
-  if (booting) return <div className="admin-loading">Loading…</div>;
+  if (booting)
+    return (
+      <div className="admin-loading" role="status">
+        {t('admin.loading')}
+      </div>
+    );
   if (!me)
     return (
       <Login
@@ -101,33 +112,46 @@ export function AdminApp({ api }: { api: AdminApi }) {
 
   return (
     <div className="admin">
+      <a className="skip-link" href="#admin-main">
+        {t('app.skip')}
+      </a>
       <header className="admin-top">
-        <span className="brand">Connect · moderation</span>
-        <nav className="admin-nav">
-          {TABS.filter((t) => !t.adminOnly || isAdmin).map((t) => (
-            <button
-              key={t.tab}
-              className={current === t.tab ? 'active' : ''}
-              data-testid={`nav-${t.tab}`}
-              aria-current={current === t.tab ? 'page' : undefined}
-              onClick={() => go(t.tab)}
+        <span className="brand">{t('admin.brand')}</span>
+        <nav className="admin-nav" aria-label={t('admin.nav.label')}>
+          {TABS.filter((x) => !x.adminOnly || isAdmin).map((x) => (
+            <a
+              key={x.tab}
+              href={`#/${x.tab}`}
+              className={current === x.tab ? 'active' : ''}
+              data-testid={`nav-${x.tab}`}
+              aria-current={current === x.tab ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go(x.tab);
+              }}
             >
-              {t.label}
-            </button>
+              {t(x.label)}
+            </a>
           ))}
         </nav>
-        <span className="whoami" data-testid="admin-whoami">
-          <span data-testid="admin-user-email">{me.email}</span>{' '}
-          <span className={`role role-${me.role}`} data-testid="admin-role">
-            {me.role}
+        <div className="top-end">
+          <Toolbar />
+          <span className="whoami" data-testid="admin-whoami">
+            <span data-testid="admin-user-email" dir="ltr">
+              {me.email}
+            </span>{' '}
+            <span className={`role role-${me.role}`} data-testid="admin-role" data-role={me.role}>
+              {t(`admin.staff.role.${me.role}`)}
+            </span>
           </span>
-        </span>
-        <button className="btn small" data-testid="admin-logout" onClick={() => void logout()}>
-          Sign out
-        </button>
+          <button className="btn small" data-testid="admin-logout" onClick={() => void logout()}>
+            <LogOut aria-hidden="true" size={16} className="flip-rtl" />
+            {t('admin.logout')}
+          </button>
+        </div>
       </header>
       <UnavailableBanner />
-      <main className="admin-main">
+      <main className="admin-main" id="admin-main" tabIndex={-1}>
         {current === 'overview' && <Overview api={api} onNavigate={go} />}
         {current === 'reports' && <Reports api={api} />}
         {current === 'bans' && <Bans api={api} />}
@@ -136,80 +160,6 @@ export function AdminApp({ api }: { api: AdminApi }) {
         {current === 'sessions' && <Sessions api={api} />}
         {current === 'staff' && isAdmin && <Staff api={api} />}
       </main>
-    </div>
-  );
-}
-
-function Login({
-  api,
-  error,
-  onError,
-  onSignedIn,
-}: {
-  api: AdminApi;
-  error: string | null;
-  onError: (e: string | null) => void;
-  onSignedIn: (a: Account) => void;
-}) {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    onError(null);
-    try {
-      await api.login(email.trim(), password);
-      const acc = await api.me();
-      if (acc.role !== 'moderator' && acc.role !== 'admin') {
-        await api.logout();
-        onError(NO_ACCESS);
-        return;
-      }
-      onSignedIn(acc);
-    } catch (err) {
-      const e2 = err as { code?: string; retryAfterMs?: number };
-      let msg = errorMessage(err);
-      if (e2.code === 'rate_limited' && e2.retryAfterMs) msg += ` (try again in ${Math.ceil(e2.retryAfterMs / 1000)} s)`;
-      onError(msg);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <div className="login-wrap">
-      <form className="login" onSubmit={submit}>
-        <h1>Connect moderation</h1>
-        <label>
-          Email
-          <input
-            data-testid="admin-email"
-            type="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            autoFocus
-          />
-        </label>
-        <label>
-          Password
-          <input
-            data-testid="admin-password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        <ErrorLine error={error} testId="admin-login-error" />
-        <button className="btn primary" type="submit" data-testid="admin-login" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
     </div>
   );
 }

@@ -1,75 +1,85 @@
+/** Appeals against bans: read the visitor's text and the ban, then lift it or let it stand. */
 import { useState } from 'react';
+import { useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Appeal } from './types';
-import { ErrorLine, Mono, Time, errorMessage, fmtAgo, usePoll } from './util';
+import { ErrorLine, Mono, TableScroll, Time, fmtAgo, label, usePoll } from './util';
 import { banState } from './Bans';
 
+type Status = 'pending' | 'accepted' | 'rejected';
+
 export function Appeals({ api }: { api: AdminApi }) {
-  const [status, setStatus] = useState<'pending' | 'accepted' | 'rejected'>('pending');
+  const t = useT();
+  const [status, setStatus] = useState<Status>('pending');
   const list = usePoll(() => api.get<{ appeals: Appeal[] }>(`/api/admin/appeals?status=${status}`), 15_000, [status]);
-  const [message, setMessage] = useState<string | null>(null);
+  const [decided, setDecided] = useState<'accept' | 'reject' | null>(null);
   const appeals = list.data?.appeals ?? [];
 
   return (
     <section>
       <div className="section-head">
-        <h2>Appeals</h2>
+        <h1>{t('admin.appeals.title')}</h1>
         <label className="inline">
-          Status{' '}
-          <select data-testid="appeal-status-filter" value={status} onChange={(e) => setStatus(e.target.value as typeof status)}>
-            <option value="pending">Pending</option>
-            <option value="accepted">Accepted</option>
-            <option value="rejected">Rejected</option>
+          {t('admin.reports.status')}{' '}
+          <select data-testid="appeal-status-filter" value={status} onChange={(e) => setStatus(e.target.value as Status)}>
+            {(['pending', 'accepted', 'rejected'] as const).map((s) => (
+              <option key={s} value={s}>
+                {label('status', s)}
+              </option>
+            ))}
           </select>
         </label>
         <button className="btn small" onClick={() => void list.reload()}>
-          Refresh
+          {t('admin.refresh')}
         </button>
       </div>
       <ErrorLine error={list.error} />
-      {message && (
-        <p className="ok" data-testid="appeal-done">
-          {message}
+      {decided && (
+        <p className="ok" role="status" data-testid="appeal-done">
+          {decided === 'accept' ? t('admin.appeals.accepted') : t('admin.appeals.rejected')}
         </p>
       )}
-      <table className="grid">
-        <thead>
-          <tr>
-            <th>Filed</th>
-            <th>Appeal</th>
-            <th>Ban</th>
-            <th>Decision</th>
-          </tr>
-        </thead>
-        <tbody>
-          {appeals.map((a) => (
-            <AppealRow
-              key={a.id}
-              api={api}
-              appeal={a}
-              onDecided={(m) => {
-                setMessage(m);
-                void list.reload();
-              }}
-            />
-          ))}
-          {!list.loading && appeals.length === 0 && (
+      <TableScroll label={t('admin.appeals.title')}>
+        <table className="grid">
+          <thead>
             <tr>
-              <td colSpan={4} className="empty">
-                No {status} appeals.
-              </td>
+              <th>{t('admin.appeals.col.filed')}</th>
+              <th>{t('admin.appeals.col.appeal')}</th>
+              <th>{t('admin.appeals.col.ban')}</th>
+              <th>{t('admin.appeals.col.decision')}</th>
             </tr>
-          )}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {appeals.map((a) => (
+              <AppealRow
+                key={a.id}
+                api={api}
+                appeal={a}
+                onDecided={(d) => {
+                  setDecided(d);
+                  void list.reload();
+                }}
+              />
+            ))}
+            {!list.loading && appeals.length === 0 && (
+              <tr>
+                <td colSpan={4} className="empty">
+                  {t(`admin.appeals.none.${status}`)}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </TableScroll>
     </section>
   );
 }
 
-function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appeal; onDecided: (msg: string) => void }) {
+function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appeal; onDecided: (d: 'accept' | 'reject') => void }) {
+  const t = useT();
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
 
   const decide = async (decision: 'accept' | 'reject') => {
     setBusy(true);
@@ -78,9 +88,9 @@ function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appea
       const body: { decision: string; note?: string } = { decision };
       if (note.trim()) body.note = note.trim();
       await api.post<Appeal>(`/api/admin/appeals/${encodeURIComponent(a.id)}`, body);
-      onDecided(decision === 'accept' ? 'Appeal accepted — the ban was lifted.' : 'Appeal rejected — the ban stays.');
+      onDecided(decision);
     } catch (e) {
-      setError(errorMessage(e));
+      setError(e);
     } finally {
       setBusy(false);
     }
@@ -98,15 +108,23 @@ function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appea
         {b ? (
           <>
             <div>
-              {b.scope} <Mono value={b.value} n={12} /> <span className={`tag status-${banState(b)}`}>{banState(b)}</span>
+              {label('scope', b.scope)} <Mono value={b.value} n={12} />{' '}
+              <span className={`tag status-${banState(b)}`}>{label('banState', banState(b))}</span>
             </div>
             <div>{b.reason}</div>
             <div className="muted">
-              since <Time value={b.createdAt} /> · {b.expiresAt ? <>until <Time value={b.expiresAt} /></> : 'permanent'}
+              {t('admin.appeals.since')} <Time value={b.createdAt} /> ·{' '}
+              {b.expiresAt ? (
+                <>
+                  {t('admin.history.until')} <Time value={b.expiresAt} />
+                </>
+              ) : (
+                t('admin.duration.permanent')
+              )}
               {b.reportId ? (
                 <>
                   {' '}
-                  · report <Mono value={b.reportId} n={8} />
+                  · {t('admin.bans.col.report')} <Mono value={b.reportId} n={8} />
                 </>
               ) : null}
             </div>
@@ -118,20 +136,28 @@ function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appea
       <td>
         {a.status === 'pending' ? (
           <div className="decide">
-            <input data-testid="appeal-note" placeholder="Note (optional)" value={note} maxLength={1000} onChange={(e) => setNote(e.target.value)} />
+            <input
+              data-testid="appeal-note"
+              aria-label={t('admin.appeals.note')}
+              placeholder={t('admin.appeals.note')}
+              value={note}
+              maxLength={1000}
+              onChange={(e) => setNote(e.target.value)}
+            />
             <div className="row">
               <button className="btn small" data-testid="appeal-accept" disabled={busy} onClick={() => void decide('accept')}>
-                Accept (lift ban)
+                {t('admin.appeals.accept')}
               </button>
               <button className="btn small" data-testid="appeal-reject" disabled={busy} onClick={() => void decide('reject')}>
-                Reject
+                {t('admin.decision.reject')}
               </button>
             </div>
             <ErrorLine error={error} />
           </div>
         ) : (
           <div className="small">
-            <span className={`tag status-${a.status}`}>{a.status}</span> <Mono value={a.decidedBy} n={10} /> <Time value={a.decidedAt} />
+            <span className={`tag status-${a.status}`}>{label('status', a.status)}</span> <Mono value={a.decidedBy} n={10} />{' '}
+            <Time value={a.decidedAt} />
             {a.note && <div>“{a.note}”</div>}
           </div>
         )}

@@ -1,24 +1,26 @@
-import { useState } from 'react';
+/** The hash-chained audit log: newest first, older pages on demand, and a chain check. */
+import { useEffect, useState } from 'react';
+import { t, useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { AuditEntry, AuditVerify } from './types';
-import { ErrorLine, Mono, Time, errorMessage } from './util';
-import { useEffect } from 'react';
+import { ErrorLine, Mono, TableScroll, Time, errorMessage as errorText, fmtNumber, label } from './util';
 
 const PAGE = 100;
 
 export function verifyText(v: AuditVerify): string {
-  if (v.ok) return `Chain intact (${v.checked} entries)`;
-  return `Broken at entry #${v.firstBrokenSeq ?? '?'}: ${v.problem ?? 'unknown problem'}`;
+  if (v.ok) return t('admin.audit.intact', { count: fmtNumber(v.checked) });
+  return t('admin.audit.broken', { seq: v.firstBrokenSeq ?? '?', problem: v.problem ?? t('admin.audit.unknownProblem') });
 }
 
 export function Audit({ api }: { api: AdminApi }) {
+  useT();
   const [entries, setEntries] = useState<AuditEntry[]>([]);
   const [loading, setLoading] = useState(false);
   const [more, setMore] = useState(true);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [verify, setVerify] = useState<AuditVerify | null>(null);
   const [verifying, setVerifying] = useState(false);
-  const [verifyError, setVerifyError] = useState<string | null>(null);
+  const [verifyError, setVerifyError] = useState<unknown>(null);
 
   const load = async (before: number | null) => {
     setLoading(true);
@@ -31,7 +33,7 @@ export function Audit({ api }: { api: AdminApi }) {
       setEntries((prev) => (before === null ? got : [...prev, ...got]));
       setMore(got.length >= PAGE);
     } catch (e) {
-      setError(errorMessage(e));
+      setError(e);
     } finally {
       setLoading(false);
     }
@@ -49,7 +51,7 @@ export function Audit({ api }: { api: AdminApi }) {
       setVerify(await api.get<AuditVerify>('/api/admin/audit-log/verify'));
     } catch (e) {
       setVerify(null);
-      setVerifyError(errorMessage(e));
+      setVerifyError(e);
     } finally {
       setVerifying(false);
     }
@@ -59,35 +61,34 @@ export function Audit({ api }: { api: AdminApi }) {
   return (
     <section>
       <div className="section-head">
-        <h2>Audit log</h2>
+        <h1>{t('admin.audit.title')}</h1>
         <button className="btn small" onClick={() => void load(null)} disabled={loading}>
-          Refresh
+          {t('admin.refresh')}
         </button>
         <button className="btn small" data-testid="audit-verify" onClick={() => void runVerify()} disabled={verifying}>
-          {verifying ? 'Verifying…' : 'Verify hash chain'}
+          {verifying ? t('admin.audit.verifying') : t('admin.audit.verify')}
         </button>
         {verify && (
-          <span className={verify.ok ? 'ok' : 'error'} data-testid="audit-verify-result" title={`head ${verify.headHash}`}>
+          <span className={verify.ok ? 'ok' : 'error'} data-testid="audit-verify-result" role="status" title={t('admin.audit.head', { hash: verify.headHash })}>
             {verifyText(verify)}
           </span>
         )}
-        {verifyError && (
-          <span className="error" data-testid="audit-verify-result">
-            Could not verify: {verifyError}
-          </span>
+        {verifyError !== null && (
+          <ErrorLine error={t('admin.audit.verifyFailed', { error: errorText(verifyError) })} testId="audit-verify-result" />
         )}
       </div>
       <ErrorLine error={error} />
+      <TableScroll label={t('admin.audit.title')}>
       <table className="grid">
         <thead>
           <tr>
             <th>#</th>
-            <th>Time</th>
-            <th>Actor</th>
-            <th>Action</th>
-            <th>Target</th>
-            <th>Details</th>
-            <th>Hash</th>
+            <th>{t('admin.audit.col.time')}</th>
+            <th>{t('admin.audit.col.actor')}</th>
+            <th>{t('admin.audit.col.action')}</th>
+            <th>{t('admin.audit.col.target')}</th>
+            <th>{t('admin.audit.col.details')}</th>
+            <th>{t('admin.audit.col.hash')}</th>
           </tr>
         </thead>
         <tbody>
@@ -98,23 +99,23 @@ export function Audit({ api }: { api: AdminApi }) {
               data-seq={e.seq}
               className={verify && !verify.ok && verify.firstBrokenSeq === e.seq ? 'broken' : ''}
             >
-              <td className="num">{e.seq}</td>
+              <td className="num">{fmtNumber(e.seq)}</td>
               <td>
                 <Time value={e.at} />
               </td>
               <td>
-                {e.actorRole ? <span className={`role role-${e.actorRole}`}>{e.actorRole}</span> : null} <Mono value={e.actorId} n={10} />
+                {e.actorRole ? <span className={`role role-${e.actorRole}`}>{label('staff.role', e.actorRole)}</span> : null} <Mono value={e.actorId} n={10} />
               </td>
               <td>
-                <code>{e.action}</code>
+                <span title={e.action}>{label('audit.action', e.action)}</span>
               </td>
               <td>
-                {e.targetType ?? ''} <Mono value={e.targetId} n={10} />
+                {e.targetType ? label('audit.target', e.targetType) : ''} <Mono value={e.targetId} n={10} />
               </td>
               <td className="details">
                 <Details value={e.details} />
               </td>
-              <td title={`prev ${e.prevHash}\nhash ${e.hash}`}>
+              <td title={`${e.prevHash}\n${e.hash}`}>
                 <Mono value={e.hash} n={8} />
               </td>
             </tr>
@@ -122,16 +123,17 @@ export function Audit({ api }: { api: AdminApi }) {
           {!loading && entries.length === 0 && (
             <tr>
               <td colSpan={7} className="empty">
-                The audit log is empty.
+                {t('admin.audit.empty')}
               </td>
             </tr>
           )}
         </tbody>
       </table>
+      </TableScroll>
       <div className="pager">
         {more && last && (
           <button className="btn small" data-testid="audit-more" disabled={loading} onClick={() => void load(last.seq)}>
-            Older entries
+            {t('admin.audit.older')}
           </button>
         )}
       </div>
@@ -144,7 +146,7 @@ function Details({ value }: { value: unknown }) {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text === '{}') return null;
   return (
-    <code title={typeof value === 'string' ? value : JSON.stringify(value, null, 2)}>
+    <code dir="ltr" title={typeof value === 'string' ? value : JSON.stringify(value, null, 2)}>
       {text.length > 120 ? text.slice(0, 120) + '…' : text}
     </code>
   );

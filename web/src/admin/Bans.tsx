@@ -1,8 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { t } from '../i18n';
+import { t, useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Ban, BanScope } from './types';
-import { DurationSelect, ErrorLine, Mono, Time, durationHours, errorMessage, useDebounced, usePoll } from './util';
+import { DurationSelect, ErrorLine, Mono, TableScroll, Time, durationHours, errorMessage, label, useDebounced, usePoll } from './util';
 
 export function banState(b: Ban): string {
   if (b.active) return 'active';
@@ -11,6 +11,7 @@ export function banState(b: Ban): string {
 }
 
 export function Bans({ api }: { api: AdminApi }) {
+  useT();
   const [query, setQuery] = useState('');
   const [activeOnly, setActiveOnly] = useState(true);
   const q = useDebounced(query.trim(), 250);
@@ -24,7 +25,7 @@ export function Bans({ api }: { api: AdminApi }) {
     [q, activeOnly],
   );
   const [busyId, setBusyId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
 
   const lift = async (b: Ban) => {
@@ -33,10 +34,10 @@ export function Bans({ api }: { api: AdminApi }) {
     setMessage(null);
     try {
       await api.del<Ban>(`/api/admin/bans/${encodeURIComponent(b.id)}`);
-      setMessage(t('admin.bans.lifted', { scope: b.scope, value: b.value }));
+      setMessage(t('admin.bans.lifted', { scope: label('scope', b.scope), value: b.value }));
       await list.reload();
     } catch (e) {
-      setError(errorMessage(e));
+      setError(e);
     } finally {
       setBusyId(null);
     }
@@ -46,7 +47,7 @@ export function Bans({ api }: { api: AdminApi }) {
   return (
     <section>
       <div className="section-head">
-        <h2>{t('admin.bans.title')}</h2>
+        <h1>{t('admin.bans.title')}</h1>
         <input
           data-testid="ban-search"
           type="search"
@@ -72,10 +73,11 @@ export function Bans({ api }: { api: AdminApi }) {
       />
       <ErrorLine error={list.error || error} />
       {message && (
-        <p className="ok" data-testid="ban-message">
+        <p className="ok" role="status" data-testid="ban-message">
           {message}
         </p>
       )}
+      <TableScroll label={t('admin.bans.title')}>
       <table className="grid">
         <thead>
           <tr>
@@ -87,13 +89,15 @@ export function Bans({ api }: { api: AdminApi }) {
             <th>{t('admin.bans.col.expires')}</th>
             <th>{t('admin.bans.col.report')}</th>
             <th>{t('admin.bans.col.state')}</th>
-            <th></th>
+            <th>
+              <span className="sr-only">{t('admin.staff.col.actions')}</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {bans.map((b) => (
             <tr key={b.id} data-testid="ban-row" data-ban-id={b.id} className={b.active ? '' : 'dim'}>
-              <td>{b.scope}</td>
+              <td>{label('scope', b.scope)}</td>
               <td>
                 <Mono value={b.value} n={18} />
               </td>
@@ -105,7 +109,7 @@ export function Bans({ api }: { api: AdminApi }) {
               <td>{b.expiresAt ? <Time value={b.expiresAt} /> : t('admin.bans.never')}</td>
               <td>{b.reportId ? <Mono value={b.reportId} n={8} /> : '—'}</td>
               <td>
-                <span className={`tag status-${banState(b)}`}>{banState(b)}</span>
+                <span className={`tag status-${banState(b)}`}>{label('banState', banState(b))}</span>
                 {b.liftedAt && (
                   <span className="muted small">
                     {' '}
@@ -131,6 +135,7 @@ export function Bans({ api }: { api: AdminApi }) {
           )}
         </tbody>
       </table>
+      </TableScroll>
     </section>
   );
 }
@@ -165,12 +170,13 @@ export type BanPreview =
   | { state: 'invalid'; message: string };
 
 function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (description: string) => void }) {
+  useT();
   const [scope, setScope] = useState<BanScope>('device');
   const [value, setValue] = useState('');
   const [reason, setReason] = useState('');
   const [duration, setDuration] = useState('24');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const preview = useBanPreview(api, scope, value);
 
   const submit = async (e: FormEvent) => {
@@ -189,7 +195,7 @@ function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (description:
       setReason('');
       onCreated(what);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     } finally {
       setBusy(false);
     }
@@ -206,6 +212,7 @@ function CreateBan({ api, onCreated }: { api: AdminApi; onCreated: (description:
       </select>
       <input
         data-testid="ban-value"
+        dir="ltr"
         placeholder={placeholder}
         aria-label={placeholder}
         aria-describedby="ban-preview"

@@ -1,10 +1,13 @@
+/** Live figures (polled every 5 s); the ones with a queue behind them open it. */
+import { useState } from 'react';
+import { useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Tab } from './App';
 import type { Stats } from './types';
 import { ErrorLine, fmtClock, fmtNumber, usePoll } from './util';
-import { useState } from 'react';
 
 export function Overview({ api, onNavigate }: { api: AdminApi; onNavigate: (t: Tab) => void }) {
+  const t = useT();
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
   const stats = usePoll(
     async () => {
@@ -21,30 +24,30 @@ export function Overview({ api, onNavigate }: { api: AdminApi; onNavigate: (t: T
   return (
     <section>
       <div className="section-head">
-        <h2>Overview</h2>
-        <span className="muted small">{updatedAt ? `updated ${fmtClock(updatedAt)} · refreshes every 5 s` : 'loading…'}</span>
+        <h1>{t('admin.overview.title')}</h1>
+        <span className="muted small">{updatedAt ? t('admin.overview.updated', { time: fmtClock(updatedAt) }) : t('admin.loading')}</span>
       </div>
       <ErrorLine error={stats.error} />
       <div className="stats">
-        <Stat label="Connections" testId="stat-connections" value={s?.connections} />
+        <Stat label={t('admin.overview.connections')} testId="stat-connections" value={s?.connections} />
         <Stat
-          label="Waiting"
+          label={t('admin.overview.waiting')}
           testId="stat-waiting"
           value={waiting}
-          sub={s ? `video ${s.waiting?.video ?? 0} · text ${s.waiting?.text ?? 0}` : undefined}
+          sub={s ? t('admin.overview.waitingSplit', { video: fmtNumber(s.waiting?.video ?? 0), text: fmtNumber(s.waiting?.text ?? 0) }) : undefined}
         />
-        <Stat label="Live sessions" testId="stat-sessions" value={s?.liveSessions} onClick={() => onNavigate('sessions')} />
-        <Stat label="Matches / min" testId="stat-matches-per-minute" value={s?.matchesPerMinute} />
+        <Stat label={t('admin.overview.sessions')} testId="stat-sessions" value={s?.liveSessions} onClick={() => onNavigate('sessions')} />
+        <Stat label={t('admin.overview.matches')} testId="stat-matches-per-minute" value={s?.matchesPerMinute} />
         <Stat
-          label="Reports pending"
+          label={t('admin.overview.reports')}
           testId="stat-reports-pending"
           value={s?.reportsPending}
           alert={(s?.reportsPending ?? 0) > 0}
           onClick={() => onNavigate('reports')}
         />
-        <Stat label="Active bans" testId="stat-active-bans" value={s?.activeBans} onClick={() => onNavigate('bans')} />
+        <Stat label={t('admin.overview.bans')} testId="stat-active-bans" value={s?.activeBans} onClick={() => onNavigate('bans')} />
         <Stat
-          label="Appeals pending"
+          label={t('admin.overview.appeals')}
           testId="stat-appeals-pending"
           value={s?.appealsPending}
           alert={(s?.appealsPending ?? 0) > 0}
@@ -55,6 +58,7 @@ export function Overview({ api, onNavigate }: { api: AdminApi; onNavigate: (t: T
   );
 }
 
+/** One figure; a clickable one is a real button (keyboard and screen readers). */
 function Stat({
   label,
   value,
@@ -70,13 +74,21 @@ function Stat({
   alert?: boolean;
   onClick?: () => void;
 }) {
-  return (
-    <div className={`stat ${alert ? 'alert' : ''} ${onClick ? 'clickable' : ''}`} onClick={onClick}>
-      <div className="stat-label">{label}</div>
-      <div className="stat-value" data-testid={testId}>
+  const body = (
+    <>
+      <span className="stat-label">{label}</span>
+      <span className="stat-value" data-testid={testId}>
         {fmtNumber(value)}
-      </div>
-      {sub && <div className="stat-sub">{sub}</div>}
-    </div>
+      </span>
+      {sub && <span className="stat-sub">{sub}</span>}
+    </>
+  );
+  const cls = `stat ${alert ? 'alert' : ''}`;
+  return onClick ? (
+    <button type="button" className={`${cls} clickable`} onClick={onClick}>
+      {body}
+    </button>
+  ) : (
+    <div className={cls}>{body}</div>
   );
 }

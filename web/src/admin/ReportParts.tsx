@@ -3,13 +3,15 @@
  * reported subject's history (earlier reports, bans, flags).
  */
 import { useEffect, useState } from 'react';
+import { useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Ban, Flag, Report } from './types';
-import { ErrorLine, Mono, Time, errorMessage, fmtAgo, fmtClock } from './util';
+import { ErrorLine, Mono, TableScroll, Time, errorMessage, fmtAgo, fmtClock, label } from './util';
 
 export function Evidence({ api, reportId }: { api: AdminApi; reportId: string }) {
+  const t = useT();
   const [url, setUrl] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let alive = true;
     let objectUrl: string | null = null;
@@ -20,7 +22,7 @@ export function Evidence({ api, reportId }: { api: AdminApi; reportId: string })
         objectUrl = URL.createObjectURL(b);
         setUrl(objectUrl);
       })
-      .catch((e) => alive && setError(errorMessage(e)));
+      .catch((e) => alive && setError(e ?? new Error('')));
     return () => {
       alive = false;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
@@ -28,26 +30,27 @@ export function Evidence({ api, reportId }: { api: AdminApi; reportId: string })
   }, [api, reportId]);
   return (
     <div className="evidence">
-      <h3>Evidence</h3>
+      <h3>{t('admin.evidence.title')}</h3>
       {url ? (
         <a href={url} target="_blank" rel="noreferrer">
-          <img data-testid="report-evidence" src={url} alt="Snapshot of the reported user's video" />
+          <img data-testid="report-evidence" src={url} alt={t('admin.evidence.alt')} />
         </a>
       ) : error ? (
-        <ErrorLine error={`Could not load the evidence: ${error}`} />
+        <ErrorLine error={t('admin.evidence.failed', { error: errorMessage(error) })} />
       ) : (
-        <p className="muted">Loading snapshot…</p>
+        <p className="muted">{t('admin.evidence.loading')}</p>
       )}
     </div>
   );
 }
 
 export function Transcript({ report }: { report: Report }) {
+  const t = useT();
   const lines = report.transcript;
   if (!lines || lines.length === 0)
     return (
       <div className="transcript empty" data-testid="report-transcript">
-        {lines ? 'No messages were exchanged.' : 'No transcript available.'}
+        {lines ? t('admin.transcript.noMessages') : t('admin.transcript.none')}
       </div>
     );
   const reportedPeer = report.reportedPeerId ?? report.reportedAccount?.id ?? null;
@@ -64,7 +67,7 @@ export function Transcript({ report }: { report: Report }) {
             data-reported={l.reported ? 'true' : undefined}
           >
             <span className="tts">{fmtClock(l.ts)}</span>
-            <span className="twho">{side === 'reported' ? 'Reported' : side === 'reporter' ? 'Reporter' : short(l.from)}</span>
+            <span className="twho">{side === 'reported' ? t('admin.transcript.reported') : side === 'reporter' ? t('admin.transcript.reporter') : short(l.from)}</span>
             <span className="ttext">{l.text}</span>
           </div>
         );
@@ -78,24 +81,26 @@ function short(v: string): string {
 }
 
 export function History({ history, currentId }: { history: Report['history'] | undefined; currentId: string }) {
+  const t = useT();
   const reports = (history?.reports ?? []).filter((x) => x.id !== currentId);
   const bans = history?.bans ?? [];
   const flags = history?.flags ?? [];
   if (!reports.length && !bans.length && !flags.length)
     return (
       <p className="muted small" data-testid="report-history">
-        No earlier reports, bans or flags.
+        {t('admin.history.none')}
       </p>
     );
   return (
     <div data-testid="report-history" className="history">
       {reports.length > 0 && (
+        <TableScroll label={t('admin.history.reports')}>
         <table className="grid compact">
           <thead>
             <tr>
-              <th>Earlier report</th>
-              <th>Reason</th>
-              <th>Status</th>
+              <th>{t('admin.history.reports')}</th>
+              <th>{t('admin.report.reason')}</th>
+              <th>{t('admin.reports.status')}</th>
             </tr>
           </thead>
           <tbody>
@@ -104,14 +109,15 @@ export function History({ history, currentId }: { history: Report['history'] | u
                 <td>
                   <Time value={x.createdAt} />
                 </td>
-                <td>{x.reason}</td>
+                <td>{label('reason', x.reason)}</td>
                 <td>
-                  <span className={`tag status-${x.status}`}>{x.status}</span>
+                  <span className={`tag status-${x.status}`}>{label('status', x.status)}</span>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        </TableScroll>
       )}
       {bans.length > 0 && <BanMiniTable bans={bans} />}
       {flags.length > 0 && <FlagList flags={flags} />}
@@ -120,44 +126,50 @@ export function History({ history, currentId }: { history: Report['history'] | u
 }
 
 function BanMiniTable({ bans }: { bans: Ban[] }) {
+  const t = useT();
   return (
+    <TableScroll label={t('admin.history.bans')}>
     <table className="grid compact">
       <thead>
         <tr>
-          <th>Ban</th>
-          <th>Reason</th>
-          <th>Until</th>
-          <th></th>
+          <th>{t('admin.history.ban')}</th>
+          <th>{t('admin.report.reason')}</th>
+          <th>{t('admin.history.until')}</th>
+          <th>{t('admin.bans.col.state')}</th>
         </tr>
       </thead>
       <tbody>
         {bans.map((b) => (
           <tr key={b.id}>
             <td>
-              {b.scope} <Mono value={b.value} n={8} />
+              {label('scope', b.scope)} <Mono value={b.value} n={8} />
             </td>
             <td>{b.reason}</td>
-            <td>{b.expiresAt ? <Time value={b.expiresAt} /> : 'permanent'}</td>
-            <td>{b.active ? <span className="tag status-active">active</span> : <span className="tag">ended</span>}</td>
+            <td>{b.expiresAt ? <Time value={b.expiresAt} /> : t('admin.duration.permanent')}</td>
+            <td>
+              {b.active ? <span className="tag status-active">{label('banState', 'active')}</span> : <span className="tag">{t('admin.history.ended')}</span>}
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
+    </TableScroll>
   );
 }
 
 export function FlagList({ flags, testId }: { flags: Flag[] | undefined; testId?: string }) {
+  const t = useT();
   if (!flags || flags.length === 0)
     return (
       <p className="muted small" data-testid={testId}>
-        No flags.
+        {t('admin.flags.none')}
       </p>
     );
   return (
     <ul className="flags" data-testid={testId}>
       {flags.map((f, i) => (
         <li key={i}>
-          <span className="tag flag">{f.kind}</span> {f.detail} <span className="muted small">· {fmtAgo(f.createdAt)}</span>
+          <span className="tag flag">{label('flag', f.kind)}</span> {f.detail} <span className="muted small">· {fmtAgo(f.createdAt)}</span>
         </li>
       ))}
     </ul>

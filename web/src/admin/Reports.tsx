@@ -1,16 +1,35 @@
-import { useState } from 'react';
+/**
+ * The reports queue and one report's detail. Worked by keyboard alone: each row
+ * has an open button; opening moves focus to the detail's heading; after a
+ * decision, "Next report" (focused) opens the following report in the queue.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useT } from '../i18n';
 import type { AdminApi } from './api';
-import type { Ban, BanScope, Report, ReportStatus, ResolveBody } from './types';
+import type { Report, ReportStatus } from './types';
 import { Evidence, FlagList, History, Transcript } from './ReportParts';
 import { AutoReport, isAutoReport } from './AutoReport';
-import { DurationSelect, ErrorLine, Mono, Time, durationHours, errorMessage, fmtAgo, fmtDuration, usePoll } from './util';
+import { Actions } from './ReportActions';
+import { ErrorLine, Mono, TableScroll, Time, fmtAgo, fmtDuration, fmtNumber, label, usePoll } from './util';
 
 const PAGE = 50;
 
+/**
+ * The report to open after `currentId` was decided: the one after it in the list,
+ * or (when the decided one has left the list) the one now at its former position.
+ */
+export function nextReportId(list: ReadonlyArray<{ id: string }>, currentId: string, formerIndex: number): string | null {
+  const at = list.findIndex((r) => r.id === currentId);
+  const next = at >= 0 ? list[at + 1] : (list[formerIndex] ?? list[list.length - 1]);
+  return next && next.id !== currentId ? next.id : null;
+}
+
 export function Reports({ api }: { api: AdminApi }) {
+  const t = useT();
   const [status, setStatus] = useState<ReportStatus>('pending');
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState<string | null>(null);
+  const formerIndex = useRef(0);
   const list = usePoll(
     () => api.get<{ reports: Report[] }>(`/api/admin/reports?status=${status}&limit=${PAGE}&offset=${offset}`),
     10_000,
@@ -18,13 +37,19 @@ export function Reports({ api }: { api: AdminApi }) {
   );
   const reports = list.data?.reports ?? [];
 
+  const open = (id: string) => {
+    formerIndex.current = Math.max(0, reports.findIndex((r) => r.id === id));
+    setSelected(id);
+  };
+  const openNext = selected ? nextReportId(reports, selected, formerIndex.current) : null;
+
   return (
     <section className="split">
       <div className="pane list-pane">
         <div className="section-head">
-          <h2>Reports</h2>
+          <h1>{t('admin.reports.title')}</h1>
           <label className="inline">
-            Status{' '}
+            {t('admin.reports.status')}{' '}
             <select
               data-testid="report-status-filter"
               value={status}
@@ -33,163 +58,217 @@ export function Reports({ api }: { api: AdminApi }) {
                 setOffset(0);
               }}
             >
-              <option value="pending">Pending</option>
-              <option value="accepted">Accepted</option>
-              <option value="rejected">Rejected</option>
+              {(['pending', 'accepted', 'rejected'] as const).map((s) => (
+                <option key={s} value={s}>
+                  {label('status', s)}
+                </option>
+              ))}
             </select>
           </label>
           <button className="btn small" onClick={() => void list.reload()}>
-            Refresh
+            {t('admin.refresh')}
           </button>
         </div>
         <ErrorLine error={list.error} />
-        <table className="grid">
-          <thead>
-            <tr>
-              <th>Reported</th>
-              <th>Reason</th>
-              <th>Mode</th>
-              <th>Ev.</th>
-              <th>Reported user</th>
-            </tr>
-          </thead>
-          <tbody>
-            {reports.map((r) => (
-              <tr
-                key={r.id}
-                data-testid="report-row"
-                data-report-id={r.id}
-                className={`clickable ${selected === r.id ? 'selected' : ''}`}
-                onClick={() => setSelected(r.id)}
-              >
-                <td title={r.createdAt}>{fmtAgo(r.createdAt)}</td>
-                <td>
-                  <span className={`tag reason-${r.reason}`}>{r.reason}</span>
-                </td>
-                <td>{r.source === 'conversation' ? <span className="tag" data-testid="report-source">conversation</span> : (r.session?.mode ?? '—')}</td>
-                <td>{r.hasEvidence ? <span className="tag" title="Has a video snapshot">img</span> : ''}</td>
-                <td>
-                  {r.reportedAccount?.displayName ? (
-                    <span title={r.reportedAccount.id}>{r.reportedAccount.displayName}</span>
-                  ) : (
-                    <Mono value={r.reported?.subject} n={10} />
-                  )}
-                </td>
-              </tr>
-            ))}
-            {!list.loading && reports.length === 0 && (
+        <TableScroll label={t('admin.reports.title')}>
+          <table className="grid">
+            <thead>
               <tr>
-                <td colSpan={5} className="empty">
-                  {status === 'pending' ? 'No pending reports.' : 'No reports.'}
-                </td>
+                <th>{t('admin.reports.col.reported')}</th>
+                <th>{t('admin.reports.col.reason')}</th>
+                <th>{t('admin.reports.col.mode')}</th>
+                <th>{t('admin.reports.col.evidence')}</th>
+                <th>{t('admin.reports.col.user')}</th>
               </tr>
-            )}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {reports.map((r) => (
+                <tr
+                  key={r.id}
+                  data-testid="report-row"
+                  data-report-id={r.id}
+                  aria-selected={selected === r.id}
+                  className={`clickable ${selected === r.id ? 'selected' : ''}`}
+                  onClick={() => open(r.id)}
+                >
+                  <td>
+                    <button
+                      type="button"
+                      className="row-open"
+                      data-testid="report-open"
+                      aria-label={t('admin.reports.open', { reason: label('reason', r.reason), time: fmtAgo(r.createdAt) })}
+                      aria-pressed={selected === r.id}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        open(r.id);
+                      }}
+                    >
+                      {fmtAgo(r.createdAt)}
+                    </button>
+                  </td>
+                  <td>
+                    <span className={`tag reason-${r.reason}`}>{label('reason', r.reason)}</span>
+                  </td>
+                  <td>
+                    {r.source === 'conversation' ? (
+                      <span className="tag" data-testid="report-source">
+                        {t('admin.reports.conversation')}
+                      </span>
+                    ) : (
+                      label('mode', r.session?.mode)
+                    )}
+                  </td>
+                  <td>{r.hasEvidence ? <span className="tag">{t('admin.reports.hasEvidence')}</span> : ''}</td>
+                  <td>
+                    {r.reportedAccount?.displayName ? (
+                      <span title={r.reportedAccount.id}>{r.reportedAccount.displayName}</span>
+                    ) : (
+                      <Mono value={r.reported?.subject} n={10} />
+                    )}
+                  </td>
+                </tr>
+              ))}
+              {!list.loading && reports.length === 0 && (
+                <tr>
+                  <td colSpan={5} className="empty">
+                    {status === 'pending' ? t('admin.reports.nonePending') : t('admin.reports.none')}
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </TableScroll>
         <div className="pager">
           <button className="btn small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            ‹ Prev
+            {t('admin.pager.prev')}
           </button>
           <span className="muted small">
-            {reports.length ? `${offset + 1}–${offset + reports.length}` : ''} · oldest first · refreshes every 10 s
+            {reports.length
+              ? t('admin.reports.range', { from: fmtNumber(offset + 1), to: fmtNumber(offset + reports.length) })
+              : ''}{' '}
+            {t('admin.reports.order')}
           </span>
           <button className="btn small" disabled={reports.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
-            Next ›
+            {t('admin.pager.next')}
           </button>
         </div>
       </div>
       <div className="pane detail-pane">
         {selected ? (
-          <ReportDetail key={selected} api={api} id={selected} onResolved={() => void list.reload()} />
+          <ReportDetail
+            key={selected}
+            api={api}
+            id={selected}
+            onResolved={() => void list.reload()}
+            onNext={openNext ? () => open(openNext) : null}
+          />
         ) : (
-          <p className="muted empty">Select a report to review it.</p>
+          <p className="muted empty">{t('admin.reports.select')}</p>
         )}
       </div>
     </section>
   );
 }
 
-function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onResolved: () => void }) {
+function ReportDetail({
+  api,
+  id,
+  onResolved,
+  onNext,
+}: {
+  api: AdminApi;
+  id: string;
+  onResolved: () => void;
+  onNext: (() => void) | null;
+}) {
+  const t = useT();
   const rep = usePoll(() => api.get<Report>(`/api/admin/reports/${encodeURIComponent(id)}`), null, [id]);
   const r = rep.data;
+  const heading = useRef<HTMLHeadingElement>(null);
+  const loaded = Boolean(r);
+  useEffect(() => {
+    if (loaded) heading.current?.focus();
+  }, [loaded]);
 
-  if (!r) return rep.error ? <ErrorLine error={rep.error} /> : <p className="muted">Loading…</p>;
+  if (!r) return rep.error ? <ErrorLine error={rep.error} /> : <p className="muted">{t('admin.loading')}</p>;
 
   return (
     <div className="report-detail" data-testid="report-detail" data-report-id={r.id}>
       <div className="section-head">
-        <h2>
-          Report <Mono value={r.id} n={8} />
+        <h2 ref={heading} tabIndex={-1} data-testid="report-heading">
+          {t('admin.report.title')} <Mono value={r.id} n={8} />
         </h2>
-        <span className={`tag status-${r.status}`} data-testid="report-status">
-          {r.status}
+        <span className={`tag status-${r.status}`} data-testid="report-status" data-status={r.status}>
+          {label('status', r.status)}
         </span>
       </div>
 
       <dl className="facts">
-        <dt>Reason</dt>
+        <dt>{t('admin.report.reason')}</dt>
         <dd data-testid="report-reason">
-          <span className={`tag reason-${r.reason}`}>{r.reason}</span>
+          <span className={`tag reason-${r.reason}`}>{label('reason', r.reason)}</span>
         </dd>
-        <dt>Comment</dt>
-        <dd data-testid="report-comment">{r.comment ? r.comment : <span className="muted">none</span>}</dd>
-        <dt>Reported at</dt>
+        <dt>{t('admin.report.comment')}</dt>
+        <dd data-testid="report-comment">{r.comment ? r.comment : <span className="muted">{t('admin.report.noComment')}</span>}</dd>
+        <dt>{t('admin.report.at')}</dt>
         <dd data-testid="report-time">
           <Time value={r.createdAt} /> <span className="muted">({fmtAgo(r.createdAt)})</span>
         </dd>
         {r.source === 'conversation' ? (
           <>
-            <dt>Conversation</dt>
+            <dt>{t('admin.report.conversation')}</dt>
             <dd data-testid="report-conversation">
-              <Mono value={r.channelId ?? ''} n={8} /> · since <Time value={r.session?.startedAt} />
-              {r.messageId ? ' · one message reported' : ' · the person reported'}
+              <Mono value={r.channelId ?? ''} n={8} /> · {t('admin.report.since')} <Time value={r.session?.startedAt} /> ·{' '}
+              {r.messageId ? t('admin.report.oneMessage') : t('admin.report.thePerson')}
             </dd>
-            <dt>Reported account</dt>
+            <dt>{t('admin.report.account')}</dt>
             <dd data-testid="report-account" data-account-id={r.reportedAccount?.id ?? ''}>
-              <strong>{r.reportedAccount?.displayName ?? 'unknown'}</strong> <Mono value={r.reportedAccount?.id ?? ''} n={32} />
+              <strong>{r.reportedAccount?.displayName ?? t('admin.report.unknown')}</strong>{' '}
+              <Mono value={r.reportedAccount?.id ?? ''} n={32} />
             </dd>
             {r.messageId && (
               <>
-                <dt>Message</dt>
+                <dt>{t('admin.report.message')}</dt>
                 <dd data-testid="report-excerpt">
-                  {r.messageExcerpt != null ? <q>{r.messageExcerpt}</q> : <span className="muted">no longer kept</span>}
+                  {r.messageExcerpt != null ? <q>{r.messageExcerpt}</q> : <span className="muted">{t('admin.report.notKept')}</span>}
                 </dd>
               </>
             )}
           </>
         ) : (
           <>
-            <dt>Session</dt>
+            <dt>{t('admin.report.session')}</dt>
             <dd data-testid="report-session">
-              <Mono value={r.sessionId ?? ''} n={8} /> · {r.session?.mode} · started <Time value={r.session?.startedAt} /> ·{' '}
-              {r.session?.endedAt ? `lasted ${fmtDuration(r.session.durationS)}` : 'still live'}
-              {r.session?.commonInterests?.length ? ` · interests: ${r.session.commonInterests.join(', ')}` : ''}
+              <Mono value={r.sessionId ?? ''} n={8} /> · {label('mode', r.session?.mode)} · {t('admin.report.started')}{' '}
+              <Time value={r.session?.startedAt} /> ·{' '}
+              {r.session?.endedAt ? t('admin.report.lasted', { duration: fmtDuration(r.session.durationS) }) : t('admin.report.live')}
+              {r.session?.commonInterests?.length ? ` · ${t('admin.report.interests', { list: r.session.commonInterests.join(', ') })}` : ''}
             </dd>
           </>
         )}
-        <dt>Reported user</dt>
+        <dt>{t('admin.report.reportedUser')}</dt>
         <dd>
-          <Mono value={r.reported?.subject} n={16} /> <span className="tag">{r.reported?.kind}</span> · IP{' '}
-          <Mono value={r.reported?.ipHash} n={10} />
+          <Mono value={r.reported?.subject} n={16} /> <span className="tag">{label('kind', r.reported?.kind)}</span> ·{' '}
+          {t('admin.ip')} <Mono value={r.reported?.ipHash} n={10} />
         </dd>
-        <dt>Reporter</dt>
+        <dt>{t('admin.report.reporter')}</dt>
         <dd>
-          <Mono value={r.reporter?.subject} n={16} /> · IP <Mono value={r.reporter?.ipHash} n={10} />
+          <Mono value={r.reporter?.subject} n={16} /> · {t('admin.ip')} <Mono value={r.reporter?.ipHash} n={10} />
         </dd>
       </dl>
 
       {isAutoReport(r) ? <AutoReport api={api} report={r} /> : r.hasEvidence && <Evidence api={api} reportId={r.id} />}
 
-      <h3>{r.source === 'conversation' ? 'Messages around it' : 'Transcript'}</h3>
+      <h3>{r.source === 'conversation' ? t('admin.report.around') : t('admin.report.transcript')}</h3>
       <Transcript report={r} />
 
       <div className="two-col">
         <div>
-          <h3>Reported user's history</h3>
+          <h3>{t('admin.report.history')}</h3>
           <History history={r.history} currentId={r.id} />
         </div>
         <div>
-          <h3>Reporter's flags</h3>
+          <h3>{t('admin.report.reporterFlags')}</h3>
           <FlagList flags={r.reporterFlags} testId="report-reporter-flags" />
         </div>
       </div>
@@ -197,6 +276,7 @@ function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onRe
       <Actions
         api={api}
         report={r}
+        onNext={onNext}
         onResolved={(updated) => {
           rep.setData(updated);
           onResolved();
@@ -207,157 +287,5 @@ function ReportDetail({ api, id, onResolved }: { api: AdminApi; id: string; onRe
         }}
       />
     </div>
-  );
-}
-
-function Actions({
-  api,
-  report,
-  onResolved,
-  onConflict,
-}: {
-  api: AdminApi;
-  report: Report;
-  onResolved: (r: Report) => void;
-  onConflict: () => void;
-}) {
-  const conversation = report.source === 'conversation';
-  // A conversation report knows the account only (no device, no IP).
-  const [scope, setScope] = useState<Record<BanScope, boolean>>(
-    conversation ? { device: false, ip: false, account: true } : { device: true, ip: false, account: false },
-  );
-  const [duration, setDuration] = useState('24');
-  const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const accountOk = report.reported?.kind === 'access';
-  const scopes = (Object.keys(scope) as BanScope[]).filter(
-    (k) => scope[k] && (k !== 'account' || accountOk) && (!conversation || k === 'account'),
-  );
-
-  const resolve = async (action: 'accept' | 'reject', withBan: boolean) => {
-    setBusy(true);
-    setError(null);
-    const body: ResolveBody = { action };
-    if (note.trim()) body.note = note.trim();
-    if (withBan) body.ban = { durationHours: durationHours(duration), scope: scopes };
-    try {
-      const res = await api.post<{ report: Report; bans: Ban[] }>(`/api/admin/reports/${encodeURIComponent(report.id)}/resolve`, body);
-      const bans = res?.bans ?? [];
-      setDone(
-        action === 'reject'
-          ? 'Report rejected.'
-          : bans.length
-            ? `Report accepted — ${bans.length} ban${bans.length > 1 ? 's' : ''} created (${bans.map((b) => b.scope).join(', ')}, ${
-                bans[0]!.expiresAt ? `until ${new Date(bans[0]!.expiresAt).toLocaleString()}` : 'permanent'
-              }).`
-            : 'Report accepted (no ban).',
-      );
-      if (res?.report) onResolved(res.report);
-      else onConflict();
-    } catch (e) {
-      const err = e as { code?: string };
-      setError(err.code === 'already_resolved' ? `${errorMessage(e)} — someone else resolved it; reloaded.` : errorMessage(e));
-      if (err.code === 'already_resolved') onConflict();
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  if (done)
-    return (
-      <div className="resolution done" data-testid="resolution-done">
-        ✓ {done}
-        {report.resolution && <ResolutionInfo report={report} />}
-      </div>
-    );
-
-  if (report.status !== 'pending')
-    return (
-      <div className="resolution" data-testid="report-resolution">
-        <ResolutionInfo report={report} />
-        <ErrorLine error={error} testId="report-action-error" />
-      </div>
-    );
-
-  return (
-    <div className="actions-box">
-      <h3>Decision</h3>
-      <div className="action-row">
-        <span className="label">Ban scope</span>
-        <label className="check">
-          <input
-            type="checkbox"
-            data-testid="ban-scope-device"
-            disabled={conversation}
-            checked={scope.device && !conversation}
-            onChange={(e) => setScope({ ...scope, device: e.target.checked })}
-          />
-          device
-        </label>
-        <label className="check">
-          <input
-            type="checkbox"
-            data-testid="ban-scope-ip"
-            disabled={conversation}
-            checked={scope.ip && !conversation}
-            onChange={(e) => setScope({ ...scope, ip: e.target.checked })}
-          />
-          IP
-        </label>
-        <label className={`check ${accountOk ? '' : 'disabled'}`} title={accountOk ? '' : 'Only for signed-in (account) users'}>
-          <input
-            type="checkbox"
-            data-testid="ban-scope-account"
-            disabled={!accountOk}
-            checked={accountOk && scope.account}
-            onChange={(e) => setScope({ ...scope, account: e.target.checked })}
-          />
-          account
-        </label>
-        <span className="label">Duration</span>
-        <DurationSelect testId="ban-duration" value={duration} onChange={setDuration} />
-      </div>
-      <div className="action-row">
-        <input
-          className="grow"
-          data-testid="report-note"
-          type="text"
-          placeholder="Note (optional, kept in the audit log)"
-          maxLength={1000}
-          value={note}
-          onChange={(e) => setNote(e.target.value)}
-        />
-      </div>
-      <div className="action-row buttons">
-        <button className="btn" data-testid="report-reject" disabled={busy} onClick={() => void resolve('reject', false)}>
-          Reject
-        </button>
-        <button className="btn" data-testid="report-accept" disabled={busy} onClick={() => void resolve('accept', false)}>
-          Accept (no ban)
-        </button>
-        <button
-          className="btn danger"
-          data-testid="report-ban"
-          disabled={busy || scopes.length === 0}
-          onClick={() => void resolve('accept', true)}
-        >
-          Accept &amp; ban
-        </button>
-      </div>
-      <ErrorLine error={error} testId="report-action-error" />
-    </div>
-  );
-}
-
-function ResolutionInfo({ report }: { report: Report }) {
-  const res = report.resolution;
-  if (!res) return <p className="muted">Resolved ({report.status}).</p>;
-  return (
-    <p>
-      <strong>{res.action}</strong> by <Mono value={res.by} n={12} /> · <Time value={res.at} />
-      {res.note ? <> · “{res.note}”</> : null}
-    </p>
   );
 }

@@ -1,7 +1,9 @@
+/** Live sessions (polled every 5 s) and a warning sent to one member's open connections. */
 import { useState, type FormEvent } from 'react';
+import { t, useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { LiveSession } from './types';
-import { ErrorLine, Mono, errorMessage, fmtAgo, fmtDuration, usePoll } from './util';
+import { ErrorLine, Mono, TableScroll, fmtAgo, fmtDuration, fmtNumber, label, usePoll } from './util';
 
 interface Target {
   sessionId: string;
@@ -9,6 +11,7 @@ interface Target {
 }
 
 export function Sessions({ api }: { api: AdminApi }) {
+  useT();
   const list = usePoll(() => api.get<{ sessions: LiveSession[] }>('/api/admin/sessions'), 5000, []);
   const [target, setTarget] = useState<Target | null>(null);
   const sessions = list.data?.sessions ?? [];
@@ -16,23 +19,24 @@ export function Sessions({ api }: { api: AdminApi }) {
   return (
     <section>
       <div className="section-head">
-        <h2>Live sessions</h2>
-        <span className="muted small">{sessions.length} live · refreshes every 5 s</span>
+        <h1>{t('admin.sessions.title')}</h1>
+        <span className="muted small">{t('admin.sessions.count', { count: fmtNumber(sessions.length) })}</span>
         <button className="btn small" onClick={() => void list.reload()}>
-          Refresh
+          {t('admin.refresh')}
         </button>
       </div>
       <ErrorLine error={list.error} />
+      <TableScroll label={t('admin.sessions.title')}>
       <table className="grid">
         <thead>
           <tr>
-            <th>Session</th>
-            <th>Mode</th>
-            <th>Started</th>
-            <th>Duration</th>
-            <th>Interests</th>
-            <th>Msgs</th>
-            <th>Members</th>
+            <th>{t('admin.sessions.col.session')}</th>
+            <th>{t('admin.reports.col.mode')}</th>
+            <th>{t('admin.sessions.col.started')}</th>
+            <th>{t('admin.sessions.col.duration')}</th>
+            <th>{t('admin.sessions.col.interests')}</th>
+            <th>{t('admin.sessions.col.messages')}</th>
+            <th>{t('admin.sessions.col.members')}</th>
           </tr>
         </thead>
         <tbody>
@@ -48,12 +52,13 @@ export function Sessions({ api }: { api: AdminApi }) {
           {!list.loading && sessions.length === 0 && (
             <tr>
               <td colSpan={7} className="empty">
-                No live sessions right now.
+                {t('admin.sessions.none')}
               </td>
             </tr>
           )}
         </tbody>
       </table>
+      </TableScroll>
     </section>
   );
 }
@@ -75,22 +80,24 @@ function SessionRows({
         <td>
           <Mono value={s.id} n={8} />
         </td>
-        <td>{s.mode}</td>
+        <td>{label('mode', s.mode)}</td>
         <td title={s.startedAt}>{fmtAgo(s.startedAt)}</td>
         <td className="num">{fmtDuration(s.durationS)}</td>
         <td>{s.commonInterests?.length ? s.commonInterests.join(', ') : <span className="muted">—</span>}</td>
-        <td className="num">{s.messages}</td>
+        <td className="num">{fmtNumber(s.messages)}</td>
         <td>
           {s.members.map((m) => (
             <div key={m.peerId} className="member">
-              <Mono value={m.subject} n={12} /> <span className="muted small">IP</span> <Mono value={m.ipHash} n={8} />{' '}
+              <Mono value={m.subject} n={12} /> <span className="muted small">{t('admin.ip')}</span> <Mono value={m.ipHash} n={8} />{' '}
               <button
                 className={`btn tiny ${target?.subject === m.subject ? 'active' : ''}`}
                 data-testid="warn-button"
                 data-subject={m.subject}
+                aria-expanded={target?.subject === m.subject}
+                aria-label={t('admin.sessions.warnWho', { who: m.subject })}
                 onClick={() => onWarn(target?.subject === m.subject ? null : m.subject)}
               >
-                Warn
+                {t('admin.sessions.warn')}
               </button>
             </div>
           ))}
@@ -108,10 +115,11 @@ function SessionRows({
 }
 
 function WarnForm({ api, subject, onClose }: { api: AdminApi; subject: string; onClose: () => void }) {
-  const [message, setMessage] = useState('Please keep it respectful — breaking the rules gets you banned.');
+  useT();
+  const [message, setMessage] = useState(() => t('admin.sessions.warnDefault'));
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<number | null>(null);
 
   const send = async (e: FormEvent) => {
     e.preventDefault();
@@ -120,10 +128,9 @@ function WarnForm({ api, subject, onClose }: { api: AdminApi; subject: string; o
     setResult(null);
     try {
       const r = await api.post<{ delivered: number }>('/api/admin/warnings', { subject, message: message.trim() });
-      const n = r?.delivered ?? 0;
-      setResult(n > 0 ? `Warning delivered to ${n} connection${n === 1 ? '' : 's'}.` : 'Not delivered — the visitor is no longer connected.');
+      setResult(r?.delivered ?? 0);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     } finally {
       setBusy(false);
     }
@@ -131,10 +138,11 @@ function WarnForm({ api, subject, onClose }: { api: AdminApi; subject: string; o
 
   return (
     <form className="inline-form" onSubmit={send}>
-      <span>
-        Warn <Mono value={subject} n={12} />:
-      </span>
+      <label htmlFor="warn-message">
+        {t('admin.sessions.warnLabel')} <Mono value={subject} n={12} />
+      </label>
       <input
+        id="warn-message"
         className="grow"
         data-testid="warn-message"
         value={message}
@@ -144,14 +152,14 @@ function WarnForm({ api, subject, onClose }: { api: AdminApi; subject: string; o
         autoFocus
       />
       <button className="btn small" type="submit" data-testid="warn-send" disabled={busy || !message.trim()}>
-        Send warning
+        {t('admin.sessions.warnSend')}
       </button>
       <button className="btn small" type="button" onClick={onClose}>
-        Close
+        {t('app.close')}
       </button>
-      {result && (
-        <span className="ok" data-testid="warn-result">
-          {result}
+      {result !== null && (
+        <span className="ok" role="status" data-testid="warn-result">
+          {result > 0 ? t('admin.sessions.warnDelivered', { count: fmtNumber(result) }) : t('admin.sessions.warnGone')}
         </span>
       )}
       <ErrorLine error={error} testId="warn-error" />

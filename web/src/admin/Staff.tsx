@@ -5,22 +5,17 @@
  * active admin). A non-staff account is found by its exact email.
  */
 import { useState, type FormEvent } from 'react';
-import { t as tNow, useT } from '../i18n';
-import { ApiError } from '../lib/api';
+import { useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Account, Role } from './types';
-import { ErrorLine, Mono, Time, errorMessage, usePoll } from './util';
+import { ErrorLine, Mono, TableScroll, Time, errorMessage, usePoll } from './util';
 
 export type StaffAccount = Account & { disabled?: boolean };
 
 export const ROLES: Role[] = ['user', 'moderator', 'admin'];
 
-/** A refused change, in the admin's language when the server named the reason. */
+/** A refused change, in the admin's language (`admin.errors.<code>`: cannot_change_self, last_admin…). */
 export function staffErrorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.code === 'cannot_change_self') return tNow('admin.staff.err.self');
-    if (err.code === 'last_admin') return tNow('admin.staff.err.lastAdmin');
-  }
   return errorMessage(err);
 }
 
@@ -43,7 +38,7 @@ function AccountRow({
   const t = useT();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const self = account.id === meId;
 
   const change = async (what: { role: Role } | { disabled: boolean }) => {
@@ -57,7 +52,7 @@ function AccountRow({
           : t(what.disabled ? 'admin.staff.disabledDone' : 'admin.staff.enabledDone', { email: next.email });
       onChanged(next, notice);
     } catch (err) {
-      setError(staffErrorText(err));
+      setError(err);
     } finally {
       setBusy(false);
       setConfirming(false);
@@ -140,6 +135,7 @@ function AccountTable({
 }) {
   const t = useT();
   return (
+    <TableScroll label={t('admin.staff.title')}>
     <table className="grid" data-testid={testId}>
       <thead>
         <tr>
@@ -158,6 +154,7 @@ function AccountTable({
         ))}
       </tbody>
     </table>
+    </TableScroll>
   );
 }
 
@@ -170,12 +167,12 @@ export function Staff({ api }: { api: AdminApi }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<'moderator' | 'admin'>('moderator');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [findEmail, setFindEmail] = useState('');
   const [found, setFound] = useState<StaffAccount[] | null>(null);
-  const [findError, setFindError] = useState<string | null>(null);
+  const [findError, setFindError] = useState<unknown>(null);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -190,7 +187,7 @@ export function Staff({ api }: { api: AdminApi }) {
       setName('');
       void list.reload();
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     } finally {
       setBusy(false);
     }
@@ -204,7 +201,7 @@ export function Staff({ api }: { api: AdminApi }) {
       setFound(r.accounts);
     } catch (err) {
       setFound(null);
-      setFindError(errorMessage(err));
+      setFindError(err);
     }
   };
 
@@ -219,7 +216,7 @@ export function Staff({ api }: { api: AdminApi }) {
   return (
     <section>
       <div className="section-head">
-        <h2>{t('admin.staff.title')}</h2>
+        <h1>{t('admin.staff.title')}</h1>
       </div>
       <form className="inline-form" onSubmit={create}>
         <strong>{t('admin.staff.new')}</strong>
@@ -258,7 +255,7 @@ export function Staff({ api }: { api: AdminApi }) {
           {t('admin.staff.create')}
         </button>
         {done && (
-          <span className="ok" data-testid="staff-create-done">
+          <span className="ok" role="status" data-testid="staff-create-done">
             {done}
           </span>
         )}

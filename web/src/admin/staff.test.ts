@@ -13,7 +13,8 @@ describe('staff page', () => {
   it('names the server refusals in the catalogue', () => {
     expect(staffErrorText(new ApiError(409, 'last_admin', 'x'))).toBe('This is the last active admin: make another admin first.');
     expect(staffErrorText(new ApiError(409, 'cannot_change_self', 'x'))).toBe('You cannot change your own role or disable yourself.');
-    expect(staffErrorText(new ApiError(404, 'not_found', 'no such account'))).toBe('no such account');
+    expect(staffErrorText(new ApiError(404, 'not_found', 'no such account'))).toBe('Not found — it may have been removed meanwhile.');
+    expect(staffErrorText(new ApiError(400, 'invalid_request', 'password too short'))).toBe('password too short');
   });
 });
 

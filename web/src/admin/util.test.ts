@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError } from '../lib/api';
+import { setLocale } from '../i18n';
+import { durationLabel, errorMessage, fmtAgo, fmtDuration, fmtNumber, fmtTime, label } from './util';
+import { nextReportId } from './Reports';
+
+afterEach(() => setLocale('en'));
+
+describe('dashboard formatting (Intl, active locale)', () => {
+  it('formats numbers, durations and relative times per locale', () => {
+    expect(fmtNumber(12345, 'de')).toBe('12.345');
+    expect(fmtNumber(2.25, 'en')).toBe('2.3');
+    expect(fmtNumber(null)).toBe('—');
+    expect(fmtDuration(75, 'en')).toBe('1m 15s');
+    expect(fmtDuration(3720, 'en')).toBe('1h 2m');
+    expect(fmtDuration(5, 'ar')).toContain('ث'); // Arabic unit names
+    const now = Date.UTC(2030, 0, 1, 12, 0, 0);
+    expect(fmtAgo(now - 5 * 60_000, now, 'en')).toBe('5 min. ago');
+    expect(fmtAgo(now - 5 * 60_000, now, 'de')).toBe('vor 5 Min.');
+    expect(fmtTime('2031-01-02T03:04:05Z', 'de')).toMatch(/2031/);
+    expect(durationLabel(168, 'en')).toBe('7 days');
+    expect(durationLabel(24, 'fr')).toMatch(/^24\sheures$/);
+  });
+
+  it('names server values and error codes in the active language', () => {
+    setLocale('de');
+    expect(label('status', 'pending')).not.toBe('Pending');
+    expect(label('status', 'something_new')).toBe('something_new');
+    expect(durationLabel(null)).not.toBe('Permanent');
+    setLocale('en');
+    expect(errorMessage(new ApiError(401, 'invalid_credentials', 'invalid email or password'))).toBe('Wrong email or password.');
+    expect(errorMessage(new ApiError(429, 'rate_limited', 'x', 3000))).toBe('Too many attempts. (try again in 3 s)');
+    // A 400 carries the server's specific reason (e.g. why a typed ban value cannot match).
+    expect(errorMessage(new ApiError(400, 'invalid_request', 'a range wider than /8 is refused'))).toBe('a range wider than /8 is refused');
+    expect(errorMessage(new Error(''))).toBe('Something went wrong — please try again.');
+  });
+});
+
+describe('report queue by keyboard', () => {
+  const list = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
+  it('opens the following report, also when the decided one left the list', () => {
+    expect(nextReportId(list, 'a', 0)).toBe('b');
+    expect(nextReportId([{ id: 'b' }, { id: 'c' }], 'a', 0)).toBe('b');
+    expect(nextReportId([{ id: 'a' }, { id: 'b' }], 'c', 2)).toBe('b');
+    expect(nextReportId([{ id: 'a' }], 'a', 0)).toBe(null);
+    expect(nextReportId([], 'a', 0)).toBe(null);
+  });
+});
