@@ -1,4 +1,5 @@
-"""The `connect` command: serve, migrate, create-admin, audit-verify, turn-config, protocol.
+"""The `connect` command: serve, migrate, create-admin, audit-verify, turn-config, protocol,
+loadtest.
 
 Every failure ends in one line on stderr and a non-zero exit, never a Traceback:
 an exception's text can carry SQL parameters (a new admin's password hash), and an
@@ -57,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("turn-config", help="print a coturn config matching these settings")
     proto = sub.add_parser("protocol", help="print the gateway event schemas")
     proto.add_argument("--markdown", action="store_true", help="as a Markdown reference")
+    from connect.loadtest.options import add_parser as add_loadtest
+
+    add_loadtest(sub)
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -102,6 +106,8 @@ def _run(args: argparse.Namespace) -> int:
 
         print(markdown() if args.markdown else json.dumps(json_schema(), indent=2))
         return 0
+    if args.command == "loadtest":
+        return _loadtest(args)
 
     settings = _settings()
     if args.command == "turn-config":
@@ -128,6 +134,24 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "audit-verify":
         return asyncio.run(_audit_verify(settings))
     raise CliError(f"unknown command {args.command!r}", USAGE)
+
+
+def _loadtest(args: argparse.Namespace) -> int:
+    """A load test of a running deployment: needs no settings or database of its own."""
+    from connect.loadtest.options import config_from
+    from connect.loadtest.runner import LoadTestFailed, run
+    from connect.loadtest.target import TargetRefused
+
+    try:
+        config = config_from(args)
+    except ValueError as exc:
+        raise CliError(str(exc), USAGE) from None
+    try:
+        return run(config)
+    except TargetRefused as exc:
+        raise CliError(str(exc), USAGE) from None
+    except LoadTestFailed as exc:
+        raise CliError(str(exc)) from None
 
 
 def _settings() -> Settings:
