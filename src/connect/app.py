@@ -42,6 +42,7 @@ from connect.errors import (
     faults,
     unavailable,
 )
+from connect.framecheck.api import router as framecheck_router
 from connect.gateway import asgi
 from connect.identity.api import router as identity_router
 from connect.identity.api import users as users_router
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             await services.cluster.start()
         if services.websocket is not None:
             services.websocket.start()
+        services.framecheck.start()
         task = asyncio.create_task(_housekeeping(services))
         services.turn_probe.start()  # in the background: a dead TURN never delays start-up
         _tune_gc()
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             if services.websocket is not None:
                 await services.websocket.stop()
             await services.hub.shutdown()
+            await services.framecheck.close()
             if services.cluster is not None:
                 await services.cluster.stop()
             await services.events.close()
@@ -134,6 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(contacts_router)
     api.include_router(calls_router)
     api.include_router(presence_router)
+    api.include_router(framecheck_router)
     install_docs(api, settings)
     bounds.document_errors(api)
     web: ASGIApp
@@ -171,6 +175,8 @@ class ConnectApp:
     def _body_limit(self, path: str) -> int:
         if path == "/api/attachments":
             return self.services.settings.attachment_max_bytes + 64 * 1024
+        if path.startswith("/api/strangers/sessions/") and path.endswith("/frames"):
+            return self.services.settings.framecheck_max_bytes
         return LARGE_BODY_PATHS.get(path, MAX_BODY_BYTES)
 
     async def _call_api(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
@@ -367,6 +373,7 @@ async def _housekeeping(svc: Services) -> None:
                 last_subjects = now
                 svc.limiter.prune()
                 svc.abuse.prune()
+                svc.framecheck.prune()
                 await svc.uploads.sweep()
             await refresh_gauges(svc)
             if now - last_hourly >= 3600:

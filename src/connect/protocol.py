@@ -25,6 +25,7 @@ from connect.contacts.schemas import (
     MessageReceipt,
     MessagesDelivered,
 )
+from connect.framecheck.schemas import VideoFlagged, VideoHidden
 from connect.gateway.schemas import Empty, ErrorEvent, Hello, RateLimited, Welcome
 from connect.matching.schemas import Empty as QueueEmpty
 from connect.matching.schemas import (
@@ -116,6 +117,8 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "message-edited": ChannelMessage,
     "message-deleted": MessageDeleted,
     "channel-created": ChannelOut,
+    "video-hidden": VideoHidden,
+    "video-flagged": VideoFlagged,
 }
 
 

@@ -32,6 +32,7 @@ from connect.events.sinks import (
     RedisStreamSink,
     Sink,
 )
+from connect.framecheck.service import FrameCheckService
 from connect.gateway.cluster import Cluster
 from connect.gateway.dispatch import Router
 from connect.gateway.endpoint import GatewayEndpoint
@@ -128,6 +129,7 @@ class Services:
     calls: CallService
     presence: PresenceService
     uploads: UploadGuard
+    framecheck: FrameCheckService
     privacy: PrivacyService
     export_rule: Rule
     hub: Hub
@@ -336,6 +338,17 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     appeals = AppealService(
         store=AppealStore(db), bans=bans, audit=audit, tokens=tokens, clock=clock
     )
+    framecheck = FrameCheckService(
+        settings=settings,
+        sessions=sessions,
+        reports=reports,
+        bans=bans,
+        deliverer=hub,
+        limiter=limiter,
+        metrics=metrics,
+        clock=clock,
+    )
+    matching.frame_check = framecheck.offer
     calls = CallService(
         store=CallStore(db),
         accounts=account_store,
@@ -405,6 +418,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         calls=calls,
         presence=presence,
         uploads=uploads,
+        framecheck=framecheck,
         privacy=PrivacyService(
             accounts=accounts,
             store=PrivacyStore(db),

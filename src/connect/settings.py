@@ -305,3 +305,35 @@ class Settings(BaseSettings):
                     f"CONNECT_OPERATOR_CIDRS: not an address or CIDR: {cidr!r}"
                 ) from exc
         return cidrs
+
+    # -- automated frame moderation (docs/operations.md, "Frame moderation") ------------
+    # Sampling is on only when enabled AND the classifier is installed (nudenet needs
+    # the extra connect[moderation-ai]; test-colour is for tests only).
+    framecheck_enabled: bool = False
+    framecheck_classifier: Literal["nudenet", "test-colour"] = "nudenet"
+    framecheck_first_after_ms: int = Field(default=3000, ge=0, le=600_000)
+    framecheck_mean_interval_ms: int = Field(default=30_000, ge=1000, le=3_600_000)
+    framecheck_max_width: int = Field(default=320, ge=64, le=1280)
+    framecheck_jpeg_quality: float = Field(default=0.7, gt=0, le=1)
+    framecheck_max_bytes: int = Field(default=64 * 1024, ge=4096, le=1024 * 1024)
+    framecheck_workers: int = Field(default=1, ge=1, le=64)
+    framecheck_queue: int = Field(default=64, ge=1, le=100_000)
+    framecheck_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    framecheck_review_threshold: float = Field(default=0.5, ge=0, le=1)
+    framecheck_action_threshold: float = Field(default=0.8, ge=0, le=1)
+    framecheck_ban_enabled: bool = False
+    framecheck_ban_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    framecheck_escalate_hits: int = Field(default=3, ge=2, le=1000)
+    framecheck_escalate_window_s: float = Field(default=600.0, gt=0)
+    framecheck_report_window_s: float = Field(default=600.0, ge=0)
+    # Per visitor: the default policy sends ~2 frames a minute plus one per new session.
+    rate_frames: str = "20/minute;400/hour"
+
+    @model_validator(mode="after")
+    def _framecheck_thresholds(self) -> Settings:
+        if self.framecheck_action_threshold < self.framecheck_review_threshold:
+            raise ValueError(
+                "CONNECT_FRAMECHECK_ACTION_THRESHOLD must not be below "
+                "CONNECT_FRAMECHECK_REVIEW_THRESHOLD"
+            )
+        return self

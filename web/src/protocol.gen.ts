@@ -222,6 +222,22 @@ export interface QueuedOut {
   since: number;
 }
 
+/**
+ * ``matched.frameCheck``: how this visitor samples its own outgoing camera.
+ *
+ * Present only for video sessions when the operator enabled sampling and a
+ * classifier is configured. The client sends one frame ``firstAfterMs`` after
+ * its media starts, then one after each random (exponential, mean
+ * ``meanIntervalMs``, clamped to a quarter..four times the mean) wait, scaled
+ * to at most ``maxWidth`` pixels wide, as a JPEG of ``jpegQuality`` (0..1).
+ */
+export interface FrameCheck {
+  firstAfterMs: number;
+  meanIntervalMs: number;
+  maxWidth: number;
+  jpegQuality: number;
+}
+
 export interface IceServer {
   urls: string[];
   username?: string | null;
@@ -239,6 +255,10 @@ export interface MatchedOut {
    * (ext) the partner's country, unless unknown or hidden
    */
   country?: string | null;
+  /**
+   * (ext) video sessions with frame checking on: how to sample my camera
+   */
+  frameCheck?: FrameCheck | null;
 }
 
 export interface OfferOut {
@@ -600,6 +620,26 @@ export interface ChannelCreatedOut {
   blocked?: boolean;
 }
 
+/**
+ * ``video-hidden``: the partner's frame was classified above the action threshold.
+ *
+ * The client blurs the partner's video at once, tells the visitor why and
+ * offers Next. Sent to the partner of the visitor whose frame was flagged.
+ */
+export interface VideoHiddenOut {
+  sessionId: string;
+  reason: 'nudity';
+}
+
+/**
+ * ``video-flagged``: your own frame was classified above the action threshold;
+ * your partner no longer sees your video in this session.
+ */
+export interface VideoFlaggedOut {
+  sessionId: string;
+  reason: 'nudity';
+}
+
 /** Client → server events: event name → payload (`x-client-events`). */
 export interface ClientEvents {
   'hello': HelloIn;
@@ -658,4 +698,6 @@ export interface ServerEvents {
   'message-edited': MessageEditedOut;
   'message-deleted': MessageDeletedOut;
   'channel-created': ChannelCreatedOut;
+  'video-hidden': VideoHiddenOut;
+  'video-flagged': VideoFlaggedOut;
 }

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
+from connect.framecheck.schemas import FrameCheck
 from connect.geo.countries import COUNTRY_CODES
 from connect.matching.rules import Criterion, Mode
 from connect.schemas import WireModel, omitted_if_none
@@ -133,6 +134,9 @@ class Matched(WireModel):
     ice_servers: list[IceServer]
     country: str | None = omitted_if_none(
         description="(ext) the partner's country, unless unknown or hidden"
+    )
+    frame_check: FrameCheck | None = omitted_if_none(
+        description="(ext) video sessions with frame checking on: how to sample my camera"
     )
 
 

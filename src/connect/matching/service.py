@@ -35,6 +35,7 @@ from connect.clock import Clock
 from connect.delivery import Deliverer
 from connect.errors import ConnectError
 from connect.events.service import NO_EVENTS, Publisher
+from connect.framecheck.schemas import FrameCheck
 from connect.gateway.connection import Client
 from connect.geo.service import GeoService
 from connect.identity.service import kind_of
@@ -78,6 +79,10 @@ class Pairing:
     other: Ticket
 
 
+def _no_frame_check(mode: str) -> FrameCheck | None:
+    return None
+
+
 class MatchingService:
     def __init__(
         self,
@@ -112,6 +117,8 @@ class MatchingService:
         self._metrics = metrics
         self._recent_matches: deque[float] = deque()
         self.on_skip: Callable[[str, float], None] | None = None
+        # matched.frameCheck for a session of this mode (connect.framecheck), or None.
+        self.frame_check: Callable[[str], FrameCheck | None] = _no_frame_check
         self.park_ttl_s = 120.0
 
     async def prepare_join(self, client: Client, criteria: JoinQueue) -> Ticket:
@@ -403,6 +410,7 @@ class MatchingService:
                 common_interests=common,
                 ice_servers=self._turn.ice_config(me.subject).ice_servers,
                 country=peer_ticket.shown_country,
+                frame_check=self.frame_check(initiator.mode),
             )
             self._deliver.deliver(me.client_id, "matched", matched.wire())
         self._metrics.matches.labels(session.mode).inc()

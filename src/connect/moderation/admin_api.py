@@ -136,6 +136,17 @@ async def resolve_report(
     return ResolveOut(report=await _report_view(svc, report), bans=[ban_view(b, now) for b in bans])
 
 
+@router.post("/reports/{report_id}/false-positive", response_model=ReportView)
+async def report_false_positive(report_id: str, actor: StaffActor, svc: ServicesDep) -> ReportView:
+    """Mark an automatic (frame classifier) report wrong; audited, counted by label.
+
+    409 ``not_automatic`` for a visitor's report, ``already_marked`` the second time.
+    The report stays in the queue to be resolved as usual.
+    """
+    report = await svc.framecheck.false_positive(actor, report_id)
+    return await _report_view(svc, report)
+
+
 @router.get("/bans", response_model=BanList)
 async def list_bans(
     actor: StaffActor,

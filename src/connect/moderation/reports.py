@@ -43,6 +43,7 @@ from connect.moderation.bans import BanService, Scope, ban_target
 from connect.moderation.schemas import ReportCreated, ReportIn
 from connect.moderation.store import BanStore, DuplicateReport, FlagStore, ReportStore
 from connect.observability.metrics import Metrics
+from connect.sessions.models import Member, Session
 from connect.sessions.service import SessionService
 from connect.storage.models import Account, Ban, Flag, Report
 
@@ -321,6 +322,72 @@ class ReportService:
             )
         resolved = await self.get(report_id)
         return resolved, bans
+
+    async def file_auto(
+        self,
+        session: Session,
+        member: Member,
+        *,
+        frame: bytes,
+        scores: dict[str, float],
+        comment: str,
+    ) -> Report | None:
+        """File the frame classifier's report about ``member`` (connect.framecheck).
+
+        An ordinary report in the queue, reason ``nudity``, ``source`` "auto",
+        the frame as its evidence. The reporter is ``auto:<peer id>``, so the
+        table's (session, reporter) uniqueness keeps one automatic report per
+        session and reported member, on every node: None when there already is one.
+        """
+        report_id = uuid.uuid4().hex
+        report = Report(
+            id=report_id,
+            session_id=session.id,
+            reporter_subject=f"auto:{member.peer_id}",
+            reporter_ip_hash="",
+            reported_subject=member.subject,
+            reported_kind=member.kind,
+            reported_peer_id=member.peer_id,
+            reported_ip_hash=member.ip_hash,
+            reason="nudity",
+            comment=comment,
+            status="pending",
+            session_mode=session.mode,
+            session_started_at=datetime.fromtimestamp(session.started_at, UTC),
+            session_ended_at=None
+            if session.ended_at is None
+            else datetime.fromtimestamp(session.ended_at, UTC),
+            common_interests=list(session.common_interests),
+            created_at=self._now(),
+            transcript=await self._sessions.transcript(session.id),
+            evidence_path=self._store_evidence(report_id, frame),
+            source="auto",
+            scores=scores,
+        )
+        try:
+            await self._store.add(report)
+        except DuplicateReport:
+            (self._evidence_dir / f"{report_id}.jpg").unlink(missing_ok=True)
+            return None
+        self._metrics.reports.labels("nudity").inc()
+        self._events.publish(
+            "report.filed", reportId=report.id, reason="nudity", mode=session.mode, evidence=True
+        )
+        # Not counted by the abuse guard's "reported by N people": automatic bans from
+        # frames are the frame policy's, behind the operator's own switch.
+        return report
+
+    async def mark_false_positive(self, actor: Actor, report_id: str) -> Report:
+        """A moderator says an automatic report was wrong (audited; 409 when not automatic)."""
+        report = await self.get(report_id)
+        if report.source != "auto":
+            raise conflict("only an automatic report can be a false positive", "not_automatic")
+        if not await self._store.mark_false_positive(report_id):
+            raise conflict("already marked as a false positive", "already_marked")
+        await self._audit.append(
+            actor, "report.false_positive", "report", report_id, {"scores": report.scores}
+        )
+        return await self.get(report_id)
 
     async def prune(self) -> int:
         """Delete transcripts and evidence images older than the retention period."""

@@ -194,7 +194,15 @@ class ReportView(WireModel):
     resolution: ResolutionView | None
     history: HistoryView
     reporter_flags: list[FlagView]
-    source: Literal["session", "conversation"] = "session"
+    source: Literal["session", "conversation", "auto"] = Field(
+        default="session",
+        description="a visitor's report from a stranger session or a conversation, "
+        "or auto: filed by the frame classifier",
+    )
+    scores: dict[str, float] | None = Field(
+        default=None, description="(auto) the flagged labels' scores, 0..1"
+    )
+    false_positive: bool = Field(default=False, description="(auto) a moderator marked it wrong")
     channel_id: str | None = None
     message_id: str | None = None
     message_excerpt: str | None = None

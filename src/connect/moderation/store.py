@@ -127,6 +127,21 @@ class ReportStore:
             await s.commit()
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def mark_false_positive(self, report_id: str) -> bool:
+        """Mark an automatic report wrong; False if it is not automatic or already marked."""
+        async with self._db.session() as s:
+            result = await s.execute(
+                update(Report)
+                .where(
+                    Report.id == report_id,
+                    Report.source == "auto",
+                    Report.false_positive.is_(False),
+                )
+                .values(false_positive=True)
+            )
+            await s.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def expired_evidence(self, before: datetime) -> list[Report]:
         async with self._db.session() as s:
             q = select(Report).where(

@@ -95,7 +95,13 @@ def report_view(
             flags=[flag_view(f) for f in history.flags],
         ),
         reporter_flags=[flag_view(f) for f in reporter_flags],
-        source="conversation" if report.channel_id else "session",
+        source="auto"
+        if report.source == "auto"
+        else "conversation"
+        if report.channel_id
+        else "session",
+        scores=dict(report.scores) if report.scores is not None else None,
+        false_positive=bool(report.false_positive),
         channel_id=report.channel_id,
         message_id=report.message_id,
         message_excerpt=_excerpt(report),

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -60,6 +70,11 @@ class Report(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32), index=True)
     message_id: Mapped[str | None] = mapped_column(String(32))
     reported_account_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Frame moderation (0011): "user" or "auto" (filed by the frame classifier), the
+    # flagged labels' scores of an automatic report, and a moderator's "this was wrong".
+    source: Mapped[str] = mapped_column(String(8), default="user", server_default="user")
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    false_positive: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Account(Base):

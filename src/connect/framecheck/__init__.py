@@ -1,0 +1,1 @@
+"""Automated frame moderation: sampled video frames, a classifier, and what a hit does."""

@@ -1,0 +1,295 @@
+"""Frame moderation over real HTTP and WebSockets, on both backends.
+
+The server runs the test-only classifier (``test-colour``: how red the mean
+colour of the really decoded JPEG is) in its real process pool, with review
+at 0.3 and action at 0.7; frames are drawn by tests.support.frames.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import BACKENDS, backend_settings
+from tests.support import frames
+from tests.support.client import Peer, guest_token
+from tests.support.faults import until
+from tests.support.server import Server
+from tests.support.staff import StaffClient, new_admin, new_moderator
+from tests.support.users import new_user
+
+SETTINGS = {
+    "CONNECT_FRAMECHECK_ENABLED": "true",
+    "CONNECT_FRAMECHECK_CLASSIFIER": "test-colour",
+    "CONNECT_FRAMECHECK_REVIEW_THRESHOLD": "0.3",
+    "CONNECT_FRAMECHECK_ACTION_THRESHOLD": "0.7",
+    "CONNECT_FRAMECHECK_FIRST_AFTER_MS": "1500",
+    "CONNECT_FRAMECHECK_MEAN_INTERVAL_MS": "20000",
+    "CONNECT_RATE_FRAMES": "1000/minute",
+    "CONNECT_RATE_REPORT": "1000/hour",
+}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def fc_server(
+    request: pytest.FixtureRequest, make_server: Callable[[Mapping[str, str]], Server]
+) -> Server:
+    overrides = dict(SETTINGS)
+    if request.param != "memory-sqlite":
+        overrides.update(
+            backend_settings(request.param, request.getfixturevalue("backing_services"))
+        )
+    return make_server(overrides)
+
+
+@pytest.fixture(scope="module")
+async def admin(fc_server: Server) -> StaffClient:
+    client, _, _ = await new_admin(fc_server)
+    return client
+
+
+async def pair(
+    srv: Server, a_token: str | None = None, mode: str = "video"
+) -> tuple[Peer, Peer, dict[str, Any], dict[str, Any]]:
+    a = await Peer.connect(srv.ws, a_token or await guest_token(srv.http))
+    b = await Peer.connect(srv.ws, await guest_token(srv.http))
+    tag = secrets.token_hex(6)
+    assert (await a.request("join-queue", {"mode": mode, "interests": [tag]}))["ok"]
+    assert (await b.request("join-queue", {"mode": mode, "interests": [tag]}))["ok"]
+    return a, b, await a.event("matched"), await b.event("matched")
+
+
+async def send_frame(
+    srv: Server,
+    token: str | None,
+    session_id: str,
+    body: bytes,
+    content_type: str = "image/jpeg",
+) -> httpx.Response:
+    headers = {"Content-Type": content_type}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        return await http.post(
+            f"/api/strangers/sessions/{session_id}/frames", content=body, headers=headers
+        )
+
+
+async def auto_report(admin: StaffClient, session_id: str) -> dict[str, Any] | None:
+    r = await admin.call("GET", "/api/admin/reports", params={"status": "pending", "limit": 200})
+    assert r.status_code == 200
+    for report in r.json()["reports"]:
+        if report["sessionId"] == session_id and report["source"] == "auto":
+            return dict(report)
+    return None
+
+
+async def test_matched_carries_the_sampling_policy_for_video_only(fc_server: Server) -> None:
+    a, b, ma, mb = await pair(fc_server)
+    expected = {"firstAfterMs": 1500, "meanIntervalMs": 20000, "maxWidth": 320, "jpegQuality": 0.7}
+    assert ma["frameCheck"] == expected
+    assert mb["frameCheck"] == expected
+    c, d, mc, _ = await pair(fc_server, mode="text")
+    assert "frameCheck" not in mc
+    # ...and a text session's frames are refused: nothing is sampled there.
+    r = await send_frame(fc_server, c.token, mc["sessionId"], frames.GREY)
+    assert r.status_code == 403
+    for peer in (a, b, c, d):
+        await peer.close()
+
+
+async def test_no_frame_check_unless_enabled(server: Server) -> None:
+    a, b, ma, _ = await pair(server)
+    assert "frameCheck" not in ma
+    r = await send_frame(server, a.token, ma["sessionId"], frames.GREY)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "forbidden"
+    await a.close()
+    await b.close()
+
+
+async def test_who_may_send_a_frame_and_what(fc_server: Server, admin: StaffClient) -> None:
+    srv = fc_server
+    a, b, ma, _ = await pair(srv)
+    sid = ma["sessionId"]
+    ok = await send_frame(srv, a.token, sid, frames.GREY)
+    assert ok.status_code == 202, ok.text
+    assert ok.json() == {"queued": True}
+    assert (await send_frame(srv, b.token, sid, frames.GREY)).status_code == 202
+    # No token; a stranger's token; the member of another session.
+    assert (await send_frame(srv, None, sid, frames.GREY)).status_code == 401
+    outsider = await guest_token(srv.http)
+    r = await send_frame(srv, outsider, sid, frames.GREY)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    c, d, mc, _ = await pair(srv)
+    assert (await send_frame(srv, c.token, sid, frames.GREY)).status_code == 403
+    assert (await send_frame(srv, c.token, mc["sessionId"], frames.GREY)).status_code == 202
+    # Unknown session, malformed id.
+    assert (await send_frame(srv, a.token, secrets.token_hex(16), frames.GREY)).status_code == 404
+    assert (await send_frame(srv, a.token, "not-a-session", frames.GREY)).status_code == 400
+    # Not a JPEG, a broken JPEG, the wrong type, too large.
+    for body, ctype in (
+        (b"GIF89a" + b"\x00" * 100, "image/jpeg"),
+        (frames.GREY[: len(frames.GREY) // 2], "image/jpeg"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9", "image/jpeg"),
+        (frames.GREY, "image/png"),
+        (b"", "image/jpeg"),
+    ):
+        r = await send_frame(srv, a.token, sid, body, ctype)
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_frame"), body[:8]
+    big = frames.solid((90, 120, 150), size=(1600, 1200), quality=100) + b"\x00" * 70_000
+    r = await send_frame(srv, a.token, sid, big)
+    assert r.status_code == 413
+    # An account visitor sends frames like a guest.
+    user = await new_user(srv, "Framer")
+    e, f, me, _ = await pair(srv, a_token=user.access)
+    assert (await send_frame(srv, user.access, me["sessionId"], frames.GREY)).status_code == 202
+    # The session ended: 409.
+    assert (await a.request("end-call", {}))["ok"]
+    await b.event("peer-ended")
+    r = await send_frame(srv, a.token, sid, frames.GREY)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "session_ended")
+    # Banned: refused like on every route.
+    r = await admin.call(
+        "POST",
+        "/api/admin/bans",
+        json={"scope": "account", "value": user.id, "reason": "test", "durationHours": 1},
+    )
+    assert r.status_code == 201, r.text
+    r = await send_frame(srv, user.access, me["sessionId"], frames.GREY)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "banned")
+    for peer in (a, b, c, d, e, f):
+        await peer.close()
+
+
+async def test_frames_are_rate_limited_per_visitor(
+    make_server: Callable[[Mapping[str, str]], Server],
+) -> None:
+    srv = make_server({**SETTINGS, "CONNECT_RATE_FRAMES": "3/minute"})
+    a, b, ma, _ = await pair(srv)
+    for _ in range(3):
+        assert (await send_frame(srv, a.token, ma["sessionId"], frames.GREY)).status_code == 202
+    r = await send_frame(srv, a.token, ma["sessionId"], frames.GREY)
+    assert r.status_code == 429
+    assert r.json()["retryAfterMs"] > 0
+    # Per visitor: the partner still may.
+    assert (await send_frame(srv, b.token, ma["sessionId"], frames.GREY)).status_code == 202
+    await a.close()
+    await b.close()
+
+
+async def test_a_flagged_frame_hides_the_video_and_files_an_auto_report(
+    fc_server: Server, admin: StaffClient
+) -> None:
+    srv = fc_server
+    a, b, ma, mb = await pair(srv)
+    sid = ma["sessionId"]
+    assert (await send_frame(srv, a.token, sid, frames.RED)).status_code == 202
+    hidden = await b.event("video-hidden", timeout=20)
+    assert hidden == {"sessionId": sid, "reason": "nudity"}
+    flagged = await a.event("video-flagged")
+    assert flagged == {"sessionId": sid, "reason": "nudity"}
+    assert a.events("video-hidden") == []
+    assert b.events("video-flagged") == []
+
+    report: dict[str, Any] | None = None
+
+    async def filed() -> bool:
+        nonlocal report
+        report = await auto_report(admin, sid)
+        return report is not None
+
+    await until(filed, 10, "the automatic report is in the queue")
+    assert report is not None
+    assert report["reason"] == "nudity"
+    assert report["source"] == "auto"
+    assert report["scores"]["TEST_RED"] > 0.7
+    assert report["falsePositive"] is False
+    assert report["hasEvidence"] is True
+    assert report["reported"]["subject"] != report["reporter"]["subject"]
+    assert report["reportedPeerId"] == mb["peerId"]  # a's id as b knows it
+    evidence = await admin.call("GET", f"/api/admin/reports/{report['id']}/evidence")
+    assert evidence.status_code == 200
+    assert evidence.content == frames.RED
+    # One automatic report per session and member, however many frames hit.
+    assert (await send_frame(srv, a.token, sid, frames.RED)).status_code == 202
+    await b.event("video-hidden", timeout=20)  # the second frame was classified too
+    r = await admin.call("GET", "/api/admin/reports", params={"status": "pending", "limit": 200})
+    autos = [x for x in r.json()["reports"] if x["sessionId"] == sid and x["source"] == "auto"]
+    assert len(autos) == 1
+
+    # Marking it wrong: staff only, audited, once; never a visitor's report.
+    path = f"/api/admin/reports/{report['id']}/false-positive"
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        assert (await http.post(path)).status_code == 401
+        guest = await guest_token(srv.http)
+        r = await http.post(path, headers={"Authorization": f"Bearer {guest}"})
+        assert r.status_code == 401
+    moderator = await new_moderator(srv, admin)
+    r = await moderator.call("POST", path)
+    assert r.status_code == 200, r.text
+    assert r.json()["falsePositive"] is True
+    assert r.json()["source"] == "auto"
+    again = await moderator.call("POST", path)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "already_marked")
+    shown = await admin.call("GET", f"/api/admin/reports/{report['id']}")
+    assert shown.json()["falsePositive"] is True
+    audit = await admin.call("GET", "/api/admin/audit-log", params={"limit": 50})
+    assert any(
+        e["action"] == "report.false_positive" and e["targetId"] == report["id"]
+        for e in audit.json()["entries"]
+    ), audit.json()["entries"][:3]
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'connect_framecheck_false_positives_total{label="TEST_RED"}' in metrics
+    assert 'connect_framecheck_actions_total{action="hide",label="TEST_RED"}' in metrics
+
+    # A visitor's own report is not automatic.
+    c, d, mc, _ = await pair(srv)
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        r = await http.post(
+            "/api/reports",
+            json={"sessionId": mc["sessionId"], "reason": "spam"},
+            headers={"Authorization": f"Bearer {c.token}"},
+        )
+        assert r.status_code == 201, r.text
+    r = await moderator.call("POST", f"/api/admin/reports/{r.json()['id']}/false-positive")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "not_automatic")
+    for peer in (a, b, c, d):
+        await peer.close()
+
+
+async def test_a_frame_between_the_thresholds_is_reported_not_hidden(
+    fc_server: Server, admin: StaffClient
+) -> None:
+    srv = fc_server
+    a, b, ma, _ = await pair(srv)
+    sid = ma["sessionId"]
+    assert (await send_frame(srv, b.token, sid, frames.GREY)).status_code == 202
+    assert (await send_frame(srv, a.token, sid, frames.MID_RED)).status_code == 202
+    report: dict[str, Any] | None = None
+
+    async def filed() -> bool:
+        nonlocal report
+        report = await auto_report(admin, sid)
+        return report is not None
+
+    await until(filed, 10, "the automatic report is in the queue")
+    assert report is not None
+    assert 0.3 <= report["scores"]["TEST_RED"] < 0.7
+    # The partner's view was not hidden: the hide would have been pushed before the report.
+    await b.barrier()
+    await a.barrier()
+    assert b.events("video-hidden") == []
+    assert a.events("video-flagged") == []
+    # The grey frame of the other member filed nothing.
+    r = await admin.call("GET", "/api/admin/reports", params={"status": "pending", "limit": 200})
+    assert [x["reportedPeerId"] for x in r.json()["reports"] if x["sessionId"] == sid] == [
+        report["reportedPeerId"]
+    ]
+    await a.close()
+    await b.close()
