@@ -122,7 +122,7 @@ protocol: python-deps
 	$(PY) -m connect protocol > $(PROTOCOL_SCHEMA)
 
 lock:
-	uv lock && uv export --frozen --no-emit-project --all-groups -o requirements.lock -q
+	uv lock && uv export --frozen --no-emit-project --all-groups --extra moderation-ai -o requirements.lock -q
 
 clean:
 	rm -rf $(VENV) web/node_modules src/connect/static .mypy_cache .ruff_cache .pytest_cache
