@@ -10,6 +10,7 @@
  * ticks while the camera is off.
  */
 import type { GatewayClient } from '../../gateway/client';
+import type { Matched, VideoFlaggedOut, VideoHiddenOut } from '../../protocol';
 import type { Host } from '../controller/host';
 import { FrameGrabber } from './capture';
 import { FrameSampler } from './sampler';
@@ -27,16 +28,10 @@ export interface FrameCheckDeps {
 }
 
 /** The fields of `matched` this part reads. */
-export interface MatchedLike {
-  sessionId: string;
-  mode?: string;
-  frameCheck?: unknown;
-}
+export type MatchedLike = Pick<Matched, 'sessionId' | 'mode' | 'frameCheck'>;
 
-interface VerdictEvent {
-  sessionId?: unknown;
-  reason?: unknown;
-}
+/** `video-hidden` / `video-flagged`, checked field by field (a wire payload is never trusted). */
+type VerdictEvent = Partial<VideoHiddenOut | VideoFlaggedOut> | null | undefined;
 
 export class FrameCheckPart {
   private sampler: FrameSampler | null = null;
@@ -105,5 +100,6 @@ export class FrameCheckPart {
 }
 
 function reasonOf(e: VerdictEvent): string {
-  return typeof e.reason === 'string' && e.reason ? e.reason : 'other';
+  const r: unknown = e?.reason;
+  return typeof r === 'string' && r ? r : 'other';
 }
