@@ -7,8 +7,10 @@ PY       := $(VENV)/bin/python
 CI       ?= false
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
-# Debian packages the tests drive for real. As root, missing ones are installed;
-# otherwise a missing one is an error under CI=true and a named skip locally.
+# Serving needs no Debian package: `make run` installs the Python runtime dependencies
+# (requirements.prod.lock) and builds the web app. The tests drive real programs (below,
+# `system-deps`): `make test` / `make install` install those too. As root, missing ones
+# are installed; otherwise a missing one is an error under CI=true and a named skip locally.
 
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 STATIC_INDEX := src/connect/static/index.html
@@ -16,16 +18,22 @@ STATIC_INDEX := src/connect/static/index.html
 PROTOCOL_DOC := docs/protocol-events.md
 PROTOCOL_SCHEMA := web/src/protocol.schema.json
 
-.PHONY: protocol help install system-deps python-deps web-deps web run migrate test lint typecheck \
+.PHONY: protocol help install serve-deps serve-python-deps system-deps python-deps web-deps web \
+        run migrate test lint typecheck \
         test-unit test-integration test-api test-web test-e2e test-bench lock clean
 
 help:
-	@echo "make run      install what is missing, build the web app, serve on http://$(HOST):$(PORT)"
-	@echo "make test     install what is missing, run lint, types and every test (CI=true: nothing may skip)"
-	@echo "make install  the set-up alone"
+	@echo "make run      install what serving needs (no system package), build the web app, serve on http://$(HOST):$(PORT)"
+	@echo "make test     install what the tests need, run lint, types and every test (CI=true: nothing may skip)"
+	@echo "make install  the tests' set-up alone (their Debian packages, every Python and web dependency)"
 
+# What the tests need: the programs they drive, the dev tools, the web app.
 install: system-deps python-deps web
 
+# What serving needs: the runtime Python dependencies and the built web app, nothing from apt.
+serve-deps: serve-python-deps web
+
+# Programs the tests drive for real (never needed to serve).
 system-deps:
 	@missing=""; \
 	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server prometheus:/usr/bin/promtool linux-perf:/usr/bin/perf \
@@ -54,6 +62,13 @@ $(VENV)/.deps: requirements.lock pyproject.toml | $(PY)
 
 python-deps: $(VENV)/.deps
 
+$(VENV)/.serve-deps: requirements.prod.lock pyproject.toml | $(PY)
+	$(VENV)/bin/pip install -q --require-hashes -r requirements.prod.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	@touch $@
+
+serve-python-deps: $(VENV)/.serve-deps
+
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm --prefix web ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -65,12 +80,12 @@ $(STATIC_INDEX): web/node_modules/.package-lock.json $(WEB_SOURCES)
 
 web: $(STATIC_INDEX)
 
-migrate: python-deps
+migrate: serve-python-deps
 	$(PY) -m connect migrate
 
 # make run: SQLite in ./data, in-memory state. Two browser windows on one machine
 # share an IP, so the same-IP rule is relaxed here (never in a deployment).
-run: install
+run: serve-deps
 	CONNECT_MATCH_ALLOW_SAME_IP=$${CONNECT_MATCH_ALLOW_SAME_IP:-true} \
 	  $(PY) -m connect serve --migrate --host $(HOST) --port $(PORT)
 
