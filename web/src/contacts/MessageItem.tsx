@@ -122,11 +122,13 @@ export function MessageView({
               className={`reaction ${r.userIds.includes(meId) ? 'on' : ''}`}
               data-testid="reaction"
               title={who(r.userIds)}
-              aria-label={t('messenger.reactionBy', { emoji: r.emoji, names: who(r.userIds) })}
+              aria-pressed={r.userIds.includes(meId)}
               disabled={!live}
               onClick={() => void contacts.toggleReaction(m.id, r.emoji)}
             >
               {r.emoji} {r.userIds.length}
+              {/* The visible text starts the accessible name; who reacted follows for screen readers. */}
+              <span className="sr-only"> {t('messenger.reactedBy', { names: who(r.userIds) })}</span>
             </button>
           ))}
         </span>

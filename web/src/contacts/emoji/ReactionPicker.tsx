@@ -9,6 +9,12 @@ import { EmojiPicker } from 'frimousse';
 import { getLocale, useT } from '../../i18n';
 import { emojiLocale, resolveEmojiData } from './emojiData';
 
+/** A 0-based index from frimousse as the 1-based one ARIA wants (absent stays absent). */
+export function ariaIndex(v: unknown): number | undefined {
+  const n = Number(v);
+  return v === undefined || v === null || !Number.isFinite(n) ? undefined : n + 1;
+}
+
 export default function ReactionPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
   const t = useT();
   return (
@@ -51,8 +57,9 @@ export default function ReactionPicker({ onPick, onClose }: { onPick: (emoji: st
                 {category.label}
               </div>
             ),
+            // frimousse numbers rows and cells from 0; ARIA's aria-rowindex/colindex start at 1.
             Row: ({ children, ...props }) => (
-              <div className="reaction-picker-row" {...props}>
+              <div className="reaction-picker-row" {...props} aria-rowindex={ariaIndex(props['aria-rowindex'])}>
                 {children}
               </div>
             ),
@@ -62,6 +69,7 @@ export default function ReactionPicker({ onPick, onClose }: { onPick: (emoji: st
                 data-testid="emoji-picker-emoji"
                 data-emoji={emoji.emoji}
                 {...props}
+                aria-colindex={ariaIndex(props['aria-colindex'])}
                 aria-label={emoji.label}
               >
                 {emoji.emoji}

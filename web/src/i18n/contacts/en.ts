@@ -57,6 +57,7 @@ export const contactsEn = {
   'messenger.emoji.loading': 'Loading emoji…',
   'messenger.emoji.failed': 'The emoji could not be loaded.',
   'messenger.emoji.skinTone': 'Skin tone',
-  'messenger.emoji.recent': 'Recently used',
+  'messenger.emoji.recent': 'Quick reactions',
   'messenger.closePicker': 'Close the emoji picker',
+  'messenger.reactedBy': 'from {names}',
 } as const;

@@ -1,0 +1,52 @@
+/** Every string the contacts app shows is translated into every shipped language, placeholders kept. */
+import { describe, expect, it } from 'vitest';
+import { en } from '../en';
+import { contactsEn } from './en';
+import { contactsTranslations } from './index';
+import { getLocale, LOCALES, setLocale, t } from '../index';
+
+const appKeys = Object.keys(en).filter((k) => /^(contacts|account|messenger)\./.test(k));
+const placeholders = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+
+describe('contacts catalogue', () => {
+  it('every shipped language has its contacts file', () => {
+    const codes = LOCALES.map((l) => l.code).filter((c) => c !== 'en');
+    expect(Object.keys(contactsTranslations).sort()).toEqual(codes.sort());
+  });
+
+  it.each(Object.keys(contactsTranslations))('%s translates every contacts key with the same placeholders', async (lng) => {
+    const own = contactsTranslations[lng]!;
+    // The older account.* keys are translated in the language's main file.
+    const mains: Record<string, () => Promise<Record<string, Record<string, string>>>> = {
+      de: () => import('../de'),
+      fr: () => import('../fr'),
+      es: () => import('../es'),
+      'pt-BR': () => import('../pt-BR'),
+      ar: () => import('../ar'),
+    };
+    const main = Object.values(await mains[lng]!())[0]!;
+    const cat: Record<string, string | undefined> = { ...main, ...own };
+    expect(appKeys.filter((k) => !cat[k])).toEqual([]);
+    for (const k of appKeys) expect([k, placeholders(cat[k]!)]).toEqual([k, placeholders((en as Record<string, string>)[k]!)]);
+  });
+
+  it('has no key of its own that English lacks', () => {
+    for (const cat of Object.values(contactsTranslations)) {
+      expect(Object.keys(cat).filter((k) => !(k in en))).toEqual([]);
+    }
+    expect(Object.keys(contactsEn).every((k) => k in en)).toBe(true);
+  });
+
+  it('the merged catalogue answers in the active language', () => {
+    const before = getLocale();
+    try {
+      setLocale('de');
+      expect(t('messenger.settings')).toBe('Einstellungen');
+      expect(t('messenger.err.blocked')).toMatch(/nicht schreiben/);
+      setLocale('ar');
+      expect(t('messenger.conversations')).toBe('المحادثات');
+    } finally {
+      setLocale(before);
+    }
+  });
+});
