@@ -24,7 +24,7 @@ import io
 from pathlib import Path
 from typing import Any, Protocol
 
-from PIL import Image
+from PIL import Image, ImageStat
 
 NUDENET_FLAGGED = frozenset(
     {
@@ -77,12 +77,7 @@ class TestColourClassifier:
     flagged = frozenset({TEST_LABEL})
 
     def classify(self, jpeg: bytes) -> dict[str, float]:
-        img = decode(jpeg).resize((16, 16))
-        pixels = list(img.getdata())
-        n = len(pixels)
-        r = sum(p[0] for p in pixels) / n
-        g = sum(p[1] for p in pixels) / n
-        b = sum(p[2] for p in pixels) / n
+        r, g, b = ImageStat.Stat(decode(jpeg)).mean
         return {TEST_LABEL: round(max(0.0, r - max(g, b)) / 255.0, 4)}
 
 
