@@ -293,3 +293,27 @@ async def test_a_frame_between_the_thresholds_is_reported_not_hidden(
     ]
     await a.close()
     await b.close()
+
+
+async def test_with_bans_enabled_a_flagged_sender_is_banned_for_a_while(
+    make_server: Callable[[Mapping[str, str]], Server],
+) -> None:
+    srv = make_server(
+        {**SETTINGS, "CONNECT_FRAMECHECK_BAN_ENABLED": "true", "CONNECT_FRAMECHECK_BAN_HOURS": "2"}
+    )
+    admin, _, _ = await new_admin(srv)
+    a, b, ma, _ = await pair(srv)
+    sid = ma["sessionId"]
+    assert (await send_frame(srv, a.token, sid, frames.RED)).status_code == 202
+    await b.event("video-hidden", timeout=20)
+    banned = await a.event("banned", timeout=20)
+    assert banned["until"] is not None  # temporary
+    assert "frame check" in banned["reason"]
+    r = await send_frame(srv, a.token, sid, frames.GREY)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "banned")
+    bans = await admin.call("GET", "/api/admin/bans")
+    mine = [x for x in bans.json()["bans"] if x["automatic"] and "frame check" in x["reason"]]
+    assert len(mine) == 1
+    assert mine[0]["scope"] == "device"
+    assert mine[0]["reportId"] is not None  # the automatic report it came with
+    await b.close()
