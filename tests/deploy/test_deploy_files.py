@@ -476,11 +476,25 @@ def test_k8s_scaling_and_edges(k8s_rendered: Path) -> None:
     assert notes["nginx.ingress.kubernetes.io/proxy-send-timeout"] == "3600"
     assert ingress["spec"]["tls"]
     service = by_kind(docs, "Service", "connect")
-    monitor = by_kind(docs, "ServiceMonitor")
+    monitor = by_kind(docs, "ServiceMonitor", "connect")
     assert (
         monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     )
     assert monitor["spec"]["endpoints"][0]["port"] in {p["name"] for p in service["spec"]["ports"]}
+    # coturn's exporter: a ServiceMonitor (job="coturn") over a Service naming the port the
+    # DaemonSet opens, the one turnserver.conf sets.
+    turn_service = by_kind(docs, "Service", "coturn-metrics")
+    turn_monitor = by_kind(docs, "ServiceMonitor", "coturn")
+    labels = turn_service["metadata"]["labels"]
+    assert turn_monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert labels[turn_monitor["spec"]["jobLabel"]] == "coturn"
+    (port,) = turn_service["spec"]["ports"]
+    assert turn_monitor["spec"]["endpoints"][0]["port"] == port["name"]
+    container_ports = {
+        p["name"]: p["containerPort"]
+        for p in coturn["spec"]["template"]["spec"]["containers"][0]["ports"]
+    }
+    assert container_ports[port["targetPort"]] == port["port"] == 9641
 
 
 def test_k8s_redis_fails_over_through_sentinel(k8s_rendered: Path) -> None:
@@ -540,6 +554,22 @@ def test_prometheus_rules_unit_tests() -> None:
     assert_ok(proc, "promtool test rules")
 
 
+def test_every_alert_has_a_firing_unit_test() -> None:
+    """Each alert rule has a promtool case where it fires (and so its labels and annotations
+    are checked), not only cases where it stays quiet."""
+    cases = yaml.safe_load((HERE / "connect.rules.test.yml").read_text())["tests"]
+    fired = {
+        check["alertname"]
+        for case in cases
+        for check in case.get("alert_rule_test", [])
+        if check.get("exp_alerts")
+    }
+    alerts = {
+        rule["alert"] for group in rule_groups() for rule in group["rules"] if "alert" in rule
+    }
+    assert alerts <= fired, f"alerts without a firing promtool case: {sorted(alerts - fired)}"
+
+
 def test_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     # In the container the rules are mounted at /etc/prometheus/rules; point at the repo's.
@@ -553,6 +583,9 @@ def test_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     assert "rules found" in proc.stdout, "promtool loaded no rules: " + proc.stdout
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["connect"]["metrics_path"] == "/metrics"
+    assert jobs["coturn"]["static_configs"][0]["targets"] == ["host.docker.internal:9641"]
+    extra_hosts = compose()["services"]["prometheus"]["extra_hosts"]
+    assert "host.docker.internal:host-gateway" in extra_hosts
 
 
 def test_every_alert_has_a_runbook() -> None:
@@ -700,6 +733,9 @@ def test_turnserver_conf_is_locked_down() -> None:
     assert values["pkey"]
     assert values["realm"]
     assert values["static-auth-secret"].startswith("REPLACE_"), "never commit the real secret"
+    # coturn's exporter is on, on the port the scrape configs name (job="coturn").
+    assert "prometheus" in keys
+    assert values["prometheus-port"] == "9641"
     assert int(values["min-port"]) < int(values["max-port"])
     assert int(values["user-quota"]) > 0
     assert int(values["total-quota"]) > 0
@@ -762,6 +798,7 @@ def test_turnserver_accepts_the_config(tmp_path: Path) -> None:
         "cert": str(cert),
         "pkey": str(key),
         "log-file": str(log),
+        "prometheus-port": str(free_port()),
     }
     lines = []
     for line in TURN_CONF.read_text().splitlines():
@@ -808,12 +845,20 @@ def test_turnserver_accepts_the_config(tmp_path: Path) -> None:
                 out, _ = proc.communicate()
     text = out + (log.read_text() if log.exists() else "")
     assert alive, f"turnserver exited at start (code {proc.returncode}):\n{text}"
+    # The shipped image (coturn/coturn) has the Prometheus exporter; Debian's build does not
+    # know its two options. Only then, and only those, may coturn call "bad".
+    usage = run([turnserver, "--help"])
+    with_exporter = "prometheus" in usage.stdout + usage.stderr
+    tolerated = None if with_exporter else re.compile(r"Bad configuration format: prometheus")
     bad = [
         line
         for line in text.splitlines()
         if re.search(r"Bad configuration|CONFIG ERROR|ERROR:|cannot|Cannot", line)
+        and not (tolerated and tolerated.search(line))
     ]
     assert not bad, "\n".join(bad) + f"\n--- full log ---\n{text}"
+    if with_exporter:
+        assert "prometheus collector started successfully" in text, text
     for cidr_start in ("10.0.0.0", "172.16.0.0", "192.168.0.0", "fc00::", "fe80::"):
         assert f"Black listing: {cidr_start}-" in text, (
             f"coturn did not load the {cidr_start} denial"

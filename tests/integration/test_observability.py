@@ -31,6 +31,12 @@ async def test_health_live_ready_detailed_and_request_ids(server: Server) -> Non
     assert detail["backends"]["ephemeral"] == ("redis" if clustered else "memory")
     assert detail["uptimeS"] >= 0
     assert set(detail["connections"]) == {"live", "suspended"}
+    process = detail["process"]
+    assert set(process) == {"cpuSeconds", "residentMemoryBytes", "openFds", "maxFds"}
+    assert process["residentMemoryBytes"] > 10_000_000
+    assert 0 < process["openFds"] < process["maxFds"]
+    # No TURN/STUN URL configured on this server: nothing probed, the probe is off.
+    assert detail["turn"] == {"probeIntervalS": None, "servers": []}
 
 
 async def test_logs_carry_request_ids_and_never_raw_client_addresses(
@@ -202,6 +208,8 @@ def test_turn_config_matches_the_settings() -> None:
     assert "allow-loopback-peers" not in done.stdout
     assert "denied-peer-ip=10.0.0.0-10.255.255.255" in done.stdout
     assert "denied-peer-ip=127.0.0.0-127.255.255.255" in done.stdout
+    assert "prometheus" in done.stdout.splitlines()
+    assert conf["prometheus-port"] == "9641"
 
 
 def _value(text: str, series: str) -> float:

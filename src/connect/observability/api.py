@@ -111,7 +111,27 @@ async def detailed(svc: ServicesDep) -> dict[str, object]:
         "liveSessions": len(await svc.sessions.live()),
         "draining": svc.gateway.draining,
         "turn": turn_status(svc),
+        "process": process_status(svc),
     }
+
+
+PROCESS_FIELDS = {
+    "process_cpu_seconds_total": "cpuSeconds",
+    "process_resident_memory_bytes": "residentMemoryBytes",
+    "process_open_fds": "openFds",
+    "process_max_fds": "maxFds",
+}
+
+
+def process_status(svc: Services) -> dict[str, float]:
+    """CPU, memory and descriptors of this node (the seeds' /health/system), read from the
+    same process collector /metrics exports."""
+    out: dict[str, float] = {}
+    for family in svc.metrics.process.collect():
+        for sample in family.samples:
+            if sample.name in PROCESS_FIELDS:
+                out[PROCESS_FIELDS[sample.name]] = sample.value
+    return out
 
 
 def turn_status(svc: Services) -> dict[str, object]:

@@ -147,7 +147,7 @@ class Metrics:
         # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds,
         # process_max_fds, ... and python_gc_*, python_info: the process-global registry
         # has them by default, an app's own registry only when asked.
-        ProcessCollector(registry=r)
+        self.process = ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)
         self.session_duration = Histogram(

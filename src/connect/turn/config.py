@@ -4,7 +4,8 @@ The app mints TURN REST API credentials with ``CONNECT_TURN_SECRET``; coturn
 must check them with the same ``static-auth-secret``. Ports and realm come
 from ``CONNECT_TURN_URLS``. Peers on loopback, private, link-local, CGNAT
 and multicast ranges are denied, so the relay cannot be used to reach the
-operator's internal network (TURN's classic SSRF hole).
+operator's internal network (TURN's classic SSRF hole). coturn's Prometheus
+exporter is on (port 9641), as in deploy/coturn/turnserver.conf.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ def coturn_config(settings: Settings) -> str:
         "stale-nonce=600",
         "log-file=stdout",
         "simple-log",
+        # coturn's Prometheus exporter on :9641 (job="coturn" in deploy/prometheus).
+        "prometheus",
+        "prometheus-port=9641",
         *[f"denied-peer-ip={r}" for r in DENIED_PEERS],
     ]
     return "\n".join(lines) + "\n"
