@@ -1,4 +1,7 @@
-"""Frame moderation's Prometheus series, registered on the app's own registry.
+"""Frame moderation's Prometheus series, on the app's registry.
+
+:class:`connect.observability.metrics.Metrics` builds one and exposes each
+series as an attribute too (deploy/ tests read the names from there).
 
 Labels are bounded: outcomes, actions, and the classifier's label names (a
 fixed list per classifier), never a session or a device.

@@ -27,7 +27,6 @@ from connect.clock import Clock
 from connect.delivery import Deliverer
 from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found
 from connect.framecheck import classifier as classifiers
-from connect.framecheck.metrics import FrameMetrics
 from connect.framecheck.policy import Decision, FramePolicy, Thresholds, top_score
 from connect.framecheck.pool import FramePool, ProcessFramePool
 from connect.framecheck.schemas import FrameCheck, VideoFlagged, VideoHidden
@@ -109,7 +108,7 @@ class FrameCheckService:
             )
         self.flagged = classifiers.flagged_labels(self.classifier)
         self.policy = FramePolicy(thresholds_from(settings), clock)
-        self.metrics = FrameMetrics(metrics.registry)
+        self.metrics = metrics.framecheck
         self._settings = settings
         self._sessions = sessions
         self._reports = reports

@@ -16,6 +16,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from connect.framecheck.metrics import FrameMetrics
 from connect.observability.tally import TallyCounter, TallyHistogram
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "Recount"]
@@ -198,6 +199,14 @@ class Metrics:
             ["url", "reason"],
             registry=r,
         )
+        # -- frame moderation (connect.framecheck.metrics), one attribute per series --------
+        self.framecheck = FrameMetrics(r)
+        self.framecheck_frames = self.framecheck.frames
+        self.framecheck_latency = self.framecheck.latency
+        self.framecheck_queue = self.framecheck.queue
+        self.framecheck_auto_reports = self.framecheck.auto_reports
+        self.framecheck_actions = self.framecheck.actions
+        self.framecheck_false_positives = self.framecheck.false_positives
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
