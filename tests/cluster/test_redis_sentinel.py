@@ -26,7 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+from redis.asyncio.sentinel import SentinelManagedSSLConnection
 
+from connect.settings import Settings
+from connect.storage.redis import POOL_SIZE, BlockingSentinelPool, client_for
 from tests.cluster.test_redis_faults import (
     ReadyLog,
     Tally,
@@ -100,7 +104,8 @@ async def test_primary_killed_sentinel_promotes_and_connect_carries_on(rig: Rig)
     tag = secrets.token_hex(6)
     for p in (a, b):
         joined = await p.request("join-queue", {"mode": "text", "interests": [tag]})
-        assert joined is not None and joined["ok"]
+        assert joined is not None
+        assert joined["ok"]
     await a.peer.event("matched", timeout=10)
     await b.peer.event("matched", timeout=10)
 
@@ -246,3 +251,44 @@ async def test_primary_killed_sentinel_promotes_and_connect_carries_on(rig: Rig)
     assert all(n.proc.poll() is None for n in rig.cluster.nodes)
     for node in rig.cluster.nodes:
         assert tracebacks(node) == [], node.log()[-4000:]
+
+
+async def test_sentinel_settings_are_checked_and_carry_the_data_nodes_credentials() -> None:
+    """No processes: a bad address is refused naming the setting; the URL gives only the data
+    nodes' database, credentials and TLS (its host is never used); Sentinels get their own."""
+    with pytest.raises(ValidationError, match="redis_sentinels"):
+        Settings(_env_file=None, redis_sentinels="no-port-here")  # type: ignore[call-arg]
+    alone = Settings(_env_file=None, redis_sentinels="s1:26379", redis_sentinel_master="m")  # type: ignore[call-arg]
+    assert alone.redis_url == "redis://m/0", "Sentinels alone turn Redis on"
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        redis_sentinels="s1:26379, [::1]:26380",
+        redis_sentinel_master="connect",
+        redis_sentinel_password="sentinel-secret",
+        redis_url="rediss://app:data-secret@ignored.example:6390/3",
+    )
+    client = client_for(settings)
+    assert client is not None
+    try:
+        pool = client.connection_pool
+        assert isinstance(pool, BlockingSentinelPool)
+        assert pool.service_name == "connect"
+        assert pool.max_connections == POOL_SIZE
+        kwargs = pool.connection_kwargs
+        assert (kwargs["db"], kwargs["username"], kwargs["password"]) == (3, "app", "data-secret")
+        assert "host" not in kwargs
+        assert issubclass(pool.connection_class, SentinelManagedSSLConnection)
+        sentinels = [
+            (
+                s.connection_pool.connection_kwargs["host"],
+                s.connection_pool.connection_kwargs["port"],
+            )
+            for s in pool.sentinel_manager.sentinels
+        ]
+        assert sentinels == [("s1", 26379), ("::1", 26380)]
+        assert all(
+            s.connection_pool.connection_kwargs["password"] == "sentinel-secret"
+            for s in pool.sentinel_manager.sentinels
+        )
+    finally:
+        await client.aclose()
