@@ -609,7 +609,7 @@ def test_every_alert_has_a_runbook() -> None:
 
 def test_dashboards_are_valid_and_their_promql_parses(tmp_path: Path) -> None:
     names = {path.name for path in DASHBOARDS}
-    for wanted in ("overview", "performance", "errors", "moderation"):
+    for wanted in ("overview", "performance", "errors", "moderation", "turn"):
         assert any(wanted in name for name in names), f"no {wanted} dashboard in {names}"
     uids = set()
     rules = []
