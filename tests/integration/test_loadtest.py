@@ -9,6 +9,7 @@ before any traffic, a host name counting as remote when any of its addresses is.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -138,3 +139,43 @@ def test_config_is_bounded() -> None:
     for bad in (["--users", str(MAX_USERS + 1)], ["--processes", "0"], ["--slo-error-rate", "2"]):
         proc = loadtest("--url", "http://127.0.0.1:1", *bad)
         assert proc.returncode == 2, (bad, proc.stderr)
+
+
+def test_figures_merge_across_processes_and_stay_bounded() -> None:
+    """What crosses process boundaries: counter deltas, new samples, gauges; the merged
+    percentiles are those of all samples; a series keeps at most MAX_SAMPLES values."""
+    from connect.loadtest import stats
+
+    assert stats.percentile([], 95) is None
+    assert stats.percentile([float(v) for v in range(1, 101)], 95) == 95.0
+    assert stats.percentile([3.0, 1.0, 2.0], 50) == 2.0
+    workers = [stats.Tally(), stats.Tally()]
+    whole = stats.Tally()
+    lasts = [w.snapshot() for w in workers]
+    for i, worker in enumerate(workers):
+        for v in range(50):
+            worker.sample("match_ms", float(2 * v + i))
+        worker.request(True)
+        worker.request(False, "rate_limited")
+        worker.gauge("connected", 3)
+    for i, worker in enumerate(workers):
+        whole.merge(worker.take_delta(lasts[i]))
+        lasts[i] = worker.snapshot()
+        # A second delta with nothing new adds nothing.
+        whole.merge(worker.take_delta(lasts[i]))
+    assert whole.counters["requests"] == 4
+    assert whole.errors == {"rate_limited": 2}
+    assert whole.error_rate == 0.5
+    assert whole.latency("match_ms") == {
+        "count": 100,
+        "p50": 49.0,
+        "p95": 94.0,
+        "p99": 98.0,
+        "max": 99.0,
+    }
+    big = stats.Reservoir()
+    rng = random.Random(7)
+    for v in range(stats.MAX_SAMPLES + 5000):
+        big.add(float(v), rng)
+    assert len(big.values) == stats.MAX_SAMPLES
+    assert big.seen == stats.MAX_SAMPLES + 5000

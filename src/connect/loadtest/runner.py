@@ -59,7 +59,12 @@ async def drive(
     async def launch(offset: float) -> None:
         await asyncio.sleep(offset)
         if loop.time() < stop_at:
-            await Visitor(scenario, tally, stop_at, random.Random(rng.random())).run()  # noqa: S311
+            try:
+                await Visitor(scenario, tally, stop_at, random.Random(rng.random())).run()  # noqa: S311
+            except Exception as exc:
+                # A visitor that broke (a frame it did not expect) is counted, not hidden:
+                # the error rate shows the load was lower than asked for.
+                tally.request(False, f"client_{type(exc).__name__}")
 
     tasks = [loop.create_task(launch(o)) for o in offsets]
     last = tally.snapshot()
@@ -157,7 +162,11 @@ def offsets_for(config: Config) -> list[list[float]]:
     return shares
 
 
-def run(config: Config, say: Callable[[str], None] = print) -> int:
+def _say(line: str) -> None:
+    print(line, flush=True)  # progress must show at once, also through a pipe or tee
+
+
+def run(config: Config, say: Callable[[str], None] = _say) -> int:
     """The whole load test; 0 when every SLO is met, 1 when one is missed.
 
     Raises TargetRefused (not loopback without --allow-remote) before any traffic, and
@@ -212,6 +221,8 @@ async def _collect(
                 with contextlib.suppress(TimeoutError):
                     worker, message = await asyncio.wait_for(inbox.get(), 0.5)
                     aggregate.take(worker, message)
+                if task.done() and inbox.empty() and not all(aggregate.done):
+                    task.result()  # the driver itself failed: say why
                 if loop.time() >= next_line:
                     say(aggregate.progress(loop.time() - t0, config.users))
                     next_line += config.progress_s
@@ -242,6 +253,11 @@ async def _collect(
                     while True:
                         aggregate.take(i, q.get_nowait())
                         got = True
+            for i, proc in enumerate(procs):
+                if not aggregate.done[i] and not proc.is_alive() and queues[i].empty():
+                    # Exited without its final report (killed, or crashed: its stderr says).
+                    aggregate.done[i] = True
+                    aggregate.tally.request(False, "worker_died")
             if not got:
                 await asyncio.sleep(0.2)  # polling the workers' queues, bounded by deadline
             if loop.time() >= next_line:
