@@ -83,7 +83,10 @@ def describe(exc: BaseException) -> str:
     if cause == "database":
         return f"cannot reach the database ({kind}): check CONNECT_DATABASE_URL and that it runs"
     if cause == "redis":
-        return f"cannot reach Redis ({kind}): check CONNECT_REDIS_URL and that it runs"
+        return (
+            f"cannot reach Redis ({kind}): check CONNECT_REDIS_URL (or CONNECT_REDIS_SENTINELS"
+            " and CONNECT_REDIS_SENTINEL_MASTER) and that it runs"
+        )
     if cause == "schema":
         return "the database is not migrated: run `connect migrate` first"
     if isinstance(exc, PermissionError):

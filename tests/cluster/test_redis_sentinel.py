@@ -17,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -292,3 +295,28 @@ async def test_sentinel_settings_are_checked_and_carry_the_data_nodes_credential
         )
     finally:
         await client.aclose()
+
+
+def test_serve_without_a_reachable_sentinel_fails_in_one_line(tmp_path: Path) -> None:
+    """No Sentinel answers: ``connect serve`` stops at once with one line that names the
+    settings to check and none of the passwords."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env.update(
+        CONNECT_DATA_DIR=str(tmp_path),
+        CONNECT_REDIS_SENTINELS="127.0.0.1:1",
+        CONNECT_REDIS_URL="redis://:data-s3cret@ignored/0",
+        CONNECT_REDIS_SENTINEL_PASSWORD="sentinel-s3cret",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "connect", "serve", "--migrate", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "cannot reach Redis (MasterNotFoundError)" in lines[0]
+    assert "CONNECT_REDIS_SENTINELS" in lines[0]
+    assert "s3cret" not in proc.stderr + proc.stdout
