@@ -39,6 +39,7 @@ from playwright.async_api import (
 )
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Turn
+from tests.e2e.screens import AXE, check_screen
 from tests.e2e.test_browser_strangers import WAIT_MS, open_visitor, wait_matched
 from tests.support.server import Server, start_server
 from tests.support.staff import StaffClient, login, new_admin
@@ -216,6 +217,22 @@ def jpeg_width(data: bytes) -> int:
     raise AssertionError("no SOF marker in the JPEG")
 
 
+async def panel_axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's critical/serious findings inside the automatic-report panel only (the
+    rest of the dashboard is another test's business)."""
+    await page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = await page.evaluate(
+        """async () => {
+            const el = document.querySelector('[data-testid="auto-report"]');
+            const r = await axe.run(el, { resultTypes: ['violations'] });
+            return r.violations
+                .filter(v => v.impact === 'critical' || v.impact === 'serious')
+                .map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }));
+        }"""
+    )
+    return found
+
+
 async def new_moderator_login(server: Server) -> tuple[StaffClient, str, str]:
     admin, _, _ = await new_admin(server)
     email = f"mod-{secrets.token_hex(4)}@example.test"
@@ -234,7 +251,13 @@ async def test_flagged_camera_is_hidden_reported_and_marked_wrong(
 ) -> None:
     tag = f"fcr{time.monotonic_ns() % 10**9}"
     ctx_s, sender = await open_visitor(red_browser, fc_server, "video", tag)
-    ctx_p, partner = await open_visitor(browser, fc_server, "video", tag)
+    # The partner's page is checked with axe-core, which is injected as a script.
+    ctx_p = await browser.new_context(viewport=PHONE, bypass_csp=True)
+    partner = await ctx_p.new_page()
+    await partner.goto(fc_server.http + "/")
+    await partner.get_by_test_id("consent-accept").click()
+    await partner.get_by_test_id("mode-video").click()
+    await partner.get_by_test_id("interests-input").fill(tag)
     ctx_m: BrowserContext | None = None
     try:
         await sender.get_by_test_id("start-button").click()
@@ -262,11 +285,18 @@ async def test_flagged_camera_is_hidden_reported_and_marked_wrong(
         await expect(partner.get_by_test_id("video-flagged")).to_have_count(0)
         await expect(sender.get_by_test_id("video-hidden")).to_have_count(0)
 
-        await partner.screenshot(path=str(artifacts / "framecheck-hidden-phone.png"))
-        await partner.set_viewport_size(DESKTOP)
-        await expect(overlay).to_be_visible()
-        await partner.screenshot(path=str(artifacts / "framecheck-hidden-desktop.png"))
         await sender.screenshot(path=str(artifacts / "framecheck-flagged-phone.png"))
+        # Four sizes, light and dark: no overflow, the overlay's Next and the call's
+        # Next/End on screen, no serious axe-core finding; phone/tablet/desktop shots.
+        problems = await check_screen(
+            partner,
+            "framecheck-hidden",
+            artifacts,
+            controls=("video-hidden-next", "next-button", "end-button"),
+        )
+        assert problems == [], "\n".join(problems)
+        await expect(overlay).to_be_visible()
+        await partner.set_viewport_size(PHONE)
 
         # The automatic report is in the queue, with the frame and its scores.
         mod, email, password = await new_moderator_login(fc_server)
@@ -295,7 +325,7 @@ async def test_flagged_camera_is_hidden_reported_and_marked_wrong(
         assert evidence.content[:3] == b"\xff\xd8\xff"
         assert jpeg_width(evidence.content) == MAX_WIDTH  # the 640 px camera, scaled down
 
-        ctx_m = await browser.new_context(viewport=DESKTOP)
+        ctx_m = await browser.new_context(viewport=DESKTOP, bypass_csp=True)  # for axe-core
         m = await ctx_m.new_page()
         await m.goto(fc_server.http + "/admin/")
         await m.get_by_test_id("admin-email").fill(email)
@@ -323,6 +353,7 @@ async def test_flagged_camera_is_hidden_reported_and_marked_wrong(
         width = await frame.evaluate("img => img.naturalWidth")
         assert 0 < width <= MAX_WIDTH
         await m.screenshot(path=str(artifacts / "framecheck-admin-desktop.png"), full_page=True)
+        assert await panel_axe_violations(m) == []
 
         await m.get_by_test_id("auto-mark-wrong").click()
         await expect(m.get_by_test_id("auto-marked-wrong")).to_be_visible(timeout=WAIT_MS)
