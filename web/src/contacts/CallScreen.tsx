@@ -105,7 +105,15 @@ export function CallLayer({ contacts }: { contacts: ContactsController }) {
     const video = c.media === 'video' || s.remoteVideo || s.upgraded;
     const remoteTracks = s.remoteStream?.getTracks().length ?? 0;
     return (
-      <div className={`call-screen ${video ? 'video' : 'audio'}`} data-testid="call-screen" data-call-id={c.callId ?? ''} data-sharing={s.sharing ? 'true' : 'false'}>
+      <div
+        className={`call-screen ${video ? 'video' : 'audio'}`}
+        role="dialog"
+        aria-modal="true"
+        aria-label={t('messenger.callScreen', { name: c.peer?.displayName ?? '' })}
+        data-testid="call-screen"
+        data-call-id={c.callId ?? ''}
+        data-sharing={s.sharing ? 'true' : 'false'}
+      >
         <div className="call-stage">
           <MediaView stream={s.remoteStream} testId="call-remote-video" className="call-remote" tracks={remoteTracks} />
           {(!s.remoteVideo || !s.remoteStream) && (
@@ -190,7 +198,8 @@ export function CallLayer({ contacts }: { contacts: ContactsController }) {
                 {s.sharing ? t('messenger.stopSharing') : t('messenger.shareScreen')}
               </button>
             )}
-            <button className="btn hangup" data-testid="call-hangup" onClick={() => contacts.hangup()}>
+            {/* Focus starts on Hang up when the call screen opens (the one control every call has). */}
+            <button className="btn hangup" data-testid="call-hangup" autoFocus onClick={() => contacts.hangup()}>
               {ringing ? t('contacts.reportCancel') : t('messenger.hangUp')}
             </button>
           </div>

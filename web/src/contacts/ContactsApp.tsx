@@ -48,7 +48,8 @@ export function ContactsApp({ contacts, route }: { contacts: ContactsController;
 
   return (
     <main className={`contacts ${channelId ? 'has-conversation' : ''}`}>
-      <aside className="contacts-side">
+      <h1 className="sr-only">{t('app.nav.contacts')}</h1>
+      <aside className="contacts-side" aria-label={t('messenger.conversations')}>
         <ProfilePanel contacts={contacts} s={s} />
         {s.error && (
           <p className="notice warn" data-testid="contacts-error" role="alert" onClick={() => contacts.dismissError()}>

@@ -71,9 +71,9 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
         </a>
         <Avatar c={contacts} user={ch?.peer ?? null} online={presence?.online} />
         <span className="conv-who">
-          <strong className="conv-peer" data-testid="conversation-peer">
+          <h2 className="conv-peer" data-testid="conversation-peer">
             {ch?.peer.displayName ?? ''}
-          </strong>
+          </h2>
           <span className="muted small" data-testid="conversation-presence" data-online={presence?.online ? 'true' : 'false'}>
             {presenceText(presence)}
           </span>
@@ -226,7 +226,7 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
           {t('contacts.blockedBanner', { name: ch.peer.displayName })}
         </p>
       )}
-      <div className="message-list" data-testid="message-list" ref={listRef} aria-live="polite">
+      <div className="message-list" data-testid="message-list" ref={listRef} role="log" aria-live="polite" aria-label={t('messenger.messages')}>
         {s.loadingChannel === channelId && messages.length === 0 && <p className="muted small center">{t('messenger.loading')}</p>}
         {messages.map((m) => (
           <MessageView

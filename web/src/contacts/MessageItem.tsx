@@ -7,7 +7,8 @@ import { useBlobUrl } from './common';
 import { canEdit, tickOf } from './receipts';
 import { clockTime, fileSize } from './format';
 import { normaliseEmoji } from './emoji/emojiData';
-import { Flag, Pencil, Reply, SmilePlus, ThumbsUp, Trash2 } from 'lucide-react';
+import { Flag, Pencil, Reply, SmilePlus, ThumbsUp, Trash2, X } from 'lucide-react';
+import { PickerBoundary } from './emoji/PickerBoundary';
 import { t } from '../i18n';
 
 /** The full picker and its emoji data load on first use, not with the app. */
@@ -198,10 +199,15 @@ export function MessageView({
                 {e}
               </button>
             ))}
+            <button className="emoji emoji-close" data-testid="emoji-picker-close" aria-label={t('messenger.closePicker')} title={t('messenger.closePicker')} onClick={closePicker}>
+              <X size={16} aria-hidden />
+            </button>
           </div>
-          <Suspense fallback={<p className="muted small">{t('messenger.emoji.loading')}</p>}>
-            <ReactionPicker onPick={pick} onClose={closePicker} />
-          </Suspense>
+          <PickerBoundary fallback={<p className="muted small" role="alert">{t('messenger.emoji.failed')}</p>}>
+            <Suspense fallback={<p className="muted small">{t('messenger.emoji.loading')}</p>}>
+              <ReactionPicker onPick={pick} onClose={closePicker} />
+            </Suspense>
+          </PickerBoundary>
         </div>
       )}
       {confirmDelete && (

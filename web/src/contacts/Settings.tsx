@@ -22,14 +22,19 @@ export function ProfilePanel({ contacts, s }: { contacts: ContactsController; s:
     if (await contacts.saveProfile(name)) setEditing(false);
   };
   return (
-    <div className="profile">
+    <section className="profile" aria-label={t('messenger.profile')}>
       <div className="profile-head">
         <Avatar c={contacts} user={{ displayName: me.displayName, avatarUrl: s.myAvatarUrl }} size={44} />
         <div className="profile-who">
           <strong data-testid="me-name">{me.displayName}</strong>
           <span className="muted small">{me.email}</span>
         </div>
-        <span className={`gw-dot ${s.gateway}`} title={s.gateway === 'ready' ? t('messenger.online') : t('messenger.connecting')} />
+        <span
+          className={`gw-dot ${s.gateway}`}
+          role="img"
+          aria-label={s.gateway === 'ready' ? t('messenger.gatewayReady') : t('messenger.gatewayConnecting')}
+          title={s.gateway === 'ready' ? t('messenger.gatewayReady') : t('messenger.gatewayConnecting')}
+        />
         <button className="btn small-btn" data-testid="profile-edit-toggle" aria-expanded={editing} onClick={() => setEditing((v) => !v)}>
           {t('messenger.edit')}
         </button>
@@ -73,7 +78,7 @@ export function ProfilePanel({ contacts, s }: { contacts: ContactsController; s:
       <BlockedList contacts={contacts} s={s} />
       <ChangePassword contacts={contacts} />
       <SettingsPanel contacts={contacts} s={s} />
-    </div>
+    </section>
   );
 }
 

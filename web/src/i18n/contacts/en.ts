@@ -33,6 +33,7 @@ export const contactsEn = {
   'messenger.err.payload_too_large': 'This is too large to send.',
   'messenger.err.token_expired': 'Your session expired — please log in again.',
   'messenger.err.upload_too_large': 'This file is too large to send.',
+  'messenger.err.too_many_reactions': 'You already gave this message the most reactions allowed.',
   'messenger.err.wrong_password': 'The password is wrong.',
   // ---- contacts UI strings added for issue 15 (every string through the catalogue)
   'messenger.ok': 'OK',
@@ -40,7 +41,6 @@ export const contactsEn = {
   'messenger.fileSize.b': '{n} B',
   'messenger.fileSize.kb': '{n} KB',
   'messenger.fileSize.mb': '{n} MB',
-  'messenger.callsSummary': '{direction} · {media} · {status}',
   'messenger.callQuality': 'Quality {quality}: {details}',
   'messenger.callQualityRtt': '{n} ms round trip',
   'messenger.callQualityLoss': '{n} % loss',
