@@ -253,8 +253,13 @@ async def test_flagged_camera_is_hidden_reported_and_marked_wrong(
     ctx_s, sender = await open_visitor(red_browser, fc_server, "video", tag)
     # The partner's page is checked with axe-core, which is injected as a script.
     ctx_p = await browser.new_context(viewport=PHONE, bypass_csp=True)
+    # This visitor accepted the rules before frame checks existed: they are shown again.
+    await ctx_p.add_init_script("localStorage.setItem('connect.consent', 'yes')")
     partner = await ctx_p.new_page()
     await partner.goto(fc_server.http + "/")
+    await expect(partner.get_by_test_id("consent-framecheck")).to_contain_text(
+        "frames of your camera may be checked automatically"
+    )
     await partner.get_by_test_id("consent-accept").click()
     await partner.get_by_test_id("mode-video").click()
     await partner.get_by_test_id("interests-input").fill(tag)
