@@ -77,10 +77,12 @@ export class FrameGrabber {
     if (!current || current.getVideoTracks()[0] !== track) v.srcObject = new MediaStream([track]);
     if (!v.videoWidth || v.paused) {
       const el = v;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         el.play().catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, PLAY_TIMEOUT_MS)),
+        new Promise((resolve) => (timer = setTimeout(resolve, PLAY_TIMEOUT_MS))),
       ]);
+      clearTimeout(timer);
     }
     if (!v.videoWidth || !v.videoHeight) return null;
     return { image: v, width: v.videoWidth, height: v.videoHeight };
