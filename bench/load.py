@@ -49,7 +49,17 @@ TARGETS = ("connect", "socketio", "floor")
 # Opt-in: the Node floor's relay in Python (picows, uvloop, orjson), to split a
 # Connect figure into the platform's floor and Connect's own work.
 EXTRA_TARGETS = ("pyfloor",)
-SCENARIOS = ("connect", "burst", "relay-rate", "pingpong", "pingpong-typing", "churn")
+SCENARIOS = (
+    "connect",
+    "burst",
+    "relay-rate",
+    "pingpong",
+    "pingpong-typing",
+    "pingpong-long",
+    "pingpong-signal",
+    "churn",
+)
+PINGPONGS = ("pingpong", "pingpong-typing", "pingpong-long", "pingpong-signal")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Connect as the tests run it, with every per-subject limit out of the way: the
@@ -347,7 +357,7 @@ async def run_scenario(
         "hardLimitS": setup_timeout + duration * 3 + 120,
         "tagPrefix": f"{scenario[:2]}{int(time.time() * 1000) % 100000}",
     }
-    size_key = "pairs" if scenario in ("relay-rate", "pingpong", "pingpong-typing") else "n"
+    size_key = "pairs" if scenario == "relay-rate" or scenario in PINGPONGS else "n"
     size = int(params[size_key])
     shares = [s for s in _split(size, procs) if s > 0]
     if scenario == "burst":
@@ -374,7 +384,7 @@ async def run_scenario(
         if on_go is not None:
             on_go()
         samples: list[tuple[float, int]] = [(0.0, rss_before)]
-        if scenario in ("pingpong", "pingpong-typing", "relay-rate"):
+        if scenario == "relay-rate" or scenario in PINGPONGS:
             ends = await asyncio.gather(
                 *(c.expect("window-end", duration + setup_timeout) for c in clients)
             )

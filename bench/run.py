@@ -60,6 +60,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "relay-rate": {"pairs": 5, "rate": 100, "duration": 1},
         "pingpong": {"pairs": 5, "duration": 1},
         "pingpong-typing": {"pairs": 5, "duration": 1},
+        "pingpong-long": {"pairs": 5, "duration": 1},
+        "pingpong-signal": {"pairs": 5, "duration": 1},
         "churn": {"n": 20, "duration": 2},
     },
     "quick": {
@@ -68,6 +70,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "relay-rate": {"pairs": 200, "rate": 2000, "duration": 5},
         "pingpong": {"pairs": 200, "duration": 5},
         "pingpong-typing": {"pairs": 200, "duration": 5},
+        "pingpong-long": {"pairs": 200, "duration": 5},
+        "pingpong-signal": {"pairs": 200, "duration": 5},
         "churn": {"n": 200, "duration": 8},
     },
     "full": {
@@ -76,6 +80,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "relay-rate": {"pairs": 1000, "rate": 2000, "duration": 10},
         "pingpong": {"pairs": 1000, "duration": 10},
         "pingpong-typing": {"pairs": 1000, "duration": 10},
+        "pingpong-long": {"pairs": 1000, "duration": 10},
+        "pingpong-signal": {"pairs": 1000, "duration": 10},
         "churn": {"n": 500, "duration": 20},
     },
 }
@@ -119,6 +125,21 @@ def metrics(scenario: str) -> list[tuple[str, str, str, str]]:
             ("msgsPerS", "closed-loop typing relay (wall)", "msgs/s", "higher"),
             ("msgsPerCpuS", "typing relay per server core", "msgs/s", "higher"),
             ("serverCpuUsPerMsg", "server CPU per typing relay", "µs", "lower"),
+        ],
+        "pingpong-long": [
+            ("msgsPerS", "closed-loop relay, chat lines 20-300 chars (wall)", "msgs/s", "higher"),
+            ("msgsPerCpuS", "chat-line relay per server core", "msgs/s", "higher"),
+            ("serverCpuUsPerMsg", "server CPU per chat line", "µs", "lower"),
+        ],
+        "pingpong-signal": [
+            (
+                "msgsPerS",
+                "closed-loop relay, 3-5 KB offers + ICE candidates (wall)",
+                "msgs/s",
+                "higher",
+            ),
+            ("msgsPerCpuS", "signaling relay per server core", "msgs/s", "higher"),
+            ("serverCpuUsPerMsg", "server CPU per offer or candidate", "µs", "lower"),
         ],
         "churn": [
             ("matchesPerS", "matches under churn", "/s", "higher"),
@@ -230,6 +251,13 @@ def table(
 GOALS = [
     # (label, scenario, metric, comparison, target ratio)
     ("relay throughput per core ≥ 1.5x reference", "pingpong", "msgsPerCpuS", ">=", 1.5),
+    (
+        "relay per core, chat lines 20-300 chars, ≥ 1.5x reference",
+        "pingpong-long",
+        "msgsPerCpuS",
+        ">=",
+        1.5,
+    ),
     ("one-way p99 at 2,000 msgs/s ≤ 1.0x reference", "relay-rate", "p99", "<=", 1.0),
     ("RSS per idle connection ≤ 1.0x reference", "connect", "rssPerConnKb", "<=", 1.0),
     ("burst pairing ≥ 1.5x reference", "burst", "pairsPerS", ">=", 1.5),
@@ -362,6 +390,8 @@ def profile_connect(scenario: str = "pingpong", duration_s: float = 10.0) -> Non
     sizes: dict[str, dict[str, Any]] = {
         "pingpong": {"pairs": 200, "duration": duration_s + 2},
         "pingpong-typing": {"pairs": 200, "duration": duration_s + 2},
+        "pingpong-long": {"pairs": 200, "duration": duration_s + 2},
+        "pingpong-signal": {"pairs": 200, "duration": duration_s + 2},
         "connect": {"n": 3000},
         "burst": {"n": 8000, "duration": 60},
         "relay-rate": {"pairs": 200, "rate": 2000, "duration": duration_s + 2},

@@ -220,7 +220,7 @@ function countErrors(conns) {
 }
 
 // Open 2*pairs connections and pair them: visitors 2i and 2i+1 share a unique interest.
-async function matchedPairs(pairs) {
+async function matchedPairs(pairs, mode = "text") {
   const n = pairs * 2;
   const toks = await tokens(n);
   const { conns, failures } = await openMany(n, toks);
@@ -229,11 +229,11 @@ async function matchedPairs(pairs) {
   for (const c of conns) c.on("matched", () => matched++);
   const tag = `${cfg.tagPrefix || "t"}${process.pid}`;
   for (let i = 0; i < n; i += 2) {
-    conns[i].emit("join-queue", { mode: "text", interests: [`${tag}p${i >> 1}`] });
+    conns[i].emit("join-queue", { mode, interests: [`${tag}p${i >> 1}`] });
   }
   await sleep(20); // the first of each pair is queued before its partner arrives
   for (let i = 1; i < n; i += 2) {
-    conns[i].emit("join-queue", { mode: "text", interests: [`${tag}p${i >> 1}`] });
+    conns[i].emit("join-queue", { mode, interests: [`${tag}p${i >> 1}`] });
   }
   await waitFor(() => matched === n, SETUP_TIMEOUT_MS, `${n - matched} of ${n} visitors to be matched`);
   for (const c of conns) delete c.handlers.matched;
@@ -380,33 +380,104 @@ async function scenarioRelayRate() {
   await sleep(300);
 }
 
+// Realistic payloads (issue 19): chat lines of 20-300 characters, 3-5 KB SDP offers and
+// ICE candidates, generated from a fixed seed so every target relays the same bytes.
+function seeded(seed) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+const CHAT_WORDS = (
+  "hi hello hey there how are you doing today good fine thanks and what about " +
+  "from where I am in Berlin Paris Madrid do like music movies books games travel " +
+  "really cool nice haha lol yes no maybe not sure what kind of work study student " +
+  "weekend coffee tea summer winter beach mountains cat dog play guitar piano, ok! ?"
+).split(" ");
+function chatLine(rand) {
+  const len = 20 + Math.floor(rand() * 281);
+  let s = "";
+  while (s.length < len) s += CHAT_WORDS[Math.floor(rand() * CHAT_WORDS.length)] + " ";
+  return s.slice(0, len).trimEnd().padEnd(len, ".");
+}
+function sdpOffer(rand) {
+  const size = 3072 + Math.floor(rand() * 2049);
+  const lines = ["v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+    "a=group:BUNDLE 0 1", "a=extmap-allow-mixed", "a=msid-semantic: WMS stream"];
+  const codecs = ["opus/48000/2", "VP8/90000", "VP9/90000", "H264/90000", "AV1/90000", "red/90000"];
+  let i = 0;
+  while (lines.join("\r\n").length < size) {
+    const pt = 96 + (i % 30);
+    lines.push(`a=rtpmap:${pt} ${codecs[i % codecs.length]}`);
+    lines.push(`a=rtcp-fb:${pt} nack pli`);
+    lines.push(`a=fmtp:${pt} level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f`);
+    lines.push(`a=ssrc:${1000000 + Math.floor(rand() * 1e9)} cname:${Math.floor(rand() * 1e12).toString(36)}`);
+    i++;
+  }
+  return { type: "offer", sdp: lines.join("\r\n").slice(0, size) + "\r\n" };
+}
+function iceCandidate(rand) {
+  const port = 49152 + Math.floor(rand() * 16000);
+  const prio = 2113937151 - Math.floor(rand() * 1000);
+  return {
+    candidate: `candidate:${Math.floor(rand() * 4e9)} 1 udp ${prio} 127.0.0.1 ${port} typ host generation 0 ufrag ${Math.floor(rand() * 1e9).toString(36)} network-id 1`,
+    sdpMid: "0",
+    sdpMLineIndex: 0,
+  };
+}
+
 async function scenarioPingpong() {
   const pairs = cfg.pairs;
   const window = cfg.window ?? 1;
-  const conns = await matchedPairs(pairs);
+  const conns = await matchedPairs(pairs, cfg.relay === "signal" ? "video" : "text");
   let running = false;
   let received = 0;
   let windowReceived = 0;
-  // relay "message" (send-message: Connect's chat path, rate rule, word filter, transcript)
-  // or "typing" (the bare relay path, no per-event rule)
-  const typing = cfg.relay === "typing";
-  const [sendEvent, recvEvent] = typing ? ["typing", "typing"] : ["send-message", "message"];
-  for (let i = 0; i < conns.length; i++) {
-    const self = conns[i];
-    self.on(recvEvent, (d) => {
-      received++;
-      if (running) {
-        windowReceived++;
-        self.emit(sendEvent, typing ? { active: !d.active } : { text: d.text });
-      }
-    });
+  // relay "message" (send-message: Connect's chat path, rate rule, word filter, transcript),
+  // "long" (the same with chat lines of 20-300 characters), "typing" (the bare relay path,
+  // no per-event rule) or "signal" (send-offer with a 3-5 KB SDP answered by send-candidate
+  // with an ICE candidate, and so on: half of the relayed frames are each)
+  const kind = cfg.relay ?? "message";
+  const typing = kind === "typing";
+  const bump = () => {
+    received++;
+    if (running) windowReceived++;
+    return running;
+  };
+  if (kind === "signal") {
+    for (let i = 0; i < conns.length; i++) {
+      const self = conns[i];
+      const rand = seeded(1000 + i);
+      const offer = sdpOffer(rand);
+      const cand = iceCandidate(rand);
+      self.on("offer", () => bump() && self.emit("send-candidate", { candidate: cand }));
+      self.on("candidate", () => bump() && self.emit("send-offer", { offer }));
+    }
+  } else {
+    const [sendEvent, recvEvent] = typing ? ["typing", "typing"] : ["send-message", "message"];
+    for (let i = 0; i < conns.length; i++) {
+      const self = conns[i];
+      self.on(recvEvent, (d) => {
+        if (bump()) self.emit(sendEvent, typing ? { active: !d.active } : { text: d.text });
+      });
+    }
   }
+  const first = (i) => {
+    const rand = seeded(1000 + i);
+    if (kind === "signal") return ["send-offer", { offer: sdpOffer(rand) }];
+    if (typing) return ["typing", { active: true }];
+    return ["send-message", { text: kind === "long" ? chatLine(rand) : "ping" }];
+  };
+  const sendEvent = kind === "signal" ? "send-offer/send-candidate" : first(0)[0];
   out({ type: "ready" });
   await command("go");
   running = true;
   const t0 = now();
   for (let i = 0; i < conns.length; i += 2) {
-    for (let w = 0; w < window; w++) conns[i].emit(sendEvent, typing ? { active: true } : { text: "ping" });
+    for (let w = 0; w < window; w++) conns[i].emit(...first(i));
   }
   await sleep(cfg.duration * 1000);
   running = false;
@@ -554,6 +625,8 @@ const scenarios = {
   "relay-rate": scenarioRelayRate,
   pingpong: scenarioPingpong,
   "pingpong-typing": () => scenarioPingpong((cfg.relay = "typing")),
+  "pingpong-long": () => scenarioPingpong((cfg.relay = "long")),
+  "pingpong-signal": () => scenarioPingpong((cfg.relay = "signal")),
   churn: scenarioChurn,
 };
 

@@ -46,6 +46,10 @@ wss.on("connection", (ws) => {
         return mm.relay(c, frame.data);
       case "typing":
         return mm.typing(c, frame.data);
+      case "send-offer":
+        return mm.forward(c, "offer", { offer: frame.data && frame.data.offer });
+      case "send-candidate":
+        return mm.forward(c, "candidate", { candidate: frame.data && frame.data.candidate });
       case "ping":
         return c.send("pong", {});
       default:

@@ -76,6 +76,13 @@ export class Matchmaker {
     p.send("message", { from: c.peerId, text, ts: Date.now() });
   }
 
+  // send-offer / send-candidate: forwarded as offer / candidate, like Connect's relay.
+  forward(c, event, data) {
+    const p = c.partner;
+    if (!p) return c.send("error", { code: "not_in_session", message: "not in a session" });
+    p.send(event, { from: c.peerId, ...(data && typeof data === "object" ? data : {}) });
+  }
+
   typing(c, data) {
     const p = c.partner;
     if (!p) return c.send("error", { code: "not_in_session", message: "not in a session" });

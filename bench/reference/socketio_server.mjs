@@ -34,6 +34,8 @@ io.on("connection", (socket) => {
   socket.on("next", () => mm.next(c));
   socket.on("send-message", (data) => mm.relay(c, data));
   socket.on("typing", (data) => mm.typing(c, data));
+  socket.on("send-offer", (data) => mm.forward(c, "offer", { offer: data && data.offer }));
+  socket.on("send-candidate", (data) => mm.forward(c, "candidate", { candidate: data && data.candidate }));
   socket.on("disconnect", () => mm.disconnect(c));
 });
 

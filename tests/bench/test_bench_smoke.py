@@ -72,7 +72,9 @@ async def test_relay_rate_delivers_every_message(connect_server: RunningServer) 
     assert 0 < r["p50"] <= r["p99"] <= r["p999"] <= r["max"]
 
 
-@pytest.mark.parametrize("scenario", ["pingpong", "pingpong-typing"])
+@pytest.mark.parametrize(
+    "scenario", ["pingpong", "pingpong-typing", "pingpong-long", "pingpong-signal"]
+)
 async def test_pingpong_relays_and_measures_cpu(
     connect_server: RunningServer, scenario: str
 ) -> None:
