@@ -55,7 +55,7 @@ export function Transcript({ report }: { report: Report }) {
     );
   const reportedPeer = report.reportedPeerId ?? report.reportedAccount?.id ?? null;
   return (
-    <div className="transcript" data-testid="report-transcript">
+    <div className="transcript" data-testid="report-transcript" role="region" tabIndex={0} aria-label={t('admin.report.transcript')}>
       {lines.map((l, i) => {
         const side = reportedPeer ? (l.from === reportedPeer ? 'reported' : 'reporter') : 'unknown';
         return (

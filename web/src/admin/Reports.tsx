@@ -87,7 +87,6 @@ export function Reports({ api }: { api: AdminApi }) {
                   key={r.id}
                   data-testid="report-row"
                   data-report-id={r.id}
-                  aria-selected={selected === r.id}
                   className={`clickable ${selected === r.id ? 'selected' : ''}`}
                   onClick={() => open(r.id)}
                 >
@@ -144,8 +143,8 @@ export function Reports({ api }: { api: AdminApi }) {
           </button>
           <span className="muted small">
             {reports.length
-              ? t('admin.reports.range', { from: fmtNumber(offset + 1), to: fmtNumber(offset + reports.length) })
-              : ''}{' '}
+              ? `${t('admin.reports.range', { from: fmtNumber(offset + 1), to: fmtNumber(offset + reports.length) })} · `
+              : ''}
             {t('admin.reports.order')}
           </span>
           <button className="btn small" disabled={reports.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
