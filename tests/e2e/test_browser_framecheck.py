@@ -100,6 +100,30 @@ async def red_browser(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         await b.close()
 
 
+async def open_page(
+    browser: Browser,
+    server: Server,
+    mode: str,
+    interests: str,
+    *,
+    init: str | None = None,
+    bypass_csp: bool = False,
+    consent_text: str | None = None,
+) -> tuple[BrowserContext, Page]:
+    """A visitor's phone-sized page past the rules, with a script run before the app."""
+    ctx = await browser.new_context(viewport=PHONE, bypass_csp=bypass_csp)
+    if init:
+        await ctx.add_init_script(init)
+    page = await ctx.new_page()
+    await page.goto(server.http + "/")
+    if consent_text:
+        await expect(page.get_by_test_id("consent-framecheck")).to_contain_text(consent_text)
+    await page.get_by_test_id("consent-accept").click()
+    await page.get_by_test_id(f"mode-{mode}").click()
+    await page.get_by_test_id("interests-input").fill(interests)
+    return ctx, page
+
+
 def received_frames(server: Server) -> float:
     """``connect_framecheck_frames_total{outcome="received"}`` from the server's /metrics."""
     text = httpx.get(server.http + "/metrics", timeout=5).text
@@ -131,10 +155,12 @@ async def test_frames_follow_the_policy_and_a_text_chat_sends_none(
 ) -> None:
     tag = f"fcs{time.monotonic_ns() % 10**9}"
     ctx_a, a = await open_visitor(browser, fc_server, "video", tag)
-    ctx_b, b = await open_visitor(browser, fc_server, "video", tag)
+    # This one has no ImageCapture: its frames take the <video> + canvas path.
+    ctx_b, b = await open_page(browser, fc_server, "video", tag, init="delete window.ImageCapture;")
     ttag = f"fct{time.monotonic_ns() % 10**9}"
     ctx_c, c = await open_visitor(browser, fc_server, "text", ttag)
     ctx_d, d = await open_visitor(browser, fc_server, "text", ttag)
+    assert await b.evaluate("() => typeof window.ImageCapture") == "undefined"
     sent_a, sent_b = frame_requests(a), frame_requests(b)
     sent_c, sent_d = frame_requests(c), frame_requests(d)
     try:
@@ -251,18 +277,17 @@ async def test_flagged_camera_is_hidden_reported_and_marked_wrong(
 ) -> None:
     tag = f"fcr{time.monotonic_ns() % 10**9}"
     ctx_s, sender = await open_visitor(red_browser, fc_server, "video", tag)
-    # The partner's page is checked with axe-core, which is injected as a script.
-    ctx_p = await browser.new_context(viewport=PHONE, bypass_csp=True)
-    # This visitor accepted the rules before frame checks existed: they are shown again.
-    await ctx_p.add_init_script("localStorage.setItem('connect.consent', 'yes')")
-    partner = await ctx_p.new_page()
-    await partner.goto(fc_server.http + "/")
-    await expect(partner.get_by_test_id("consent-framecheck")).to_contain_text(
-        "frames of your camera may be checked automatically"
+    # The partner accepted the rules before frame checks existed (they are shown again),
+    # and their page is checked with axe-core, which is injected as a script.
+    ctx_p, partner = await open_page(
+        browser,
+        fc_server,
+        "video",
+        tag,
+        init="localStorage.setItem('connect.consent', 'yes');",
+        bypass_csp=True,
+        consent_text="frames of your camera may be checked automatically",
     )
-    await partner.get_by_test_id("consent-accept").click()
-    await partner.get_by_test_id("mode-video").click()
-    await partner.get_by_test_id("interests-input").fill(tag)
     ctx_m: BrowserContext | None = None
     try:
         await sender.get_by_test_id("start-button").click()
