@@ -208,7 +208,7 @@ def test_probe_reports_up_with_latency_then_down_when_coturn_stops(
     took = time.monotonic() - stopped
     # One interval until the next round plus the probe's own timeout, with slack for a
     # busy machine: never "eventually".
-    assert took < INTERVAL_S + TIMEOUT_S + 3.0, took
+    assert took < INTERVAL_S + TIMEOUT_S + 5.0, took
     for url in (stun, turn):
         assert seen[url]["reason"] == "unreachable", seen[url]
         assert seen[url]["latencyMs"] is None
@@ -249,25 +249,52 @@ def test_a_silent_turn_server_delays_neither_start_nor_stop(
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
         port = silent.getsockname()[1]
-        began = time.monotonic()
         srv = servers(
             probe_settings(
                 port,
                 secrets.token_hex(24),
-                CONNECT_TURN_PROBE_TIMEOUT_S="30",
+                CONNECT_TURN_PROBE_TIMEOUT_S="60",
                 CONNECT_LOG_LEVEL="info",
             )
         )
-        started = time.monotonic() - began
+        # Ready while the first probe (60 s to give up) is still waiting: start-up did not
+        # wait for it (a timing bound would only measure this machine's load).
         ready = httpx.get(f"{srv.http}/health/ready", timeout=5)
         assert ready.status_code == 200, ready.text
-        # Start-up did not wait for a probe that needs 30 s to give up.
-        assert started < 20, started
         assert servers_by_url(srv) == {}, "no result before the first probe has finished"
-        stopping = time.monotonic()
+        # Stopped mid-probe: the task is cancelled, the lifespan completes, no kill needed
+        # (Server.stop kills only after 10 s, which would show as -9 below).
         srv.stop()
-        assert time.monotonic() - stopping < 8
     # uvicorn re-raises SIGTERM after a graceful shutdown: -15 with the lifespan finished.
     assert srv.proc.returncode in (0, -signal.SIGTERM), srv.log()[-3000:]
     assert "Application shutdown complete" in srv.log(), srv.log()[-3000:]
     assert "Traceback" not in srv.log(), srv.log()[-3000:]
+
+
+async def test_admin_overview_shows_the_probe_to_staff_only(
+    coturn: Coturn, servers: Callable[[Mapping[str, str]], Server]
+) -> None:
+    from tests.support.client import guest_token
+    from tests.support.staff import new_admin
+
+    stun, turn = urls(coturn.port)
+    srv = servers(probe_settings(coturn.port, coturn.secret))
+    wait_status(srv, lambda s: all(s.get(u, {}).get("up") for u in (stun, turn)))
+    admin, _, _ = await new_admin(srv)
+    stats = await admin.call("GET", "/api/admin/stats")
+    assert stats.status_code == 200, stats.text
+    shown = {s["url"]: s for s in stats.json()["turn"]}
+    assert set(shown) == {stun, turn}
+    assert shown[turn]["up"] is True
+    assert shown[turn]["kind"] == "turn"
+    assert shown[turn]["reason"] == "ok"
+    assert shown[turn]["latencyMs"] > 0
+    assert shown[turn]["checkedAt"].endswith("Z") or "+00:00" in shown[turn]["checkedAt"]
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        guest = await guest_token(srv.http)
+        refused = await http.get("/api/admin/stats", headers={"Authorization": f"Bearer {guest}"})
+        anonymous = await http.get("/api/admin/stats")
+    # A visitor's guest token is not an account: refused like no token at all.
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"]["code"] == "unauthorized"
+    assert anonymous.status_code == 401, anonymous.text

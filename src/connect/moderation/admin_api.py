@@ -70,6 +70,7 @@ async def stats(actor: StaffActor, svc: ServicesDep) -> Stats:
         reports_pending=await svc.reports.pending_count(),
         active_bans=await svc.bans.count_active(),
         appeals_pending=await svc.appeals.count("pending"),
+        turn=[result.status() for result in svc.turn_probe.results()],
     )
 
 

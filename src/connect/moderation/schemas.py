@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from connect.schemas import WireModel, exactly_one_of, omitted_if_none
+from connect.turn.schemas import TurnStatus
 
 ReportReason = Literal["nudity", "harassment", "spam", "underage", "violence", "other"]
 BanScope = Literal["device", "ip", "account"]
@@ -289,6 +290,9 @@ class Stats(WireModel):
     reports_pending: int
     active_bans: int
     appeals_pending: int
+    # The TURN/STUN probe's last result per configured URL (empty: none configured or
+    # not probed yet); see connect.turn.probe.
+    turn: list[TurnStatus] = []
 
 
 class SessionMember(WireModel):

@@ -139,7 +139,7 @@ def turn_status(svc: Services) -> dict[str, object]:
     probe = svc.turn_probe
     return {
         "probeIntervalS": probe.interval_s if probe.enabled else None,
-        "servers": [result.view() for result in probe.results()],
+        "servers": [result.status().wire() for result in probe.results()],
     }
 
 

@@ -35,6 +35,7 @@ import contextlib
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,6 +45,7 @@ from aioice.turn import create_turn_endpoint
 from connect.clock import Clock
 from connect.errors import faults
 from connect.observability.metrics import Metrics
+from connect.turn.schemas import TurnStatus
 from connect.turn.service import TurnService
 
 Reason = Literal["ok", "auth_failed", "unreachable", "rejected", "error"]
@@ -97,17 +99,17 @@ class ProbeResult:
     latency_s: float | None
     checked_at: float  # wall clock (Clock.now), for people
 
-    def view(self) -> dict[str, object]:
-        """The JSON shape of /health/detailed and the admin overview."""
-        return {
-            "url": self.url,
-            "kind": self.kind,
-            "up": self.up,
-            "reason": self.reason,
-            "detail": self.detail,
-            "latencyMs": None if self.latency_s is None else round(self.latency_s * 1000, 1),
-            "checkedAt": self.checked_at,
-        }
+    def status(self) -> TurnStatus:
+        """The shape of /health/detailed and the admin overview."""
+        return TurnStatus(
+            url=self.url,
+            kind=self.kind,
+            up=self.up,
+            reason=self.reason,
+            detail=self.detail,
+            latency_ms=None if self.latency_s is None else round(self.latency_s * 1000, 1),
+            checked_at=datetime.fromtimestamp(self.checked_at, UTC),
+        )
 
 
 class _StunClient(asyncio.DatagramProtocol):

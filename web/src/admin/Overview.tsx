@@ -1,9 +1,9 @@
 /** Live figures (polled every 5 s); the ones with a queue behind them open it. */
 import { useState } from 'react';
-import { useT } from '../i18n';
+import { hasKey, useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Tab } from './App';
-import type { Stats } from './types';
+import type { Stats, TurnStatus } from './types';
 import { ErrorLine, fmtClock, fmtNumber, usePoll } from './util';
 
 export function Overview({ api, onNavigate }: { api: AdminApi; onNavigate: (t: Tab) => void }) {
@@ -53,9 +53,24 @@ export function Overview({ api, onNavigate }: { api: AdminApi; onNavigate: (t: T
           alert={(s?.appealsPending ?? 0) > 0}
           onClick={() => onNavigate('appeals')}
         />
+        {s?.turn && s.turn.length > 0 && <TurnStat turn={s.turn} />}
       </div>
     </section>
   );
+}
+
+/** TURN/STUN URLs answering Connect's probe; the failing ones named, with why. */
+function TurnStat({ turn }: { turn: TurnStatus[] }) {
+  const t = useT();
+  const down = turn.filter((x) => !x.up);
+  const reason = (x: TurnStatus) => {
+    const key = `admin.overview.turnReason.${x.reason}`;
+    return hasKey(key) ? t(key) : x.reason;
+  };
+  const sub = down.length
+    ? down.map((x) => t('admin.overview.turnDown', { url: x.url, reason: reason(x) })).join(' · ')
+    : t('admin.overview.turnAllUp', { total: fmtNumber(turn.length) });
+  return <Stat label={t('admin.overview.turn')} testId="stat-turn-up" value={turn.length - down.length} sub={sub} alert={down.length > 0} />;
 }
 
 /** One figure; a clickable one is a real button (keyboard and screen readers). */

@@ -24,6 +24,18 @@ export interface Stats {
   reportsPending: number;
   activeBans: number;
   appealsPending: number;
+  /** Connect's probe of each configured TURN/STUN URL (empty: none configured yet). */
+  turn?: TurnStatus[];
+}
+
+export interface TurnStatus {
+  url: string;
+  kind: 'stun' | 'turn';
+  up: boolean;
+  reason: 'ok' | 'auth_failed' | 'unreachable' | 'rejected' | 'error';
+  detail: string;
+  latencyMs: number | null;
+  checkedAt: string;
 }
 
 export interface LiveMember {

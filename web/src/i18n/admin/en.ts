@@ -107,6 +107,13 @@ export const adminEn = {
   'admin.overview.reports': 'Reports pending',
   'admin.overview.bans': 'Active bans',
   'admin.overview.appeals': 'Appeals pending',
+  'admin.overview.turn': 'TURN/STUN up',
+  'admin.overview.turnAllUp': 'all {total} answer the probe',
+  'admin.overview.turnDown': '{url}: {reason}',
+  'admin.overview.turnReason.auth_failed': 'credentials refused',
+  'admin.overview.turnReason.unreachable': 'no answer',
+  'admin.overview.turnReason.rejected': 'refused',
+  'admin.overview.turnReason.error': 'probe error',
   // ---- reports queue
   'admin.reports.title': 'Reports',
   'admin.reports.status': 'Status',
