@@ -166,7 +166,7 @@ export const contactsAr: ContactsCatalogue = {
   'messenger.err.account_deleted': 'تم حذف هذا الحساب.',
   'messenger.err.already_in_call': 'أنت في مكالمة بالفعل.',
   'messenger.err.already_reported': 'لقد أبلغت عن هذا بالفعل.',
-  'messenger.err.blocked': 'لا يمكنك مراسلة هذا الشخص أو الاتصال به.',
+  'messenger.err.blocked': 'هذا الشخص لا يقبل رسائلك أو مكالماتك.',
   'messenger.err.busy': 'هذا الشخص في مكالمة أخرى.',
   'messenger.err.callee_offline': 'هذا الشخص غير متصل — سيرى مكالمة فائتة.',
   'messenger.err.caller_gone': 'المتصل لم يعد موجودًا.',

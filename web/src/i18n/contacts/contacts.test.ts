@@ -42,7 +42,7 @@ describe('contacts catalogue', () => {
     try {
       setLocale('de');
       expect(t('messenger.settings')).toBe('Einstellungen');
-      expect(t('messenger.err.blocked')).toMatch(/nicht schreiben/);
+      expect(t('messenger.err.blocked')).toMatch(/keine Nachrichten/);
       setLocale('ar');
       expect(t('messenger.conversations')).toBe('المحادثات');
     } finally {

@@ -166,7 +166,7 @@ export const contactsDe: ContactsCatalogue = {
   'messenger.err.account_deleted': 'Dieses Konto wurde gelöscht.',
   'messenger.err.already_in_call': 'Du bist schon in einem Anruf.',
   'messenger.err.already_reported': 'Das hast du schon gemeldet.',
-  'messenger.err.blocked': 'Du kannst dieser Person nicht schreiben und sie nicht anrufen.',
+  'messenger.err.blocked': 'Diese Person nimmt keine Nachrichten oder Anrufe von dir an.',
   'messenger.err.busy': 'Die Person ist in einem anderen Anruf.',
   'messenger.err.callee_offline': 'Die Person ist offline — sie sieht einen verpassten Anruf.',
   'messenger.err.caller_gone': 'Die anrufende Person ist nicht mehr da.',

@@ -11,7 +11,7 @@ export const contactsEn = {
   'messenger.err.account_deleted': 'This account was deleted.',
   'messenger.err.already_in_call': 'You are already in a call.',
   'messenger.err.already_reported': 'You already reported this.',
-  'messenger.err.blocked': 'You cannot message or call this person.',
+  'messenger.err.blocked': 'This person does not accept messages or calls from you.',
   'messenger.err.busy': 'They are in another call.',
   'messenger.err.callee_offline': 'They are offline — they will see a missed call.',
   'messenger.err.caller_gone': 'The caller is no longer there.',

@@ -166,7 +166,7 @@ export const contactsEs: ContactsCatalogue = {
   'messenger.err.account_deleted': 'Esta cuenta se eliminó.',
   'messenger.err.already_in_call': 'Ya estás en una llamada.',
   'messenger.err.already_reported': 'Ya lo denunciaste.',
-  'messenger.err.blocked': 'No puedes escribir ni llamar a esta persona.',
+  'messenger.err.blocked': 'Esta persona no acepta mensajes ni llamadas tuyos.',
   'messenger.err.busy': 'Está en otra llamada.',
   'messenger.err.callee_offline': 'No está conectado: verá una llamada perdida.',
   'messenger.err.caller_gone': 'Quien llamaba ya no está.',

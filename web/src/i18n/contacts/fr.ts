@@ -166,7 +166,7 @@ export const contactsFr: ContactsCatalogue = {
   'messenger.err.account_deleted': 'Ce compte a été supprimé.',
   'messenger.err.already_in_call': 'Vous êtes déjà en appel.',
   'messenger.err.already_reported': 'Vous avez déjà signalé ceci.',
-  'messenger.err.blocked': 'Vous ne pouvez ni écrire ni appeler cette personne.',
+  'messenger.err.blocked': 'Cette personne n’accepte pas vos messages ni vos appels.',
   'messenger.err.busy': 'Cette personne est déjà en appel.',
   'messenger.err.callee_offline': 'Cette personne est hors ligne — elle verra un appel manqué.',
   'messenger.err.caller_gone': 'La personne qui appelait n’est plus là.',

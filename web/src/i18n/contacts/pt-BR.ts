@@ -166,7 +166,7 @@ export const contactsPtBR: ContactsCatalogue = {
   'messenger.err.account_deleted': 'Esta conta foi excluída.',
   'messenger.err.already_in_call': 'Você já está em uma chamada.',
   'messenger.err.already_reported': 'Você já denunciou isto.',
-  'messenger.err.blocked': 'Você não pode enviar mensagens nem ligar para esta pessoa.',
+  'messenger.err.blocked': 'Esta pessoa não aceita mensagens nem chamadas suas.',
   'messenger.err.busy': 'Essa pessoa está em outra chamada.',
   'messenger.err.callee_offline': 'Essa pessoa está offline — verá uma chamada perdida.',
   'messenger.err.caller_gone': 'Quem ligou já não está mais lá.',
