@@ -128,3 +128,22 @@ describe('attention', () => {
     expect(loadMuted(null)).toEqual([]);
   });
 });
+
+describe('errText (server error codes as sentences)', () => {
+  it('says a contacts code in the UI language, a shared code from errors.*, else the message', async () => {
+    const { errText } = await import('./model');
+    const { setLocale, getLocale } = await import('../i18n');
+    const before = getLocale();
+    try {
+      setLocale('en');
+      expect(errText({ code: 'edit_window_passed', message: 'too late' })).toBe('This message is too old to edit.');
+      expect(errText({ code: 'rate_limited', message: 'too many requests' })).toBe('You are doing that too often.');
+      expect(errText({ code: 'some_new_code', message: 'server words' })).toBe('server words');
+      expect(errText(null)).toBe('Something went wrong');
+      setLocale('de');
+      expect(errText({ code: 'invalid_emoji', message: 'x' })).toBe('Eine Reaktion muss ein einzelnes Emoji sein.');
+    } finally {
+      setLocale(before);
+    }
+  });
+});
