@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             await services.cluster.start()
         if services.websocket is not None:
             services.websocket.start()
-        services.framecheck.start()
+        await services.framecheck.start()
         task = asyncio.create_task(_housekeeping(services))
         services.turn_probe.start()  # in the background: a dead TURN never delays start-up
         _tune_gc()

@@ -347,6 +347,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         limiter=limiter,
         metrics=metrics,
         clock=clock,
+        audit=audit,
     )
     matching.frame_check = framecheck.offer
     calls = CallService(

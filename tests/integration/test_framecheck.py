@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -317,3 +318,29 @@ async def test_with_bans_enabled_a_flagged_sender_is_banned_for_a_while(
     assert mine[0]["scope"] == "device"
     assert mine[0]["reportId"] is not None  # the automatic report it came with
     await b.close()
+
+
+async def test_a_changed_policy_is_audited_once(
+    make_server: Callable[[Mapping[str, str]], Server], tmp_path: Path
+) -> None:
+    """Thresholds are settings: the first start with a changed policy writes one audit entry."""
+    db = {"CONNECT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"}
+
+    async def entries(srv: Server) -> list[dict[str, Any]]:
+        admin, _, _ = await new_admin(srv)
+        r = await admin.call("GET", "/api/admin/audit-log", params={"limit": 500})
+        return [e for e in r.json()["entries"] if e["action"] == "framecheck.policy"]
+
+    first = make_server({**SETTINGS, **db})
+    recorded = await entries(first)
+    assert len(recorded) == 1
+    assert recorded[0]["details"]["reviewThreshold"] == 0.3
+    assert recorded[0]["actorId"] == "system"
+    first.stop()
+    same = make_server({**SETTINGS, **db})
+    assert len(await entries(same)) == 1  # unchanged: nothing new
+    same.stop()
+    changed = make_server({**SETTINGS, **db, "CONNECT_FRAMECHECK_REVIEW_THRESHOLD": "0.4"})
+    recorded = await entries(changed)
+    assert [e["details"]["reviewThreshold"] for e in recorded] == [0.4, 0.3]
+    changed.stop()

@@ -104,7 +104,7 @@ async def settle(check: Any) -> None:
 
 async def test_a_full_queue_drops_and_counts() -> None:
     svc, pool, metrics, sid, me = await build(framecheck_queue=1)
-    svc.start()
+    await svc.start()
     try:
         assert await svc.submit(me, sid, frames.GREY, "image/jpeg") is True
         await settle(lambda: pool.started == 1)  # the worker holds the first frame
@@ -122,7 +122,7 @@ async def test_a_full_queue_drops_and_counts() -> None:
 
 async def test_a_frame_that_takes_too_long_times_out() -> None:
     svc, _pool, metrics, sid, me = await build(framecheck_timeout_s=0.05)
-    svc.start()
+    await svc.start()
     try:
         assert await svc.submit(me, sid, frames.GREY, "image/jpeg") is True
         for _ in range(100):  # bounded: 100 x 20 ms; the timeout is 50 ms of real time

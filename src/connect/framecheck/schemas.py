@@ -49,10 +49,3 @@ class VideoFlagged(WireModel):
 
     session_id: str
     reason: Literal["nudity"]
-
-
-class FalsePositiveOut(WireModel):
-    """The answer to marking an automatic report wrong."""
-
-    id: str
-    false_positive: bool

@@ -31,7 +31,7 @@ from connect.framecheck.policy import Decision, FramePolicy, Thresholds, top_sco
 from connect.framecheck.pool import FramePool, ProcessFramePool
 from connect.framecheck.schemas import FrameCheck, VideoFlagged, VideoHidden
 from connect.identity.service import Principal
-from connect.moderation.audit import SYSTEM, Actor
+from connect.moderation.audit import SYSTEM, Actor, AuditLog
 from connect.moderation.bans import BanService, ban_target
 from connect.moderation.reports import ReportService
 from connect.observability.metrics import Metrics
@@ -95,8 +95,10 @@ class FrameCheckService:
         limiter: RateLimiter,
         metrics: Metrics,
         clock: Clock,
+        audit: AuditLog | None = None,
         pool: FramePool | None = None,
     ) -> None:
+        self._audit = audit
         self.classifier = settings.framecheck_classifier
         installed = classifiers.installed(self.classifier)
         self.active = settings.framecheck_enabled and installed
@@ -131,7 +133,49 @@ class FrameCheckService:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def start(self) -> None:
+    def policy_record(self) -> dict[str, object]:
+        """What the operator set, as the audit log records it when it changes."""
+        s = self._settings
+        return {
+            "enabled": s.framecheck_enabled,
+            "active": self.active,
+            "classifier": self.classifier,
+            "reviewThreshold": s.framecheck_review_threshold,
+            "actionThreshold": s.framecheck_action_threshold,
+            "banEnabled": s.framecheck_ban_enabled,
+            "banHours": s.framecheck_ban_hours,
+            "escalateHits": s.framecheck_escalate_hits,
+            "escalateWindowS": s.framecheck_escalate_window_s,
+            "reportWindowS": s.framecheck_report_window_s,
+            "firstAfterMs": s.framecheck_first_after_ms,
+            "meanIntervalMs": s.framecheck_mean_interval_ms,
+            "maxWidth": s.framecheck_max_width,
+            "jpegQuality": s.framecheck_jpeg_quality,
+            "rateFrames": s.rate_frames,
+        }
+
+    async def audit_policy(self) -> bool:
+        """Append ``framecheck.policy`` to the audit log when the settings changed.
+
+        Thresholds and actions are environment settings (Connect has no runtime
+        settings route): the first node to start with a changed policy records
+        it, by ``system``, so every change has its entry in the hash-chained log.
+        True when an entry was written.
+        """
+        if self._audit is None:
+            return False
+        record = self.policy_record()
+        last = await self._audit.latest("framecheck.policy")
+        if last is not None and last.details == record:
+            return False
+        await self._audit.append(SYSTEM, "framecheck.policy", "settings", "framecheck", record)
+        return True
+
+    async def start(self) -> None:
+        try:
+            await self.audit_policy()
+        except Exception as exc:  # the database may still be coming up: never block start-up
+            log.warning("frame check policy not audited", error=type(exc).__name__)
         if not self.active or self._tasks:
             return
         self._tasks = [

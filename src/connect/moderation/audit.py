@@ -102,6 +102,9 @@ class AuditLog:
             return entry
         raise RuntimeError("audit log: could not append after retries (contention)")
 
+    async def latest(self, action: str) -> AuditEntry | None:
+        return await self._store.latest(action)
+
     async def verify(self) -> ChainCheck:
         prev = GENESIS
         expected_seq = 1

@@ -317,6 +317,16 @@ class AuditStore:
             except IntegrityError as exc:
                 raise ChainConflict from exc
 
+    async def latest(self, action: str) -> AuditEntry | None:
+        """The newest entry of ``action`` (e.g. the policy a setting change recorded last)."""
+        async with self._db.session() as s:
+            return await s.scalar(
+                select(AuditEntry)
+                .where(AuditEntry.action == action)
+                .order_by(AuditEntry.seq.desc())
+                .limit(1)
+            )
+
     async def page(self, limit: int, before: int | None) -> list[AuditEntry]:
         async with self._db.session() as s:
             q = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
