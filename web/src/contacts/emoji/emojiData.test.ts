@@ -98,3 +98,18 @@ describe('emojiLocale', () => {
     expect((await a).locale).toBe('es');
   });
 });
+
+describe('slimEmojibase (the build-time cut of data.json)', () => {
+  it('keeps what the picker reads and drops components and lone regional indicators', async () => {
+    const { isEmojibaseData, slimEmojibase } = await import('./slim');
+    const slim = slimEmojibase([
+      { emoji: '👋', label: 'waving hand', hexcode: '1F44B', text: '', type: 1, order: 188, group: 1, subgroup: 16, version: 0.6, tags: ['hi'], skins: [{ emoji: '👋🏻', label: 'x', hexcode: 'y', tone: 1, order: 1 }] },
+      { emoji: '🏻', label: 'light skin tone', group: 2, version: 1 },
+      { emoji: '🇦', label: 'regional indicator A', version: 0 },
+    ]);
+    expect(slim).toEqual([{ emoji: '👋', label: 'waving hand', group: 1, subgroup: 16, version: 0.6, tags: ['hi'], skins: [{ emoji: '👋🏻', tone: 1 }] }]);
+    expect(isEmojibaseData('/x/node_modules/emojibase-data/pt/data.json')).toBe(true);
+    expect(isEmojibaseData('/x/node_modules/emojibase-data/pt/messages.json')).toBe(false);
+    expect(() => slimEmojibase({})).toThrow();
+  });
+});
