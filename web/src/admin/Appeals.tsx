@@ -40,7 +40,7 @@ export function Appeals({ api }: { api: AdminApi }) {
         </p>
       )}
       <TableScroll label={t('admin.appeals.title')}>
-        <table className="grid">
+        <table className="grid cards">
           <thead>
             <tr>
               <th>{t('admin.appeals.col.filed')}</th>
@@ -99,12 +99,12 @@ function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appea
   const b = a.ban;
   return (
     <tr data-testid="appeal-row" data-appeal-id={a.id}>
-      <td>
+      <td data-label={t('admin.appeals.col.filed')}>
         <Time value={a.createdAt} />
         <div className="muted small">{fmtAgo(a.createdAt)}</div>
       </td>
-      <td className="appeal-text">{a.text}</td>
-      <td className="small">
+      <td data-label={t('admin.appeals.col.appeal')} className="appeal-text">{a.text}</td>
+      <td data-label={t('admin.appeals.col.ban')} className="small">
         {b ? (
           <>
             <div>
@@ -133,7 +133,7 @@ function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appea
           <Mono value={a.banId} />
         )}
       </td>
-      <td>
+      <td data-label={t('admin.appeals.col.decision')}>
         {a.status === 'pending' ? (
           <div className="decide">
             <input

@@ -79,7 +79,7 @@ export function Audit({ api }: { api: AdminApi }) {
       </div>
       <ErrorLine error={error} />
       <TableScroll label={t('admin.audit.title')}>
-      <table className="grid">
+      <table className="grid cards">
         <thead>
           <tr>
             <th>#</th>
@@ -99,23 +99,23 @@ export function Audit({ api }: { api: AdminApi }) {
               data-seq={e.seq}
               className={verify && !verify.ok && verify.firstBrokenSeq === e.seq ? 'broken' : ''}
             >
-              <td className="num">{fmtNumber(e.seq)}</td>
-              <td>
+              <td data-label="#" className="num">{fmtNumber(e.seq)}</td>
+              <td data-label={t('admin.audit.col.time')}>
                 <Time value={e.at} />
               </td>
-              <td>
+              <td data-label={t('admin.audit.col.actor')}>
                 {e.actorRole ? <span className={`role role-${e.actorRole}`}>{label('staff.role', e.actorRole)}</span> : null} <Mono value={e.actorId} n={10} />
               </td>
-              <td>
+              <td data-label={t('admin.audit.col.action')}>
                 <span title={e.action}>{label('audit.action', e.action)}</span>
               </td>
-              <td>
+              <td data-label={t('admin.audit.col.target')}>
                 {e.targetType ? label('audit.target', e.targetType) : ''} <Mono value={e.targetId} n={10} />
               </td>
-              <td className="details">
+              <td data-label={t('admin.audit.col.details')} className="details">
                 <Details value={e.details} />
               </td>
-              <td title={`${e.prevHash}\n${e.hash}`}>
+              <td data-label={t('admin.audit.col.hash')} title={`${e.prevHash}\n${e.hash}`}>
                 <Mono value={e.hash} n={8} />
               </td>
             </tr>

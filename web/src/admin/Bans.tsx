@@ -78,7 +78,7 @@ export function Bans({ api }: { api: AdminApi }) {
         </p>
       )}
       <TableScroll label={t('admin.bans.title')}>
-      <table className="grid">
+      <table className="grid cards">
         <thead>
           <tr>
             <th>{t('admin.bans.col.scope')}</th>
@@ -97,18 +97,18 @@ export function Bans({ api }: { api: AdminApi }) {
         <tbody>
           {bans.map((b) => (
             <tr key={b.id} data-testid="ban-row" data-ban-id={b.id} className={b.active ? '' : 'dim'}>
-              <td>{label('scope', b.scope)}</td>
-              <td>
+              <td data-label={t('admin.bans.col.scope')}>{label('scope', b.scope)}</td>
+              <td data-label={t('admin.bans.col.value')}>
                 <Mono value={b.value} n={18} />
               </td>
-              <td>{b.reason}</td>
-              <td>
+              <td data-label={t('admin.bans.col.reason')}>{b.reason}</td>
+              <td data-label={t('admin.bans.col.created')}>
                 <Time value={b.createdAt} />
               </td>
-              <td>{b.automatic ? <span className="tag">{t('admin.bans.auto')}</span> : <Mono value={b.createdBy} n={10} />}</td>
-              <td>{b.expiresAt ? <Time value={b.expiresAt} /> : t('admin.bans.never')}</td>
-              <td>{b.reportId ? <Mono value={b.reportId} n={8} /> : '—'}</td>
-              <td>
+              <td data-label={t('admin.bans.col.by')}>{b.automatic ? <span className="tag">{t('admin.bans.auto')}</span> : <Mono value={b.createdBy} n={10} />}</td>
+              <td data-label={t('admin.bans.col.expires')}>{b.expiresAt ? <Time value={b.expiresAt} /> : t('admin.bans.never')}</td>
+              <td data-label={t('admin.bans.col.report')}>{b.reportId ? <Mono value={b.reportId} n={8} /> : '—'}</td>
+              <td data-label={t('admin.bans.col.state')}>
                 <span className={`tag status-${banState(b)}`}>{label('banState', banState(b))}</span>
                 {b.liftedAt && (
                   <span className="muted small">
@@ -117,7 +117,7 @@ export function Bans({ api }: { api: AdminApi }) {
                   </span>
                 )}
               </td>
-              <td>
+              <td data-label={t('admin.staff.col.actions')}>
                 {b.active && (
                   <button className="btn small" data-testid="ban-lift" disabled={busyId === b.id} onClick={() => void lift(b)}>
                     {t('admin.bans.lift')}

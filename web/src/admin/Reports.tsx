@@ -71,7 +71,7 @@ export function Reports({ api }: { api: AdminApi }) {
         </div>
         <ErrorLine error={list.error} />
         <TableScroll label={t('admin.reports.title')}>
-          <table className="grid">
+          <table className="grid cards">
             <thead>
               <tr>
                 <th>{t('admin.reports.col.reported')}</th>
@@ -90,7 +90,7 @@ export function Reports({ api }: { api: AdminApi }) {
                   className={`clickable ${selected === r.id ? 'selected' : ''}`}
                   onClick={() => open(r.id)}
                 >
-                  <td>
+                  <td data-label={t('admin.reports.col.reported')}>
                     <button
                       type="button"
                       className="row-open"
@@ -105,10 +105,10 @@ export function Reports({ api }: { api: AdminApi }) {
                       {fmtAgo(r.createdAt)}
                     </button>
                   </td>
-                  <td>
+                  <td data-label={t('admin.reports.col.reason')}>
                     <span className={`tag reason-${r.reason}`}>{label('reason', r.reason)}</span>
                   </td>
-                  <td>
+                  <td data-label={t('admin.reports.col.mode')}>
                     {r.source === 'conversation' ? (
                       <span className="tag" data-testid="report-source">
                         {t('admin.reports.conversation')}
@@ -117,8 +117,8 @@ export function Reports({ api }: { api: AdminApi }) {
                       label('mode', r.session?.mode)
                     )}
                   </td>
-                  <td>{r.hasEvidence ? <span className="tag">{t('admin.reports.hasEvidence')}</span> : ''}</td>
-                  <td>
+                  <td data-label={t('admin.reports.col.evidence')}>{r.hasEvidence ? <span className="tag">{t('admin.reports.hasEvidence')}</span> : ''}</td>
+                  <td data-label={t('admin.reports.col.user')}>
                     {r.reportedAccount?.displayName ? (
                       <span title={r.reportedAccount.id}>{r.reportedAccount.displayName}</span>
                     ) : (

@@ -27,7 +27,7 @@ export function Sessions({ api }: { api: AdminApi }) {
       </div>
       <ErrorLine error={list.error} />
       <TableScroll label={t('admin.sessions.title')}>
-      <table className="grid">
+      <table className="grid cards">
         <thead>
           <tr>
             <th>{t('admin.sessions.col.session')}</th>
@@ -77,15 +77,15 @@ function SessionRows({
   return (
     <>
       <tr data-testid="session-row" data-session-id={s.id}>
-        <td>
+        <td data-label={t('admin.sessions.col.session')}>
           <Mono value={s.id} n={8} />
         </td>
-        <td>{label('mode', s.mode)}</td>
-        <td title={s.startedAt}>{fmtAgo(s.startedAt)}</td>
-        <td className="num">{fmtDuration(s.durationS)}</td>
-        <td>{s.commonInterests?.length ? s.commonInterests.join(', ') : <span className="muted">—</span>}</td>
-        <td className="num">{fmtNumber(s.messages)}</td>
-        <td>
+        <td data-label={t('admin.reports.col.mode')}>{label('mode', s.mode)}</td>
+        <td data-label={t('admin.sessions.col.started')} title={s.startedAt}>{fmtAgo(s.startedAt)}</td>
+        <td data-label={t('admin.sessions.col.duration')} className="num">{fmtDuration(s.durationS)}</td>
+        <td data-label={t('admin.sessions.col.interests')}>{s.commonInterests?.length ? s.commonInterests.join(', ') : <span className="muted">—</span>}</td>
+        <td data-label={t('admin.sessions.col.messages')} className="num">{fmtNumber(s.messages)}</td>
+        <td data-label={t('admin.sessions.col.members')}>
           {s.members.map((m) => (
             <div key={m.peerId} className="member">
               <Mono value={m.subject} n={12} /> <span className="muted small">{t('admin.ip')}</span> <Mono value={m.ipHash} n={8} />{' '}

@@ -67,12 +67,12 @@ function AccountRow({
       data-disabled={account.disabled ? 'true' : 'false'}
       className={account.disabled ? 'dim' : ''}
     >
-      <td>
+      <td data-label={t('admin.staff.col.email')}>
         {account.email}
         {self && <span className="muted"> ({t('admin.staff.you')})</span>}
       </td>
-      <td>{account.displayName}</td>
-      <td>
+      <td data-label={t('admin.staff.col.name')}>{account.displayName}</td>
+      <td data-label={t('admin.staff.col.role')}>
         <select
           data-testid="staff-row-role"
           aria-label={t('admin.staff.roleOf', { email: account.email })}
@@ -87,14 +87,14 @@ function AccountRow({
           ))}
         </select>
       </td>
-      <td data-testid="staff-row-state">{account.disabled ? t('admin.staff.disabled') : t('admin.staff.active')}</td>
-      <td>
+      <td data-label={t('admin.staff.col.state')} data-testid="staff-row-state">{account.disabled ? t('admin.staff.disabled') : t('admin.staff.active')}</td>
+      <td data-label={t('admin.staff.col.created')}>
         <Time value={account.createdAt} />
       </td>
-      <td>
+      <td data-label={t('admin.staff.col.id')}>
         <Mono value={account.id} n={10} />
       </td>
-      <td>
+      <td data-label={t('admin.staff.col.actions')}>
         {self ? null : account.disabled ? (
           <button className="btn small" data-testid="staff-enable" disabled={busy} onClick={() => void change({ disabled: false })}>
             {t('admin.staff.enable')}
@@ -136,7 +136,7 @@ function AccountTable({
   const t = useT();
   return (
     <TableScroll label={t('admin.staff.title')}>
-    <table className="grid" data-testid={testId}>
+    <table className="grid cards" data-testid={testId}>
       <thead>
         <tr>
           <th>{t('admin.staff.col.email')}</th>
