@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import statistics
 from collections.abc import AsyncIterator
@@ -207,8 +208,10 @@ async def test_german_and_arabic_browsers_get_their_language(
         ) == ["ar", "rtl"]
         await expect(ar.get_by_test_id("login-submit")).to_have_text("تسجيل الدخول")
         await ar.screenshot(path=str(shots / "sign-in-desktop-arabic.png"))
-        await sign_up(ar, f"Amal{secrets.token_hex(3)}")
+        name_ar = f"Amal{secrets.token_hex(3)}"
+        await sign_up(ar, name_ar)
         await expect(ar.get_by_test_id("settings-toggle")).to_have_text("الإعدادات")
+        await de.screenshot(path=str(shots / "conversation-list-desktop-german.png"))
         # Laid out right to left: the list column sits on the right.
         side, main = await ar.evaluate(
             """() => [document.querySelector('.contacts-side').getBoundingClientRect().left,
@@ -216,7 +219,22 @@ async def test_german_and_arabic_browsers_get_their_language(
         )
         assert side > main, (side, main)
         await ar.screenshot(path=str(shots / "conversation-list-desktop-arabic.png"))
+        # A conversation between the German and the Arabic user: each reads it in their
+        # language, the time by Intl in Arabic (Arabic-Indic digits or an Arabic AM/PM mark).
+        await open_chat(de, ar, name, name_ar)
+        await say(de, "Hallo Amal!")
+        await ar.get_by_test_id("channel-row").filter(has_text=name).click()
+        incoming = ar.get_by_test_id("message").filter(has_text="Hallo Amal!")
+        await expect(incoming).to_have_count(1, timeout=WAIT_MS)
+        clock = await incoming.locator(".meta .muted").first.inner_text()
+        assert re.search("[\u0660-\u0669]|[صم]", clock), clock
+        await expect(de.get_by_test_id("message-ticks").first).to_have_attribute(
+            "data-tick", "read", timeout=WAIT_MS
+        )
+        await expect(de.get_by_test_id("message-ticks").first).to_contain_text("Gelesen")
         await ar.set_viewport_size({"width": 390, "height": 844})
+        await ar.screenshot(path=str(shots / "conversation-phone-arabic.png"))
+        await ar.goto(web_server.http + "/#/contacts")
         await ar.screenshot(path=str(shots / "conversation-list-phone-arabic.png"))
         # The switcher changes the contacts UI on the spot.
         await ar.get_by_test_id("ui-language").select_option("fr")

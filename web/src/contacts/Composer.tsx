@@ -89,6 +89,7 @@ export function Composer({
           ref={inputRef}
           data-testid="message-input"
           type="text"
+          dir="auto"
           aria-label={t('messenger.typeMessage')}
           value={text}
           maxLength={MAX_TEXT_CHARS}

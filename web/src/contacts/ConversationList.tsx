@@ -98,7 +98,7 @@ export function ChannelList({ contacts, s, activeId }: { contacts: ContactsContr
                     {c.peer.displayName}
                     {p?.online && <span className="sr-only"> ({t('messenger.online')})</span>}
                   </strong>
-                  <span className="channel-last muted">
+                  <span className="channel-last muted" dir="auto">
                     {last && last.senderId === s.me?.id && !last.deletedAt && <Ticks m={{ ...last, status: 'sent' }} />}
                     {preview(c, s.me?.id)}
                   </span>

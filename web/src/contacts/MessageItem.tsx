@@ -77,7 +77,7 @@ export function MessageView({
             document.getElementById(`msg-${m.replyTo!.id}`)?.scrollIntoView({ block: 'center' });
           }}>
             <strong>{names[m.replyTo.senderId] ?? (m.replyTo.senderId === meId ? t('messenger.you') : '')}</strong>
-            <span>{m.replyTo.deleted ? t('messenger.deleted') : m.replyTo.text || (m.replyTo.hasAttachment ? '📎' : '')}</span>
+            <span dir="auto">{m.replyTo.deleted ? t('messenger.deleted') : m.replyTo.text || (m.replyTo.hasAttachment ? '📎' : '')}</span>
           </a>
         )}
         {deleted ? (
@@ -88,7 +88,7 @@ export function MessageView({
           <>
             {m.attachment && <Attachment contacts={contacts} a={m.attachment} />}
             {m.text && (
-              <div className="message-text" data-testid="message-text">
+              <div className="message-text" data-testid="message-text" dir="auto">
                 {m.text}
               </div>
             )}
