@@ -14,7 +14,7 @@ describe('staff page', () => {
     expect(staffErrorText(new ApiError(409, 'last_admin', 'x'))).toBe('This is the last active admin: make another admin first.');
     expect(staffErrorText(new ApiError(409, 'cannot_change_self', 'x'))).toBe('You cannot change your own role or disable yourself.');
     expect(staffErrorText(new ApiError(404, 'not_found', 'no such account'))).toBe('Not found — it may have been removed meanwhile.');
-    expect(staffErrorText(new ApiError(400, 'invalid_request', 'password too short'))).toBe('password too short');
+    expect(staffErrorText(new ApiError(400, 'invalid_request', 'password too short'))).toBe('Not accepted: password too short');
   });
 });
 

@@ -31,7 +31,7 @@ describe('dashboard formatting (Intl, active locale)', () => {
     expect(errorMessage(new ApiError(401, 'invalid_credentials', 'invalid email or password'))).toBe('Wrong email or password.');
     expect(errorMessage(new ApiError(429, 'rate_limited', 'x', 3000))).toBe('Too many attempts. (try again in 3 s)');
     // A 400 carries the server's specific reason (e.g. why a typed ban value cannot match).
-    expect(errorMessage(new ApiError(400, 'invalid_request', 'a range wider than /8 is refused'))).toBe('a range wider than /8 is refused');
+    expect(errorMessage(new ApiError(400, 'invalid_request', 'a range wider than /8 is refused'))).toBe('Not accepted: a range wider than /8 is refused');
     expect(errorMessage(new Error(''))).toBe('Something went wrong — please try again.');
   });
 });

@@ -8,8 +8,9 @@ import { getLocale, hasKey, t, useT } from '../i18n';
 /**
  * A failed request as a sentence in the moderator's language: the server's code
  * (`admin.errors.<code>`, then the visitor app's `errors.<code>`), else the server's
- * own message (a specific reason, e.g. why a typed ban value cannot match), else
- * a generic sentence.
+ * own message (a specific reason, e.g. why a typed ban value cannot match, inside a
+ * localised sentence: the server words these reasons in English only), else a
+ * generic sentence.
  */
 export function errorMessage(e: unknown): string {
   const err = (e && typeof e === 'object' ? e : {}) as { code?: unknown; message?: unknown; retryAfterMs?: unknown };
@@ -18,6 +19,8 @@ export function errorMessage(e: unknown): string {
   let text: string | null = null;
   if (code && hasKey(own)) text = t(own);
   else if (code && code !== 'invalid_request' && hasKey(`errors.${code}`)) text = t(`errors.${code}` as Parameters<typeof t>[0]);
+  else if (code === 'invalid_request' && typeof err.message === 'string' && err.message)
+    text = t('admin.errors.invalidBecause', { reason: err.message });
   else if (typeof err.message === 'string' && err.message) text = err.message;
   text ??= t('admin.errors.generic');
   if (typeof err.retryAfterMs === 'number' && err.retryAfterMs > 0)

@@ -44,6 +44,7 @@ export const adminAr: AdminCatalogue = {
   'admin.errors.last_admin': 'هذا آخر مدير نشط: عيّن مديرًا آخر أولًا.',
   'admin.errors.unavailable': 'Connect غير متاح مؤقتًا. يُرجى المحاولة بعد قليل.',
   'admin.errors.internal_error': 'حدث خطأ في الخادم — يُرجى المحاولة مرة أخرى.',
+  'admin.errors.invalidBecause': 'غير مقبول: {reason}',
   'admin.status.pending': 'قيد الانتظار',
   'admin.status.accepted': 'مقبول',
   'admin.status.rejected': 'مرفوض',

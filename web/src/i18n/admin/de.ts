@@ -44,6 +44,7 @@ export const adminDe: AdminCatalogue = {
   'admin.errors.last_admin': 'Das ist der letzte aktive Admin: Ernenne zuerst einen weiteren Admin.',
   'admin.errors.unavailable': 'Connect ist vorübergehend nicht verfügbar. Bitte versuche es gleich noch einmal.',
   'admin.errors.internal_error': 'Auf dem Server ist etwas schiefgelaufen – bitte versuche es erneut.',
+  'admin.errors.invalidBecause': 'Nicht angenommen: {reason}',
   'admin.status.pending': 'Offen',
   'admin.status.accepted': 'Angenommen',
   'admin.status.rejected': 'Abgelehnt',

@@ -53,6 +53,7 @@ export const adminEn = {
   'admin.errors.last_admin': 'This is the last active admin: make another admin first.',
   'admin.errors.unavailable': 'Connect is temporarily unavailable. Please try again in a moment.',
   'admin.errors.internal_error': 'Something went wrong on the server — please try again.',
+  'admin.errors.invalidBecause': 'Not accepted: {reason}',
   // ---- values from the server
   'admin.status.pending': 'Pending',
   'admin.status.accepted': 'Accepted',

@@ -44,6 +44,7 @@ export const adminEs: AdminCatalogue = {
   'admin.errors.last_admin': 'Es el último admin activo: nombra antes a otro admin.',
   'admin.errors.unavailable': 'Connect no está disponible temporalmente. Inténtalo de nuevo en un momento.',
   'admin.errors.internal_error': 'Algo salió mal en el servidor; inténtalo de nuevo.',
+  'admin.errors.invalidBecause': 'No aceptado: {reason}',
   'admin.status.pending': 'Pendiente',
   'admin.status.accepted': 'Aceptada',
   'admin.status.rejected': 'Rechazada',

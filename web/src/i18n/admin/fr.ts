@@ -44,6 +44,7 @@ export const adminFr: AdminCatalogue = {
   'admin.errors.last_admin': 'C’est le dernier admin actif : nommez d’abord un autre admin.',
   'admin.errors.unavailable': 'Connect est temporairement indisponible. Réessayez dans un instant.',
   'admin.errors.internal_error': 'Une erreur s’est produite sur le serveur — veuillez réessayer.',
+  'admin.errors.invalidBecause': 'Refusé : {reason}',
   'admin.status.pending': 'En attente',
   'admin.status.accepted': 'Accepté',
   'admin.status.rejected': 'Rejeté',

@@ -44,6 +44,7 @@ export const adminPtBR: AdminCatalogue = {
   'admin.errors.last_admin': 'Este é o último admin ativo: nomeie outro admin antes.',
   'admin.errors.unavailable': 'O Connect está temporariamente indisponível. Tente novamente em instantes.',
   'admin.errors.internal_error': 'Algo deu errado no servidor — tente novamente.',
+  'admin.errors.invalidBecause': 'Não aceito: {reason}',
   'admin.status.pending': 'Pendente',
   'admin.status.accepted': 'Aceita',
   'admin.status.rejected': 'Rejeitada',
