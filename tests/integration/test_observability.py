@@ -309,3 +309,28 @@ async def test_pending_reports_gauge_and_decisions_by_outcome(server: Server) ->
     assert _value(after, rejected) == _value(before, rejected) + 1
     await a.close()
     await b.close()
+
+
+async def test_metrics_still_answer_while_the_database_is_down(tmp_path: Path) -> None:
+    """The pending-reports count is the scrape's one database read: an outage keeps its last
+    value instead of failing /metrics (which would also fire ConnectTargetDown)."""
+    from tests.support.services import create_database, postgres_server
+
+    with postgres_server(tmp_path / "pg") as base:
+        url = create_database(base, "connect_metrics_outage")
+        # No housekeeping sweep during the test: the first count is the first scrape's,
+        # made after PostgreSQL has stopped.
+        srv = start_server(
+            tmp_path / "app",
+            {"CONNECT_DATABASE_URL": url, "CONNECT_MATCH_SWEEP_INTERVAL_S": "3600"},
+        )
+    try:
+        async with httpx.AsyncClient(base_url=srv.http) as http:
+            ready = await http.get("/health/ready")
+            down = await http.get("/metrics")
+    finally:
+        srv.stop()
+    assert ready.status_code == 503, "the database really is down"
+    assert down.status_code == 200, down.text[:500]
+    assert "connect_reports_pending 0.0" in down.text
+    assert "process_resident_memory_bytes" in down.text

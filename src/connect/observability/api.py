@@ -155,6 +155,14 @@ async def refresh_gauges(svc: Services) -> None:
     live = await svc.sessions.live()
     svc.metrics.sessions_live.set(len(live))
     svc.metrics.calls_active.set(sum(1 for session in live if session.kind == "call"))
-    await svc.metrics.reports_pending_count.refresh(
-        svc.reports.pending_count, svc.clock.monotonic()
-    )
+    try:
+        # The one database read here: bounded, and a database outage keeps the last count
+        # instead of failing /metrics (every other series must still reach Prometheus).
+        await asyncio.wait_for(
+            svc.metrics.reports_pending_count.refresh(
+                svc.reports.pending_count, svc.clock.monotonic()
+            ),
+            2.0,
+        )
+    except Exception as exc:
+        faults.report("reports pending gauge", exc)
