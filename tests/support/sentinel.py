@@ -127,6 +127,23 @@ class SentinelRedis:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
 
+    def freeze_primary(self) -> None:
+        """SIGSTOP: connections stay open, nothing answers (a paused VM, a partition)."""
+        self.procs["primary"].send_signal(signal.SIGSTOP)
+
+    def thaw_primary(self) -> None:
+        self.procs["primary"].send_signal(signal.SIGCONT)
+
+    def role(self, port: int) -> str:
+        """``master`` or ``slave``, as the server at ``port`` sees itself."""
+        with _client(port) as r:
+            return str(r.info("replication")["role"])
+
+    def clients_named(self, port: int, name: str) -> int:
+        """How many connections of the server at ``port`` carry the client name ``name``."""
+        with _client(port) as r:
+            return sum(1 for c in r.client_list() if c.get("name") == name)
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted(self.tmp.glob("*.log"))
@@ -134,6 +151,8 @@ class SentinelRedis:
 
     def stop(self) -> None:
         for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)  # a frozen one must be able to exit
             _stop(proc)
 
 

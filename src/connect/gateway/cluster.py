@@ -52,7 +52,7 @@ import structlog
 from connect.gateway import close_codes
 from connect.gateway.connection import Client
 from connect.identity.service import Principal, split_subject
-from connect.storage.redis import PREFIX, UNREACHABLE
+from connect.storage.redis import PREFIX, UNREACHABLE, current_primary
 
 if TYPE_CHECKING:
     from connect.gateway.hub import Hub
@@ -213,6 +213,10 @@ class Cluster:
         # a change means Redis lost everything and the registry must be rebuilt.
         self._epoch = ""
         self._rebuild = False
+        # Sentinel: the primary last named, and a subscription found on another server.
+        self._primary: tuple[str, int] | None = None
+        self._resubscribe = False
+        self._primary_unknown = False
 
     @property
     def channel(self) -> str:
@@ -259,6 +263,7 @@ class Cluster:
             loop.create_task(self._listen()),
             loop.create_task(self._send_outbox()),
             loop.create_task(self._janitor()),
+            loop.create_task(self._watch_primary()),
         ]
 
     async def stop(self) -> None:
@@ -481,10 +486,16 @@ class Cluster:
                     self._losses += 1
                     log.warning("cluster_listener_restored")
                 delay = 0.1
-                while True:
+                while not self._resubscribe:
                     message = await self._pubsub.get_message(timeout=1.0)
                     if message is not None:
                         await self._on_message(hub, message)
+                # Subscribed to a former primary (see :meth:`_follow_primary`): move over
+                # at once; resubscribing counts as a loss, so the node reconciles.
+                self._resubscribe = False
+                self._listening = False
+                await self._close_pubsub()
+                continue
             except asyncio.CancelledError:
                 raise
             except REDIS_DOWN as exc:
@@ -630,6 +641,54 @@ class Cluster:
                     log.warning("cluster_redis_unreachable", error=type(exc).__name__)
             except Exception:
                 log.exception("cluster_janitor_failed")
+
+    async def _watch_primary(self) -> None:
+        """With Sentinel, follow the primary once a second (a task of its own: a beat
+        stuck on a frozen primary must not hold it up). Without Sentinel it ends at once."""
+        while True:
+            try:
+                if not await self._follow_primary():
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("cluster_primary_watch_failed")
+            await asyncio.sleep(1.0)
+
+    async def _follow_primary(self) -> bool:
+        """Ask Sentinel where the primary is (which re-points the pool) and, when the
+        subscription is on another server, have the listener move it. False without
+        Sentinel.
+
+        A failover after which the old primary comes back (a paused VM, a healed
+        partition) leaves every connection opened before it talking to the old primary,
+        which answers as primary until Sentinel demotes it (~10 s): this node would
+        deliver through a server the others have left. Moving the subscription counts as
+        a loss, so the node reconciles (:meth:`_recover`). No primary named (the Sentinels
+        do not answer, or the primary is down and not yet replaced) is logged once per
+        spell and changes nothing here: the beat and the listener judge Redis themselves.
+        """
+        try:
+            primary = await current_primary(self._r)
+        except REDIS_DOWN as exc:
+            if not self._primary_unknown:
+                log.warning("cluster_primary_unknown", error=type(exc).__name__)
+            self._primary_unknown = True
+            return True
+        if self._primary_unknown:
+            log.warning("cluster_primary_known")
+            self._primary_unknown = False
+        if primary is None:
+            return False
+        if self._primary is not None and primary != self._primary:
+            log.warning("cluster_primary_moved", primary=f"{primary[0]}:{primary[1]}")
+        self._primary = primary
+        conn = self._pubsub.connection if self._pubsub is not None else None
+        where = (str(conn.host), int(conn.port)) if conn is not None else None
+        if where is not None and where != primary and not self._resubscribe:
+            log.warning("cluster_subscription_moving", was=f"{where[0]}:{where[1]}")
+            self._resubscribe = True
+        return True
 
     async def _adopt_dead_nodes(self) -> None:
         """Orphan the places of nodes whose heartbeat lapsed.

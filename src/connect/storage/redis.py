@@ -43,6 +43,7 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 
 
 POOL_SIZE = 64
+CLIENT_NAME = "connect"
 
 
 # How long one Sentinel may take to answer "where is the primary?" before the next is asked.
@@ -81,7 +82,31 @@ def parse_address(text: str) -> tuple[str, int]:
 class BlockingSentinelPool(SentinelConnectionPool, redis.BlockingConnectionPool):
     """Sentinel's pool (each new connection asks where the primary is, and a ``READONLY``
     answer from a demoted primary drops the connection) with the blocking pool's waiting
-    for a free connection, as :func:`connect` gives without Sentinel."""
+    for a free connection, as :func:`connect` gives without Sentinel.
+
+    Also: a connection to any server but the primary last named is closed when it is
+    handed out or given back. redis-py closes only the *idle* ones when the primary
+    moves; one busy at that moment (waiting on a frozen primary) would come back to the
+    pool still open to the old primary, and its next command would go there.
+    """
+
+    def _stale(self, connection: Any) -> bool:
+        return bool(
+            self.is_master
+            and self.master_address is not None
+            and connection.is_connected
+            and (connection.host, connection.port) != self.master_address
+        )
+
+    async def ensure_connection(self, connection: Any) -> None:
+        if self._stale(connection):
+            await connection.disconnect()
+        await super().ensure_connection(connection)
+
+    async def release(self, connection: Any) -> None:
+        if self._stale(connection):
+            await connection.disconnect()
+        await super().release(connection)
 
 
 class SentinelRedis(redis.Redis):
@@ -119,6 +144,9 @@ def connect(
         "timeout": 10,
         "health_check_interval": 30,
         "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), 1, (redis.ConnectionError,)),
+        # CLIENT LIST on any Redis tells Connect's connections from the rest (operators,
+        # and the failover test checks none is left on a former primary).
+        "client_name": CLIENT_NAME,
         **options,
     }
     if sentinel is None:
@@ -145,6 +173,23 @@ def connect(
         **kwargs,
     )
     return client
+
+
+async def current_primary(client: redis.Redis) -> tuple[str, int] | None:
+    """Where Sentinel says the primary is now (None without Sentinel).
+
+    Asking also re-points the pool: idle connections to a former primary are closed, and
+    busy ones are closed when they are given back. Needed because a former primary that
+    comes back (a thawed VM, a healed partition) still answers as primary until Sentinel
+    demotes it, up to ~10 s later: connections opened before the failover would go on
+    writing into it, and those writes are lost at the demotion. Raises
+    ``MasterNotFoundError`` (a ``ConnectionError``) when no Sentinel names a primary.
+    """
+    pool = client.connection_pool
+    if not isinstance(pool, SentinelConnectionPool):
+        return None
+    host, port = await pool.get_master_address()  # type: ignore[no-untyped-call]
+    return str(host), int(port)
 
 
 def sentinel_of(settings: Settings) -> SentinelConfig | None:
