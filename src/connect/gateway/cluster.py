@@ -1,10 +1,11 @@
 """Many gateway nodes as one: presence, cross-node delivery, resume and failure handling
 over Redis.
 
-Why one ~700-line module: the registry, frame routing, heartbeats and the
-reconciliation after Redis faults share one subscription state and one data
-epoch; reconciliation must re-register places, replay gaps and judge peers as
-one step, so the parts it coordinates stay in the class that owns that state.
+Why one ~750-line module: the registry, frame routing, heartbeats, following a
+Sentinel-promoted primary and the reconciliation after Redis faults share one
+subscription state and one data epoch; reconciliation must re-register places,
+replay gaps and judge peers as one step, so the parts it coordinates stay in the
+class that owns that state.
 
 Registry (prefix ``connect:``)::
 
