@@ -62,6 +62,17 @@ async def test_admin_ban_form_previews_and_bans_a_typed_range(
             f"Banned every address in {net}.0/24 (256 addresses).", timeout=WAIT_MS
         )
         await expect(preview).to_have_attribute("data-state", "empty")
+        # In German the same check reads in German (the switcher in the top bar), count by Intl.
+        await page.get_by_test_id("ui-language").select_option("de")
+        await value.fill(f"{net}.9/22")
+        await expect(preview).to_have_text(
+            f"Sperrt jede Adresse in {net.rsplit('.', 1)[0]}.{int(net.rsplit('.', 1)[1]) // 4 * 4}.0/22"
+            " (1.024 Adressen).",
+            timeout=WAIT_MS,
+        )
+        await value.fill("someone@example.test")
+        await expect(preview).to_contain_text("Nicht angenommen: an IP ban needs an address")
+        await page.get_by_test_id("ui-language").select_option("en")
         await page.screenshot(path=str(web_server.data_dir / "admin-ban-range.png"))
     finally:
         await ctx.close()

@@ -46,3 +46,20 @@ describe('report queue by keyboard', () => {
     expect(nextReportId([], 'a', 0)).toBe(null);
   });
 });
+
+describe('ban value descriptions', () => {
+  it('say what an IPv4 value matches as the server does, in the active language', async () => {
+    const { describeBan, ipv4Network } = await import('./banText');
+    expect(ipv4Network('100.64.3.77/24')).toEqual({ address: '100.64.3.0', prefix: 24, count: 256 });
+    expect(ipv4Network('10.1.2.3')).toEqual({ address: '10.1.2.3', prefix: 32, count: 1 });
+    expect(ipv4Network('300.1.1.1')).toBe(null);
+    expect(ipv4Network('2001:db8::1')).toBe(null);
+    expect(describeBan('ip', '100.64.3.77/24', 'h', 'x')).toBe('every address in 100.64.3.0/24 (256 addresses)');
+    expect(describeBan('ip', '10.0.0.0/16', 'h', 'x')).toBe('every address in 10.0.0.0/16 (65,536 addresses)');
+    expect(describeBan('ip', '2001:db8::1', 'h', 'the /64 network of 2001:db8::')).toBe('the /64 network of 2001:db8::');
+    expect(describeBan('account', 'a@b.c', 'id', 'the account A <a@b.c>')).toBe('the account A <a@b.c>');
+    setLocale('de');
+    expect(describeBan('device', 'guest:dev_1234abcd', 'dev_1234abcd', 'x')).toBe('die Browser-Installation mit der Geräte-ID dev_1234abcd');
+    expect(describeBan('ip', '10.0.0.0/16', 'h', 'x')).toBe('jede Adresse in 10.0.0.0/16 (65.536 Adressen)');
+  });
+});

@@ -219,6 +219,10 @@ export const adminEn = {
   'admin.bans.reason': 'reason',
   'admin.bans.submit': 'Ban',
   'admin.bans.willMatch': 'Will ban {what}.',
+  'admin.bans.describe.device': 'the browser install with device id {value}',
+  'admin.bans.describe.hash': 'the address or range behind this hash',
+  'admin.bans.describe.address': 'the address {address}',
+  'admin.bans.describe.range': 'every address in {range} ({count} addresses)',
   'admin.bans.checking': 'Checking…',
   // ---- appeals
   'admin.appeals.title': 'Appeals',
