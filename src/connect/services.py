@@ -336,7 +336,12 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         accounts=account_store,
     )
     appeals = AppealService(
-        store=AppealStore(db), bans=bans, audit=audit, tokens=tokens, clock=clock
+        store=AppealStore(db),
+        bans=bans,
+        audit=audit,
+        tokens=tokens,
+        clock=clock,
+        metrics=metrics,
     )
     framecheck = FrameCheckService(
         settings=settings,

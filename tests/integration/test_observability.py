@@ -334,3 +334,39 @@ async def test_metrics_still_answer_while_the_database_is_down(tmp_path: Path) -
     assert down.status_code == 200, down.text[:500]
     assert "connect_reports_pending 0.0" in down.text
     assert "process_resident_memory_bytes" in down.text
+
+
+async def test_appeal_decisions_are_counted_by_outcome(server: Server) -> None:
+    from tests.support.staff import new_admin
+
+    admin, _, _ = await new_admin(server)
+    a, b, ma, _ = await paired(server.ws, server.http)
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        r = await http.post(
+            "/api/reports",
+            json={"sessionId": ma["sessionId"], "reason": "harassment"},
+            headers={"Authorization": f"Bearer {a.token}"},
+        )
+    assert r.status_code == 201, r.text
+    before = await _scrape(server)
+    resolved = await admin.call(
+        "POST",
+        f"/api/admin/reports/{r.json()['id']}/resolve",
+        json={"action": "accept", "ban": {"durationHours": 1, "scope": ["device"]}},
+    )
+    assert resolved.status_code == 200, resolved.text
+    banned = await b.event("banned")
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        appeal = await http.post(
+            "/api/appeals", json={"appealToken": banned["appeal"]["token"], "text": "sorry"}
+        )
+    assert appeal.status_code == 201, appeal.text
+    decided = await admin.call(
+        "POST", f"/api/admin/appeals/{appeal.json()['id']}", json={"decision": "reject"}
+    )
+    assert decided.status_code == 200, decided.text
+    after = await _scrape(server)
+    for outcome, delta in (("accepted", 1), ("appeal_rejected", 1), ("appeal_accepted", 0)):
+        series = f'connect_moderation_decisions_total{{outcome="{outcome}"}}'
+        assert _value(after, series) == _value(before, series) + delta, outcome
+    await a.close()

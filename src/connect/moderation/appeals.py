@@ -18,6 +18,7 @@ from connect.identity.service import Principal, TokenService
 from connect.moderation.audit import Actor, AuditLog
 from connect.moderation.bans import BanService, subject_of_ban
 from connect.moderation.store import AppealStore
+from connect.observability.metrics import Metrics
 from connect.storage.models import Appeal, Ban
 
 
@@ -30,7 +31,9 @@ class AppealService:
         audit: AuditLog,
         tokens: TokenService,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._bans = bans
         self._audit = audit
@@ -89,6 +92,8 @@ class AppealService:
         status = "accepted" if decision == "accept" else "rejected"
         if not await self._store.decide(appeal_id, status, self._now(), actor.id, note):
             raise conflict("this appeal was already decided", "already_decided")
+        if self._metrics is not None:
+            self._metrics.moderation_decisions.labels(f"appeal_{status}").inc()
         await self._audit.append(
             actor, f"appeal.{decision}", "appeal", appeal_id, {"banId": appeal.ban_id, "note": note}
         )

@@ -169,7 +169,7 @@ class Metrics:
         self.reports_pending_count = Recount(self.reports_pending, max_age_s=30.0)
         self.moderation_decisions = Counter(
             "connect_moderation_decisions",
-            "Moderators' decisions on reports and appeals, by outcome",
+            "Moderators' decisions: accepted/rejected (reports), appeal_accepted/appeal_rejected",
             ["outcome"],
             registry=r,
         )
