@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { callStatsWithMedia, extractCallStats, toRtcIceServers } from './peer';
+import { describe, expect, it, vi } from 'vitest';
+import type { CallStats } from '../protocol';
+import { callStatsWithMedia, extractCallStats, FIRST_FIGURES_MS, PeerCall, toRtcIceServers, type Signal } from './peer';
 
 const report = (entries: Record<string, any>[]) => new Map(entries.map((e) => [e.id, e]));
 
@@ -90,5 +91,69 @@ describe('callStatsWithMedia', () => {
     const { stats, sample } = callStatsWithMedia(report([inbound('V', 7, 1, 700)]), 'checking', 0, null);
     expect(stats).toBeNull();
     expect(sample.packetsReceived).toBe(7);
+  });
+});
+
+describe('PeerCall call-stats reports', () => {
+  /** Just enough RTCPeerConnection for the stats path: a selected pair and growing inbound counters. */
+  class StatsPC {
+    static last: StatsPC | null = null;
+    connectionState: RTCPeerConnectionState = 'new';
+    iceConnectionState: RTCIceConnectionState = 'connected';
+    signalingState: RTCSignalingState = 'stable';
+    remoteDescription = null;
+    onicecandidate: unknown = null;
+    ontrack: unknown = null;
+    onconnectionstatechange: (() => void) | null = null;
+    packets = 0;
+    constructor() {
+      StatsPC.last = this;
+    }
+    addTransceiver() {}
+    addTrack() {}
+    close() {}
+    async getStats() {
+      this.packets += 100;
+      return report([
+        { id: 'T', type: 'transport', selectedCandidatePairId: 'P' },
+        { id: 'P', type: 'candidate-pair', localCandidateId: 'L', currentRoundTripTime: 0.02 },
+        { id: 'L', type: 'local-candidate', candidateType: 'relay' },
+        { id: 'V', type: 'inbound-rtp', packetsReceived: this.packets, packetsLost: 0, bytesReceived: this.packets * 1000 },
+      ]);
+    }
+  }
+
+  it('reports at once on connect (no figures yet), again after FIRST_FIGURES_MS with loss and bitrate, then every interval', async () => {
+    vi.useFakeTimers();
+    try {
+      const signals: Signal[] = [];
+      const call = new PeerCall({
+        iceServers: [],
+        initiator: false,
+        localStream: null,
+        signal: (s) => signals.push(s),
+        onRemoteStream: () => undefined,
+        onState: () => undefined,
+        PeerConnectionImpl: StatsPC as unknown as typeof RTCPeerConnection,
+        statsIntervalMs: 30_000,
+      });
+      const pc = StatsPC.last!;
+      pc.connectionState = 'connected';
+      pc.onconnectionstatechange!();
+      await vi.advanceTimersByTimeAsync(0);
+      const stats = () => signals.filter((s) => s.event === 'call-stats').map((s) => s.data as CallStats);
+      expect(stats()).toEqual([{ iceState: 'connected', candidateType: 'relay', rttMs: 20 }]);
+      await vi.advanceTimersByTimeAsync(FIRST_FIGURES_MS);
+      expect(stats()).toHaveLength(2);
+      expect(stats()[1]).toMatchObject({ lossPct: 0, candidateType: 'relay' });
+      expect(stats()[1]!.bitrateKbps).toBeGreaterThan(0);
+      await vi.advanceTimersByTimeAsync(30_000);
+      expect(stats()).toHaveLength(3);
+      call.close();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(stats()).toHaveLength(3); // nothing after close
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

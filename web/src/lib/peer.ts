@@ -49,6 +49,7 @@ export class PeerCall {
   private chain: Promise<void> = Promise.resolve();
   private remoteStream: MediaStream | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private firstFiguresTimer: ReturnType<typeof setTimeout> | null = null;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private restarts = 0;
   private closed = false;
@@ -264,6 +265,12 @@ export class PeerCall {
   private startStats(): void {
     this.quiet(this.reportStats());
     if (this.statsTimer) return;
+    // Loss and bitrate need two readings: a second one soon after connecting gives
+    // even a short call its media figures (the regular interval is long).
+    this.firstFiguresTimer = setTimeout(() => {
+      this.firstFiguresTimer = null;
+      this.quiet(this.reportStats());
+    }, FIRST_FIGURES_MS);
     // e2e tests may shorten the interval with an init script (window.__connectStatsIntervalMs = 2000).
     const forced = (globalThis as { __connectStatsIntervalMs?: number }).__connectStatsIntervalMs;
     this.statsTimer = setInterval(() => this.quiet(this.reportStats()), forced ?? this.opts.statsIntervalMs ?? 30_000);
@@ -272,6 +279,8 @@ export class PeerCall {
   private stopStats(): void {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
+    if (this.firstFiguresTimer) clearTimeout(this.firstFiguresTimer);
+    this.firstFiguresTimer = null;
   }
 
   private quiet(p: Promise<unknown>): void {
@@ -316,6 +325,9 @@ export function extractCallStats(
   if (typeof pair.currentRoundTripTime === 'number') stats.rttMs = Math.round(pair.currentRoundTripTime * 1000);
   return stats;
 }
+
+/** After connecting: the report that carries the call's first loss and bitrate figures. */
+export const FIRST_FIGURES_MS = 5000;
 
 /** The contract's bounds for the media figures of call-stats (signaling/schemas.py). */
 const MAX_BITRATE_KBPS = 100_000;
