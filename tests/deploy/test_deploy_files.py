@@ -670,6 +670,39 @@ def test_metric_names_and_labels_exist_in_the_code() -> None:
     assert not problems, "\n".join(problems)
 
 
+# coturn 4.6's exporter (src/apps/relay/prom_server.c): counters without a _total suffix
+# (prometheus-client-c), per realm (and user with prometheus-username-labels), and totals.
+COTURN_SERIES: dict[str, frozenset[str]] = {
+    **{
+        f"turn_{scope}traffic_{side}{unit}": frozenset({"realm", "user"})
+        if scope == ""
+        else frozenset()
+        for scope in ("", "total_")
+        for side in ("", "peer_")
+        for unit in ("rcvp", "rcvb", "sentp", "sentb")
+    },
+    "turn_total_allocations": frozenset({"type"}),
+}
+COTURN_SELECTOR = re.compile(r"(?<![\w:])(turn_[a-z_]+)\s*(\{[^}]*\})?")
+
+
+def test_coturn_series_used_exist_in_its_exporter() -> None:
+    """The TURN dashboard's coturn series are ones coturn 4.6 exports (it cannot run here)."""
+    used = 0
+    problems = []
+    for where, expr in [*rule_exprs(), *dashboard_exprs()]:
+        for name, selector in COTURN_SELECTOR.findall(expr):
+            used += 1
+            if name not in COTURN_SERIES:
+                problems.append(f"{where}: coturn exports no {name}")
+                continue
+            for label in MATCHER.findall(selector or ""):
+                if label not in COTURN_SERIES[name] | TARGET_LABELS:
+                    problems.append(f"{where}: {name} has no label {label!r}")
+    assert not problems, "\n".join(problems)
+    assert used >= 5, "the TURN dashboard no longer reads coturn's exporter"
+
+
 def test_recorded_series_used_are_defined() -> None:
     recorded = {r["record"] for g in rule_groups() for r in g["rules"] if "record" in r}
     used = {
