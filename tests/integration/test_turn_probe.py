@@ -238,6 +238,17 @@ def test_wrong_shared_secret_is_auth_failed_not_unreachable(
     ) >= 1
     assert metric(text, "connect_turn_probe_failures_total", url=turn, reason="unreachable") is None
     assert "401" in coturn.log()
+    # The log says so once per change of state, not once per round.
+    deadline = time.monotonic() + WAIT_S
+    while (
+        metric(scrape(srv), "connect_turn_probe_failures_total", url=turn, reason="auth_failed")
+        or 0
+    ) < 3:
+        assert time.monotonic() < deadline, "the probe stopped probing"
+        time.sleep(0.2)  # polling /metrics, bounded by the deadline
+    down = [line for line in srv.log().splitlines() if "turn_probe_down" in line]
+    assert len(down) == 1, down
+    assert "reason=auth_failed" in down[0], down
 
 
 def test_a_silent_turn_server_delays_neither_start_nor_stop(

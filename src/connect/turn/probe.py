@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
+import structlog
 from aioice import stun
 from aioice.turn import create_turn_endpoint
 
@@ -48,10 +49,12 @@ from connect.observability.metrics import Metrics
 from connect.turn.schemas import TurnStatus
 from connect.turn.service import TurnService
 
+log = structlog.get_logger(__name__)
 Reason = Literal["ok", "auth_failed", "unreachable", "rejected", "error"]
 PROBE_SUBJECT = "connect-probe"
 AUTH_ERRORS = (401, 438)
-# Short allocation: if the release is lost, coturn frees it after this many seconds.
+# Short allocation: if the release is lost, coturn frees it after this many seconds (or
+# its own minimum, 600 s by default, which it applies instead).
 PROBE_LIFETIME_S = 60
 
 
@@ -281,7 +284,16 @@ class TurnProbe:
         return result
 
     def _record(self, result: ProbeResult) -> None:
+        before = self._last.get(result.url)
         self._last[result.url] = result
+        if before is None or before.up != result.up:
+            # One line per change of state, not one per round.
+            if result.up:
+                log.info("turn_probe_up", url=result.url, latency_s=result.latency_s)
+            else:
+                log.warning(
+                    "turn_probe_down", url=result.url, reason=result.reason, detail=result.detail
+                )
         m = self._metrics
         m.turn_up.labels(result.url).set(1 if result.up else 0)
         if result.latency_s is not None:
