@@ -10,6 +10,9 @@ viewport, no critical or serious axe-core violation, at 360x640, 390x844,
 artifacts/e2e/contacts/. Send → delivered tick and → read tick latencies
 (median over CONNECT_RECEIPT_RUNS runs, 7 by default) are printed and saved to
 artifacts/e2e/contacts/receipt-timings.json; nothing is asserted about them.
+
+A little over 400 lines: the five checks share the sign-up and conversation
+helpers above them, and splitting them would only repeat those.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ function preview(c: Channel, meId: string | undefined): string {
   const who = m.senderId === meId ? t('messenger.youPrefix') : '';
   if (m.deletedAt) return who + t('messenger.deleted');
   if (m.text) return who + m.text;
-  if (m.attachment) return `${who}📎 ${m.attachment.filename}`;
+  if (m.attachment) return `${who}${t('messenger.attachmentIcon')}: ${m.attachment.filename}`;
   return who;
 }
 

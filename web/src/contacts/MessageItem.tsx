@@ -7,7 +7,7 @@ import { useBlobUrl } from './common';
 import { canEdit, tickOf } from './receipts';
 import { clockTime, fileSize } from './format';
 import { normaliseEmoji } from './emoji/emojiData';
-import { Flag, Pencil, Reply, SmilePlus, ThumbsUp, Trash2, X } from 'lucide-react';
+import { FileText, Flag, Pencil, Reply, SmilePlus, ThumbsUp, Trash2, X } from 'lucide-react';
 import { PickerBoundary } from './emoji/PickerBoundary';
 import { t } from '../i18n';
 
@@ -77,7 +77,7 @@ export function MessageView({
             document.getElementById(`msg-${m.replyTo!.id}`)?.scrollIntoView({ block: 'center' });
           }}>
             <strong>{names[m.replyTo.senderId] ?? (m.replyTo.senderId === meId ? t('messenger.you') : '')}</strong>
-            <span dir="auto">{m.replyTo.deleted ? t('messenger.deleted') : m.replyTo.text || (m.replyTo.hasAttachment ? '📎' : '')}</span>
+            <span dir="auto">{m.replyTo.deleted ? t('messenger.deleted') : m.replyTo.text || (m.replyTo.hasAttachment ? t('messenger.attachmentIcon') : '')}</span>
           </a>
         )}
         {deleted ? (
@@ -236,7 +236,7 @@ function Attachment({ contacts, a }: { contacts: ContactsController; a: NonNulla
     );
   return (
     <a className="attachment-file" data-testid="message-attachment" href={src ?? undefined} download={a.filename}>
-      📄 {a.filename} <span className="muted small">({size})</span>
+      <FileText size={16} aria-hidden /> {a.filename} <span className="muted small">({size})</span>
     </a>
   );
 }

@@ -218,7 +218,7 @@ export abstract class ContactsSync extends ContactsMessaging {
     });
     if (!ok) return;
     const who = ch?.peer.displayName ?? t('messenger.someone');
-    const body = m.text ? m.text.slice(0, 140) : m.attachment ? `📎 ${m.attachment.filename}` : '';
+    const body = m.text ? m.text.slice(0, 140) : m.attachment ? `${t('messenger.attachmentIcon')}: ${m.attachment.filename}` : '';
     this.notifier.show(`msg:${m.channelId}`, t('messenger.notifyMessage', { name: who }), body, () => {
       location.hash = `#/contacts/c/${m.channelId}`;
     });
