@@ -248,6 +248,7 @@ async def test_german_and_arabic_browsers_get_their_language(
         await expect(de.locator("h1")).to_have_text("Connect-Moderation")
         assert await de.evaluate("() => document.documentElement.lang") == "de"
         await expect(de.get_by_test_id("admin-login")).to_have_text("Anmelden")
+        await expect(de).to_have_title("Connect · Moderation")
         # A refused sign-in reads as a German sentence (the server's code, not its English).
         await de.get_by_test_id("admin-email").fill(data.email)
         await de.get_by_test_id("admin-password").fill("wrong-password")

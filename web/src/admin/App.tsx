@@ -41,6 +41,10 @@ export function AdminApp({ api }: { api: AdminApi }) {
   const [booting, setBooting] = useState(api.hasSession);
   const [loginError, setLoginError] = useState<LoginError>(null);
   const [tab, setTab] = useState<Tab>(tabFromHash);
+  const brand = t('admin.brand');
+  useEffect(() => {
+    document.title = brand; // the tab's title in the moderator's language too
+  }, [brand]);
 
   useEffect(() => {
     api.onSignedOut = () => {
