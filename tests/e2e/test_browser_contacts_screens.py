@@ -235,6 +235,9 @@ async def test_german_and_arabic_browsers_get_their_language(
             "data-tick", "read", timeout=WAIT_MS
         )
         await expect(de.get_by_test_id("message-ticks").first).to_contain_text("Gelesen")
+        # The right-to-left conversation passes the same screen checks.
+        problems = await check_screen(ar, "conversation-arabic", shots, controls=["message-send"])
+        assert not problems, "\n".join(problems)
         await ar.set_viewport_size({"width": 390, "height": 844})
         await ar.screenshot(path=str(shots / "conversation-phone-arabic.png"))
         await ar.goto(web_server.http + "/#/contacts")
