@@ -114,7 +114,9 @@ async def test_strangers_call_through_coturn_relay_only(
             assert pair.get("remote", {}).get("type") == "relay", pair
             assert pair["bytesReceived"] > 0, pair
 
-        await wait_log(turn, log_start, r"ALLOCATE processed, success")
+        # These browsers' allocations: Connect's own TURN probe allocates on this coturn too.
+        allocated = "|".join(re.escape(user) for user in users)
+        await wait_log(turn, log_start, rf"user <({allocated})>: .*ALLOCATE processed, success")
     finally:
         for page in (a, b):
             await close_pc(page)
@@ -177,7 +179,9 @@ async def test_turn_rest_credentials_are_checked_by_coturn(
 
     if case == "valid":
         assert "relay" in result["types"], result
-        await wait_log(turn, log_start, r"ALLOCATE processed, success")
+        await wait_log(
+            turn, log_start, rf"user <{re.escape(username)}>: .*ALLOCATE processed, success"
+        )
         return
     assert "relay" not in result["types"], result
     assert result["end"] == "complete", f"gathering never finished: {result}"
