@@ -114,6 +114,13 @@ async def _load(store: MatchStore, batch: list[Ticket], policy: MatchPolicy) -> 
             await store.enqueue(t, policy)
 
 
+async def _redis_memory(store: MatchStore) -> int | None:
+    """Redis' ``used_memory`` (bytes), for the queue's size in Redis."""
+    if not isinstance(store, RedisMatchStore):
+        return None
+    return int((await store._r.info("memory"))["used_memory"])
+
+
 async def _script_us(store: MatchStore) -> float | None:
     """Redis' own time per script call so far (INFO commandstats, evalsha), in µs."""
     if not isinstance(store, RedisMatchStore):
@@ -135,6 +142,7 @@ async def measure(
 ) -> dict[str, Any]:
     pop = Population(random.Random(seed))
     now = 1_000_000.0
+    mem_before = await _redis_memory(store)
     load_start = time.perf_counter()
     batch: list[Ticket] = []
     for i in range(waiting):
@@ -143,6 +151,7 @@ async def measure(
             await _load(store, batch, policy)
             batch.clear()
     load_s = time.perf_counter() - load_start
+    mem_after = await _redis_memory(store)
     times: list[float] = []
     matched_times: list[float] = []
     if isinstance(store, RedisMatchStore):
@@ -175,6 +184,11 @@ async def measure(
         "waiting": waiting,
         "joins": len(times),
         "load_s": round(load_s, 1),
+        "redis_bytes_per_waiting": (
+            round((mem_after - mem_before) / waiting)
+            if mem_after and mem_before and waiting
+            else None
+        ),
         "matched_share": round(len(matched_times) / max(1, len(times)), 3),
         "p50_ms": round(_pct(times, 0.5) * ms, 3),
         "p99_ms": round(_pct(times, 0.99) * ms, 3),

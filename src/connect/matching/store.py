@@ -108,7 +108,10 @@ class MemoryMatchStore:
         self._queues: dict[str, list[tuple[float, str]]] = {}
         # The open and chooser indexes (see the class docstring), and where each ticket is.
         self._index: dict[tuple[str, str, str, str | None], list[tuple[float, str]]] = {}
-        self._places: dict[str, list[tuple[str, str, str, str | None]]] = {}
+        self._places: dict[str, tuple[tuple[str, str, str, str | None], ...]] = {}
+        # One tuple per index key, shared by every ticket in that index (interned: the
+        # keys of 100,000 waiting were 360 of the 661 bytes each held here).
+        self._keys: dict[tuple[str, str, str, str | None], tuple[str, str, str, str | None]] = {}
         self._recent: dict[str, float] = {}
         self._parked: dict[str, Ticket] = {}
         self._criteria: dict[str, bytes] = {}
@@ -312,10 +315,10 @@ class MemoryMatchStore:
             places += [(scope, "i", mode, i) for i in ticket.interests]
             if shown is not None:
                 places.append((scope, "c", mode, shown))
-        index = self._index
+        index, keys = self._index, self._keys
         for key in places:
             bisect.insort(index.setdefault(key, []), entry)
-        self._places[cid] = places
+        self._places[cid] = tuple(keys.setdefault(key, key) for key in places)
 
     def _discard(self, client_id: str) -> Ticket | None:
         ticket = self._by_client.pop(client_id, None)
@@ -328,6 +331,7 @@ class MemoryMatchStore:
                 _remove_sorted(entries, entry)
                 if not entries:
                     del index[key]
+                    self._keys.pop(key, None)
         return ticket
 
 
