@@ -344,3 +344,47 @@ async def test_a_changed_policy_is_audited_once(
     recorded = await entries(changed)
     assert [e["details"]["reviewThreshold"] for e in recorded] == [0.4, 0.3]
     changed.stop()
+
+
+async def test_hits_on_two_nodes_escalate_together(
+    make_server: Callable[[Mapping[str, str]], Server], backing_services: dict[str, str]
+) -> None:
+    """Two nodes sharing Redis and PostgreSQL; three sessions of one device, each frame
+    between the thresholds, sent to node 1, node 2, node 1. Node 1 itself saw only two
+    hits: the third frame escalates (hidden at once) because the shared database knows
+    the report node 2 filed."""
+    shared = backend_settings("redis-postgres", backing_services)
+    n1 = make_server({**SETTINGS, **shared, "CONNECT_NODE_ID": "fc-n1"})
+    n2 = make_server({**SETTINGS, **shared, "CONNECT_NODE_ID": "fc-n2"})
+    admin, _, _ = await new_admin(n1)
+    a_token = await guest_token(n1.http)
+    a = await Peer.connect(n1.ws, a_token)
+    peers = [a]
+    try:
+        for node in (n1, n2, n1):
+            other = await Peer.connect(n1.ws, await guest_token(n1.http))
+            peers.append(other)
+            tag = [secrets.token_hex(6)]
+            assert (await a.request("join-queue", {"mode": "video", "interests": tag}))["ok"]
+            assert (await other.request("join-queue", {"mode": "video", "interests": tag}))["ok"]
+            sid = (await a.event("matched"))["sessionId"]
+            await other.event("matched")
+            assert (await send_frame(node, a_token, sid, frames.MID_RED)).status_code == 202
+
+            async def filed(sid: str = sid) -> bool:
+                return await auto_report(admin, sid) is not None
+
+            await until(filed, 15, "the automatic report is filed")
+            if node is n1 and len(peers) == 4:
+                await other.event("video-hidden", timeout=15)
+                report = await auto_report(admin, sid)
+                assert report is not None
+                assert "escalated: 3 hits" in (report["comment"] or "")
+            else:
+                await other.barrier()
+                assert other.events("video-hidden") == []
+            assert (await a.request("end-call", {}))["ok"]
+            await other.event("peer-ended")
+    finally:
+        for peer in peers:
+            await peer.close()

@@ -116,3 +116,17 @@ def test_check_jpeg_refuses_what_is_not_a_frame() -> None:
         with pytest.raises(ConnectError) as exc:
             check_jpeg(body, ctype)
         assert (exc.value.status, exc.value.code) == (400, "invalid_frame")
+
+
+def test_hits_other_nodes_reported_count_toward_escalation() -> None:
+    """``prior``: automatic reports about the device in other sessions, from the shared
+    database; one node that saw a single frame still escalates a device seen elsewhere."""
+    p, _ = policy()
+    assert p.is_hit({TEST_LABEL: 0.3}, FLAGGED)
+    assert not p.is_hit({TEST_LABEL: 0.29}, FLAGGED)
+    d = p.decide("guest:a", "s3", {TEST_LABEL: 0.4}, FLAGGED, prior=1)
+    assert (d.hits, d.escalated, d.hide) == (2, False, False)
+    d = p.decide("guest:b", "s3", {TEST_LABEL: 0.4}, FLAGGED, prior=2)
+    assert (d.hits, d.escalated, d.hide) == (3, True, True)
+    # below review nothing is counted, whatever the database says
+    assert not p.decide("guest:c", "s3", {TEST_LABEL: 0.1}, FLAGGED, prior=5).hit

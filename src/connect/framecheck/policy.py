@@ -11,8 +11,11 @@ sender is told, and, when the operator enabled it, the device is banned for
 Repeated hits escalate: a device with ``escalate_hits`` hits (at or above
 ``review``) within ``escalate_window_s`` is treated as above ``action`` even
 when the last frame alone is not, and its report is filed even inside the
-deduplication window. Hits are counted per node (a cluster node sees the
-frames its load balancer gives it), which errs on the lenient side.
+deduplication window. A node counts the hits it saw itself and, from the
+shared database, the other sessions the device was automatically reported in
+within the window (``prior``, one hit each): a cluster's load balancer
+spreads one visitor's frames over its nodes, and escalation must not need
+N times the hits on N nodes.
 
 Pure logic on an injected clock: the unit tests drive it without processes.
 """
@@ -70,9 +73,20 @@ class FramePolicy:
         self._hits: dict[str, deque[float]] = {}
         self._reported: dict[tuple[str, str], float] = {}
 
+    def is_hit(self, scores: dict[str, float], flagged: frozenset[str]) -> bool:
+        label, score = top_score(scores, flagged)
+        return label is not None and score >= self.thresholds.review
+
     def decide(
-        self, subject: str, session_id: str, scores: dict[str, float], flagged: frozenset[str]
+        self,
+        subject: str,
+        session_id: str,
+        scores: dict[str, float],
+        flagged: frozenset[str],
+        prior: int = 0,
     ) -> Decision:
+        """``prior``: other sessions this device was automatically reported in within the
+        escalation window, as the shared database knows them (0 on one node is fine)."""
         t = self.thresholds
         label, score = top_score(scores, flagged)
         if label is None or score < t.review:
@@ -82,7 +96,8 @@ class FramePolicy:
         hits.append(now)
         while hits and hits[0] <= now - t.escalate_window_s:
             hits.popleft()
-        escalated = len(hits) >= t.escalate_hits
+        count = max(len(hits), prior + 1)
+        escalated = count >= t.escalate_hits
         hide = score >= t.action or escalated
         key = (session_id, subject)
         last = self._reported.get(key)
@@ -96,7 +111,7 @@ class FramePolicy:
             hide=hide,
             ban=hide and t.ban_enabled,
             escalated=escalated,
-            hits=len(hits),
+            hits=count,
         )
 
     def prune(self) -> int:

@@ -270,7 +270,14 @@ class FrameCheckService:
             return None
         self.metrics.frames.labels("classified").inc()
         self.metrics.latency.observe(max(0.0, self._clock.monotonic() - job.arrived))
-        decision = self.policy.decide(job.sender.subject, job.session_id, scores, self.flagged)
+        prior = 0
+        if self.policy.is_hit(scores, self.flagged):
+            prior = await self._reports.auto_sessions_about(
+                job.sender.subject, self.policy.thresholds.escalate_window_s, job.session_id
+            )
+        decision = self.policy.decide(
+            job.sender.subject, job.session_id, scores, self.flagged, prior
+        )
         if decision.hit:
             await self._act(job, scores, decision)
         return decision

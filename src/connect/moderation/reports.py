@@ -377,6 +377,12 @@ class ReportService:
         # frames are the frame policy's, behind the operator's own switch.
         return report
 
+    async def auto_sessions_about(self, subject: str, within_s: float, exclude: str) -> int:
+        """Other sessions with an automatic report about ``subject`` in the last ``within_s``:
+        the cluster-wide part of the frame policy's escalation count."""
+        since = self._now() - timedelta(seconds=within_s)
+        return await self._store.auto_sessions_about(subject, since, exclude)
+
     async def mark_false_positive(self, actor: Actor, report_id: str) -> Report:
         """A moderator says an automatic report was wrong (audited; 409 when not automatic)."""
         report = await self.get(report_id)

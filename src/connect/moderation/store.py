@@ -84,6 +84,19 @@ class ReportStore:
             )
             return int(n or 0)
 
+    async def auto_sessions_about(self, subject: str, since: datetime, exclude: str) -> int:
+        """Sessions other than ``exclude`` with an automatic report about ``subject`` since."""
+        async with self._db.session() as s:
+            n = await s.scalar(
+                select(func.count(func.distinct(Report.session_id))).where(
+                    Report.reported_subject == subject,
+                    Report.source == "auto",
+                    Report.created_at >= since,
+                    Report.session_id != exclude,
+                )
+            )
+            return int(n or 0)
+
     async def filed_by(self, reporter: str, since: datetime) -> int:
         async with self._db.session() as s:
             n = await s.scalar(
