@@ -112,8 +112,8 @@ function applyDocument(lng: string): void {
 }
 
 /**
- * Keep `<html lang dir>` on the active language (the visitor app calls this; the
- * dashboard, English only, keeps its own `lang="en"` and left-to-right layout).
+ * Keep `<html lang dir>` on the active language (both the visitor app and the
+ * moderation dashboard call this at start-up; Arabic turns the page right to left).
  */
 export function bindDocumentLanguage(): void {
   applyDocument(i18next.language);
