@@ -99,8 +99,15 @@ typecheck: python-deps
 test-unit: python-deps
 	$(VENV)/bin/pytest -q tests/unit
 
+# Suites whose tests mostly wait on real servers run on pytest-xdist workers, a test
+# file per worker (--dist loadfile keeps a module's servers in one process); each
+# worker starts its own Redis, PostgreSQL and servers. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 3
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+PAIR = $(if $(filter 0,$(TEST_WORKERS)),0,2)
+
 test-integration: python-deps
-	$(VENV)/bin/pytest -q tests/integration
+	CI=$(CI) $(VENV)/bin/pytest -q $(XDIST) tests/integration
 
 test-web: web-deps
 	npm --prefix web test --silent
@@ -109,7 +116,7 @@ test-web: web-deps
 # loopback (docs/testing.md): unshare -rn gives a user+network namespace, no root needed.
 # Three app nodes, Redis, PostgreSQL and HAProxy on loopback.
 test-cluster: python-deps
-	CI=$(CI) $(VENV)/bin/pytest -q tests/cluster
+	CI=$(CI) $(VENV)/bin/pytest -q -n $(PAIR) --dist loadfile tests/cluster
 
 test-e2e: python-deps web
 	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q tests/e2e' \
@@ -127,7 +134,7 @@ test-bench: python-deps
 # server on both backends, as an admin account and as a guest: no 5xx, only documented
 # statuses. Bounded: CONNECT_FUZZ_S seconds per backend for the account, half for the guest.
 test-api: python-deps
-	CI=$(CI) CONNECT_FUZZ_S=$${CONNECT_FUZZ_S:-30} $(VENV)/bin/pytest -q tests/api
+	CI=$(CI) CONNECT_FUZZ_S=$${CONNECT_FUZZ_S:-30} $(VENV)/bin/pytest -q -n $(PAIR) tests/api
 
 test: install lint typecheck test-unit test-web test-integration test-api test-cluster test-e2e test-deploy test-bench
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 60.0
 
 TEST_SETTINGS = {
     "CONNECT_ENV": "dev",
