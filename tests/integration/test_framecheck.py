@@ -7,6 +7,7 @@ at 0.3 and action at 0.7; frames are drawn by tests.support.frames.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -183,12 +184,21 @@ async def test_frames_are_rate_limited_per_visitor(
     await b.close()
 
 
+async def pending_reports(srv: Server) -> float:
+    async with httpx.AsyncClient(base_url=srv.http) as http:
+        text = (await http.get("/metrics")).text
+    found = re.search(r"^connect_reports_pending (\S+)$", text, re.MULTILINE)
+    assert found is not None, "connect_reports_pending is not exported"
+    return float(found.group(1))
+
+
 async def test_a_flagged_frame_hides_the_video_and_files_an_auto_report(
     fc_server: Server, admin: StaffClient
 ) -> None:
     srv = fc_server
     a, b, ma, mb = await pair(srv)
     sid = ma["sessionId"]
+    pending_before = await pending_reports(srv)
     assert (await send_frame(srv, a.token, sid, frames.RED)).status_code == 202
     hidden = await b.event("video-hidden", timeout=20)
     assert hidden == {"sessionId": sid, "reason": "nudity"}
@@ -213,6 +223,8 @@ async def test_a_flagged_frame_hides_the_video_and_files_an_auto_report(
     assert report["hasEvidence"] is True
     assert report["reported"]["subject"] != report["reporter"]["subject"]
     assert report["reportedPeerId"] == mb["peerId"]  # a's id as b knows it
+    # The cached pending count is recounted on the next scrape after an automatic report too.
+    assert await pending_reports(srv) == pending_before + 1
     evidence = await admin.call("GET", f"/api/admin/reports/{report['id']}/evidence")
     assert evidence.status_code == 200
     assert evidence.content == frames.RED

@@ -138,26 +138,14 @@ class ReportService:
             raise ConnectError("invalid_request", "nobody else to report in this session")
         report_id = uuid.uuid4().hex
         evidence_path = self._store_evidence(report_id, evidence) if evidence else None
-        report = Report(
-            id=report_id,
-            session_id=session.id,
+        report = await self._session_report(
+            report_id,
+            session,
+            other,
             reporter_subject=reporter.key,
             reporter_ip_hash=ip_hash,
-            reported_subject=other.subject,
-            reported_kind=other.kind,
-            reported_peer_id=other.peer_id,
-            reported_ip_hash=other.ip_hash,
             reason=body.reason,
             comment=body.comment,
-            status="pending",
-            session_mode=session.mode,
-            session_started_at=datetime.fromtimestamp(session.started_at, UTC),
-            session_ended_at=None
-            if session.ended_at is None
-            else datetime.fromtimestamp(session.ended_at, UTC),
-            common_interests=list(session.common_interests),
-            created_at=self._now(),
-            transcript=await self._sessions.transcript(session.id),
             evidence_path=evidence_path,
         )
         try:
@@ -323,6 +311,46 @@ class ReportService:
         resolved = await self.get(report_id)
         return resolved, bans
 
+    async def _session_report(
+        self,
+        report_id: str,
+        session: Session,
+        reported: Member,
+        *,
+        reporter_subject: str,
+        reporter_ip_hash: str,
+        reason: str,
+        comment: str | None,
+        evidence_path: str | None,
+        source: str = "user",
+        scores: dict[str, float] | None = None,
+    ) -> Report:
+        """A pending report about ``reported`` in ``session``, with the session's facts."""
+        return Report(
+            id=report_id,
+            session_id=session.id,
+            reporter_subject=reporter_subject,
+            reporter_ip_hash=reporter_ip_hash,
+            reported_subject=reported.subject,
+            reported_kind=reported.kind,
+            reported_peer_id=reported.peer_id,
+            reported_ip_hash=reported.ip_hash,
+            reason=reason,
+            comment=comment,
+            status="pending",
+            session_mode=session.mode,
+            session_started_at=datetime.fromtimestamp(session.started_at, UTC),
+            session_ended_at=None
+            if session.ended_at is None
+            else datetime.fromtimestamp(session.ended_at, UTC),
+            common_interests=list(session.common_interests),
+            created_at=self._now(),
+            transcript=await self._sessions.transcript(session.id),
+            evidence_path=evidence_path,
+            source=source,
+            scores=scores,
+        )
+
     async def file_auto(
         self,
         session: Session,
@@ -340,26 +368,14 @@ class ReportService:
         session and reported member, on every node: None when there already is one.
         """
         report_id = uuid.uuid4().hex
-        report = Report(
-            id=report_id,
-            session_id=session.id,
+        report = await self._session_report(
+            report_id,
+            session,
+            member,
             reporter_subject=f"auto:{member.peer_id}",
             reporter_ip_hash="",
-            reported_subject=member.subject,
-            reported_kind=member.kind,
-            reported_peer_id=member.peer_id,
-            reported_ip_hash=member.ip_hash,
             reason="nudity",
             comment=comment,
-            status="pending",
-            session_mode=session.mode,
-            session_started_at=datetime.fromtimestamp(session.started_at, UTC),
-            session_ended_at=None
-            if session.ended_at is None
-            else datetime.fromtimestamp(session.ended_at, UTC),
-            common_interests=list(session.common_interests),
-            created_at=self._now(),
-            transcript=await self._sessions.transcript(session.id),
             evidence_path=self._store_evidence(report_id, frame),
             source="auto",
             scores=scores,
@@ -370,6 +386,7 @@ class ReportService:
             (self._evidence_dir / f"{report_id}.jpg").unlink(missing_ok=True)
             return None
         self._metrics.reports.labels("nudity").inc()
+        self._metrics.reports_pending_count.changed()
         self._events.publish(
             "report.filed", reportId=report.id, reason="nudity", mode=session.mode, evidence=True
         )
