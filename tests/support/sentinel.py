@@ -19,7 +19,7 @@ from pathlib import Path
 import redis
 
 from tests.support.faults import stable_port
-from tests.support.services import REDIS, _stop, _wait_port, missing
+from tests.support.services import REDIS, _stop, _wait_port, missing, redis_args
 
 MASTER = "connect-test"
 DOWN_AFTER_MS = 1000
@@ -58,23 +58,7 @@ class SentinelRedis:
 
     def _data_node(self, name: str, port: int, *extra: str) -> None:
         (self.tmp / name).mkdir(exist_ok=True)
-        self._spawn(
-            name,
-            [
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp / name),
-                *extra,
-            ],
-            port,
-        )
+        self._spawn(name, [*redis_args(port, self.tmp / name), *extra], port)
 
     def start(self) -> None:
         self._data_node("primary", self.primary_port)

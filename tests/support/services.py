@@ -51,6 +51,22 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def redis_args(port: int, data_dir: Path) -> list[str]:
+    """A throw-away Redis on loopback: nothing saved, its files in ``data_dir``."""
+    return [
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(data_dir),
+    ]
+
+
 @contextmanager
 def redis_server(tmp: Path) -> Iterator[str]:
     if REDIS is None:
@@ -59,19 +75,7 @@ def redis_server(tmp: Path) -> Iterator[str]:
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     proc = subprocess.Popen(
-        [
-            REDIS,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
+        [REDIS, *redis_args(port, tmp)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
