@@ -11,6 +11,7 @@ import { Bot, ThumbsDown } from 'lucide-react';
 import type { AdminApi } from './api';
 import type { Report } from './types';
 import { errorMessage } from './util';
+import { useEvidenceUrl } from './ReportParts';
 import { useT } from '../i18n';
 import './autoreport.css';
 
@@ -111,24 +112,8 @@ export function AutoReport({ api, report }: { api: AdminApi; report: Report }) {
 /** The flagged frame, loaded with the staff token from the report's evidence route. */
 function AutoFrame({ api, reportId }: { api: AdminApi; reportId: string }) {
   const t = useT();
-  const [url, setUrl] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let alive = true;
-    let objectUrl: string | null = null;
-    api
-      .blob(`/api/admin/reports/${encodeURIComponent(reportId)}/evidence`)
-      .then((b) => {
-        if (!alive) return;
-        objectUrl = URL.createObjectURL(b);
-        setUrl(objectUrl);
-      })
-      .catch((e) => alive && setError(errorMessage(e)));
-    return () => {
-      alive = false;
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
-    };
-  }, [api, reportId]);
+  const { url, error: failure } = useEvidenceUrl(api, reportId);
+  const error = failure ? errorMessage(failure) : null;
   return (
     <figure className="auto-frame">
       {url ? (

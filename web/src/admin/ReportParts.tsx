@@ -8,8 +8,8 @@ import type { AdminApi } from './api';
 import type { Ban, Flag, Report } from './types';
 import { ErrorLine, Mono, TableScroll, Time, errorMessage, fmtAgo, fmtClock, label } from './util';
 
-export function Evidence({ api, reportId }: { api: AdminApi; reportId: string }) {
-  const t = useT();
+/** A report's evidence image as an object URL, fetched with the staff token (revoked on unmount). */
+export function useEvidenceUrl(api: AdminApi, reportId: string): { url: string | null; error: unknown } {
   const [url, setUrl] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -28,6 +28,12 @@ export function Evidence({ api, reportId }: { api: AdminApi; reportId: string })
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
   }, [api, reportId]);
+  return { url, error };
+}
+
+export function Evidence({ api, reportId }: { api: AdminApi; reportId: string }) {
+  const t = useT();
+  const { url, error } = useEvidenceUrl(api, reportId);
   return (
     <div className="evidence">
       <h3>{t('admin.evidence.title')}</h3>
