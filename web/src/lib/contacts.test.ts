@@ -1,33 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocketLike } from '../gateway/client';
+import { FakeSocket } from '../gateway/fakeSocket';
 import { AuthStore } from './auth';
 import { ContactsController } from './contacts';
-
-class FakeSocket implements WebSocketLike {
-  static last: FakeSocket | null = null;
-  readyState = 0;
-  sent: any[] = [];
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(public url: string) {
-    FakeSocket.last = this;
-  }
-  send(d: string) {
-    this.sent.push(JSON.parse(d));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  push(event: string, data: unknown) {
-    this.onmessage?.({ data: JSON.stringify({ event, data }) });
-  }
-}
 
 class FakePC {
   static last: FakePC | null = null;

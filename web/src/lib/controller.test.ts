@@ -1,45 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GatewayClient, type WebSocketLike } from '../gateway/client';
+import { GatewayClient } from '../gateway/client';
+import { FakeSocket } from '../gateway/fakeSocket';
 import { ChatController, statusText } from './controller';
 import { ApiError, type GuestTokens } from './api';
 import type { AltchaChallenge, CaptchaSolver } from './captcha';
-
-class FakeSocket implements WebSocketLike {
-  static last: FakeSocket | null = null;
-  readyState = 0;
-  sent: any[] = [];
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(public url: string) {
-    FakeSocket.last = this;
-  }
-  send(d: string) {
-    this.sent.push(JSON.parse(d));
-  }
-  close() {
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  push(event: string, data: unknown) {
-    this.onmessage?.({ data: JSON.stringify({ event, data }) });
-  }
-  ackLast(extra: Record<string, unknown> = {}) {
-    const f = [...this.sent].reverse().find((x) => typeof x.id === 'number');
-    this.onmessage?.({ data: JSON.stringify({ ack: f.id, ok: true, ...extra }) });
-  }
-  nackLast(error: { code: string; message: string }) {
-    const f = [...this.sent].reverse().find((x) => typeof x.id === 'number');
-    this.onmessage?.({ data: JSON.stringify({ ack: f.id, ok: false, error }) });
-  }
-  events() {
-    return this.sent.map((f) => f.event);
-  }
-}
 
 const flush = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
