@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.client import CONTRACT_VIOLATIONS, Peer, guest_token
 from tests.support.cluster import Cluster, start_cluster
+from tests.support.http import loopback_client
 from tests.support.users import new_user
 
 pytestmark = pytest.mark.cluster
@@ -73,7 +73,7 @@ async def test_400_clients_through_haproxy_are_each_paired_exactly_once(cluster:
             )
         spread = []
         for node in cluster.nodes:
-            async with httpx.AsyncClient() as http:
+            async with loopback_client() as http:
                 detail = (await http.get(f"{node.http}/health/detailed")).json()
             spread.append(detail["connections"]["live"])
             assert sum(detail["waiting"].values()) == 0, "nobody left waiting"
@@ -173,7 +173,7 @@ async def test_writes_through_any_node_are_all_there(cluster: Cluster) -> None:
     report_ids = []
     for i in range(3):
         a, b, ma, _ = await node_pair(cluster, i, (i + 1) % 3)
-        async with httpx.AsyncClient(base_url=cluster.nodes[(i + 2) % 3].http) as http:
+        async with loopback_client(base_url=cluster.nodes[(i + 2) % 3].http) as http:
             r = await http.post(
                 "/api/reports",
                 json={"sessionId": ma["sessionId"], "reason": "spam"},

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.integration.test_framecheck import SETTINGS, auto_report, send_frame
@@ -17,6 +16,7 @@ from tests.support import frames
 from tests.support.client import CONTRACT_VIOLATIONS, Peer, guest_token
 from tests.support.cluster import Cluster, start_cluster
 from tests.support.faults import until
+from tests.support.http import loopback_client
 from tests.support.staff import new_admin
 
 MARKER_S = 20.0
@@ -68,7 +68,7 @@ async def test_a_frame_on_a_third_node_hides_the_video_on_the_others(cluster: Cl
         assert report is not None
         # Evidence lives in the filing node's data directory (n2 here), like visitors'
         # report evidence: served by that node.
-        async with httpx.AsyncClient(base_url=n2.http) as http:
+        async with loopback_client(base_url=n2.http) as http:
             there = await http.get(
                 f"/api/admin/reports/{report['id']}/evidence", headers=admin.headers
             )

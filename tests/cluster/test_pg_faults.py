@@ -36,13 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 import websockets
 
 from tests.support.client import CONTRACT_VIOLATIONS, Peer, guest_token
 from tests.support.cluster import Cluster
+from tests.support.http import loopback_client
 from tests.support.server import free_port
 from tests.support.services import _pg_bin, create_database, missing, redis_server
 from tests.support.users import User, new_user
@@ -192,7 +192,7 @@ def contract() -> Iterator[None]:
 
 
 async def ready(http: str) -> tuple[int, dict[str, Any]]:
-    async with httpx.AsyncClient(timeout=REST_TIMEOUT_S) as c:
+    async with loopback_client(timeout=REST_TIMEOUT_S) as c:
         r = await c.get(f"{http}/health/ready")
         return r.status_code, r.json()
 
@@ -236,7 +236,7 @@ async def rest_round(http: str, user: User, channel_id: str, n: int) -> list[Ans
         ("undelivered", "GET", "/api/messages/undelivered", {}),
     ]
     out = []
-    async with httpx.AsyncClient(base_url=http, timeout=REST_TIMEOUT_S) as c:
+    async with loopback_client(base_url=http, timeout=REST_TIMEOUT_S) as c:
         for what, method, path, kwargs in calls:
             started = time.monotonic()
             r = await c.request(method, path, headers=user.headers, **kwargs)

@@ -46,6 +46,7 @@ from tests.support.faults import (
     tracebacks,
     until,
 )
+from tests.support.http import loopback_client, loopback_sync_client
 from tests.support.server import Server
 from tests.support.services import create_database, postgres_server
 from tests.support.users import User, new_user
@@ -118,7 +119,7 @@ class Tally:
 async def contacts_sender(
     user: User, node: Server, channel: str, prefix: str, stop: asyncio.Event, tally: Tally
 ) -> None:
-    async with httpx.AsyncClient(base_url=node.http, headers=user.headers, timeout=30) as http:
+    async with loopback_client(base_url=node.http, headers=user.headers, timeout=30) as http:
         i = 0
         while not stop.is_set():
             i += 1
@@ -160,7 +161,7 @@ async def acknowledger(user: User, node: Server, dev: ResilientPeer) -> None:
     """Acknowledge received pushes as the apps do (``POST /api/messages/delivered``), so a
     resumed hello re-pushes only what is still undelivered."""
     done: set[str] = set()
-    async with httpx.AsyncClient(base_url=node.http, headers=user.headers, timeout=10) as http:
+    async with loopback_client(base_url=node.http, headers=user.headers, timeout=10) as http:
         while True:
             fresh = [m["id"] for m in dev.events("channel-message") if m["id"] not in done]
             if fresh:
@@ -174,7 +175,7 @@ async def acknowledger(user: User, node: Server, dev: ResilientPeer) -> None:
 async def stored_ids(user: User, node: Server, channel: str) -> set[str]:
     ids: set[str] = set()
     after = 0
-    async with httpx.AsyncClient(base_url=node.http, headers=user.headers, timeout=10) as http:
+    async with loopback_client(base_url=node.http, headers=user.headers, timeout=10) as http:
         while True:
             r = await http.get(
                 f"/api/channels/{channel}/messages", params={"after": after, "limit": 200}
@@ -203,7 +204,7 @@ class ReadyLog:
             thread.start()
 
     def _run(self, i: int, node: Server) -> None:
-        with httpx.Client(base_url=node.http, timeout=5.0) as http:
+        with loopback_sync_client(base_url=node.http, timeout=5.0) as http:
             while not self._stop.is_set():
                 sent = time.monotonic()
                 try:

@@ -14,11 +14,11 @@ import secrets
 import time
 from email.message import EmailMessage
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.rtc import WAIT_MS
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import new_admin
 
@@ -30,7 +30,7 @@ LINK = re.compile(r"(https?://[^/\s]+)/(#/contacts/reset/[A-Za-z0-9_-]+)")
 async def signup(server: Server, name: str) -> tuple[str, str]:
     address = f"{name.lower()}-{secrets.token_hex(4)}@example.test"
     password = secrets.token_urlsafe(12)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/auth/signup", json={"email": address, "password": password, "displayName": name}
         )

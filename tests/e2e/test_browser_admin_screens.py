@@ -21,13 +21,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.e2e.screens import WAIT_MS, check_screen
 from tests.support.client import Peer, guest_token, new_device, paired
+from tests.support.http import loopback_client
 from tests.support.server import Server, start_server
 from tests.support.staff import StaffClient, new_admin
 
@@ -68,7 +68,7 @@ async def file_report(
     body: dict[str, str] = {"sessionId": session_id, "reason": reason, "comment": comment}
     if evidence:
         body["evidence"] = snapshot_jpeg()
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/reports", json=body, headers={"Authorization": f"Bearer {reporter.token}"}
         )
@@ -130,7 +130,7 @@ async def data(admin_server: Server) -> AsyncIterator[Data]:
     )
     assert r.status_code == 201, r.text
     ban_id = r.json()["id"]
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         refused = await http.post("/api/auth/token", json={"deviceId": device})
         assert refused.status_code == 403, refused.text
         token = refused.json()["ban"]["appeal"]["token"]

@@ -10,13 +10,14 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.e2e.test_browser_strangers import WAIT_MS
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 pytestmark = pytest.mark.e2e
 
 
 async def _token_from(server: Server, ip: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         return await http.post(
             "/api/auth/token",
             json={"deviceId": f"dev_{secrets.token_hex(8)}"},

@@ -8,12 +8,12 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.rtc import WAIT_MS
 from tests.e2e.test_browser_contacts import message, send
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 pytestmark = pytest.mark.e2e
@@ -126,7 +126,7 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
             1, timeout=WAIT_MS
         )
         await expect(b.get_by_test_id("blocked-banner")).to_have_count(0)
-        async with httpx.AsyncClient(base_url=web_server.http) as http:
+        async with loopback_client(base_url=web_server.http) as http:
             r = await http.post("/api/auth/login", json={"email": email, "password": password})
             token = r.json()["accessToken"]
             queue = await http.get(

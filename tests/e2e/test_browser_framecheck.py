@@ -26,7 +26,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import (
     Browser,
@@ -41,6 +40,7 @@ from playwright.async_api import (
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Turn
 from tests.e2e.screens import AXE, check_screen
 from tests.e2e.test_browser_strangers import WAIT_MS, open_visitor, wait_matched
+from tests.support.http import loopback_get
 from tests.support.server import Server, start_server
 from tests.support.staff import StaffClient, login, new_admin
 
@@ -126,7 +126,7 @@ async def open_page(
 
 def received_frames(server: Server) -> float:
     """``connect_framecheck_frames_total{outcome="received"}`` from the server's /metrics."""
-    text = httpx.get(server.http + "/metrics", timeout=5).text
+    text = loopback_get(server.http + "/metrics", timeout=5).text
     m = re.search(
         r'^connect_framecheck_frames_total\{outcome="received"\} ([0-9.e+]+)$', text, re.M
     )

@@ -24,6 +24,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.conftest import BACKENDS, backend_settings
 from tests.support.client import Peer, guest_token
+from tests.support.http import loopback_client
 from tests.support.server import Server, free_port, start_server
 from tests.support.staff import new_admin
 
@@ -143,7 +144,7 @@ class Login:
         self, method: str, path: str, token: str | None = None, **kwargs: Any
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.access}"}
-        async with httpx.AsyncClient(base_url=self.server.http) as http:
+        async with loopback_client(base_url=self.server.http) as http:
             return await http.request(method, path, headers=headers, **kwargs)
 
     async def again(self, password: str | None = None) -> Login:
@@ -153,7 +154,7 @@ class Login:
 
 async def post(server: Server, path: str, body: Any, token: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         return await http.post(path, json=body, headers=headers)
 
 
@@ -161,7 +162,7 @@ async def login(server: Server, address: str, password: str) -> Login:
     r = await post(server, "/api/auth/login", {"email": address, "password": password})
     assert r.status_code == 200, r.text
     body = r.json()
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         me = await http.get(
             "/api/auth/me", headers={"Authorization": f"Bearer {body['accessToken']}"}
         )
@@ -296,7 +297,7 @@ async def test_logout_on_one_node_closes_the_socket_on_another(node: Node, tmp_p
         r = await user.call("POST", "/api/auth/logout", json={"refreshToken": user.refresh})
         assert r.status_code == 204
         assert (await far.wait_closed())[0] == 4001
-        async with httpx.AsyncClient(base_url=other.http) as http:
+        async with loopback_client(base_url=other.http) as http:
             r = await http.get("/api/auth/me", headers={"Authorization": f"Bearer {user.access}"})
         assert r.status_code == 401
     finally:
@@ -428,7 +429,7 @@ async def test_reset_answers_before_any_lookup_or_mail(node: Node, inbox: Inbox)
     unknown = f"none-{secrets.token_hex(4)}@example.test"
     gate = inbox.held.setdefault(known.lower(), threading.Event())
     try:
-        async with httpx.AsyncClient(base_url=srv.http, timeout=MAIL_WAIT_S / 2) as http:
+        async with loopback_client(base_url=srv.http, timeout=MAIL_WAIT_S / 2) as http:
             answers = [
                 await http.post("/api/auth/password-reset", json={"email": address})
                 for address in (known, unknown)
@@ -510,7 +511,7 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(node: Node
     srv = node.server
     first = await admin_of(srv)
     # Other tests' admins exist on this shared server: disable them so these two are the last.
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         headers = {"Authorization": f"Bearer {first.access}"}
         listed = (await http.get("/api/admin/staff", headers=headers)).json()["staff"]
         for a in listed:
@@ -578,7 +579,7 @@ async def test_each_new_route_as_nobody_guest_user_other_user_moderator_and_admi
 
     async def call(method: str, path: str, token: str | None, **kw: Any) -> int:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with loopback_client(base_url=srv.http) as http:
             r = await http.request(method, path, headers=headers, **kw)
         assert r.status_code < 500, r.text
         return r.status_code

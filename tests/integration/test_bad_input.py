@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from tests.support.client import Peer, guest_token, paired
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
@@ -200,9 +201,8 @@ async def test_flood_is_rate_limited_then_closed_4008(strict_server: Server) -> 
 
 
 async def test_token_requests_are_rate_limited_per_ip(strict_server: Server) -> None:
-    import httpx
 
-    async with httpx.AsyncClient(base_url=strict_server.http) as http:
+    async with loopback_client(base_url=strict_server.http) as http:
         codes = [
             (await http.post("/api/auth/token", json={"deviceId": f"device{i:04d}"})).status_code
             for i in range(5)
@@ -250,7 +250,7 @@ async def test_client_that_stops_reading_is_disconnected_not_buffered(
         if sent % 200 == 0:
             await sender.barrier()
     assert sender.events("peer-reconnecting"), f"still buffering after {sent} messages"
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         assert (await http.get("/health")).status_code == 200
     stalled.transport.abort()
     await sender.close()
@@ -385,7 +385,7 @@ async def test_json_bodies_must_be_utf8(server: Server) -> None:
     """UTF-16 JSON (which Python's parser would accept) cannot smuggle an escaped NUL past;
     bytes that are not UTF-8 at all are malformed input like any other."""
     json_type = {"content-type": "application/json"}
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         body = '{"deviceId": "device\\u0000x"}'.encode("utf-16")
         refused_as_invalid(await http.post("/api/auth/token", content=body, headers=json_type))
         body = b'{"deviceId": "device\xff\xfe01"}'
@@ -426,7 +426,7 @@ async def test_bodies_over_the_limit_get_413_declared_or_chunked(server: Server)
             yield b"x" * min(size, total - sent)
             sent += size
 
-    async with httpx.AsyncClient(base_url=server.http, headers=user.headers) as http:
+    async with loopback_client(base_url=server.http, headers=user.headers) as http:
         # Declared length over the bound.
         r = await http.put(
             "/api/auth/profile", content=b" " * 70_000, headers={"content-type": "application/json"}
@@ -465,7 +465,7 @@ async def test_bodies_over_the_limit_get_413_declared_or_chunked(server: Server)
 
 
 async def test_405_lists_every_method_of_the_path(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.request("OPTIONS", "/api/channels")
         preview = await http.request("OPTIONS", "/api/admin/bans/preview")
         patch = await http.patch("/api/admin/bans/preview", json={})
@@ -496,7 +496,7 @@ async def test_warning_subjects_fit_the_audit_log(server: Server) -> None:
 
 
 async def test_openapi_states_the_real_errors_and_refuses_nul(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         doc = (await http.get("/api/openapi.json")).json()
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     for path, item in doc["paths"].items():
@@ -522,7 +522,7 @@ async def test_invalid_utf8_on_the_asgi_engine_is_one_line_not_a_traceback(
     sock.send_frame(0x1, b'{"event":"hello","data":{"token":"\xff\xfe"}}')
     assert await sock.close_code() == 1007
     sock.close()
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         assert (await http.get("/health")).status_code == 200
     log = srv.log()
     assert "Invalid UTF-8" in log
@@ -546,7 +546,7 @@ async def test_nul_in_an_upload_filename_is_refused(server: Server) -> None:
         ).encode()
 
     headers = {**alice.headers, "content-type": f"multipart/form-data; boundary={boundary}"}
-    async with httpx.AsyncClient(base_url=server.http, headers=headers) as http:
+    async with loopback_client(base_url=server.http, headers=headers) as http:
         refused_as_invalid(await http.post("/api/attachments", content=form("a\x00b.txt")))
         ok = await http.post("/api/attachments", content=form("notes.txt"))
     assert ok.status_code == 201, ok.text

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.support.client import Peer, guest_token
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import StaffClient, new_admin, new_moderator
 from tests.support.users import User, new_user
@@ -232,7 +233,7 @@ async def _moderator_named(server: Server, admin: StaffClient, name: str) -> _St
         json={"email": email, "password": password, "displayName": name, "role": "moderator"},
     )
     assert r.status_code == 201, r.text
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post("/api/auth/login", json={"email": email, "password": password})
         assert r.status_code == 200, r.text
         body = r.json()
@@ -344,7 +345,7 @@ async def test_reporting_a_conversation_is_for_its_members_only(server: Server) 
     assert stray.status_code == 400
     evidence = await report(bob, {"channelId": cid, "reason": "spam", "evidence": "AAAA"})
     assert evidence.status_code == 400
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         guest = await guest_token(server.http)
         r = await http.post(
             "/api/reports",
@@ -368,7 +369,7 @@ async def test_every_new_route_checks_who_calls_it(server: Server) -> None:
     guest = {"Authorization": f"Bearer {await guest_token(server.http)}"}
 
     async def anon(method: str, path: str, headers: dict[str, str], **kw: Any) -> int:
-        async with httpx.AsyncClient(base_url=server.http) as http:
+        async with loopback_client(base_url=server.http) as http:
             return (await http.request(method, path, headers=headers, **kw)).status_code
 
     routes: list[tuple[str, str, dict[str, Any]]] = [

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from tests.support.client import guest_token
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.users import User, new_user
 
@@ -278,16 +279,14 @@ async def test_accounts_profile_avatar_search_and_token_rules(server: Server) ->
 
 
 async def _get(server: Server, path: str, token: str):  # type: ignore[no-untyped-def]
-    import httpx
 
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         return await http.get(path, headers={"Authorization": f"Bearer {token}"})
 
 
 async def _post(server: Server, path: str, body: dict[str, object]):  # type: ignore[no-untyped-def]
-    import httpx
 
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         return await http.post(path, json=body)
 
 

@@ -20,6 +20,7 @@ from tests.conftest import BACKENDS, backend_settings
 from tests.support import frames
 from tests.support.client import Peer, guest_token
 from tests.support.faults import until
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import StaffClient, new_admin, new_moderator
 from tests.support.users import new_user
@@ -75,7 +76,7 @@ async def send_frame(
     headers = {"Content-Type": content_type}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         return await http.post(
             f"/api/strangers/sessions/{session_id}/frames", content=body, headers=headers
         )
@@ -185,7 +186,7 @@ async def test_frames_are_rate_limited_per_visitor(
 
 
 async def pending_reports(srv: Server) -> float:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         text = (await http.get("/metrics")).text
     found = re.search(r"^connect_reports_pending (\S+)$", text, re.MULTILINE)
     assert found is not None, "connect_reports_pending is not exported"
@@ -237,7 +238,7 @@ async def test_a_flagged_frame_hides_the_video_and_files_an_auto_report(
 
     # Marking it wrong: staff only, audited, once; never a visitor's report.
     path = f"/api/admin/reports/{report['id']}/false-positive"
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         assert (await http.post(path)).status_code == 401
         guest = await guest_token(srv.http)
         r = await http.post(path, headers={"Authorization": f"Bearer {guest}"})
@@ -256,14 +257,14 @@ async def test_a_flagged_frame_hides_the_video_and_files_an_auto_report(
         e["action"] == "report.false_positive" and e["targetId"] == report["id"]
         for e in audit.json()["entries"]
     ), audit.json()["entries"][:3]
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         metrics = (await http.get("/metrics")).text
     assert 'connect_framecheck_false_positives_total{label="TEST_RED"}' in metrics
     assert 'connect_framecheck_actions_total{action="hide",label="TEST_RED"}' in metrics
 
     # A visitor's own report is not automatic.
     c, d, mc, _ = await pair(srv)
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         r = await http.post(
             "/api/reports",
             json={"sessionId": mc["sessionId"], "reason": "spam"},

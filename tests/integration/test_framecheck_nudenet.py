@@ -14,13 +14,13 @@ import os
 import re
 from collections.abc import Callable, Mapping
 
-import httpx
 import pytest
 
 from connect.framecheck.classifier import NUDENET_FLAGGED, installed
 from tests.integration.test_framecheck import pair, send_frame
 from tests.support import frames
 from tests.support.faults import until
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import new_admin
 
@@ -64,7 +64,7 @@ async def test_safe_frames_pass_the_real_model_end_to_end(
         assert r.json() == {"queued": True}
 
     async def classified() -> bool:
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with loopback_client(base_url=srv.http) as http:
             text = (await http.get("/metrics")).text
         found = re.search(r'connect_framecheck_frames_total\{outcome="classified"\} (\S+)', text)
         failed = re.search(

@@ -26,6 +26,7 @@ import pytest
 
 from tests.conftest import BACKENDS, backend_settings
 from tests.support.client import Peer, guest_token, new_device
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 
@@ -157,7 +158,7 @@ async def test_avoid_after_peer_ended_names_the_ended_chat(srv: Server) -> None:
 
 
 async def report(srv: Server, v: Visitor, session_id: str, **extra: Any) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         return await http.post(
             "/api/reports",
             json={"sessionId": session_id, "reason": "harassment", **extra},

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from tests.support.client import Peer, guest_token
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import new_admin, new_moderator
 from tests.support.users import User, new_user
@@ -634,7 +635,7 @@ async def test_authorization_of_every_new_route(server: Server) -> None:
         ("GET", "/api/auth/presence", None),
         ("PUT", "/api/auth/presence", {"visibility": "contacts"}),
     ]
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         for method, path, body in routes:
             for headers in ({}, guest):
                 r = await http.request(method, path, json=body, headers=headers)

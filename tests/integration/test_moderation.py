@@ -12,6 +12,7 @@ import pytest
 
 from connect.settings import DEV_JWT_SECRET
 from tests.support.client import Peer, guest_token, new_device, paired
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import StaffClient, new_admin, new_moderator
 
@@ -60,7 +61,7 @@ async def admin(mod_server: Server) -> StaffClient:
 async def _as(
     server: Server, method: str, path: str, body: object, headers: dict[str, str]
 ) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         return await http.request(method, path, json=body, headers=headers)
 
 
@@ -117,7 +118,7 @@ async def test_report_accept_ban_kicks_live_socket_then_appeal_restores(
     a, b, ma, _ = await paired(srv.ws, srv.http)
     await b.request("send-message", {"text": "something nasty"})
     await a.event("message")
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         r = await http.post(
             "/api/reports",
             json={
@@ -177,7 +178,7 @@ async def test_report_accept_ban_kicks_live_socket_then_appeal_restores(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_resolved"
 
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         refused = await http.post("/api/auth/token", json={"deviceId": b_device})
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "banned"
@@ -187,7 +188,7 @@ async def test_report_accept_ban_kicks_live_socket_then_appeal_restores(
     assert (await relog.event("banned"))["appeal"]["banId"] == ban["id"]
     assert (await relog.wait_closed())[0] == 4003
 
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         appeal = await http.post(
             "/api/appeals", json={"appealToken": banned["appeal"]["token"], "text": "sorry"}
         )
@@ -212,7 +213,7 @@ async def test_report_accept_ban_kicks_live_socket_then_appeal_restores(
     await back.close()
     await a.close()
 
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         late = await http.post(
             "/api/appeals", json={"appealToken": banned["appeal"]["token"], "text": "x"}
         )
@@ -228,7 +229,7 @@ async def test_report_accept_ban_kicks_live_socket_then_appeal_restores(
 async def test_bad_moderation_input_changes_nothing(mod_server: Server, admin: StaffClient) -> None:
     srv = mod_server
     a, b, ma, _ = await paired(srv.ws, srv.http)
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         auth = {"Authorization": f"Bearer {a.token}"}
         big = base64.b64encode(b"\xff\xd8\xff" + b"\x00" * 400_000 + b"\xff\xd9").decode()
         r = await http.post(
@@ -279,7 +280,7 @@ async def test_bad_moderation_input_changes_nothing(mod_server: Server, admin: S
     ban_id = r.json()["id"]
     assert (await admin.call("DELETE", f"/api/admin/bans/{ban_id}")).status_code == 200
     assert (await admin.call("DELETE", f"/api/admin/bans/{ban_id}")).status_code == 409
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         r = await http.post(
             "/api/appeals",
             json={"banId": ban_id, "text": "x"},
@@ -305,7 +306,7 @@ async def test_three_distinct_reporters_auto_suspend_a_device(
         await reporter.request("join-queue", {"mode": "text", "interests": tag})
         matched = await reporter.event("matched")
         await target.event("matched")
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with loopback_client(base_url=srv.http) as http:
             r = await http.post(
                 "/api/reports",
                 json={"sessionId": matched["sessionId"], "reason": "spam"},
@@ -327,7 +328,7 @@ async def test_three_distinct_reporters_auto_suspend_a_device(
 async def test_staff_login_refresh_rotation_and_reuse_revokes_family(mod_server: Server) -> None:
     srv = mod_server
     _, email, password = await new_admin(srv)
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         wrong = await http.post(
             "/api/auth/login", json={"email": email, "password": "wrong-password"}
         )

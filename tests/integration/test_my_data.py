@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import BACKENDS, backend_settings
 from tests.support.client import Peer, guest_token
+from tests.support.http import loopback_client
 from tests.support.server import Server, start_server
 from tests.support.staff import new_admin, new_moderator
 
@@ -55,7 +56,7 @@ class Login:
         self, method: str, path: str, token: str | None = None, **kwargs: Any
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.access}"}
-        async with httpx.AsyncClient(base_url=self.server.http) as http:
+        async with loopback_client(base_url=self.server.http) as http:
             return await http.request(method, path, headers=headers, **kwargs)
 
     async def again(self, agent: str | None = None) -> Login:
@@ -64,7 +65,7 @@ class Login:
 
 async def login(server: Server, email: str, password: str, agent: str | None = None) -> Login:
     headers = {"User-Agent": agent} if agent else {}
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/auth/login", json={"email": email, "password": password}, headers=headers
         )
@@ -81,7 +82,7 @@ async def login(server: Server, email: str, password: str, agent: str | None = N
 async def signup(server: Server, name: str, agent: str | None = None) -> Login:
     email = f"{name.lower()}-{secrets.token_hex(4)}@example.test"
     password = secrets.token_urlsafe(12)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/auth/signup", json={"email": email, "password": password, "displayName": name}
         )
@@ -90,7 +91,7 @@ async def signup(server: Server, name: str, agent: str | None = None) -> Login:
 
 
 async def refresh(server: Server, token: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         return await http.post("/api/auth/refresh", json={"refreshToken": token})
 
 
@@ -321,7 +322,7 @@ async def test_export_of_a_long_history_streams_in_pieces(srv: Server) -> None:
         await send(me if i % 2 else friend, cid, f"message number {i} " + "x" * 200)
     pieces = 0
     body = bytearray()
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         headers = {"Authorization": f"Bearer {me.access}"}
         async with http.stream("GET", "/api/auth/export", headers=headers) as r:
             assert r.status_code == 200
@@ -365,7 +366,7 @@ async def test_delete_account(srv: Server) -> None:
         assert (await s.wait_closed())[0] == 4001
     assert (await me.call("GET", "/api/auth/me")).status_code == 401
     assert (await refresh(srv, other_device.refresh)).status_code == 401
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         r = await http.post("/api/auth/login", json={"email": me.email, "password": me.password})
     assert (r.status_code, r.json()["error"]["code"]) == (401, "invalid_credentials")
 
@@ -394,7 +395,7 @@ async def test_delete_account(srv: Server) -> None:
     entries = [e for e in r.json()["entries"] if e["targetId"] == me.id]
     assert [e["action"] for e in entries] == ["account.delete"]
     assert me.email not in r.text
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         r = await http.post(
             "/api/auth/signup",
             json={"email": me.email, "password": me.password, "displayName": "Ned again"},
@@ -452,7 +453,7 @@ ROUTES = [
 async def test_no_token_and_guest_tokens_are_refused(
     srv: Server, method: str, path: str, body: Any
 ) -> None:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         r = await http.request(method, path, json=body)
         assert r.status_code == 401, r.text
         guest = await guest_token(srv.http)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import orjson
 
 from tests.support.client import paired
+from tests.support.http import loopback_client
 from tests.support.server import Server, start_server
 from tests.support.services import nats_server, redis_server
 
 
 async def test_health_live_ready_detailed_and_request_ids(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         live = await http.get("/health/live")
         assert live.json() == {"status": "ok"}
         assert len(live.headers["x-request-id"]) == 16
@@ -47,7 +47,7 @@ async def test_logs_carry_request_ids_and_never_raw_client_addresses(
         a, b, _, _ = await paired(srv.ws, srv.http)
         await a.request("send-message", {"text": "secret words here"})
         await b.event("message")
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with loopback_client(base_url=srv.http) as http:
             await http.get("/health/ready", headers={"X-Request-ID": "req-for-log-check"})
         await a.close()
         await b.close()
@@ -66,7 +66,7 @@ async def test_logs_carry_request_ids_and_never_raw_client_addresses(
 async def test_gateway_handling_time_histogram(server: Server) -> None:
     a, b, _, _ = await paired(server.ws, server.http)
     await a.request("typing", {"active": True})
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         text = (await http.get("/metrics")).text
     assert 'connect_event_handling_seconds_count{event="typing"}' in text
     assert "connect_http_requests_total{" in text
@@ -167,7 +167,7 @@ async def test_a_dead_sink_never_breaks_the_hot_path(tmp_path: Path) -> None:
     try:
         for _ in range(8):
             await _session_events(srv)
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with loopback_client(base_url=srv.http) as http:
             text = (await http.get("/metrics")).text
     finally:
         srv.stop()
@@ -221,7 +221,7 @@ def _value(text: str, series: str) -> float:
 
 
 async def _scrape(srv: Server) -> str:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         return (await http.get("/metrics")).text
 
 
@@ -288,7 +288,7 @@ async def test_pending_reports_gauge_and_decisions_by_outcome(server: Server) ->
     admin, _, _ = await new_admin(server)
     before = await _scrape(server)
     a, b, ma, _ = await paired(server.ws, server.http)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/reports",
             json={"sessionId": ma["sessionId"], "reason": "spam"},
@@ -325,7 +325,7 @@ async def test_metrics_still_answer_while_the_database_is_down(tmp_path: Path) -
             {"CONNECT_DATABASE_URL": url, "CONNECT_MATCH_SWEEP_INTERVAL_S": "3600"},
         )
     try:
-        async with httpx.AsyncClient(base_url=srv.http) as http:
+        async with loopback_client(base_url=srv.http) as http:
             ready = await http.get("/health/ready")
             down = await http.get("/metrics")
     finally:
@@ -341,7 +341,7 @@ async def test_appeal_decisions_are_counted_by_outcome(server: Server) -> None:
 
     admin, _, _ = await new_admin(server)
     a, b, ma, _ = await paired(server.ws, server.http)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/reports",
             json={"sessionId": ma["sessionId"], "reason": "harassment"},
@@ -356,7 +356,7 @@ async def test_appeal_decisions_are_counted_by_outcome(server: Server) -> None:
     )
     assert resolved.status_code == 200, resolved.text
     banned = await b.event("banned")
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         appeal = await http.post(
             "/api/appeals", json={"appealToken": banned["appeal"]["token"], "text": "sorry"}
         )

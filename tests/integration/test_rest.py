@@ -8,10 +8,10 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 
-import httpx
 import pytest
 
 from tests.support.client import Peer, guest_token, paired
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 TURN_SECRET = "integration-turn-secret-0123456789abcdef"
@@ -31,7 +31,7 @@ def turn_server(make_server: Callable[[Mapping[str, str]], Server]) -> Server:
 async def test_guest_token_is_a_five_minute_jwt(server: Server) -> None:
     import jwt
 
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post("/api/auth/token", json={"deviceId": "device_ABC-123"})
     assert r.status_code == 200
     body = r.json()
@@ -56,14 +56,14 @@ async def test_guest_token_is_a_five_minute_jwt(server: Server) -> None:
     ],
 )
 async def test_bad_device_ids_are_refused(server: Server, body: dict[str, object]) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post("/api/auth/token", json=body)
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_request"
 
 
 async def test_not_json_unknown_route_wrong_method_and_oversize(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/auth/token", content=b"{not json", headers={"content-type": "application/json"}
         )
@@ -82,7 +82,7 @@ async def test_not_json_unknown_route_wrong_method_and_oversize(server: Server) 
 
 async def test_ice_config_mints_turn_rest_credentials(turn_server: Server) -> None:
     token = await guest_token(turn_server.http, "device_turn_1")
-    async with httpx.AsyncClient(base_url=turn_server.http) as http:
+    async with loopback_client(base_url=turn_server.http) as http:
         assert (await http.get("/api/ice-config")).status_code == 401
         for r in (
             await http.get("/api/ice-config", headers={"Authorization": f"Bearer {token}"}),
@@ -120,7 +120,7 @@ async def test_health_ready_and_metrics(server: Server) -> None:
     await a.request("send-offer", {"offer": {"type": "offer", "sdp": "v=0"}})
     await b.event("offer")
     await a.request("no-such-event")
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         assert (await http.get("/health")).json() == {"status": "ok"}
         ready = await http.get("/health/ready")
         assert ready.status_code == 200
@@ -168,7 +168,7 @@ async def test_web_app_paths_never_fail_with_500(server: Server) -> None:
     from connect.app import STATIC_DIR
 
     built = (STATIC_DIR / "index.html").exists()
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         index = await http.get("/")
         missing = await http.get("/favicon-that-does-not-exist.ico")
     assert index.status_code == (200 if built else 503)

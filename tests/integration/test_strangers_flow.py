@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.support.client import Peer, guest_token, new_device, paired
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
@@ -140,7 +140,7 @@ async def test_same_device_is_never_paired(server: Server) -> None:
 async def test_report_only_by_members_once(server: Server, who: str) -> None:
     a, b, ma, _ = await paired(server.ws, server.http)
     body = {"sessionId": ma["sessionId"], "reason": "harassment", "comment": "rude"}
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         if who == "outsider":
             token = await guest_token(server.http)
             r = await http.post(

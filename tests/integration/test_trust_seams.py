@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import BACKENDS, backend_settings
 from tests.support.client import Peer, guest_token, new_device
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import StaffClient, new_admin, new_moderator
 from tests.support.users import User, new_user
@@ -47,7 +48,7 @@ def _from(ip: str, token: str | None = None) -> dict[str, str]:
 async def _req(
     srv: Server, method: str, path: str, headers: dict[str, str], body: Any = None
 ) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         return await http.request(method, path, json=body, headers=headers)
 
 
@@ -163,7 +164,7 @@ async def test_an_account_ban_bites_on_login_refresh_rest_and_gateway(
     srv = trust_server
     mallory, victim = await new_user(srv, "Mallory"), await new_user(srv, "Victim")
     ip = _random_ip()
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         login = await http.post(
             "/api/auth/login",
             json={"email": mallory.email, "password": mallory.password},
@@ -186,7 +187,7 @@ async def test_an_account_ban_bites_on_login_refresh_rest_and_gateway(
         ("GET", "/api/users?query=Vic", None),
     ):
         _assert_banned(await _req(srv, method, path, _from(ip, mallory.access), body))
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         again = await http.post(
             "/api/auth/login",
             json={"email": mallory.email, "password": mallory.password},

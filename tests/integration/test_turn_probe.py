@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.support.http import loopback_client, loopback_get
 from tests.support.server import Server, free_port, start_server
 
 TURNSERVER = "/usr/bin/turnserver"
@@ -150,7 +150,7 @@ def probe_settings(port: int, secret: str, **extra: str) -> dict[str, str]:
 
 
 def servers_by_url(srv: Server) -> dict[str, dict[str, Any]]:
-    detail = httpx.get(f"{srv.http}/health/detailed", timeout=5).json()
+    detail = loopback_get(f"{srv.http}/health/detailed", timeout=5).json()
     return {s["url"]: s for s in detail["turn"]["servers"]}
 
 
@@ -176,7 +176,7 @@ def metric(text: str, name: str, **labels: str) -> float | None:
 
 
 def scrape(srv: Server) -> str:
-    return httpx.get(f"{srv.http}/metrics", timeout=5).text
+    return loopback_get(f"{srv.http}/metrics", timeout=5).text
 
 
 def test_probe_reports_up_with_latency_then_down_when_coturn_stops(
@@ -270,7 +270,7 @@ def test_a_silent_turn_server_delays_neither_start_nor_stop(
         )
         # Ready while the first probe (60 s to give up) is still waiting: start-up did not
         # wait for it (a timing bound would only measure this machine's load).
-        ready = httpx.get(f"{srv.http}/health/ready", timeout=5)
+        ready = loopback_get(f"{srv.http}/health/ready", timeout=5)
         assert ready.status_code == 200, ready.text
         assert servers_by_url(srv) == {}, "no result before the first probe has finished"
         # Stopped mid-probe: the task is cancelled, the lifespan completes, no kill needed
@@ -301,7 +301,7 @@ async def test_admin_overview_shows_the_probe_to_staff_only(
     assert shown[turn]["reason"] == "ok"
     assert shown[turn]["latencyMs"] > 0
     assert shown[turn]["checkedAt"].endswith("Z") or "+00:00" in shown[turn]["checkedAt"]
-    async with httpx.AsyncClient(base_url=srv.http) as http:
+    async with loopback_client(base_url=srv.http) as http:
         guest = await guest_token(srv.http)
         refused = await http.get("/api/admin/stats", headers={"Authorization": f"Bearer {guest}"})
         anonymous = await http.get("/api/admin/stats")

@@ -20,6 +20,7 @@ from connect.settings import Settings
 from connect.storage.migrate import upgrade
 from tests.conftest import BACKENDS, backend_settings
 from tests.support.client import guest_token
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.services import create_database
 from tests.support.users import User, new_user
@@ -107,7 +108,7 @@ async def test_concurrent_uploads_cannot_overshoot_the_quota(quota_server: Serve
 async def test_guests_and_strangers_cannot_upload(quota_server: Server) -> None:
     _a, _, cid = await pair(quota_server)
     guest = await guest_token(quota_server.http)
-    async with httpx.AsyncClient(base_url=quota_server.http) as http:
+    async with loopback_client(base_url=quota_server.http) as http:
         r = await http.post(
             "/api/attachments",
             headers={"Authorization": f"Bearer {guest}"},

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import BACKENDS, backend_settings
+from tests.support.http import loopback_client, loopback_get
 from tests.support.server import Server, free_port
 from tests.support.services import missing
 from tests.support.users import new_user
@@ -69,7 +70,7 @@ def assert_secured(r: httpx.Response, *, page: bool, prod: bool = False) -> None
 
 async def test_pages_and_api_answers_carry_the_headers(server: Server) -> None:
     user = await new_user(server, "Ann")
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         for path in ("/", "/admin/", "/no-such-page", "/admin/no-such-page"):
             assert_secured(await http.get(path), page=True)
         index = await http.get("/")
@@ -91,7 +92,7 @@ async def test_pages_and_api_answers_carry_the_headers(server: Server) -> None:
 
 
 async def test_built_pages_have_no_inline_script_or_style(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         for path in ("/", "/admin/"):
             html = (await http.get(path)).text
             scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
@@ -118,7 +119,7 @@ async def test_download_keeps_one_nosniff_and_the_api_policy(server: Server) -> 
 
 
 async def test_cors_is_closed_by_default(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.get("/health", headers={"Origin": "https://evil.example"})
         assert r.status_code == 200
         assert "access-control-allow-origin" not in r.headers
@@ -137,7 +138,7 @@ async def test_cors_is_closed_by_default(server: Server) -> None:
 
 
 async def test_dev_serves_docs_without_inline_script_to_operators(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         docs = await http.get("/api/docs")
         assert docs.status_code == 200
         csp = directives(docs.headers["content-security-policy"])
@@ -181,7 +182,7 @@ OPERATOR_PATHS = ["/metrics", "/health/detailed", "/api/openapi.json"]
 async def test_operator_endpoints_answer_allowed_addresses_only(
     prod_server: Server, path: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=prod_server.http) as http:
+    async with loopback_client(base_url=prod_server.http) as http:
         for forwarded in (None, "10.20.30.40", "192.168.1.7", "172.20.0.3"):
             headers = {"X-Forwarded-For": forwarded} if forwarded else {}
             r = await http.get(path, headers=headers)
@@ -201,7 +202,7 @@ async def test_operator_endpoints_answer_allowed_addresses_only(
 
 
 async def test_prod_has_hsts_and_no_swagger_ui(prod_server: Server) -> None:
-    async with httpx.AsyncClient(base_url=prod_server.http) as http:
+    async with loopback_client(base_url=prod_server.http) as http:
         for path in ("/", "/admin/"):
             assert_secured(await http.get(path), page=True, prod=True)
         for path in ("/api/docs", "/api/docs/init.js"):
@@ -213,7 +214,7 @@ async def test_prod_has_hsts_and_no_swagger_ui(prod_server: Server) -> None:
 
 
 async def test_an_allow_listed_origin_may_call_the_api(prod_server: Server) -> None:
-    async with httpx.AsyncClient(base_url=prod_server.http) as http:
+    async with loopback_client(base_url=prod_server.http) as http:
         pre = await http.options(
             "/api/auth/token",
             headers={
@@ -254,7 +255,7 @@ async def test_operator_endpoints_refuse_requests_forwarded_by_an_untrusted_prox
 ) -> None:
     """No CONNECT_TRUSTED_PROXIES here: a loopback peer that forwards a request is a proxy
     nobody declared, and its own (allowed) address must not stand in for its clients."""
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         for path in OPERATOR_PATHS:
             assert (await http.get(path)).status_code == 200, path
             for header in ("X-Forwarded-For", "X-Real-IP"):
@@ -321,7 +322,10 @@ def haproxy(proxied_node: Server, tmp_path: Path) -> Iterator[str]:
         deadline = time.monotonic() + 10
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{listen}/health", timeout=0.5).status_code == 200:
+                if (
+                    loopback_get(f"http://127.0.0.1:{listen}/health", timeout=0.5).status_code
+                    == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass
@@ -337,10 +341,10 @@ def haproxy(proxied_node: Server, tmp_path: Path) -> Iterator[str]:
 async def test_the_shipped_haproxy_config_sends_hsts_and_hides_operator_endpoints(
     haproxy: str, proxied_node: Server
 ) -> None:
-    async with httpx.AsyncClient(base_url=proxied_node.http) as http:
+    async with loopback_client(base_url=proxied_node.http) as http:
         assert "strict-transport-security" not in (await http.get("/")).headers
         assert (await http.get("/metrics")).status_code == 200
-    async with httpx.AsyncClient(base_url=haproxy) as http:
+    async with loopback_client(base_url=haproxy) as http:
         for path in ("/", "/api/no-such-route", "/health"):
             r = await http.get(path)
             assert r.headers.get_list("strict-transport-security") == ["max-age=31536000"], path

@@ -12,13 +12,13 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import orjson
 import websockets
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
 
 from connect.protocol import SERVER_EVENTS
+from tests.support.http import loopback_client
 
 WAIT_S = 5.0
 CONTRACT_VIOLATIONS: list[str] = []
@@ -50,7 +50,7 @@ def new_device() -> str:
 
 
 async def guest_token(http: str, device_id: str | None = None) -> str:
-    async with httpx.AsyncClient(base_url=http) as c:
+    async with loopback_client(base_url=http) as c:
         r = await c.post("/api/auth/token", json={"deviceId": device_id or new_device()})
         r.raise_for_status()
         token: str = r.json()["token"]

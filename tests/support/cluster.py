@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.http import loopback_get
 from tests.support.server import Server, free_port, start_server
 from tests.support.services import create_database, missing, postgres_server, redis_server
 
@@ -104,7 +105,7 @@ class Cluster:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.http}/health", timeout=1).status_code == 200:
+                if loopback_get(f"{self.http}/health", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

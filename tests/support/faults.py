@@ -24,6 +24,7 @@ import orjson
 import websockets
 
 from tests.support.client import Peer
+from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.services import REDIS, _stop, _wait_port, missing
 
@@ -147,7 +148,7 @@ def tracebacks(server: Server) -> list[str]:
 async def ready(server: Server) -> int:
     """``/health/ready``'s status (0 when the node does not answer within 3 s)."""
     try:
-        async with httpx.AsyncClient(base_url=server.http, timeout=3.0) as http:
+        async with loopback_client(base_url=server.http, timeout=3.0) as http:
             return (await http.get("/health/ready")).status_code
     except httpx.HTTPError:
         return 0

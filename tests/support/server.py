@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.http import loopback_get
+
 STARTUP_TIMEOUT_S = 60.0
 
 TEST_SETTINGS = {
@@ -115,7 +117,7 @@ def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> 
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")
         try:
-            if httpx.get(f"{server.http}/health", timeout=0.5).status_code == 200:
+            if loopback_get(f"{server.http}/health", timeout=0.5).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass

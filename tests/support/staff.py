@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 
@@ -21,12 +22,12 @@ class StaffClient:
         return {"Authorization": f"Bearer {self.access}"}
 
     async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.server.http) as http:
+        async with loopback_client(base_url=self.server.http) as http:
             return await http.request(method, path, headers=self.headers, **kwargs)
 
 
 async def login(server: Server, email: str, password: str) -> StaffClient:
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post("/api/auth/login", json={"email": email, "password": password})
     assert r.status_code == 200, r.text
     body = r.json()

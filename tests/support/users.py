@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.support.client import Peer
+from tests.support.http import loopback_client
 from tests.support.server import Server
 
 
@@ -25,7 +26,7 @@ class User:
         return {"Authorization": f"Bearer {self.access}"}
 
     async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.server.http) as http:
+        async with loopback_client(base_url=self.server.http) as http:
             return await http.request(method, path, headers=self.headers, **kwargs)
 
     async def device(self) -> Peer:
@@ -36,7 +37,7 @@ class User:
 async def new_user(server: Server, name: str = "User") -> User:
     email = f"{name.lower()}-{secrets.token_hex(4)}@example.test"
     password = secrets.token_urlsafe(12)
-    async with httpx.AsyncClient(base_url=server.http) as http:
+    async with loopback_client(base_url=server.http) as http:
         r = await http.post(
             "/api/auth/signup", json={"email": email, "password": password, "displayName": name}
         )

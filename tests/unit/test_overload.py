@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from connect.app import create_app
 from connect.clock import FakeClock
 from connect.settings import Settings
+from tests.support.http import loopback_client
 
 
 async def test_a_request_that_waited_out_the_pool_gets_503_overloaded(
@@ -24,7 +25,7 @@ async def test_a_request_that_waited_out_the_pool_gets_503_overloaded(
 
     monkeypatch.setattr(app.services.bans, "refuse_if_banned", pool_exhausted)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+    async with loopback_client(transport=transport, base_url="http://127.0.0.1") as http:
         reply = await http.post("/api/auth/token", json={"deviceId": "device-0001"})
     assert reply.status_code == 503
     assert reply.json() == {
