@@ -119,7 +119,7 @@ test-cluster: python-deps
 	CI=$(CI) $(VENV)/bin/pytest -q -n $(PAIR) --dist loadfile tests/cluster
 
 test-e2e: python-deps web
-	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q tests/e2e' \
+	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q -n $(PAIR) --dist loadfile tests/e2e' \
 	  || { rc=$$?; [ $$rc -eq 5 ] && [ "$(CI)" != true ] && echo "e2e: nothing ran" || exit $$rc; }
 
 # Deployment files (deploy/, Dockerfile) checked offline by the tools that consume them.

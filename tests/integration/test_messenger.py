@@ -472,7 +472,14 @@ async def test_presence_online_offline_privacy_and_blocks(server: Server) -> Non
     await presence(b_dev, ann, False, seen=False)  # the blocker's screen stops showing Ann
     assert ann.id not in await seen_by(bob)
     assert bob.id not in await seen_by(ann)
+    # Cat, who also talks with Ann, witnesses her going offline: the announcement is one
+    # pass over Ann's peers, so by the time Cat hears it, it was decided for Bob as well,
+    # while he still blocked her (the unblock below cannot overtake it).
+    cat = await new_user(server, "Cat")
+    await channel(ann, cat)
+    c_dev = await cat.device()
     await a3.close()
+    await presence(c_dev, ann, False, seen=True)
     b2 = await bob.device()
     assert (await bob.call("DELETE", f"/api/users/{ann.id}/block")).status_code == 204
     a4 = await ann.device()
@@ -480,7 +487,7 @@ async def test_presence_online_offline_privacy_and_blocks(server: Server) -> Non
     assert [p for p in b_dev.events("presence") if p["lastSeenAt"] and not p["online"]] == [], (
         "Ann's going offline during the block did not reach Bob"
     )
-    for dev in (b_dev, b2, a4):
+    for dev in (b_dev, b2, a4, c_dev):
         await dev.close()
 
 
