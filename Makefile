@@ -134,7 +134,7 @@ test-bench: python-deps
 # server on both backends, as an admin account and as a guest: no 5xx, only documented
 # statuses. Bounded: CONNECT_FUZZ_S seconds per backend for the account, half for the guest.
 test-api: python-deps
-	CI=$(CI) CONNECT_FUZZ_S=$${CONNECT_FUZZ_S:-30} $(VENV)/bin/pytest -q -n $(PAIR) tests/api
+	CI=$(CI) CONNECT_FUZZ_S=$${CONNECT_FUZZ_S:-30} $(VENV)/bin/pytest -q -n $(PAIR) --maxschedchunk 1 tests/api
 
 test: install lint typecheck test-unit test-web test-integration test-api test-cluster test-e2e test-deploy test-bench
 
