@@ -116,7 +116,7 @@ test-web: web-deps
 # loopback (docs/testing.md): unshare -rn gives a user+network namespace, no root needed.
 # Three app nodes, Redis, PostgreSQL and HAProxy on loopback.
 test-cluster: python-deps
-	CI=$(CI) $(VENV)/bin/pytest -q -n $(PAIR) --dist loadfile tests/cluster
+	CI=$(CI) $(VENV)/bin/pytest -q $(XDIST) tests/cluster
 
 test-e2e: python-deps web
 	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q -n $(PAIR) --dist loadfile tests/e2e' \
