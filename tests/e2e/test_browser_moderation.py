@@ -29,15 +29,14 @@ def queue_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 async def test_moderator_bans_reported_visitor_and_their_page_shows_the_ban(
     browser: Browser, queue_server: Server
 ) -> None:
-    web_server = queue_server
     email = f"mod-{secrets.token_hex(4)}@example.test"
     password = secrets.token_urlsafe(16)
-    created = web_server.cli("create-admin", "--email", email, f"--password={password}")
+    created = queue_server.cli("create-admin", "--email", email, f"--password={password}")
     assert created.returncode == 0, created.stderr
 
     tag = f"mod{time.monotonic_ns() % 10**9}"
-    ctx_a, reporter = await open_visitor(browser, web_server, "text", tag)
-    ctx_b, offender = await open_visitor(browser, web_server, "text", tag)
+    ctx_a, reporter = await open_visitor(browser, queue_server, "text", tag)
+    ctx_b, offender = await open_visitor(browser, queue_server, "text", tag)
     ctx_m = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         await reporter.get_by_test_id("start-button").click()
@@ -57,7 +56,7 @@ async def test_moderator_bans_reported_visitor_and_their_page_shows_the_ban(
         await expect(reporter.get_by_test_id("report-done")).to_be_visible(timeout=WAIT_MS)
 
         mod = await ctx_m.new_page()
-        await mod.goto(web_server.http + "/admin/")
+        await mod.goto(queue_server.http + "/admin/")
         await mod.get_by_test_id("admin-email").fill(email)
         await mod.get_by_test_id("admin-password").fill(password)
         await mod.get_by_test_id("admin-login").click()
