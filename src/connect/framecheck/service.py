@@ -33,6 +33,7 @@ from connect.framecheck.schemas import FrameCheck, VideoFlagged, VideoHidden
 from connect.identity.service import Principal
 from connect.moderation.audit import SYSTEM, Actor, AuditLog
 from connect.moderation.bans import BanService, ban_target
+from connect.moderation.evidence import JPEG_START
 from connect.moderation.reports import ReportService
 from connect.observability.metrics import Metrics
 from connect.ratelimit import RateLimiter, Rule
@@ -75,7 +76,7 @@ def check_jpeg(body: bytes, content_type: str | None) -> None:
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind != "image/jpeg":
         raise bad_request("the body must be a JPEG (Content-Type: image/jpeg)", "invalid_frame")
-    if not body.startswith(b"\xff\xd8\xff"):
+    if not body.startswith(JPEG_START):
         raise bad_request("the body is not a JPEG image", "invalid_frame")
     try:
         classifiers.decode(body)

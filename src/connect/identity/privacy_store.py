@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 
 from connect.errors import ConnectError
 from connect.identity.service import user_subject
@@ -36,6 +37,7 @@ DELETED_EMAIL = "deleted-{id}@deleted.invalid"
 # Not an argon2 hash: verifying any password against it is False.
 UNUSABLE_PASSWORD = "!deleted"  # noqa: S105 (a marker, not a secret)
 PAGE = 500
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,38 +70,31 @@ class PrivacyStore:
             }
             return [(c, accounts.get(c.user_b if c.user_a == me else c.user_a)) for c in channels]
 
-    async def messages(self, channel_id: str, after: int) -> list[Message]:
+    async def _page(self, query: Select[_Row]) -> list[_Row]:
+        """One export page: ``query`` (already filtered and ordered) cut to PAGE rows."""
         async with self._db.session() as s:
-            return list(
-                await s.scalars(
-                    select(Message)
-                    .where(Message.channel_id == channel_id, Message.seq > after)
-                    .order_by(Message.seq)
-                    .limit(PAGE)
-                )
-            )
+            return list(await s.scalars(query.limit(PAGE)))
+
+    async def messages(self, channel_id: str, after: int) -> list[Message]:
+        return await self._page(
+            select(Message)
+            .where(Message.channel_id == channel_id, Message.seq > after)
+            .order_by(Message.seq)
+        )
 
     async def attachments(self, me: str, after: str) -> list[Attachment]:
-        async with self._db.session() as s:
-            return list(
-                await s.scalars(
-                    select(Attachment)
-                    .where(Attachment.uploader_id == me, Attachment.id > after)
-                    .order_by(Attachment.id)
-                    .limit(PAGE)
-                )
-            )
+        return await self._page(
+            select(Attachment)
+            .where(Attachment.uploader_id == me, Attachment.id > after)
+            .order_by(Attachment.id)
+        )
 
     async def calls(self, me: str, after: str) -> list[Call]:
-        async with self._db.session() as s:
-            return list(
-                await s.scalars(
-                    select(Call)
-                    .where(or_(Call.caller_id == me, Call.callee_id == me), Call.id > after)
-                    .order_by(Call.id)
-                    .limit(PAGE)
-                )
-            )
+        return await self._page(
+            select(Call)
+            .where(or_(Call.caller_id == me, Call.callee_id == me), Call.id > after)
+            .order_by(Call.id)
+        )
 
     async def blocks(self, me: str) -> list[Block]:
         async with self._db.session() as s:

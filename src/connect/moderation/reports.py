@@ -21,8 +21,6 @@ account's id is kept, so an account ban from the queue names exactly it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +38,7 @@ from connect.identity.store import AccountStore
 from connect.moderation.abuse import AbuseGuard
 from connect.moderation.audit import Actor, AuditLog
 from connect.moderation.bans import BanService, Scope, ban_target
+from connect.moderation.evidence import EvidenceFiles
 from connect.moderation.schemas import ReportCreated, ReportIn
 from connect.moderation.store import BanStore, DuplicateReport, FlagStore, ReportStore
 from connect.observability.metrics import Metrics
@@ -48,8 +47,6 @@ from connect.sessions.service import SessionService
 from connect.storage.models import Account, Ban, Flag, Report
 
 log = structlog.get_logger(__name__)
-JPEG_START = b"\xff\xd8\xff"
-JPEG_END = b"\xff\xd9"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,29 +55,6 @@ class SubjectHistory:
     bans: list[Ban]
     flags: list[Flag]
     reported_account: Account | None = None
-
-
-def decode_jpeg(data: str, max_bytes: int) -> bytes:
-    """Decode a base64 (or data-URL) JPEG, checking size and the JPEG markers."""
-    if data.startswith("data:"):
-        header, _, data = data.partition(",")
-        if header not in ("data:image/jpeg;base64", "data:image/jpg;base64"):
-            raise bad_request("evidence must be a JPEG image", "invalid_evidence")
-    if len(data) > (max_bytes * 4) // 3 + 8:
-        raise ConnectError(
-            "evidence_too_large", f"evidence is limited to {max_bytes} bytes", status=413
-        )
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise bad_request("evidence is not valid base64", "invalid_evidence") from exc
-    if len(raw) > max_bytes:
-        raise ConnectError(
-            "evidence_too_large", f"evidence is limited to {max_bytes} bytes", status=413
-        )
-    if not (raw.startswith(JPEG_START) and raw.rstrip(b"\x00").endswith(JPEG_END)):
-        raise bad_request("evidence must be a JPEG image", "invalid_evidence")
-    return raw
 
 
 class ReportService:
@@ -113,8 +87,7 @@ class ReportService:
         self._bans = bans
         self._abuse = abuse
         self._audit = audit
-        self._evidence_dir = evidence_dir
-        self._evidence_max = evidence_max_bytes
+        self._evidence = EvidenceFiles(evidence_dir, evidence_max_bytes)
         self._retention = timedelta(days=retention_days)
         self._clock = clock
         self._metrics = metrics
@@ -126,7 +99,7 @@ class ReportService:
         if body.channel_id is not None:
             return await self._file_conversation(reporter, ip_hash, body, body.channel_id)
         assert body.session_id is not None  # ReportIn requires exactly one of the two
-        evidence = decode_jpeg(body.evidence, self._evidence_max) if body.evidence else None
+        evidence = self._evidence.decode(body.evidence) if body.evidence else None
         session = await self._sessions.get(body.session_id)
         if session is None:
             raise not_found("no such session (or it ended too long ago to report)")
@@ -137,7 +110,7 @@ class ReportService:
         if other is None or other.subject == me.subject:
             raise ConnectError("invalid_request", "nobody else to report in this session")
         report_id = uuid.uuid4().hex
-        evidence_path = self._store_evidence(report_id, evidence) if evidence else None
+        evidence_path = self._evidence.store(report_id, evidence) if evidence else None
         report = await self._session_report(
             report_id,
             session,
@@ -151,8 +124,7 @@ class ReportService:
         try:
             await self._store.add(report)
         except DuplicateReport as exc:
-            if evidence_path:
-                (self._evidence_dir / evidence_path).unlink(missing_ok=True)
+            self._evidence.remove(evidence_path)
             raise conflict("you already reported this session", "already_reported") from exc
         self._metrics.reports.labels(body.reason).inc()
         self._metrics.reports_pending_count.changed()
@@ -215,17 +187,8 @@ class ReportService:
         await self._abuse.report_filed(report)
         return ReportCreated(id=report.id, status="pending")
 
-    def _store_evidence(self, report_id: str, data: bytes) -> str:
-        self._evidence_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{report_id}.jpg"
-        (self._evidence_dir / name).write_bytes(data)
-        return name
-
     def evidence_file(self, report: Report) -> Path | None:
-        if not report.evidence_path:
-            return None
-        path = self._evidence_dir / report.evidence_path
-        return path if path.is_file() else None
+        return self._evidence.file(report.evidence_path)
 
     async def queue(self, status: str | None, limit: int, offset: int) -> list[Report]:
         return await self._store.queue(status, limit, offset)
@@ -376,14 +339,14 @@ class ReportService:
             reporter_ip_hash="",
             reason="nudity",
             comment=comment,
-            evidence_path=self._store_evidence(report_id, frame),
+            evidence_path=self._evidence.store(report_id, frame),
             source="auto",
             scores=scores,
         )
         try:
             await self._store.add(report)
         except DuplicateReport:
-            (self._evidence_dir / f"{report_id}.jpg").unlink(missing_ok=True)
+            self._evidence.remove(report.evidence_path)
             return None
         self._metrics.reports.labels("nudity").inc()
         self._metrics.reports_pending_count.changed()
@@ -416,8 +379,7 @@ class ReportService:
         """Delete transcripts and evidence images older than the retention period."""
         old = await self._store.expired_evidence(self._now() - self._retention)
         for report in old:
-            if report.evidence_path:
-                (self._evidence_dir / report.evidence_path).unlink(missing_ok=True)
+            self._evidence.remove(report.evidence_path)
         if old:
             await self._store.drop_evidence([r.id for r in old])
         return len(old)
