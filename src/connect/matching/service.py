@@ -1,6 +1,6 @@
 """Matchmaking for the strangers strand: queue, pair, skip, and what a lost socket means.
 
-Why one ~440-line module: the queue, pairing, the avoid list and the
+Why one ~450-line module (over 400 lines on purpose): the queue, pairing, the avoid list and the
 first-minute notices (queue-status, match-timeout) all act on the same waiting
 ticket and its lifecycle hooks; the rules themselves live in rules.py and the
 stores, so what remains here is the orchestration of one ticket.
