@@ -1,7 +1,8 @@
 """The object graph of one running node, built once from settings.
 
-Why one ~450-line module (over 400 lines on purpose): it is wiring only, one constructor call per service
-in the order they depend on each other; split up, that order would be hidden.
+Why one ~450-line module (over 400 lines on purpose): it is wiring only, one
+constructor call per service in the order they depend on each other; split up,
+that order would be hidden.
 
 Everything a route or socket handler needs hangs off :class:`Services`; the
 FastAPI dependencies and the gateway read it from here. Tests build it with a
