@@ -116,6 +116,17 @@ class Tally:
         return out
 
 
+async def until_each_acked(tallies: dict[str, Tally], more: int) -> None:
+    """Traffic, not time: until every direction has ``more`` acknowledged messages beyond
+    what it had when called (the senders keep one per ``PACE_S``)."""
+    base = {k: len(t.acked) for k, t in tallies.items()}
+
+    async def enough() -> bool:
+        return all(len(t.acked) >= base[k] + more for k, t in tallies.items())
+
+    await until(enough, 30.0, f"{more} more acknowledged messages each way")
+
+
 async def contacts_sender(
     user: User, node: Server, channel: str, prefix: str, stop: asyncio.Event, tally: Tally
 ) -> None:
@@ -285,7 +296,7 @@ async def run_fault(rig: Rig, fault: str) -> dict[str, Any]:
     ]
     figures: dict[str, Any] = {"fault": fault, "downS": DOWN_S}
     try:
-        await asyncio.sleep(2.0)  # traffic before the fault
+        await until_each_acked(tallies, 20)  # traffic before the fault
         t_fault = time.monotonic()
         if fault == "stall":
             rig.redis.pause()
@@ -320,7 +331,9 @@ async def run_fault(rig: Rig, fault: str) -> dict[str, Any]:
         assert mx["sessionId"] == my["sessionId"]
         await x.close()
         await y.close()
-        await asyncio.sleep(3.0)  # traffic after the recovery
+        # How long traffic runs after the recovery: a duration, not a wait for an event
+        # (after an emptied Redis a stranger session may be refused for good).
+        await asyncio.sleep(3.0)
     finally:
         stop.set()
         await asyncio.gather(*senders, return_exceptions=False)

@@ -41,6 +41,7 @@ from tests.cluster.test_redis_faults import (
     contacts_sender,
     stored_ids,
     stranger_sender,
+    until_each_acked,
 )
 from tests.support.client import CONTRACT_VIOLATIONS, guest_token
 from tests.support.cluster import Cluster
@@ -186,7 +187,7 @@ async def run_failover(rig: Rig, fault: str) -> dict[str, Any]:
     ]
     figures: dict[str, Any] = {"fault": fault}
     try:
-        await asyncio.sleep(2.0)  # traffic before the fault
+        await until_each_acked(tallies, 20)  # traffic before the fault
         t_kill = time.monotonic()
         if fault == "kill":
             rig.redis.kill_primary()
@@ -237,7 +238,9 @@ async def run_failover(rig: Rig, fault: str) -> dict[str, Any]:
 
             await until(demoted, PROMOTE_BOUND_S, "Sentinel demoted the old primary", every=0.05)
             figures["demotedS"] = round(time.monotonic() - t_kill, 2)
-        await asyncio.sleep(3.0)  # traffic after the recovery
+        # How long traffic runs after the recovery: a duration, not a wait for an event
+        # (after an emptied Redis a stranger session may be refused for good).
+        await asyncio.sleep(3.0)
     finally:
         stop.set()
         await asyncio.gather(*senders)
