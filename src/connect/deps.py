@@ -69,6 +69,12 @@ async def principal(
 async def staff_actor(
     principal: Annotated[Principal, Depends(principal)], svc: Annotated[Services, Depends(services)]
 ) -> Actor:
+    """A moderator or admin; every /api/admin call counts against CONNECT_RATE_STAFF.
+
+    The limit sits here, not in each route, so no staff route can be added
+    without one: a stolen staff token can only read or act so fast.
+    """
+    await svc.limiter.hit(svc.rules.staff, principal.key)
     account = await svc.accounts.authorize(principal, STAFF_ROLES)
     return Actor(account.id, account.role)
 
@@ -76,6 +82,7 @@ async def staff_actor(
 async def admin_actor(
     principal: Annotated[Principal, Depends(principal)], svc: Annotated[Services, Depends(services)]
 ) -> Actor:
+    await svc.limiter.hit(svc.rules.staff, principal.key)
     account = await svc.accounts.authorize(principal, ("admin",))
     return Actor(account.id, account.role)
 

@@ -89,6 +89,13 @@ class Rules:
     appeal: Rule
     password_reset: Rule
     password_reset_email: Rule
+    avatar: Rule
+    profile: Rule
+    channel: Rule
+    call: Rule
+    receipt: Rule
+    read: Rule
+    staff: Rule
 
     @classmethod
     def from_settings(cls, s: Settings) -> Rules:
@@ -102,6 +109,13 @@ class Rules:
             appeal=Rule.parse("appeal", s.rate_appeal),
             password_reset=Rule.parse("password-reset", s.rate_password_reset),
             password_reset_email=Rule.parse("password-reset-email", s.rate_password_reset_email),
+            avatar=Rule.parse("avatar", s.rate_avatar),
+            profile=Rule.parse("profile", s.rate_profile),
+            channel=Rule.parse("channel", s.rate_channel),
+            call=Rule.parse("call", s.rate_call),
+            receipt=Rule.parse("receipt", s.rate_receipt),
+            read=Rule.parse("read", s.rate_read),
+            staff=Rule.parse("staff", s.rate_staff),
         )
 
 

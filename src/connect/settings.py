@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     rate_chat: str = "5/second;60/minute"
     rate_login: str = "10/minute;100/hour"
     rate_appeal: str = "5/hour"
+    # Per account, for the routes that had none (docs/operations.md, "Rate limits"):
+    # avatar uploads (each stores an image), profile edits, opening conversations,
+    # answering and ending calls, read/delivered receipts, and account-scoped reads.
+    rate_avatar: str = "5/minute;30/day"
+    rate_profile: str = "10/minute;100/day"
+    rate_channel: str = "30/minute;500/day"
+    rate_call: str = "30/minute;500/hour"
+    rate_receipt: str = "20/second;1200/minute"
+    rate_read: str = "300/minute;6000/hour"
+    # Per staff account, every /api/admin route (the dashboard polls a few routes).
+    rate_staff: str = "600/minute"
 
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     call_ring_timeout_s: float = Field(default=30.0, gt=0)

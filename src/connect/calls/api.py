@@ -23,6 +23,7 @@ async def place_call(body: CallIn, principal: CurrentPrincipal, svc: ServicesDep
 async def respond(
     call_id: str, body: RespondIn, principal: CurrentPrincipal, svc: ServicesDep
 ) -> CallOut:
+    await svc.limiter.hit(svc.rules.call, principal.key)
     me = (await svc.accounts.authorize(principal, ROLES)).id
     return await svc.calls.view(
         await svc.calls.respond(me, call_id, body.accept, body.connection_id)
@@ -33,12 +34,14 @@ async def respond(
 async def end(
     call_id: str, principal: CurrentPrincipal, svc: ServicesDep, body: EndIn | None = None
 ) -> CallOut:
+    await svc.limiter.hit(svc.rules.call, principal.key)
     me = (await svc.accounts.authorize(principal, ROLES)).id
     return await svc.calls.view(await svc.calls.end(me, call_id, (body or EndIn()).reason))
 
 
 @router.get("/{call_id}", response_model=CallOut)
 async def get_call(call_id: str, principal: CurrentPrincipal, svc: ServicesDep) -> CallOut:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     me = (await svc.accounts.authorize(principal, ROLES)).id
     return await svc.calls.get(me, call_id)
 
@@ -47,5 +50,6 @@ async def get_call(call_id: str, principal: CurrentPrincipal, svc: ServicesDep) 
 async def call_history(
     principal: CurrentPrincipal, svc: ServicesDep, limit: int = Query(default=50, ge=1, le=200)
 ) -> CallList:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     me = (await svc.accounts.authorize(principal, ROLES)).id
     return CallList(calls=await svc.calls.history(me, limit))

@@ -42,11 +42,13 @@ async def _me(principal: Principal, svc: Services) -> str:
 async def open_channel(
     body: ChannelIn, principal: CurrentPrincipal, svc: ServicesDep
 ) -> ChannelOut:
+    await svc.limiter.hit(svc.rules.channel, principal.key)
     return await svc.contacts.open_channel(await _me(principal, svc), body.user_id)
 
 
 @router.get("/channels", response_model=ChannelList)
 async def my_channels(principal: CurrentPrincipal, svc: ServicesDep) -> ChannelList:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     return ChannelList(channels=await svc.contacts.channels(await _me(principal, svc)))
 
 
@@ -58,6 +60,7 @@ async def history(
     after: int = Query(default=0, ge=0, le=INT32_MAX),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> MessagePage:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     return await svc.contacts.history(await _me(principal, svc), channel_id, after, limit)
 
 
@@ -86,6 +89,7 @@ async def send_message(
 async def mark_read(
     channel_id: str, body: ReadIn, principal: CurrentPrincipal, svc: ServicesDep
 ) -> Response:
+    await svc.limiter.hit(svc.rules.receipt, principal.key)
     await svc.contacts.mark_read(await _me(principal, svc), channel_id, body.seq)
     return Response(status_code=204)
 
@@ -156,6 +160,7 @@ async def remove_reaction(
 
 @router.get("/messages/undelivered", response_model=UndeliveredOut)
 async def undelivered(principal: CurrentPrincipal, svc: ServicesDep) -> UndeliveredOut:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     return UndeliveredOut(messages=await svc.contacts.undelivered(await _me(principal, svc)))
 
 
@@ -163,6 +168,7 @@ async def undelivered(principal: CurrentPrincipal, svc: ServicesDep) -> Undelive
 async def delivered(
     body: DeliveredIn, principal: CurrentPrincipal, svc: ServicesDep
 ) -> DeliveredOut:
+    await svc.limiter.hit(svc.rules.receipt, principal.key)
     return DeliveredOut(
         acknowledged=await svc.contacts.acknowledge(await _me(principal, svc), body.ids)
     )
@@ -220,6 +226,7 @@ async def upload_attachment(
 async def download_attachment(
     attachment_id: str, principal: CurrentPrincipal, svc: ServicesDep
 ) -> FileResponse:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     path, attachment = await svc.contacts.attachment_file(await _me(principal, svc), attachment_id)
     return FileResponse(
         path,

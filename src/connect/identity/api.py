@@ -90,6 +90,7 @@ async def _refuse_banned_login(
 
 @router.post("/logout", status_code=204)
 async def logout(body: RefreshIn, principal: AnyPrincipal, svc: ServicesDep) -> Response:
+    await svc.limiter.hit(svc.rules.login, f"logout:{principal.key}")
     await svc.accounts.logout(body.refresh_token, principal)
     return Response(status_code=204)
 
@@ -131,6 +132,7 @@ async def confirm_password_reset(
 
 @router.get("/me", response_model=AccountOut)
 async def me(principal: CurrentPrincipal, svc: ServicesDep) -> AccountOut:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     account = await svc.accounts.authorize(principal, ROLES)
     return AccountOut.model_validate(account, from_attributes=True)
 
@@ -149,6 +151,7 @@ async def signup(
 async def update_profile(
     body: ProfileIn, principal: CurrentPrincipal, svc: ServicesDep
 ) -> AccountOut:
+    await svc.limiter.hit(svc.rules.profile, principal.key)
     account = await svc.accounts.authorize(principal, ROLES)
     await svc.accounts.update_profile(account.id, body.display_name)
     return AccountOut.model_validate(await svc.accounts.get(account.id), from_attributes=True)
@@ -156,6 +159,8 @@ async def update_profile(
 
 @router.post("/avatar", response_model=UserOut)
 async def upload_avatar(file: UploadFile, principal: CurrentPrincipal, svc: ServicesDep) -> UserOut:
+    """Replace my avatar; counted per account before the file is read (CONNECT_RATE_AVATAR)."""
+    await svc.limiter.hit(svc.rules.avatar, principal.key)
     account = await svc.accounts.authorize(principal, ROLES)
     data = await file.read(AVATAR_MAX_BYTES + 1)
     await svc.accounts.set_avatar(account.id, data)
@@ -252,6 +257,7 @@ async def search_users(
 
 @users.get("/{user_id}/avatar", response_class=FileResponse)
 async def avatar(user_id: str, principal: CurrentPrincipal, svc: ServicesDep) -> FileResponse:
+    await svc.limiter.hit(svc.rules.read, principal.key)
     await svc.accounts.authorize(principal, ROLES)
     path, kind = await svc.accounts.avatar_file(user_id)
     return FileResponse(path, media_type=kind, headers={"Cache-Control": "private, max-age=300"})
