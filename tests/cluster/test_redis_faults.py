@@ -33,7 +33,7 @@ import httpx
 import pytest
 
 from connect.gateway.cluster import Cluster as GatewayCluster
-from connect.gateway.cluster import _s
+from connect.gateway.cluster.registry import _s
 from connect.storage.redis import PREFIX
 from connect.storage.redis import connect as connect_redis
 from tests.support.client import CONTRACT_VIOLATIONS, Peer, guest_token

@@ -5,7 +5,7 @@ One Redis primary holds the ephemeral state of the whole cluster: reached direct
 which promotes a replica when the primary dies. Every connection then asks Sentinel
 where the primary is when it (re)connects, so after a failover the pool, the pub/sub
 subscription and the rate limiter all land on the promoted replica; to the rest of the
-service a failover is a short Redis outage, healed as one (gateway/cluster.py).
+service a failover is a short Redis outage, healed as one (gateway/cluster/).
 
 Lua scripts touch keys derived inside the script, so a Redis *Cluster* (sharded)
 deployment is not supported; a single primary comfortably handles the matching and

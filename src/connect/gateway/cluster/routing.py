@@ -1,0 +1,250 @@
+"""Routing: frames to the node holding their client, and this node's subscription that
+receives frames, releases and broadcasts from the others.
+
+Delivery: a frame for a client this node does not hold goes to the holder's
+channel ``connect:node:<node>`` (pub/sub). One outbox task per node sends in
+FIFO order, so frames to a client keep their order. Frames for an orphan go
+to its ``gap`` list.
+
+Owns the ROUTE script, the outbox and its retries while Redis is away, and the
+subscription and its listener. The listener only counts a lost subscription; the
+heartbeat layer (:mod:`connect.gateway.cluster.heartbeat`) reconciles it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+from redis.commands.core import AsyncScript
+
+from connect.gateway.cluster.registry import REDIS_DOWN, Registry, _s
+from connect.storage.redis import PREFIX
+
+if TYPE_CHECKING:
+    from connect.gateway.hub import Hub
+
+log = structlog.get_logger(__name__)
+GAP_FRAMES = 256
+# How long a relayed frame is retried while Redis is unreachable before it is dropped
+# (its target's place outlives an outage only by the grace period anyway).
+FORWARD_RETRY_S = 60.0
+
+ROUTE = """
+local seq = tonumber(ARGV[5])
+if seq <= tonumber(redis.call("GET", KEYS[1]) or "-1") then return 3 end
+redis.call("SET", KEYS[1], ARGV[5], "EX", 3600)
+local ck = ARGV[1] .. "conn:" .. ARGV[2]
+local node = redis.call("HGET", ck, "node")
+if not node then return -1 end
+if node == ARGV[3] then return 0 end
+if node ~= "" then
+  if redis.call("PUBLISH", ARGV[1] .. "node:" .. node, ARGV[6]) > 0 then return 1 end
+end
+local gk = ARGV[1] .. "gap:" .. ARGV[2]
+redis.call("RPUSH", gk, ARGV[4])
+redis.call("LTRIM", gk, -tonumber(ARGV[8]), -1)
+redis.call("EXPIRE", gk, ARGV[7])
+return 2
+"""
+
+
+class Routing(Registry):
+    """The delivery layer of :class:`~connect.gateway.cluster.Cluster` (whose ``__init__``
+    sets this state)."""
+
+    _route_script: AsyncScript
+    _outbox: asyncio.Queue[tuple[str, str, Any, float]]
+    _dropped: int  # frames given up on during the current outage
+    _broadcast_handlers: list[Callable[[dict[str, Any]], Awaitable[None]]]
+    # Source sequence of routed frames: a retry after an ambiguous failure (a timeout
+    # while Redis was stalled) is recognised by Redis and not delivered twice.
+    _incarnation: str
+    _seq: int
+    _pubsub: Any
+    _listening: bool
+    _losses: int  # subscriptions lost (or registry found lost) so far
+    # A subscription found on another server than the primary Sentinel names.
+    _resubscribe: bool
+
+    @property
+    def channel(self) -> str:
+        return f"{PREFIX}node:{self.node}"
+
+    def on_broadcast(self, handler: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._broadcast_handlers.append(handler)
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        await self._r.publish(f"{PREFIX}broadcast", orjson.dumps(message))
+
+    def forward(self, client_id: str, frame: str) -> None:
+        self._outbox.put_nowait(("c", client_id, frame, time.monotonic()))
+
+    def forward_subject(self, subject: str, frame: str, skip: set[str]) -> None:
+        self._outbox.put_nowait(("s", subject, (frame, skip), time.monotonic()))
+
+    async def _send_outbox(self) -> None:
+        """Send queued frames in order; while Redis is unreachable, wait for it: a frame
+        queued more than ``FORWARD_RETRY_S`` ago is given up (the outbox stays bounded in
+        time, however long the outage)."""
+        while True:
+            kind, target, payload, queued = await self._outbox.get()
+            give_up = queued + FORWARD_RETRY_S
+            try:
+                if kind == "c":
+                    await self._route(target, payload, give_up)
+                else:
+                    frame, skip = payload
+                    members = await self._retrying(
+                        functools.partial(self._r.smembers, f"{PREFIX}subj:{target}"), give_up
+                    )
+                    for cid in members or ():
+                        if _s(cid) not in skip:
+                            await self._route(_s(cid), frame, give_up)
+            except Exception:
+                log.exception("cluster_forward_failed")
+            finally:
+                self._outbox.task_done()
+
+    async def _retrying(self, call: Callable[[], Awaitable[Any]], give_up: float) -> Any:
+        """``call()`` until it succeeds, with backoff while Redis is unreachable; None once
+        the monotonic time ``give_up`` has passed (counted, logged once per outage)."""
+        delay = 0.05
+        while True:
+            try:
+                result = await call()
+            except REDIS_DOWN as exc:
+                if time.monotonic() > give_up:
+                    if not self._dropped:
+                        log.warning("cluster_forward_dropping", error=type(exc).__name__)
+                    self._dropped += 1
+                    return None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            if self._dropped:
+                log.warning("cluster_forward_dropped", frames=self._dropped)
+                self._dropped = 0
+            return result
+
+    async def _route(self, client_id: str, frame: str, give_up: float) -> None:
+        """Publish ``frame`` to the holder of ``client_id``; if nobody listens there (its
+        node died or lost its subscription), keep it in the place's gap list instead,
+        atomically, for the resume or the holder's recovery to replay."""
+        self._seq += 1
+        seq = self._seq
+        message = orjson.dumps({"t": "f", "c": client_id, "x": frame})
+        outcome = await self._retrying(
+            lambda: self._route_script(
+                keys=[f"{PREFIX}seq:{self.node}:{self._incarnation}"],
+                args=[
+                    PREFIX,
+                    client_id,
+                    self.node,
+                    frame,
+                    seq,
+                    message,
+                    int(self._grace_s) + 60,
+                    GAP_FRAMES,
+                ],
+            ),
+            give_up,
+        )
+        if outcome == 0:
+            assert self._hub is not None
+            local = self._hub.get(client_id)
+            if local is not None:
+                local.push(frame)
+
+    async def _subscribe(self) -> None:
+        pubsub: Any = self._r.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.channel, f"{PREFIX}broadcast")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            raise
+        self._pubsub = pubsub
+        self._listening = True
+        # The client may reconnect and resubscribe by itself (a retried read): frames
+        # published meanwhile were lost just the same, so that too is a loss to reconcile.
+        pubsub.connection.register_connect_callback(self._resubscribed)
+
+    async def _resubscribed(self, _: object) -> None:
+        self._losses += 1
+        log.warning("cluster_listener_reconnected")
+
+    async def _close_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            if pubsub.connection is not None:
+                pubsub.connection.deregister_connect_callback(self._resubscribed)
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def _listen(self) -> None:
+        """Receive frames for this node's clients; after a lost subscription, resubscribe
+        with backoff and have the janitor reconcile (:meth:`_recover`)."""
+        hub = self._hub
+        assert hub is not None
+        delay = 0.1
+        while True:
+            try:
+                if self._pubsub is None:
+                    await self._subscribe()
+                    self._losses += 1
+                    log.warning("cluster_listener_restored")
+                delay = 0.1
+                while not self._resubscribe:
+                    message = await self._pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        await self._on_message(hub, message)
+                # Subscribed to a former primary (see :meth:`_follow_primary`): move over
+                # at once; resubscribing counts as a loss, so the node reconciles.
+                self._resubscribe = False
+                self._listening = False
+                await self._close_pubsub()
+                continue
+            except asyncio.CancelledError:
+                raise
+            except REDIS_DOWN as exc:
+                if self._listening:
+                    log.warning("cluster_listener_lost", error=type(exc).__name__)
+                self._listening = False
+            except Exception:
+                self._listening = False
+                log.exception("cluster_listener_failed")
+            await self._close_pubsub()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    async def _on_message(self, hub: Hub, message: dict[str, Any]) -> None:
+        if message.get("type") != "message":
+            return
+        try:
+            data = orjson.loads(message["data"])
+            kind = data.get("t")
+            if kind == "f":
+                client = hub.get(data["c"])
+                if client is not None:
+                    client.push(data["x"])
+                else:
+                    self.forward(data["c"], data["x"])
+            elif kind == "release":
+                for frame in hub.release(data["c"]):
+                    self.forward(data["c"], frame)
+            else:
+                for handler in self._broadcast_handlers:
+                    await handler(data)
+        except REDIS_DOWN as exc:
+            # A handler that needed Redis (a broadcast's follow-up): the subscription's
+            # own read notices a real loss; this message's effect is skipped.
+            log.warning("cluster_message_skipped", error=type(exc).__name__)
+        except Exception:
+            log.exception("cluster_message_failed")
