@@ -1,5 +1,5 @@
 /**
- * Controller part 5 of 5 — media changes during a call: screen sharing
+ * Controller part 6 of 6 — media changes during a call: screen sharing
  * (replaceTrack on the video sender, the sharer's own preview), the audio→video
  * upgrade (a new track and a renegotiation offer from whichever side upgrades)
  * and switching camera or microphone (replaceTrack, no renegotiation).

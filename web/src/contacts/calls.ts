@@ -1,8 +1,8 @@
 /**
- * Controller part 4 of 5 — direct calls: place / answer / decline / hang up,
+ * Controller part 5 of 6 — direct calls: place / answer / decline / hang up,
  * the WebRTC peer, the ringtone and call notifications, the timer and the
  * quality indicator. The media changes during a call (screen sharing, the
- * audio→video upgrade, switching devices) are part 5, callMedia.ts.
+ * audio→video upgrade, switching devices) are part 6, callMedia.ts.
  */
 import type { GatewayClient } from '../gateway/client';
 import type {

@@ -1,8 +1,9 @@
 /**
- * Controller part 1 of 5 — the store and the account: state + subscribers,
+ * Controller part 1 of 6 — the store and the account: state + subscribers,
  * login / sign-up / logout, profile and avatar, blocks and reports, my devices,
- * export and account deletion. Later parts (messaging.ts → sync.ts → calls.ts → callMedia.ts)
- * extend this class; the hooks they fill are declared abstract here.
+ * export and account deletion. Later parts (conversations.ts → messaging.ts →
+ * sync.ts → calls.ts → callMedia.ts) extend this class; the hooks they fill are
+ * declared abstract here.
  */
 import type { UserOut } from '../protocol';
 import { ApiError } from '../lib/api';

@@ -1,5 +1,5 @@
 /**
- * Controller part 3 of 5 — live sync over the gateway: the socket's life
+ * Controller part 4 of 6 — live sync over the gateway: the socket's life
  * (welcome, reconnect catch-up), incoming messages, typing, reactions, receipts
  * (ticks), presence, edits, deletes, new channels, and the attention they call
  * for while the tab is hidden (title count, notifications).

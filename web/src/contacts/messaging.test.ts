@@ -1,0 +1,158 @@
+/** Conversations and messages (conversations.ts, messaging.ts) and their live sync (sync.ts). */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ME, BOB, CH, res, message, flush, loggedIn, page } from './controllerHarness';
+
+beforeEach(() => {
+  page.visible = true;
+  vi.useFakeTimers();
+});
+afterEach(() => vi.useRealTimers());
+
+describe('ContactsController messages', () => {
+  it('adds pushed messages once, acks them in one batch and counts unread', async () => {
+    const { c, ws, calls } = await loggedIn();
+    ws.push('channel-message', message(1, BOB.id));
+    ws.push('channel-message', message(2, BOB.id));
+    ws.push('channel-message', message(1, BOB.id)); // duplicate
+    expect(c.getState().messages[CH]!.map((m) => m.id)).toEqual(['m1', 'm2']);
+    expect(c.getState().channels[0]!.unreadCount).toBe(2);
+    await vi.advanceTimersByTimeAsync(100);
+    const acks = calls.filter((x) => x.path === '/api/messages/delivered');
+    expect(acks).toEqual([{ method: 'POST', path: '/api/messages/delivered', body: { ids: ['m1', 'm2'] } }]);
+    // My own message from another device: shown, not acked, not unread.
+    ws.push('channel-message', message(3, ME));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls.filter((x) => x.path === '/api/messages/delivered')).toHaveLength(1);
+    expect(c.getState().channels[0]!.unreadCount).toBe(2);
+  });
+
+  it('opening a conversation loads every page and marks it read', async () => {
+    const pages: Record<string, unknown> = {
+      '0': { messages: [message(1, BOB.id), message(2, ME)], nextCursor: 2 },
+      '2': { messages: [message(3, BOB.id)], nextCursor: null },
+    };
+    const { c, calls } = await loggedIn({
+      [`GET /api/channels/${CH}/messages`]: () => res(200, pages[String(calls.at(-1)!.path.match(/after=(\d+)/)![1])]),
+    });
+    c.openChannel(CH);
+    await flush();
+    await flush();
+    expect(c.getState().messages[CH]!.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(calls.find((x) => x.path === `/api/channels/${CH}/read`)?.body).toEqual({ seq: 3 });
+  });
+
+  it('sends with a clientId and reuses it on retry', async () => {
+    let n = 0;
+    const { c, calls } = await loggedIn({
+      [`POST /api/channels/${CH}/messages`]: (body) => {
+        n += 1;
+        if (n === 1) return res(500, { error: { code: 'internal', message: 'oops' } });
+        return res(201, message(7, ME, { clientId: body.clientId, text: body.text }));
+      },
+    });
+    expect(c.sendText(CH, '  hello  ')).toBe(true);
+    expect(c.getState().messages[CH]![0]).toMatchObject({ status: 'sending', text: 'hello' });
+    await flush();
+    await vi.advanceTimersByTimeAsync(1500);
+    await flush();
+    const posts = calls.filter((x) => x.path === `/api/channels/${CH}/messages` && x.method === 'POST');
+    expect(posts).toHaveLength(2);
+    expect(posts[0]!.body.clientId).toBe(posts[1]!.body.clientId);
+    expect(c.getState().messages[CH]!.map((m) => [m.id, m.status])).toEqual([['m7', 'sent']]);
+  });
+
+  it('typing indicator hides after ttlMs; reactions from the gateway apply', async () => {
+    const { c, ws } = await loggedIn();
+    ws.push('channel-typing', { channelId: CH, userId: BOB.id, active: true, ttlMs: 5000 });
+    expect(c.getState().typing[CH]).toBe(BOB.id);
+    await vi.advanceTimersByTimeAsync(5100);
+    expect(c.getState().typing[CH]).toBeUndefined();
+    ws.push('channel-message', message(1, BOB.id));
+    ws.push('message-reaction', { messageId: 'm1', channelId: CH, userId: BOB.id, emoji: '👍', action: 'added' });
+    expect(c.getState().messages[CH]![0]!.reactions).toEqual([{ emoji: '👍', userIds: [BOB.id] }]);
+  });
+});
+
+describe('messenger (issue 16)', () => {
+  it('ticks go delivered → read live from message-receipt pushes', async () => {
+    const { c, ws } = await loggedIn({
+      ['GET /api/channels/' + CH + '/messages']: () => res(200, { messages: [message(1, ME), message(2, ME)], nextCursor: null }),
+    });
+    c.openChannel(CH);
+    await flush();
+    const ticks = () => (c.getState().messages[CH] ?? []).map((m) => (m.readAt ? 'read' : m.deliveredAt ? 'delivered' : 'sent'));
+    expect(ticks()).toEqual(['sent', 'sent']);
+    ws.push('message-receipt', { channelId: CH, userId: BOB.id, status: 'delivered', messageIds: ['m1', 'm2'], at: 'T1' });
+    expect(ticks()).toEqual(['delivered', 'delivered']);
+    ws.push('message-receipt', { channelId: CH, userId: BOB.id, status: 'read', upToSeq: 1, at: 'T2' });
+    expect(ticks()).toEqual(['read', 'delivered']);
+    // my own read on another device clears the badge, ticks nothing
+    ws.push('message-receipt', { channelId: CH, userId: ME, status: 'read', upToSeq: 2, at: 'T3' });
+    expect(ticks()).toEqual(['read', 'delivered']);
+  });
+
+  it('a receipt that overtakes our own POST answer still ticks the message', async () => {
+    let answer: (r: Response) => void = () => undefined;
+    const { c, ws } = await loggedIn({
+      ['POST /api/channels/' + CH + '/messages']: () => new Promise<Response>((r) => (answer = r)),
+    });
+    c.openChannel(CH);
+    await flush();
+    c.sendText(CH, 'race');
+    await flush();
+    ws.push('message-receipt', { channelId: CH, userId: BOB.id, status: 'delivered', messageIds: ['m7'], at: 'T1' });
+    answer(res(201, message(7, ME, { text: 'race' })));
+    await flush();
+    expect(c.getState().messages[CH]!.find((m) => m.id === 'm7')?.deliveredAt).toBe('T1');
+  });
+
+  it('marks read only while the conversation is visible', async () => {
+    const { c, ws, calls } = await loggedIn();
+    page.visible = false;
+    c.openChannel(CH);
+    await flush();
+    ws.push('channel-message', message(3, BOB.id));
+    await flush();
+    const reads = () => calls.filter((x) => x.method === 'POST' && x.path.endsWith('/read'));
+    expect(reads()).toHaveLength(0);
+    expect(c.getState().channels[0]!.unreadCount).toBe(1);
+    page.visible = true;
+    c.visibilityChanged();
+    await flush();
+    expect(reads().map((x) => x.body)).toEqual([{ seq: 3 }]);
+    expect(c.getState().channels[0]!.unreadCount).toBe(0);
+  });
+
+  it('channel-created, presence, edits and deletes land at once', async () => {
+    const { c, ws } = await loggedIn({
+      ['GET /api/channels/' + CH + '/messages']: () => res(200, { messages: [message(1, BOB.id)], nextCursor: null }),
+    });
+    c.openChannel(CH);
+    await flush();
+    const other = { id: 'd'.repeat(32), peer: { id: 'e'.repeat(32), displayName: 'Eve', avatarUrl: null }, createdAt: 'x', lastMessage: null, unreadCount: 0 };
+    ws.push('channel-created', other);
+    ws.push('channel-created', other);
+    expect(c.getState().channels.filter((x) => x.id === other.id)).toHaveLength(1);
+    ws.push('presence', { userId: BOB.id, online: true, lastSeenAt: 'L' });
+    expect(c.getState().presence[BOB.id]).toEqual({ online: true, lastSeenAt: 'L' });
+    ws.push('message-edited', { ...message(1, BOB.id), text: 'changed', editedAt: 'E' });
+    expect(c.getState().messages[CH]![0]).toMatchObject({ text: 'changed', editedAt: 'E' });
+    ws.push('message-deleted', { messageId: 'm1', channelId: CH, seq: 1, deletedAt: 'D' });
+    expect(c.getState().messages[CH]![0]).toMatchObject({ text: '', deletedAt: 'D' });
+  });
+
+  it('a reply is sent with replyTo and shown with its quote at once', async () => {
+    const { c, calls } = await loggedIn({
+      ['GET /api/channels/' + CH + '/messages']: () => res(200, { messages: [message(1, BOB.id)], nextCursor: null }),
+      ['POST /api/channels/' + CH + '/messages']: () => new Promise(() => undefined),
+    });
+    c.openChannel(CH);
+    await flush();
+    expect(c.sendText(CH, 'answer', 'm1')).toBe(true);
+    const local = c.getState().messages[CH]!.at(-1)!;
+    expect(local.replyTo).toMatchObject({ id: 'm1', senderId: BOB.id, text: 't1' });
+    await flush();
+    const post = calls.find((x) => x.method === 'POST' && x.path.endsWith('/messages'));
+    expect(post?.body).toMatchObject({ text: 'answer', replyTo: 'm1' });
+  });
+});
