@@ -294,7 +294,19 @@ ERROR_REPLY_SCHEMA: dict[str, Any] = {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string", "description": "English; a fallback"},
+                "reason": {
+                    "type": "string",
+                    "description": "(ext) why, as a stable code, when `code` is generic",
+                },
+                "params": {
+                    "type": "object",
+                    "description": "(ext) the reason's parameters (strings and integers)",
+                    "additionalProperties": {"type": ["string", "integer"]},
+                },
+            },
         },
         "retryAfterMs": {"type": "integer", "minimum": 0},
     },

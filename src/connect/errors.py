@@ -7,7 +7,7 @@ one vocabulary whichever transport they use.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -16,6 +16,9 @@ class ConnectError(Exception):
 
     ``status`` is the HTTP status for REST; the gateway ignores it.
     ``retry_after_ms`` is set when the refusal is a rate limit.
+    ``reason`` and ``params`` name *why* when ``code`` alone does not (a 400
+    ``invalid_request`` can mean many things): clients translate the reason
+    with its parameters, and ``message`` stays the English fallback.
     """
 
     def __init__(
@@ -26,6 +29,8 @@ class ConnectError(Exception):
         status: int = 400,
         retry_after_ms: int | None = None,
         extra: dict[str, Any] | None = None,
+        reason: str | None = None,
+        params: Mapping[str, str | int] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -33,10 +38,16 @@ class ConnectError(Exception):
         self.status = status
         self.retry_after_ms = retry_after_ms
         self.extra = extra or {}
+        self.reason = reason
+        self.params = dict(params or {})
 
     def body(self) -> dict[str, Any]:
         """The contract's error shape; ``extra`` adds siblings of ``error`` (e.g. ``ban``)."""
-        out: dict[str, Any] = {"error": {"code": self.code, "message": self.message}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.reason is not None:
+            error["reason"] = self.reason
+            error["params"] = self.params
+        out: dict[str, Any] = {"error": error}
         if self.retry_after_ms is not None:
             out["retryAfterMs"] = self.retry_after_ms
         out.update(self.extra)
@@ -45,6 +56,18 @@ class ConnectError(Exception):
 
 def bad_request(message: str, code: str = "invalid_request") -> ConnectError:
     return ConnectError(code, message, status=400)
+
+
+def refusal(
+    templates: Mapping[str, str], reason: str, status: int = 400, **params: str | int
+) -> ConnectError:
+    """A 400 ``invalid_request`` naming its ``reason`` code; ``message`` is its English form.
+
+    ``templates`` maps each reason code to its English sentence (``str.format``
+    fields named like ``params``), so the code and the fallback text cannot drift.
+    """
+    message = templates[reason].format(**params)
+    return ConnectError("invalid_request", message, status=status, reason=reason, params=params)
 
 
 def unauthorized(message: str = "a valid token is required") -> ConnectError:

@@ -304,6 +304,8 @@ async def test_report_from_a_conversation_reaches_the_queue_with_the_excerpt_and
         json={"action": "accept", "ban": {"durationHours": 1, "scope": ["ip"]}},
     )
     assert ip.status_code == 400, "a conversation report knows no IP"
+    assert ip.json()["error"]["reason"] == "ban_conversation_has_no_ip"
+    assert ip.json()["error"]["params"] == {}
     resolved = await admin.call(
         "POST",
         f"/api/admin/reports/{report_id}/resolve",

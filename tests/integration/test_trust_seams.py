@@ -241,6 +241,8 @@ async def test_a_typed_address_and_range_ban_match_the_addresses_they_name(
     )
     assert preview.status_code == 200, preview.text
     assert preview.json()["description"] == f"every address in {net}.0/24 (256 addresses)"
+    assert preview.json()["descriptionCode"] == "range"
+    assert preview.json()["descriptionParams"] == {"range": f"{net}.0/24", "count": "256"}
     r = await _ban(admin, "ip", f"{net}.0/24", durationHours=1)
     assert r.status_code == 201, r.text
     assert r.json()["value"] == preview.json()["value"]
@@ -271,26 +273,71 @@ async def test_device_bans_bite_on_tokens_and_rest(
 
 
 @pytest.mark.parametrize(
-    ("scope", "value", "message"),
+    ("scope", "value", "message", "reason", "params"),
     [
-        ("ip", "alice@example.test", "an IP ban needs an address"),
-        ("ip", "0.0.0.0/0", "a range wider than /8 is refused"),
-        ("ip", "999.1.1.1", "an IP ban needs an address"),
-        ("account", "nobody@example.test", "no account has this id or email"),
-        ("account", "0" * 32, "no account has this id or email"),
-        ("device", "short", "a device id is 8 to 64"),
-        ("device", "has spaces in it", "a device id is 8 to 64"),
-        ("device", "user:0123456789abcdef", "that is an account"),
+        ("ip", "alice@example.test", "an IP ban needs an address", "ban_ip_format", {}),
+        (
+            "ip",
+            "0.0.0.0/0",
+            "a range wider than /8 is refused",
+            "ban_range_too_wide",
+            {"prefix": 8},
+        ),
+        ("ip", "2001:db8::/16", "a range wider than /24", "ban_range_too_wide", {"prefix": 24}),
+        ("ip", "999.1.1.1", "an IP ban needs an address", "ban_ip_format", {}),
+        ("account", "nobody@example.test", "no account has this id", "ban_unknown_account", {}),
+        ("account", "0" * 32, "no account has this id or email", "ban_unknown_account", {}),
+        ("account", "guest:0123456789ab", "that is a guest device", "ban_device_as_account", {}),
+        ("device", "short", "a device id is 8 to 64", "ban_device_id_format", {}),
+        ("device", "has spaces in it", "a device id is 8 to 64", "ban_device_id_format", {}),
+        ("device", "user:0123456789abcdef", "that is an account", "ban_account_as_device", {}),
     ],
 )
 async def test_staff_ban_input_is_validated(
-    trust_server: Server, admin: StaffClient, scope: str, value: str, message: str
+    trust_server: Server,
+    admin: StaffClient,
+    scope: str,
+    value: str,
+    message: str,
+    reason: str,
+    params: dict[str, Any],
 ) -> None:
+    """The English message stays (a fallback); ``reason`` and ``params`` are what the UI says."""
     for path, extra in (("/api/admin/bans/preview", {}), ("/api/admin/bans", {"reason": "x"})):
         r = await admin.call("POST", path, json={"scope": scope, "value": value, **extra})
         assert r.status_code == 400, r.text
-        assert r.json()["error"]["code"] == "invalid_request"
-        assert message in r.json()["error"]["message"]
+        error = r.json()["error"]
+        assert error["code"] == "invalid_request"
+        assert message in error["message"]
+        assert (error["reason"], error["params"]) == (reason, params)
+
+
+async def test_ban_preview_names_what_it_matches_by_code(
+    trust_server: Server, admin: StaffClient
+) -> None:
+    """Accounts and IPv6 networks too come with a code and parameters, not only English."""
+    user = await new_user(trust_server, "Zoë")
+    cases = [
+        ("account", user.email, "account", {"name": "Zoë", "email": user.email}),
+        ("ip", "2001:db8:1:2::7", "ipv6_network", {"address": "2001:db8:1:2::7"}),
+        (
+            "ip",
+            "2001:db8::/32",
+            "range",
+            {"range": "2001:db8::/32", "count": str(2**96)},
+        ),
+        ("ip", "192.0.2.7", "address", {"address": "192.0.2.7"}),
+        ("ip", "0" * 32, "hash", {}),
+        ("device", "guest:abcdefgh1234", "device", {"value": "abcdefgh1234"}),
+    ]
+    for scope, value, code, params in cases:
+        r = await admin.call(
+            "POST", "/api/admin/bans/preview", json={"scope": scope, "value": value}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["descriptionCode"], body["descriptionParams"]) == (code, params), value
+        assert body["description"], "the English description stays for older clients"
 
 
 async def test_ban_preview_authorization(trust_server: Server, admin: StaffClient) -> None:

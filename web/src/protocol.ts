@@ -120,7 +120,11 @@ export interface AppealCreated {
 
 /** REST error body. */
 export interface ApiErrorBody {
-  error: { code: string; message: string };
+  /**
+   * `message` is English, a fallback. **(ext)** `reason` + `params`: why, as a stable code
+   * for the catalogue, when `code` alone is generic (a 400 `invalid_request`).
+   */
+  error: { code: string; message: string; reason?: string; params?: Record<string, string | number> };
   retryAfterMs?: number;
   /** With 403 `banned` (POST /api/auth/token). */
   ban?: Banned;

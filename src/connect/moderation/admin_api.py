@@ -173,7 +173,13 @@ async def create_ban(body: BanIn, actor: StaffActor, svc: ServicesDep) -> BanVie
 async def preview_ban(body: BanTargetIn, actor: StaffActor, svc: ServicesDep) -> BanTargetOut:
     """What the ban form's value resolves to (400 with the reason when it is not valid)."""
     target = await svc.bans.resolve_target(body.scope, body.value)
-    return BanTargetOut(scope=target.scope, value=target.value, description=target.description)
+    return BanTargetOut(
+        scope=target.scope,
+        value=target.value,
+        description=target.description,
+        description_code=target.code,
+        description_params=target.params,
+    )
 
 
 @router.delete("/bans/{ban_id}", response_model=BanView)

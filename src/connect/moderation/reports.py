@@ -31,12 +31,13 @@ import structlog
 
 from connect.clock import Clock
 from connect.contacts.service import ContactsService
-from connect.errors import ConnectError, bad_request, conflict, forbidden, not_found, unauthorized
+from connect.errors import ConnectError, conflict, forbidden, not_found, refusal, unauthorized
 from connect.events.service import NO_EVENTS, Publisher
 from connect.identity.service import Principal, user_subject
 from connect.identity.store import AccountStore
 from connect.moderation.abuse import AbuseGuard
 from connect.moderation.audit import Actor, AuditLog
+from connect.moderation.ban_targets import RESOLVE_REFUSALS
 from connect.moderation.bans import BanService, Scope, ban_target
 from connect.moderation.evidence import EvidenceFiles
 from connect.moderation.schemas import ReportCreated, ReportIn
@@ -234,13 +235,13 @@ class ReportService:
         if report.status != "pending":
             raise conflict("this report was already resolved", "already_resolved")
         if ban_scopes and action != "accept":
-            raise bad_request("only an accepted report can ban")
+            raise refusal(RESOLVE_REFUSALS, "ban_needs_accept")
         if "account" in ban_scopes and report.reported_kind != "access":
-            raise bad_request("the reported visitor has no account; ban the device or IP")
+            raise refusal(RESOLVE_REFUSALS, "ban_visitor_has_no_account")
         if "device" in ban_scopes and report.reported_kind == "access":
-            raise bad_request("the reported visitor was logged in; ban the account or IP")
+            raise refusal(RESOLVE_REFUSALS, "ban_visitor_had_account")
         if "ip" in ban_scopes and not report.reported_ip_hash:
-            raise bad_request("a report from a conversation knows no IP address; ban the account")
+            raise refusal(RESOLVE_REFUSALS, "ban_conversation_has_no_ip")
         status = "accepted" if action == "accept" else "rejected"
         if not await self._store.resolve(
             report_id, status=status, at=self._now(), by=actor.id, note=note, ban_id=None

@@ -12,6 +12,7 @@ from connect.turn.schemas import TurnStatus
 
 ReportReason = Literal["nudity", "harassment", "spam", "underage", "violence", "other"]
 BanScope = Literal["device", "ip", "account"]
+BanDescription = Literal["device", "account", "hash", "address", "ipv6_network", "range"]
 
 
 class ReportIn(WireModel):
@@ -120,7 +121,14 @@ class BanTargetOut(WireModel):
 
     scope: BanScope
     value: str
-    description: str
+    description: str = Field(description="English; a fallback for descriptionCode")
+    description_code: BanDescription = Field(
+        description="(ext) what the ban would match, for the client to say"
+    )
+    description_params: dict[str, str | int] = Field(
+        description="(ext) device: value; account: name, email; address and ipv6_network: "
+        "address; range: range, count (a decimal string)"
+    )
 
 
 class BanSpec(WireModel):

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { t, useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Ban, BanScope } from './types';
-import { describeBan } from './banText';
+import { describeBan, type BanPreviewReply } from './banText';
 import { DurationSelect, ErrorLine, Mono, TableScroll, Time, durationHours, errorMessage, label, useDebounced, usePoll } from './util';
 
 export function banState(b: Ban): string {
@@ -153,8 +153,8 @@ export function useBanPreview(api: AdminApi, scope: BanScope, value: string): Ba
     let live = true;
     setPreview({ state: 'checking' });
     api
-      .post<{ value: string; description: string }>('/api/admin/bans/preview', { scope, value: typed })
-      .then((r) => live && setPreview({ state: 'ok', description: describeBan(scope, typed, r.value, r.description) }))
+      .post<BanPreviewReply>('/api/admin/bans/preview', { scope, value: typed })
+      .then((r) => live && setPreview({ state: 'ok', description: describeBan(scope, typed, r) }))
       .catch((e) => live && setPreview({ state: 'invalid', message: errorMessage(e) }));
     return () => {
       live = false;

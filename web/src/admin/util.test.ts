@@ -32,6 +32,16 @@ describe('dashboard formatting (Intl, active locale)', () => {
     expect(errorMessage(new ApiError(429, 'rate_limited', 'x', 3000))).toBe('Too many attempts. (try again in 3 s)');
     // A 400 carries the server's specific reason (e.g. why a typed ban value cannot match).
     expect(errorMessage(new ApiError(400, 'invalid_request', 'a range wider than /8 is refused'))).toBe('Not accepted: a range wider than /8 is refused');
+    // With a reason code the sentence comes from the catalogue, in the moderator's language.
+    const tooWide = new ApiError(400, 'invalid_request', 'a range wider than /8 is refused: …', undefined, undefined, {
+      reason: 'ban_range_too_wide',
+      params: { prefix: 24 },
+    });
+    setLocale('de');
+    expect(errorMessage(tooWide)).toBe('Nicht angenommen: ein Bereich größer als /24 wird abgelehnt: er würde zu viele Menschen aussperren');
+    const unknown = new ApiError(400, 'invalid_request', 'a newer reason', undefined, undefined, { reason: 'ban_something_new' });
+    expect(errorMessage(unknown)).toBe('Nicht angenommen: a newer reason');
+    setLocale('en');
     expect(errorMessage(new Error(''))).toBe('Something went wrong — please try again.');
   });
 });
@@ -54,12 +64,35 @@ describe('ban value descriptions', () => {
     expect(ipv4Network('10.1.2.3')).toEqual({ address: '10.1.2.3', prefix: 32, count: 1 });
     expect(ipv4Network('300.1.1.1')).toBe(null);
     expect(ipv4Network('2001:db8::1')).toBe(null);
-    expect(describeBan('ip', '100.64.3.77/24', 'h', 'x')).toBe('every address in 100.64.3.0/24 (256 addresses)');
-    expect(describeBan('ip', '10.0.0.0/16', 'h', 'x')).toBe('every address in 10.0.0.0/16 (65,536 addresses)');
-    expect(describeBan('ip', '2001:db8::1', 'h', 'the /64 network of 2001:db8::')).toBe('the /64 network of 2001:db8::');
-    expect(describeBan('account', 'a@b.c', 'id', 'the account A <a@b.c>')).toBe('the account A <a@b.c>');
+    // A server without description codes: worked out here, its English kept for the rest.
+    const old = (value: string, description: string) => ({ value, description });
+    expect(describeBan('ip', '100.64.3.77/24', old('h', 'x'))).toBe('every address in 100.64.3.0/24 (256 addresses)');
+    expect(describeBan('ip', '10.0.0.0/16', old('h', 'x'))).toBe('every address in 10.0.0.0/16 (65,536 addresses)');
+    expect(describeBan('ip', '2001:db8::1', old('h', 'the /64 network of 2001:db8::'))).toBe('the /64 network of 2001:db8::');
+    expect(describeBan('account', 'a@b.c', old('id', 'the account A <a@b.c>'))).toBe('the account A <a@b.c>');
     setLocale('de');
-    expect(describeBan('device', 'guest:dev_1234abcd', 'dev_1234abcd', 'x')).toBe('die Browser-Installation mit der Geräte-ID dev_1234abcd');
-    expect(describeBan('ip', '10.0.0.0/16', 'h', 'x')).toBe('jede Adresse in 10.0.0.0/16 (65.536 Adressen)');
+    expect(describeBan('device', 'guest:dev_1234abcd', old('dev_1234abcd', 'x'))).toBe('die Browser-Installation mit der Geräte-ID dev_1234abcd');
+    expect(describeBan('ip', '10.0.0.0/16', old('h', 'x'))).toBe('jede Adresse in 10.0.0.0/16 (65.536 Adressen)');
+  });
+
+  it('say accounts and IPv6 networks from the server\'s code, not its English', async () => {
+    const { describeBan } = await import('./banText');
+    const coded = (descriptionCode: string, descriptionParams: Record<string, string | number>) => ({
+      value: 'v',
+      description: 'English from the server',
+      descriptionCode,
+      descriptionParams,
+    });
+    setLocale('de');
+    expect(describeBan('account', 'zoe@x.test', coded('account', { name: 'Zoë', email: 'zoe@x.test' }))).toBe('das Konto Zoë <zoe@x.test>');
+    expect(describeBan('ip', '2001:db8:1:2::7', coded('ipv6_network', { address: '2001:db8:1:2::' }))).toBe('das /64-Netz von 2001:db8:1:2::');
+    // 2^96 addresses: exact, grouped the German way (a JavaScript number would round it).
+    expect(describeBan('ip', '2001:db8::/32', coded('range', { range: '2001:db8::/32', count: '79228162514264337593543950336' }))).toBe(
+      'jede Adresse in 2001:db8::/32 (79.228.162.514.264.337.593.543.950.336 Adressen)',
+    );
+    setLocale('ar');
+    expect(describeBan('account', 'zoe@x.test', coded('account', { name: 'Zoë', email: 'zoe@x.test' }))).toBe('الحساب Zoë <zoe@x.test>');
+    setLocale('en');
+    expect(describeBan('ip', 'x', coded('something_new', {}))).toBe('English from the server');
   });
 });

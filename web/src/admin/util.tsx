@@ -13,11 +13,22 @@ import { getLocale, hasKey, t, useT } from '../i18n';
  * generic sentence.
  */
 export function errorMessage(e: unknown): string {
-  const err = (e && typeof e === 'object' ? e : {}) as { code?: unknown; message?: unknown; retryAfterMs?: unknown };
+  const err = (e && typeof e === 'object' ? e : {}) as {
+    code?: unknown;
+    message?: unknown;
+    retryAfterMs?: unknown;
+    reason?: unknown;
+    params?: unknown;
+  };
   const code = typeof err.code === 'string' ? err.code : '';
   const own = `admin.errors.${code}`;
+  const why = `admin.errors.reason.${typeof err.reason === 'string' ? err.reason : ''}`;
   let text: string | null = null;
-  if (code && hasKey(own)) text = t(own);
+  // A refusal's reason code (why a typed ban value cannot match…) in the catalogue; the
+  // server's English message only when this dashboard does not know the code yet.
+  if (typeof err.reason === 'string' && hasKey(why))
+    text = t('admin.errors.invalidBecause', { reason: t(why, reasonParams(err.params)) });
+  else if (code && hasKey(own)) text = t(own);
   else if (code && code !== 'invalid_request' && hasKey(`errors.${code}`)) text = t(`errors.${code}` as Parameters<typeof t>[0]);
   else if (code === 'invalid_request' && typeof err.message === 'string' && err.message)
     text = t('admin.errors.invalidBecause', { reason: err.message });
@@ -26,6 +37,13 @@ export function errorMessage(e: unknown): string {
   if (typeof err.retryAfterMs === 'number' && err.retryAfterMs > 0)
     return t('admin.errors.retryIn', { message: text, seconds: fmtNumber(Math.ceil(err.retryAfterMs / 1000)) });
   return text;
+}
+
+function reasonParams(params: unknown): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  if (!params || typeof params !== 'object') return out;
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+  return out;
 }
 
 export interface Loaded<T> {

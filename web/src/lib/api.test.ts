@@ -68,4 +68,14 @@ describe('503 unavailable (issue 14)', () => {
     );
     expect(err.retryAfterMs).toBe(3000);
   });
+
+  it('keeps the reason code of a refusal and parameters next to the English message', async () => {
+    const body = {
+      error: { code: 'invalid_request', message: 'a range wider than /8 is refused: …', reason: 'ban_range_too_wide', params: { prefix: 8 } },
+    };
+    const err = await parseError(reply(400, body));
+    expect([err.code, err.reason, err.params, err.message]).toEqual(['invalid_request', 'ban_range_too_wide', { prefix: 8 }, body.error.message]);
+    const plain = await parseError(reply(400, { error: { code: 'invalid_request', message: 'no reason' } }));
+    expect(plain.reason).toBeUndefined();
+  });
 });

@@ -9,13 +9,27 @@ export class ApiError extends Error {
   readonly retryAfterMs?: number;
   /** The ban, when code is `banned` (403 from POST /api/auth/token). */
   readonly ban?: Banned;
-  constructor(status: number, code: string, message: string, retryAfterMs?: number, ban?: Banned) {
+  /** Why, as a code for the catalogue, when `code` is generic (e.g. `invalid_request`). */
+  readonly reason?: string;
+  readonly params?: Record<string, string | number>;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryAfterMs?: number,
+    ban?: Banned,
+    reason?: { reason: string; params?: Record<string, string | number> },
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
     if (ban !== undefined) this.ban = ban;
+    if (reason !== undefined) {
+      this.reason = reason.reason;
+      this.params = reason.params ?? {};
+    }
   }
 }
 
@@ -66,7 +80,8 @@ export async function parseError(res: Response): Promise<ApiError> {
   const message =
     code === 'unavailable' ? t('unavailable.failed') : (body?.error?.message ?? `Request failed (${res.status})`);
   const ban = body?.ban && typeof body.ban === 'object' ? body.ban : undefined;
-  return new ApiError(res.status, code, message, body?.retryAfterMs ?? retryAfterHeader(res), ban);
+  const why = typeof body?.error?.reason === 'string' ? { reason: body.error.reason, params: body.error.params } : undefined;
+  return new ApiError(res.status, code, message, body?.retryAfterMs ?? retryAfterHeader(res), ban, why);
 }
 
 function retryAfterHeader(res: Response): number | undefined {
