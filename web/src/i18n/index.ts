@@ -19,6 +19,7 @@ import { ar } from './ar';
 import { adminTranslations } from './admin';
 import { contactsTranslations } from './contacts';
 import { framecheckTranslations } from './framecheck';
+import { strangersTranslations } from './strangers';
 
 export type { MessageKey };
 export type Catalogue = Partial<Record<MessageKey, string>>;
@@ -37,6 +38,7 @@ const catalogues: Record<string, Catalogue> = withFeatures({ en, de, fr, es, 'pt
   adminTranslations,
   contactsTranslations,
   framecheckTranslations,
+  strangersTranslations,
 ]);
 
 /** Each feature's own translation files (i18n/<feature>/) merged into the language's catalogue. */
