@@ -27,9 +27,19 @@ if (!["connect", "floor", "pyfloor", "socketio"].includes(TARGET)) {
   out({ type: "fatal", error: `unknown target ${TARGET}` });
   process.exit(2);
 }
-if (!/^(ws|http):\/\/127\.0\.0\.1:\d+/.test(cfg.url || "")) {
+// Optional (relay-rate, pingpong): several nodes of one cluster, [{url, http}, ...].
+// Pair p's first visitor opens on nodes[p % k] and its partner on nodes[(p + 1) % k],
+// so with k > 1 every pair spans two nodes (bench/cluster.py). Without it, cfg.url.
+const NODES = cfg.nodes && cfg.nodes.length ? cfg.nodes : null;
+const LOOPBACK = /^(ws|http):\/\/127\.0\.0\.1:\d+/;
+if (![cfg.url, ...(NODES || []).flatMap((n) => [n.url, n.http])].every((u) => LOOPBACK.test(u || ""))) {
   out({ type: "fatal", error: "loopback URLs only" });
   process.exit(2);
+}
+// Where visitor i (of a scenario's numbering: 2p and 2p + 1 are pair p) connects.
+function endpoint(i) {
+  if (!NODES) return { url: cfg.url, http: cfg.http };
+  return NODES[((i >> 1) + (i & 1)) % NODES.length];
 }
 
 // --- stdin commands -----------------------------------------------------------
@@ -88,10 +98,10 @@ function percentiles(samples) {
 
 let deviceSeq = 0;
 const devicePrefix = `bench${process.pid}x${Math.floor(Math.random() * 1e6)}`;
-async function guestToken() {
+async function guestToken(http = cfg.http) {
   const deviceId = `${devicePrefix}_${++deviceSeq}`;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await fetch(`${cfg.http}/api/auth/token`, {
+    const r = await fetch(`${http}/api/auth/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ deviceId }),
@@ -105,7 +115,7 @@ async function guestToken() {
 
 async function tokens(n) {
   if (TARGET !== "connect") return new Array(n).fill(null);
-  return pool(n, 32, () => guestToken());
+  return pool(n, 32, (i) => guestToken(endpoint(i).http));
 }
 
 // --- one connection, the same surface for every target --------------------------
@@ -134,7 +144,7 @@ class Conn {
     if (h) h(data);
   }
 
-  static open(token) {
+  static open(token, url = cfg.url) {
     const c = new Conn();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -151,7 +161,7 @@ class Conn {
         reject(err instanceof Error ? err : new Error(String(err)));
       };
       if (TARGET === "socketio") {
-        const s = io(cfg.url, {
+        const s = io(url, {
           transports: ["websocket"],
           reconnection: false,
           forceNew: true,
@@ -166,7 +176,7 @@ class Conn {
           if (c.handlers.close) c.handlers.close();
         });
       } else {
-        const ws = new WebSocket(cfg.url, { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS });
+        const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS });
         c.ws = ws;
         ws.on("open", () => ws.send(JSON.stringify({ event: "hello", data: token ? { token } : {} })));
         ws.on("message", (raw) => {
@@ -200,7 +210,7 @@ class Conn {
 async function openMany(n, toks) {
   let failures = 0;
   const conns = await pool(n, CONCURRENCY, (i) =>
-    Conn.open(toks[i]).catch(() => {
+    Conn.open(toks[i], endpoint(i).url).catch(() => {
       failures++;
       return null;
     }),

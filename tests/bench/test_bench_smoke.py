@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 from bench.cpu_split import GROUPS, split
-from bench.load import RunningServer, ensure_node_deps, node_available, run_scenario, server
+from bench.load import (
+    BenchError,
+    RunningServer,
+    ensure_node_deps,
+    node_available,
+    run_scenario,
+    server,
+)
 from bench.run import PROFILES, flatten, soak_figures
 
 SMOKE = PROFILES["smoke"]
@@ -70,6 +77,26 @@ async def test_relay_rate_delivers_every_message(connect_server: RunningServer) 
     assert r["bad"] == 0
     assert r["errors"] == 0, r["errorCodes"]
     assert 0 < r["p50"] <= r["p99"] <= r["p999"] <= r["max"]
+
+
+async def test_relay_rate_opens_each_side_where_it_is_told(connect_server: RunningServer) -> None:
+    """The ``nodes`` option of client.mjs (bench/cluster.py puts a pair's two visitors on
+    two nodes with it), here with both entries the one server, and a non-loopback one
+    refused before anything is opened."""
+    side = {"url": connect_server.ws_url, "http": connect_server.http_url}
+    r = flatten(
+        await run_scenario(
+            connect_server, "relay-rate", {**SMOKE["relay-rate"], "nodes": [side, side]}
+        )
+    )
+    assert r["sent"] > 0
+    assert r["received"] == r["sent"]
+    assert r["errors"] == 0, r["errorCodes"]
+    outside = {"url": "ws://10.0.0.1:80/ws", "http": "http://10.0.0.1:80"}
+    with pytest.raises(BenchError, match="loopback URLs only"):
+        await run_scenario(
+            connect_server, "relay-rate", {**SMOKE["relay-rate"], "nodes": [side, outside]}
+        )
 
 
 @pytest.mark.parametrize(
