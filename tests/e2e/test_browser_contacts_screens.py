@@ -238,6 +238,26 @@ async def test_german_and_arabic_browsers_get_their_language(
         # The right-to-left conversation passes the same screen checks.
         problems = await check_screen(ar, "conversation-arabic", shots, controls=["message-send"])
         assert not problems, "\n".join(problems)
+        # Call history right to left: the direction arrows are mirrored (↙ incoming
+        # points the way Arabic reads), the German caller's are not.
+        await de.get_by_test_id("call-audio-button").click()
+        await expect(ar.get_by_test_id("incoming-call")).to_be_visible(timeout=WAIT_MS)
+        await ar.get_by_test_id("call-reject").click()
+        await ar.goto(web_server.http + "/#/contacts")
+        await de.goto(web_server.http + "/#/contacts")
+        arrows = {}
+        for page in (ar, de):
+            arrow = page.get_by_test_id("call-row-direction").first
+            await expect(arrow).to_be_visible(timeout=WAIT_MS)
+            arrows[page] = (
+                await arrow.inner_text(),
+                await arrow.evaluate("e => getComputedStyle(e).transform"),
+            )
+        assert arrows[ar] == ("↙", "matrix(-1, 0, 0, 1, 0, 0)"), arrows[ar]
+        assert arrows[de] == ("↗", "none"), arrows[de]
+        await ar.get_by_test_id("call-row").first.screenshot(
+            path=str(shots / "call-row-arabic.png")
+        )
         await ar.set_viewport_size({"width": 390, "height": 844})
         await ar.screenshot(path=str(shots / "conversation-phone-arabic.png"))
         await ar.goto(web_server.http + "/#/contacts")

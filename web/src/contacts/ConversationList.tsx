@@ -151,7 +151,10 @@ export function CallHistory({ contacts, s }: { contacts: ContactsController; s: 
               <span className="call-row-text">
                 <strong>{other.displayName}</strong>
                 <span className="muted small" data-testid="call-row-status">
-                  {outgoing ? `↗ ${t('messenger.outgoing')}` : `↙ ${t('messenger.incoming')}`} ·{' '}
+                  <span className="call-dir" data-testid="call-row-direction" aria-hidden="true">
+                    {outgoing ? '↗' : '↙'}
+                  </span>{' '}
+                  {outgoing ? t('messenger.outgoing') : t('messenger.incoming')} ·{' '}
                   {h.media === 'audio' ? t('messenger.audioCall') : t('messenger.videoCall')} · {status}
                   {h.endReason === 'offline' ? ` (${t('messenger.offline')})` : ''}
                   {h.durationS !== null ? ` · ${formatDuration(h.durationS)}` : ''}
