@@ -1,10 +1,5 @@
 """Direct calls between accounts: ring every device, one answers, the call becomes a session.
 
-Why one ~450-line module: every transition of a call (invite, respond, end,
-expire, a lost socket) is the same compare-and-set on the call row followed by
-the same pushes to both parties' devices and the same event record; kept
-together so each transition can be checked against the others.
-
 State lives in SQL (history, and the compare-and-set that decides which of
 several devices answered first); the live part — which two connections carry
 the call — is a session of the session service, so signaling relays exactly
@@ -13,38 +8,34 @@ as in a random chat. Transitions follow :mod:`connect.calls.machine`.
 Which connection carries the call: the caller's and callee's requests may
 name their gateway ``connectionId``; without one, the user's most recently
 connected device is used.
+
+What is written about each call besides its status (its events, quality samples, and
+the view read back) is :mod:`connect.calls.records`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from connect.calls.machine import Action, Role, next_status
-from connect.calls.schemas import (
-    CallAccepted,
-    CallEventOut,
-    CallOut,
-    CallQuality,
-    IncomingCall,
-)
+from connect.calls.records import CallRecords
+from connect.calls.schemas import CallAccepted, CallOut, IncomingCall
 from connect.calls.store import CallStore
 from connect.clock import Clock
 from connect.contacts.service import user_out
 from connect.delivery import Deliverer
-from connect.errors import ConnectError, bad_request, conflict, faults, not_found
+from connect.errors import ConnectError, bad_request, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
-from connect.identity.service import split_subject, user_subject
+from connect.identity.service import user_subject
 from connect.identity.store import AccountStore
 from connect.observability.metrics import Metrics
 from connect.sessions.models import Member
 from connect.sessions.service import SessionService, new_peer_id
 from connect.signaling.schemas import CallStats
-from connect.storage.models import Call, CallEvent, CallSample
+from connect.storage.models import Call
 from connect.storage.times import aware
 from connect.turn.service import TurnService
 
@@ -82,10 +73,7 @@ class CallService:
     ) -> None:
         self._blocks = blocks
         self._places = places
-        self._tasks: set[asyncio.Task[None]] = set()
-        # One writer per call on this node: a side's samples are compared with its
-        # previous one (ICE state changes), so they are stored in arrival order.
-        self._recording: dict[str, asyncio.Lock] = {}
+        self._records = CallRecords(store=store, accounts=accounts, clock=clock)
         self._events = events
         self._store = store
         self._accounts = accounts
@@ -134,7 +122,7 @@ class CallService:
             self._events.publish(
                 "call.outcome", callId=call.id, media=media, status="busy", durationS=None
             )
-            await self._event(call.id, "busy", me)
+            await self._records.event(call.id, "busy", me)
             raise conflict("the person you called is in another call", "busy")
         if self._places is not None and not await self._places.present(user_subject(callee_id)):
             # Nobody to ring: say so at once and leave the callee a missed call.
@@ -142,14 +130,14 @@ class CallService:
             call.ended_at = call.created_at
             call.end_reason = "offline"
             await self._store.add(call)
-            await self._event(call.id, "offline", me)
+            await self._records.event(call.id, "offline", me)
             self._metrics.calls.labels("missed").inc()
             self._events.publish(
                 "call.outcome", callId=call.id, media=media, status="missed", durationS=None
             )
             raise conflict("the person you called is not online", "callee_offline")
         await self._store.add(call)
-        await self._event(call.id, "ringing", me)
+        await self._records.event(call.id, "ringing", me)
         if connection_id is not None:
             self._caller_conn[call.id] = connection_id
         ring = IncomingCall(call_id=call.id, caller=user_out(caller), media=media)
@@ -187,7 +175,7 @@ class CallService:
         )
         session = await self._sessions.start(call.media, a, b, [], call_id=call.id)
         await self._store.transition(call.id, "accepted", session_id=session.id)
-        await self._event(call.id, "accepted", me)
+        await self._records.event(call.id, "accepted", me)
         self._caller_conn.pop(call.id, None)
         for member, peer, initiator in ((a, b, True), (b, a, False)):
             ice = self._turn.ice_config(member.subject).ice_servers
@@ -261,117 +249,17 @@ class CallService:
         return len(calls)
 
     async def get(self, me: str, call_id: str) -> CallOut:
-        return await self.view(await self._get_party(me, call_id))
+        return await self._records.view(await self._get_party(me, call_id))
 
     async def history(self, me: str, limit: int) -> list[CallOut]:
-        calls = await self._store.history(me, limit)
-        ids = [c.id for c in calls]
-        events, quality = await self._store.events_of(ids), await self._store.quality_of(ids)
-        return [await self.view(c, events.get(c.id, []), quality.get(c.id)) for c in calls]
+        return await self._records.history(me, limit)
 
-    # The per-call record (ext)
-
-    async def _event(
-        self,
-        call_id: str,
-        kind: str,
-        user_id: str | None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        await self._store.add_event(
-            CallEvent(
-                id=uuid.uuid4().hex,
-                call_id=call_id,
-                at=self._now(),
-                kind=kind,
-                user_id=user_id,
-                detail=detail,
-            )
-        )
+    async def view(self, call: Call) -> CallOut:
+        return await self._records.view(call)
 
     def record_stats(self, call_id: str, subject: str, stats: CallStats) -> None:
-        """A call-stats frame of a direct call (from the relay, possibly in a socket's read
-        callback): stored in the background, best effort like the frame itself."""
-        typed = split_subject(subject)
-        if typed is None or typed[0] != "access":
-            return
-        task = asyncio.get_running_loop().create_task(
-            self._guarded(self._record_stats(call_id, typed[1], stats))
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _record_stats(self, call_id: str, user_id: str, stats: CallStats) -> None:
-        lock = self._recording.setdefault(call_id, asyncio.Lock())
-        try:
-            async with lock:
-                await self._record_sample(call_id, user_id, stats)
-        finally:
-            if not lock.locked() and self._recording.get(call_id) is lock:
-                del self._recording[call_id]
-
-    async def _record_sample(self, call_id: str, user_id: str, stats: CallStats) -> None:
-        previous = await self._store.add_sample(
-            CallSample(
-                id=uuid.uuid4().hex,
-                call_id=call_id,
-                user_id=user_id,
-                at=self._now(),
-                ice_state=stats.ice_state,
-                candidate_type=stats.candidate_type,
-                rtt_ms=stats.rtt_ms,
-                loss_pct=stats.loss_pct,
-                bitrate_kbps=stats.bitrate_kbps,
-            )
-        )
-        if previous is not None and previous != stats.ice_state:
-            await self._event(call_id, "ice", user_id, {"state": stats.ice_state})
-        if stats.restart:
-            await self._event(call_id, "restart", user_id, None)
-
-    @staticmethod
-    async def _guarded(work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception as exc:
-            faults.report("call record", exc)
-
-    async def view(
-        self,
-        call: Call,
-        events: list[CallEvent] | None = None,
-        quality: dict[str, Any] | None = None,
-    ) -> CallOut:
-        if events is None:
-            events = (await self._store.events_of([call.id])).get(call.id, [])
-            quality = (await self._store.quality_of([call.id])).get(call.id)
-        caller = await self._accounts.by_id(call.caller_id)
-        callee = await self._accounts.by_id(call.callee_id)
-        assert caller is not None
-        assert callee is not None
-        answered, ended = aware(call.answered_at), aware(call.ended_at)
-        return CallOut(
-            call_id=call.id,
-            status=call.status,
-            caller=user_out(caller),
-            callee=user_out(callee),
-            media=call.media,
-            created_at=aware(call.created_at) or self._now(),
-            answered_at=answered,
-            ended_at=ended,
-            end_reason=call.end_reason,
-            duration_s=(ended - answered).total_seconds() if answered and ended else None,
-            events=[
-                CallEventOut(
-                    at=aware(e.at) or self._now(),
-                    kind=e.kind,
-                    user_id=e.user_id,
-                    detail=e.detail,
-                )
-                for e in events
-            ],
-            quality=CallQuality(**quality) if quality is not None else None,
-        )
+        """A call-stats frame of a direct call (from the relay): see :class:`CallRecords`."""
+        self._records.record_stats(call_id, subject, stats)
 
     # Gateway lifecycle: losing the socket that carries a call ends the call once the
     # resume grace period is over (the session machinery tells the partner meanwhile).
@@ -401,7 +289,7 @@ class CallService:
             raise conflict("the call changed state meanwhile", "invalid_call_state")
         self._caller_conn.pop(call.id, None)
         actor = None if role == "clock" else call.caller_id if role == "caller" else call.callee_id
-        await self._event(call.id, status, actor, {"reason": reason})
+        await self._records.event(call.id, status, actor, {"reason": reason})
         self._metrics.calls.labels(status).inc()
         answered = aware(call.answered_at)
         self._events.publish(
