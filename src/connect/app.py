@@ -18,32 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from asyncpg.exceptions import InterfaceError as PgInterfaceError  # type: ignore[import-untyped]
-from asyncpg.exceptions import PostgresError
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
-from connect import bounds
+from connect import bounds, http_errors
 from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
 from connect.contacts.api import router as contacts_router
-from connect.errors import (
-    SCHEMA_RETRY_MS,
-    UNAVAILABLE_RETRY_MS,
-    ConnectError,
-    faults,
-    unavailable,
-)
+from connect.errors import faults
 from connect.framecheck.api import router as framecheck_router
 from connect.gateway import asgi
+from connect.identity import token_route
 from connect.identity.api import router as identity_router
 from connect.identity.api import users as users_router
 from connect.moderation.admin_api import router as admin_router
@@ -127,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         redoc_url=None,
     )
     api.state.services = services
-    _install_error_handlers(api)
+    http_errors.install(api)
     api.include_router(health_router)
     api.include_router(identity_router)
     api.include_router(turn_router)
@@ -149,13 +137,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
 
 API_PREFIXES = ("/api/", "/health", "/metrics")
-DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (
-    OSError,
-    SQLAlchemyError,
-    RedisError,
-    PostgresError,
-    PgInterfaceError,
-)
 
 
 class ConnectApp:
@@ -170,6 +151,7 @@ class ConnectApp:
         self.services = services
         self.web = web
         self.security = WebSecurity(services.settings)
+        self.guest_token = token_route.GuestTokenRoute(api, services)
         bounds.static_resources(api)  # now, not on the first request
 
     def _body_limit(self, path: str) -> int:
@@ -194,8 +176,11 @@ class ConnectApp:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        app: ASGIApp = self.api
+        if path == token_route.PATH and scope["method"] == "POST" and bounds.parsed_as_json(scope):
+            app = self.guest_token
         try:
-            await bounds.guard(self.api, scope, receive, tracking_send, self._body_limit(path))
+            await bounds.guard(app, scope, receive, tracking_send, self._body_limit(path))
         except Exception:
             if not started:
                 raise
@@ -234,78 +219,6 @@ class ConnectApp:
             )
         else:
             await self.web(scope, receive, send)
-
-
-def _install_error_handlers(api: FastAPI) -> None:
-    async def connect_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ConnectError)
-        svc: Services = api.state.services
-        svc.metrics.errors.labels(exc.code).inc()
-        headers = {}
-        if exc.retry_after_ms is not None:
-            headers["Retry-After"] = str(max(1, -(-exc.retry_after_ms // 1000)))
-        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
-
-    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-        err = ConnectError("invalid_request", f"{where}: {first.get('msg', 'invalid')}"[:200])
-        return await connect_error(_, err)
-
-    async def http_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        code = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )  # 400: a body FastAPI could not parse (not JSON, not UTF-8)
-        headers = exc.headers
-        if exc.status_code == 405:
-            headers = {"Allow": bounds.allowed_methods(api, request.scope)}
-        return JSONResponse(
-            {"error": {"code": code, "message": str(exc.detail)}},
-            status_code=exc.status_code,
-            headers=headers,
-        )
-
-    async def overloaded(_: Request, exc: Exception) -> JSONResponse:
-        """Every database connection stayed busy for the pool's timeout: shed, don't fail."""
-        faults.report("database pool", exc, "database pool exhausted")
-        return await connect_error(
-            _,
-            ConnectError(
-                "overloaded", "the server is busy, retry shortly", status=503, retry_after_ms=1000
-            ),
-        )
-
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        """503 ``unavailable`` when a dependency is down, else 500; logged once per cause
-        and interval (:class:`connect.errors.FaultLog`), never once per request."""
-        cause = faults.report(f"{request.method} {_route_of(request)}", exc)
-        if cause is not None:
-            retry = SCHEMA_RETRY_MS if cause == "schema" else UNAVAILABLE_RETRY_MS
-            return await connect_error(request, unavailable(retry))
-        svc: Services = api.state.services
-        svc.metrics.errors.labels("internal_error").inc()
-        return JSONResponse(
-            {"error": {"code": "internal_error", "message": "internal error"}}, status_code=500
-        )
-
-    api.add_exception_handler(ConnectError, connect_error)
-    api.add_exception_handler(RequestValidationError, validation_error)
-    api.add_exception_handler(StarletteHTTPException, http_error)
-    api.add_exception_handler(PoolTimeout, overloaded)
-    # The errors an outage raises, handled inside the app (Starlette re-raises whatever
-    # reaches its catch-all after answering, which logs a Traceback per request and
-    # drops the keep-alive connection).
-    for kind in DEPENDENCY_ERRORS:
-        api.add_exception_handler(kind, unexpected)
-    api.add_exception_handler(Exception, unexpected)
-
-
-def _route_of(request: Request) -> str:
-    """The route's template (``/api/contacts/{id}``), never the raw path with its ids."""
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "?"))
 
 
 FULL_COLLECTION_S = 60.0
