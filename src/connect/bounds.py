@@ -77,7 +77,7 @@ async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit:
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             await _refuse(send, 413, "payload_too_large", TOO_LARGE_MESSAGE)
             return
-    if _parsed_as_json(scope):
+    if parsed_as_json(scope):
         await _guard_json(app, scope, receive, send, limit)
     else:
         await _guard_stream(app, scope, receive, send, limit)
@@ -103,7 +103,7 @@ def static_resources(api: FastAPI) -> dict[str, frozenset[str]]:
     return found
 
 
-def _parsed_as_json(scope: Scope) -> bool:
+def parsed_as_json(scope: Scope) -> bool:
     """Whether FastAPI would parse this body as JSON (it does when no type is given)."""
     for name, value in scope.get("headers", ()):
         if name == b"content-type":

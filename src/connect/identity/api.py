@@ -29,6 +29,7 @@ from connect.identity.schemas import (
     SessionOut,
     TokenPairOut,
 )
+from connect.identity.token_route import issue_guest_token
 from connect.services import Services
 
 router = APIRouter(prefix="/api/auth", tags=["identity"])
@@ -38,11 +39,8 @@ router = APIRouter(prefix="/api/auth", tags=["identity"])
 async def guest_token(
     body: GuestTokenRequest, ip_hash: ClientIpHash, ip: ClientIp, svc: ServicesDep
 ) -> GuestTokenReply:
-    await svc.limiter.hit(svc.rules.token, ip_hash)
-    await svc.bans.refuse_if_banned(device_id=body.device_id, ip_hash=ip_hash, ip=ip)
-    await svc.abuse.token_issued(ip_hash, body.device_id)
-    token = svc.tokens.issue_guest(body.device_id, ip_hash)
-    return GuestTokenReply(token=token, expires_in=svc.tokens.guest_ttl_s)
+    """Served by :class:`connect.identity.token_route.GuestTokenRoute` when the body is valid."""
+    return await issue_guest_token(svc, body.device_id, ip_hash, ip)
 
 
 @router.post("/login", response_model=TokenPairOut)
