@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import uuid
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
 
+from connect import ids
 from connect.clock import Clock
 from connect.events.schemas import DomainEvent, EventType
 from connect.events.sinks import Sink
@@ -52,7 +52,7 @@ class EventPublisher:
             return
         self._queue.append(
             DomainEvent(
-                id=uuid.uuid4().hex,
+                id=ids.uuid4_hex(),
                 type=type_,
                 at=datetime.fromtimestamp(self._clock.now(), UTC),
                 node=self.node,

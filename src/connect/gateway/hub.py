@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from connect import ids
 from connect.errors import faults
 from connect.gateway import close_codes, codec
 from connect.gateway.connection import Client, Connection
@@ -138,7 +138,7 @@ class Hub:
     # -- attaching and detaching -------------------------------------------------
 
     async def attach_new(self, principal: Principal, ip_hash: str, conn: Connection) -> Client:
-        client = Client(secrets.token_urlsafe(12), principal, ip_hash, self._new_resume(""))
+        client = Client(ids.token_urlsafe(12), principal, ip_hash, self._new_resume(""))
         self._adopt(client, conn)
         if self.cluster is not None:
             await self.cluster.register(client)
@@ -360,7 +360,7 @@ class Hub:
             await self.cluster.orphan([c for c in self._clients.values()])
 
     def _new_resume(self, previous: str) -> str:
-        token = secrets.token_urlsafe(24)
+        token = ids.token_urlsafe(24)
         while token == previous or token in self._by_resume:
-            token = secrets.token_urlsafe(24)
+            token = ids.token_urlsafe(24)
         return token

@@ -11,13 +11,13 @@ bounded; the client address is logged only as its salted hash.
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 import structlog
 
+from connect import ids
 from connect.identity.service import IpHasher, scope_client_ip
 from connect.observability import tracing
 from connect.observability.metrics import Metrics
@@ -53,7 +53,7 @@ async def observe_http(
     ip_hash = hasher.hash(scope_client_ip(scope, trusted))
     scope.setdefault("state", {})["ip_hash"] = ip_hash
     incoming = _header(scope, b"x-request-id")
-    request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    request_id = incoming if incoming and _REQUEST_ID.match(incoming) else ids.token_hex(8)
     status = 500
     started = time.perf_counter()
 

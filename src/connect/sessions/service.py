@@ -7,18 +7,17 @@ partner, the relay asks :meth:`SessionService.partner_of`.
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import Callable
 from typing import Any
 
+from connect import ids
 from connect.clock import Clock
 from connect.sessions.models import Member, Session
 from connect.sessions.store import ImmediateSessionStore, SessionStore
 
 
 def new_peer_id() -> str:
-    return secrets.token_urlsafe(9)
+    return ids.token_urlsafe(9)
 
 
 def _line(sender_peer_id: str, text: str, ts: int) -> dict[str, Any]:
@@ -67,7 +66,7 @@ class SessionService:
         call_id: str | None = None,
     ) -> Session:
         session = Session(
-            id=uuid.uuid4().hex,
+            id=ids.uuid4_hex(),
             mode=mode,
             members=(first, second),
             common_interests=common_interests,
