@@ -1,50 +1,26 @@
-"""Registered accounts: sign-up, login, refresh-token rotation, roles.
+"""Registered accounts: sign-up, who may do what (roles, standing), profile and avatar,
+finding people; and ``AccountService``, the one object the rest of the server holds.
 
-Why one ~540-line module: every step of a login's life (sign-up, login,
-refresh rotation, logout, password change and reset, role and standing
-changes) starts or ends login families through the same rows and the same
-LiveLogins; keeping them together keeps those invariants in one place. Mail is
-in mail.py, device labels in devices.py, deletion and export in privacy.py.
-
-Refresh tokens are opaque random strings; only their SHA-256 is stored. Each
-login starts a *family*; every refresh marks the presented token used and
-issues the next one in the same family. A token presented a second time can
-only mean that it was copied, so the whole family is revoked and both the
-thief and the owner must log in again (the OAuth 2.0 Security BCP's
-refresh-token rotation with reuse detection).
-
-A family is also a row of its own (``login_families``) named by the access
-tokens of that login (``fam``): revoking it (logout, a password change for
-the *other* logins, a reset or a disabled account for all of them) refuses
-those access tokens at the next request and closes their sockets, instead
-of letting them live until they expire.
-
-Password resets mail a single-use, expiring token whose SHA-256 alone is
-stored. Asking for one always answers the same, at once: the lookup, the
-token and the mail happen in a background task, so neither the answer nor
-its timing says whether an account exists.
+The account's logins (tokens, refresh rotation, devices, closing sockets) are
+logins.py's, a new password (change, reset by mail) is resets.py's; the service
+hands those calls on, so its callers keep one object. Mail is in mail.py,
+device labels in devices.py, deletion and export in privacy.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import secrets
 import uuid
-from collections.abc import Coroutine
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import structlog
 
 from connect.clock import Clock
 from connect.errors import ConnectError, conflict, forbidden, not_found, unauthorized
-from connect.gateway import close_codes
-from connect.identity.mail import Mailer, reset_message
+from connect.identity.logins import LiveLogins as LiveLogins  # services.py imports it from here
+from connect.identity.logins import Logins, TokenPair, family_of
+from connect.identity.mail import Mailer
 from connect.identity.passwords import Passwords
-from connect.identity.service import Principal, TokenService, user_subject
+from connect.identity.resets import PasswordResets
+from connect.identity.service import Principal, TokenService
 from connect.identity.store import (
     AccountStore,
     EmailTaken,
@@ -53,92 +29,13 @@ from connect.identity.store import (
     RefreshTokenStore,
 )
 from connect.moderation.audit import Actor, AuditLog
-from connect.storage.models import Account, LoginFamily, PasswordReset, RefreshToken
-from connect.storage.times import aware
+from connect.storage.models import Account, LoginFamily
 from connect.uploads import IMAGE_TYPES, check_upload, sniff
 from connect.uploads import store as store_upload
-
-if TYPE_CHECKING:
-    from connect.gateway.hub import Hub
-
-log = structlog.get_logger(__name__)
 
 STAFF_ROLES = ("moderator", "admin")
 ROLES = ("user", *STAFF_ROLES)
 AVATAR_MAX_BYTES = 1024 * 1024
-# Expired reset tokens are kept this long (for nothing but a support question), then purged.
-RESET_KEEP = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def family_of(principal: Principal) -> str | None:
-    """The login an access token belongs to (None for guests and tokens without ``fam``)."""
-    return principal.family
-
-
-class LiveLogins:
-    """Closes the sockets of logins that just ended, on every node.
-
-    Clustered, the request is broadcast (like a ban) and every node closes
-    its own sockets; the sender receives its own broadcast. A socket is
-    closed with 4001 so the client refreshes, is refused, and signs out.
-    """
-
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
-
-    async def end(
-        self, account_id: str, *, family: str | None = None, keep: str | None = None, reason: str
-    ) -> None:
-        message = {
-            "t": "logins-ended",
-            "account": account_id,
-            "family": family,
-            "keep": keep,
-            "reason": reason,
-        }
-        cluster = self._hub.cluster
-        if cluster is not None:
-            try:
-                await cluster.broadcast(message)
-                return
-            except Exception as exc:  # Redis down: close at least this node's sockets
-                log.warning("logins_ended_broadcast_failed", error=type(exc).__name__)
-        await self.end_local(account_id, family, keep, reason)
-
-    async def on_broadcast(self, message: dict[str, Any]) -> None:
-        if message.get("t") == "logins-ended":
-            await self.end_local(
-                str(message["account"]),
-                message.get("family"),
-                message.get("keep"),
-                str(message.get("reason", "signed out")),
-            )
-
-    async def end_local(
-        self, account_id: str, family: str | None, keep: str | None, reason: str
-    ) -> int:
-        closed = 0
-        for client in self._hub.of_subject(user_subject(account_id)):
-            fam = family_of(client.principal)
-            if (family is not None and fam != family) or (keep is not None and fam == keep):
-                continue
-            closed += 1
-            if client.conn is not None:
-                client.conn.close(close_codes.UNAUTHORIZED, reason)
-            else:
-                await self._hub.evict(client)
-        return closed
 
 
 class AccountService:
@@ -160,21 +57,31 @@ class AccountService:
         web_origin: str = "http://127.0.0.1:8000",
         mail_from: str = "Connect <noreply@localhost>",
     ) -> None:
-        self._avatars = avatars_dir
-        self._resets = resets
-        self._mailer = mailer
-        self._audit = audit
-        self._logins = logins
-        self._reset_ttl_s = reset_ttl_s
-        self._web_origin = web_origin
-        self._mail_from = mail_from
-        self._background: set[asyncio.Task[None]] = set()
         self._accounts = accounts
-        self._refresh = refresh_tokens
-        self._tokens = tokens
         self._passwords = passwords
         self._clock = clock
-        self._refresh_ttl_s = refresh_ttl_s
+        self._avatars = avatars_dir
+        self._audit = audit
+        self._logins = Logins(
+            accounts=accounts,
+            refresh_tokens=refresh_tokens,
+            tokens=tokens,
+            passwords=passwords,
+            clock=clock,
+            refresh_ttl_s=refresh_ttl_s,
+            live=logins,
+        )
+        self._resets = PasswordResets(
+            accounts=accounts,
+            passwords=passwords,
+            logins=self._logins,
+            clock=clock,
+            resets=resets,
+            mailer=mailer,
+            reset_ttl_s=reset_ttl_s,
+            web_origin=web_origin,
+            mail_from=mail_from,
+        )
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock.now(), UTC)
@@ -198,56 +105,6 @@ class AccountService:
         except EmailTaken as exc:
             raise conflict("an account with this email exists", "email_taken") from exc
         return account
-
-    async def login(self, email: str, password: str, browser: str | None = None) -> TokenPair:
-        """Start a login; ``browser`` is the device label for the sessions list (no UA)."""
-        account = await self._accounts.by_email(email.strip().lower())
-        ok = self._passwords.verify(account.password_hash if account else None, password)
-        if account is None or not ok or account.deleted_at is not None:
-            raise ConnectError("invalid_credentials", "wrong email or password", status=401)
-        if account.disabled:
-            raise forbidden("this account is disabled")
-        return await self._issue(
-            account, family_id=uuid.uuid4().hex, new_family=True, browser=browser
-        )
-
-    async def refresh(self, refresh_token: str) -> TokenPair:
-        now = self._now()
-        row = await self._refresh.by_hash(_hash(refresh_token))
-        if row is None or row.revoked_at is not None or aware(row.expires_at) <= now:
-            raise unauthorized("invalid refresh token")
-        if row.used_at is not None or not await self._refresh.mark_used(row.id, now):
-            await self._refresh.revoke_family(row.family_id, now)
-            await self._end_sockets(row.account_id, family=row.family_id, reason="signed out")
-            raise ConnectError(
-                "refresh_reused",
-                "refresh token reused: all sessions of this login revoked",
-                status=401,
-            )
-        account = await self._accounts.by_id(row.account_id)
-        if account is None or account.disabled:
-            raise unauthorized("account unavailable")
-        await self._refresh.ensure_family(row.family_id, row.account_id, now)
-        return await self._issue(account, family_id=row.family_id)
-
-    async def logout(self, refresh_token: str, principal: Principal | None = None) -> None:
-        """End the login of ``refresh_token`` (and of the access token presented with it).
-
-        Its access tokens stop working at the next request and its sockets
-        are closed, on every node.
-        """
-        now = self._now()
-        ended: set[tuple[str, str]] = set()
-        row = await self._refresh.by_hash(_hash(refresh_token))
-        if row is not None:
-            await self._refresh.revoke_family(row.family_id, now)
-            ended.add((row.account_id, row.family_id))
-        family = family_of(principal) if principal is not None else None
-        if principal is not None and family is not None:
-            await self._refresh.revoke_family(family, now)
-            ended.add((principal.subject, family))
-        for account_id, fam in ended:
-            await self._end_sockets(account_id, family=fam, reason="signed out")
 
     async def get(self, account_id: str) -> Account:
         account = await self._accounts.by_id(account_id)
@@ -312,85 +169,6 @@ class AccountService:
         if principal.kind == "access":
             await self.authorize(principal, ROLES)
 
-    # -- password change and reset ---------------------------------------------------
-
-    async def change_password(self, principal: Principal, current: str, new: str) -> None:
-        """Set a new password; every *other* login of the account ends.
-
-        The login making the change stays (the user is not thrown out of the
-        page they are on); a token without ``fam`` keeps none.
-        """
-        account = await self.authorize(principal, ROLES)
-        if not self._passwords.verify(account.password_hash, current):
-            raise ConnectError("wrong_password", "the current password is wrong", status=403)
-        keep = family_of(principal)
-        await self._accounts.set_password(account.id, self._passwords.hash(new))
-        await self._refresh.revoke_account(account.id, self._now(), keep=keep)
-        if self._resets is not None:
-            await self._resets.invalidate(account.id, self._now())
-        await self._end_sockets(account.id, keep=keep, reason="password changed")
-
-    @property
-    def can_mail(self) -> bool:
-        return self._mailer is not None and self._resets is not None
-
-    def request_reset(self, email: str) -> None:
-        """Start a reset for ``email`` in the background; never says whether it exists."""
-        if not self.can_mail:
-            raise ConnectError(
-                "mail_not_configured",
-                "password reset by mail is not available on this server; ask an administrator",
-                status=503,
-            )
-        self._spawn(self._send_reset(email.strip().lower()))
-
-    async def _send_reset(self, email: str) -> None:
-        assert self._resets is not None
-        assert self._mailer is not None
-        account = await self._accounts.by_email(email)
-        if account is None or account.disabled:
-            return
-        token = secrets.token_urlsafe(32)
-        now = self._now()
-        await self._resets.replace(
-            PasswordReset(
-                id=uuid.uuid4().hex,
-                account_id=account.id,
-                token_hash=_hash(token),
-                created_at=now,
-                expires_at=now + timedelta(seconds=self._reset_ttl_s),
-                used_at=None,
-            )
-        )
-        link = f"{self._web_origin}/#/contacts/reset/{token}"
-        await self._mailer.send(
-            reset_message(
-                sender=self._mail_from,
-                to=account.email,
-                link=link,
-                valid_minutes=self._reset_ttl_s // 60,
-            )
-        )
-        log.info("password_reset_mailed")
-        await self._resets.purge(now - RESET_KEEP)
-
-    async def confirm_reset(self, token: str, new_password: str) -> None:
-        """Spend a reset token: set the password and end every login of the account."""
-        invalid = ConnectError(
-            "invalid_reset_token", "this reset link is invalid, used or expired", status=400
-        )
-        if self._resets is None:
-            raise invalid
-        account_id = await self._resets.consume(_hash(token), self._now())
-        if account_id is None:
-            raise invalid
-        account = await self._accounts.by_id(account_id)
-        if account is None or account.disabled:
-            raise invalid
-        await self._accounts.set_password(account.id, self._passwords.hash(new_password))
-        await self._refresh.revoke_account(account.id, self._now())
-        await self._end_sockets(account.id, reason="password reset")
-
     # -- staff: roles and disabled accounts --------------------------------------------
 
     async def change_standing(
@@ -430,8 +208,7 @@ class AccountService:
             action = "account.disable" if after.disabled else "account.enable"
             await self._audit.append(actor, action, "account", after.id, {"role": after.role})
         if after.disabled and not was_disabled:
-            await self._refresh.revoke_account(after.id, self._now())
-            await self._end_sockets(after.id, reason="account disabled")
+            await self._logins.end_every_login(after.id, "account disabled")
         return after
 
     async def find(self, account_id: str | None = None, email: str | None = None) -> Account:
@@ -445,97 +222,55 @@ class AccountService:
             raise not_found("no such account")
         return account
 
-    # -- signed-in devices ----------------------------------------------------------
+    def password_matches(self, account: Account, password: str) -> bool:
+        return self._passwords.verify(account.password_hash, password)
+
+    # -- logins (logins.py) ---------------------------------------------------------
+
+    async def login(self, email: str, password: str, browser: str | None = None) -> TokenPair:
+        return await self._logins.login(email, password, browser)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        return await self._logins.refresh(refresh_token)
+
+    async def logout(self, refresh_token: str, principal: Principal | None = None) -> None:
+        await self._logins.logout(refresh_token, principal)
 
     async def sessions(self, principal: Principal) -> list[tuple[LoginFamily, bool]]:
         """The live logins of the caller's account, each with whether it is the caller's."""
         account = await self.authorize(principal, ROLES)
-        used_after = self._now() - timedelta(seconds=self._refresh_ttl_s)
-        current = family_of(principal)
-        rows = await self._refresh.live_logins(account.id, used_after)
-        return [(row, row.id == current) for row in rows]
+        return await self._logins.sessions(account.id, family_of(principal))
 
     async def end_session(self, principal: Principal, family_id: str) -> None:
         """Sign one of my logins out; someone else's (or an ended one) is a 404."""
         account = await self.authorize(principal, ROLES)
-        if not await self._refresh.revoke_own(account.id, family_id, self._now()):
-            raise not_found("no such session")
-        await self._end_sockets(account.id, family=family_id, reason="signed out")
+        await self._logins.end_session(account.id, family_id)
 
     async def end_other_sessions(self, principal: Principal) -> int:
         """Sign every login of my account out but the one making the request."""
         account = await self.authorize(principal, ROLES)
-        keep = family_of(principal)
-        count = await self._refresh.revoke_account(account.id, self._now(), keep=keep)
-        await self._end_sockets(account.id, keep=keep, reason="signed out")
-        return count
-
-    def password_matches(self, account: Account, password: str) -> bool:
-        return self._passwords.verify(account.password_hash, password)
+        return await self._logins.end_other_sessions(account.id, family_of(principal))
 
     async def end_every_login(self, account_id: str, reason: str) -> None:
-        """Revoke every login of the account and close its sockets on every node."""
-        await self._refresh.revoke_account(account_id, self._now())
-        await self._end_sockets(account_id, reason=reason)
+        await self._logins.end_every_login(account_id, reason)
 
-    # -- internals ------------------------------------------------------------------
+    # -- a new password (resets.py) -------------------------------------------------
 
-    async def _end_sockets(
-        self, account_id: str, *, family: str | None = None, keep: str | None = None, reason: str
-    ) -> None:
-        if self._logins is not None:
-            await self._logins.end(account_id, family=family, keep=keep, reason=reason)
+    async def change_password(self, principal: Principal, current: str, new: str) -> None:
+        """Set a new password; every *other* login of the account ends."""
+        account = await self.authorize(principal, ROLES)
+        await self._resets.change(account, family_of(principal), current, new)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
+    @property
+    def can_mail(self) -> bool:
+        return self._resets.can_mail
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            # The error's type only: the message may carry the address or the server's reply.
-            log.warning("password_reset_mail_failed", error=type(exc).__name__)
+    def request_reset(self, email: str) -> None:
+        self._resets.request(email)
+
+    async def confirm_reset(self, token: str, new_password: str) -> None:
+        await self._resets.confirm(token, new_password)
 
     async def drain(self, timeout_s: float = 5.0) -> None:
         """Let mails being sent finish (shutdown), then give up on the rest."""
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=timeout_s)
-
-    async def _issue(
-        self,
-        account: Account,
-        family_id: str,
-        *,
-        new_family: bool = False,
-        browser: str | None = None,
-    ) -> TokenPair:
-        refresh = secrets.token_urlsafe(32)
-        now = self._now()
-        await self._refresh.add(
-            RefreshToken(
-                id=uuid.uuid4().hex,
-                account_id=account.id,
-                family_id=family_id,
-                token_hash=_hash(refresh),
-                created_at=now,
-                expires_at=datetime.fromtimestamp(self._clock.now() + self._refresh_ttl_s, UTC),
-                used_at=None,
-                revoked_at=None,
-            ),
-            LoginFamily(
-                id=family_id,
-                account_id=account.id,
-                created_at=now,
-                revoked_at=None,
-                browser=browser,
-                last_used_at=now,
-            )
-            if new_family
-            else None,
-        )
-        return TokenPair(
-            self._tokens.issue_access(account.id, account.role, family_id),
-            refresh,
-            self._tokens.access_ttl_s,
-        )
+        await self._resets.drain(timeout_s)
