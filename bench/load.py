@@ -401,7 +401,11 @@ async def run_scenario(
                 await asyncio.wait(waiting, timeout=0.5)
                 samples.append((round(time.perf_counter() - t_go, 2), rss_kb(pid)))
             results = [w.result() for w in waiting]
+            wall = time.perf_counter() - t_go
             report["serverCpuS"] = cpu_s(pid) - cpu_before
+            report["serverCpuUtil"] = report["serverCpuS"] / wall
+            pairs = zip(clients, client_cpu_before, strict=True)
+            report["clientCpuUtil"] = max((cpu_s(c.proc.pid) - b) / wall for c, b in pairs)
         else:
             results = await asyncio.gather(
                 *(c.expect("result", duration + setup_timeout) for c in clients)
@@ -434,6 +438,10 @@ async def run_scenario(
         report["serverCpuUsPerMsg"] = report["serverCpuS"] / report["messages"] * 1e6
     if scenario == "connect" and report.get("connected"):
         report["serverCpuUsPerConn"] = report["serverCpuS"] / report["connected"] * 1e6
+    if scenario == "churn" and report.get("matches"):
+        # Capacity, not just rate: with think times between steps, matches/s is also
+        # bounded by the visitors' own pace (docs/benchmarks.md, "Churn").
+        report["serverCpuUsPerMatch"] = report["serverCpuS"] / report["matches"] * 1e6
     if scenario == "relay-rate" and report.get("received"):
         report["serverCpuUsPerMsg"] = report["serverCpuS"] / report["received"] * 1e6
     return report

@@ -143,6 +143,10 @@ def metrics(scenario: str) -> list[tuple[str, str, str, str]]:
         ],
         "churn": [
             ("matchesPerS", "matches under churn", "/s", "higher"),
+            ("matchesPerCpuS", "matches per server core (1e6 / CPU µs)", "/s", "higher"),
+            ("serverCpuUsPerMatch", "server CPU per match", "µs", "lower"),
+            ("serverCpuUtil", "server core busy", "", "lower"),
+            ("clientCpuUtil", "load client core busy", "", "lower"),
             ("realErrors", "errors (excluding client races)", "", "lower"),
             ("rssGrowthKb", "server RSS end - start", "KB", "lower"),
         ],
@@ -154,6 +158,8 @@ def flatten(r: dict[str, Any]) -> dict[str, Any]:
     flat.update(r.get("latencyMs") or {})
     if r.get("serverCpuUsPerMsg"):
         flat["msgsPerCpuS"] = 1e6 / r["serverCpuUsPerMsg"]
+    if r.get("serverCpuUsPerMatch"):
+        flat["matchesPerCpuS"] = 1e6 / r["serverCpuUsPerMatch"]
     real, races = split_errors(r)
     flat["realErrors"], flat["races"] = real, races
     if "rssEndKb" in r:
@@ -261,6 +267,8 @@ GOALS = [
     ("one-way p99 at 2,000 msgs/s ≤ 1.0x reference", "relay-rate", "p99", "<=", 1.0),
     ("RSS per idle connection ≤ 1.0x reference", "connect", "rssPerConnKb", "<=", 1.0),
     ("burst pairing ≥ 1.5x reference", "burst", "pairsPerS", ">=", 1.5),
+    ("churn matches/s ≥ 1.5x reference (bounded by think time)", "churn", "matchesPerS", ">=", 1.5),
+    ("churn matches per server core ≥ 1.5x reference", "churn", "matchesPerCpuS", ">=", 1.5),
 ]
 
 
