@@ -323,6 +323,9 @@ async def test_with_bans_enabled_a_flagged_sender_is_banned_for_a_while(
     banned = await a.event("banned", timeout=20)
     assert banned["until"] is not None  # temporary
     assert "frame check" in banned["reason"]
+    assert banned["reasonCode"] == "auto_frame_check"
+    assert set(banned["reasonParams"]) == {"label", "score"}
+    assert banned["reason"].endswith(banned["reasonParams"]["score"])
     r = await send_frame(srv, a.token, sid, frames.GREY)
     assert (r.status_code, r.json()["error"]["code"]) == (403, "banned")
     bans = await admin.call("GET", "/api/admin/bans")

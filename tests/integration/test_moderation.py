@@ -318,11 +318,28 @@ async def test_three_distinct_reporters_auto_suspend_a_device(
             await target.event("peer-ended")
         await reporter.close()
     suspended = await target.event("banned")
-    assert "pending review" in suspended["reason"]
+    assert "pending review" in suspended["reason"], "the English reason stays (a fallback)"
+    # The server worded it, so it says it as a code for the visitor's language.
+    coded = (suspended["reasonCode"], suspended["reasonParams"])
+    assert coded == ("auto_reported", {"reporters": 3})
     assert suspended["until"] is not None
     assert (await target.wait_closed())[0] == 4003
+    refused = (await guest_token_response(srv, target_device)).json()["ban"]
+    assert (refused["reasonCode"], refused["reasonParams"]) == coded
     bans = (await admin.call("GET", f"/api/admin/bans?query={target_device}")).json()["bans"]
     assert bans[0]["automatic"] is True
+    assert (bans[0]["reasonCode"], bans[0]["reasonParams"]) == coded
+    staff_ban = await admin.call(
+        "POST",
+        "/api/admin/bans",
+        json={"scope": "device", "value": new_device(), "reason": "reported by 3 people"},
+    )
+    assert "reasonCode" not in staff_ban.json(), "a moderator's words are shown as typed"
+
+
+async def guest_token_response(srv: Server, device: str) -> httpx.Response:
+    async with loopback_client(base_url=srv.http) as http:
+        return await http.post("/api/auth/token", json={"deviceId": device})
 
 
 async def test_staff_login_refresh_rotation_and_reuse_revokes_family(mod_server: Server) -> None:

@@ -319,10 +319,39 @@ export interface AppealRoute {
   url: string;
 }
 
+/**
+ * (ext) The parameters of an automatic ban's ``reasonCode``.
+ */
+export interface BanReasonParams {
+  /**
+   * auto_reported: distinct reporters
+   */
+  reporters?: number | null;
+  /**
+   * auto_frame_check: the classifier's label
+   */
+  label?: string | null;
+  /**
+   * auto_frame_check: its score, e.g. 0.93
+   */
+  score?: string | null;
+}
+
 export interface BannedOut {
   until: string | null;
+  /**
+   * as staff typed it; English for an automatic ban
+   */
   reason: string;
   appeal: AppealRoute;
+  /**
+   * (ext) an automatic ban's reason as a code, for the client to say
+   */
+  reasonCode?: ('auto_reported' | 'auto_frame_check') | null;
+  /**
+   * (ext) the reason's parameters
+   */
+  reasonParams?: BanReasonParams | null;
 }
 
 export interface AltchaChallenge {

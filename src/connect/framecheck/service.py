@@ -32,6 +32,7 @@ from connect.framecheck.pool import FramePool, ProcessFramePool
 from connect.framecheck.schemas import FrameCheck, VideoFlagged, VideoHidden
 from connect.identity.service import Principal
 from connect.moderation.audit import SYSTEM, Actor, AuditLog
+from connect.moderation.ban_reasons import automatic_reason
 from connect.moderation.bans import BanService, ban_target
 from connect.moderation.evidence import JPEG_START
 from connect.moderation.reports import ReportService
@@ -328,7 +329,9 @@ class FrameCheckService:
                 SYSTEM,
                 scope,
                 value,
-                reason=f"automatic frame check: {label} {decision.score:.2f}",
+                reason=automatic_reason(
+                    "auto_frame_check", label=label, score=f"{decision.score:.2f}"
+                ),
                 duration_hours=self.policy.thresholds.ban_hours,
                 report_id=report.id if report is not None else None,
                 automatic=True,

@@ -40,6 +40,7 @@ import structlog
 from connect.clock import Clock
 from connect.errors import ConnectError
 from connect.moderation.audit import SYSTEM
+from connect.moderation.ban_reasons import automatic_reason
 from connect.moderation.bans import BanService, ban_target
 from connect.moderation.store import FlagStore, ReportStore
 from connect.observability.metrics import Metrics
@@ -92,7 +93,7 @@ class AbuseGuard:
                     SYSTEM,
                     "device",
                     bare,
-                    reason=f"suspended pending review: reported by {reporters} people",
+                    reason=automatic_reason("auto_reported", reporters=reporters),
                     duration_hours=self._s.autosuspend_hours,
                     report_id=report.id,
                     automatic=True,

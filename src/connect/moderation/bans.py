@@ -29,6 +29,7 @@ from connect.identity.service import (
 )
 from connect.identity.store import AccountStore
 from connect.moderation.audit import Actor, AuditLog
+from connect.moderation.ban_reasons import reason_code
 from connect.moderation.ban_targets import BanTarget, resolve_target
 from connect.moderation.ban_targets import Scope as Scope
 from connect.moderation.store import BanStore
@@ -347,7 +348,7 @@ class BanService:
         """What a banned visitor is told: until when, why, and how to appeal."""
         until = aware(ban.expires_at) if ban.expires_at is not None else None
         appeal_until = (until or self._now() + APPEAL_WINDOW).timestamp()
-        return {
+        payload: dict[str, Any] = {
             "until": until.isoformat() if until else None,
             "reason": ban.reason,
             "appeal": {
@@ -358,3 +359,7 @@ class BanService:
                 "url": APPEAL_URL,
             },
         }
+        coded = reason_code(ban.reason, ban.automatic)
+        if coded is not None:
+            payload["reasonCode"], payload["reasonParams"] = coded
+        return payload

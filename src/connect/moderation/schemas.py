@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from connect.moderation.ban_reasons import BanReason
 from connect.schemas import WireModel, exactly_one_of, omitted_if_none
 from connect.turn.schemas import TurnStatus
 
@@ -86,6 +87,14 @@ class AppealCreated(WireModel):
     status: Literal["pending"]
 
 
+class BanReasonParams(WireModel):
+    """(ext) The parameters of an automatic ban's ``reasonCode``."""
+
+    reporters: int | None = omitted_if_none(description="auto_reported: distinct reporters")
+    label: str | None = omitted_if_none(description="auto_frame_check: the classifier's label")
+    score: str | None = omitted_if_none(description="auto_frame_check: its score, e.g. 0.93")
+
+
 class BanView(WireModel):
     id: str
     scope: BanScope
@@ -99,6 +108,10 @@ class BanView(WireModel):
     report_id: str | None
     automatic: bool
     active: bool
+    reason_code: BanReason | None = omitted_if_none(
+        description="(ext) an automatic ban's reason as a code (see Banned)"
+    )
+    reason_params: BanReasonParams | None = omitted_if_none()
 
 
 class BanIn(WireModel):
@@ -365,5 +378,11 @@ class AppealRoute(WireModel):
 
 class Banned(WireModel):
     until: str | None
-    reason: str
+    reason: str = Field(description="as staff typed it; English for an automatic ban")
     appeal: AppealRoute
+    reason_code: BanReason | None = omitted_if_none(
+        description="(ext) an automatic ban's reason as a code, for the client to say"
+    )
+    reason_params: BanReasonParams | None = omitted_if_none(
+        description="(ext) the reason's parameters"
+    )

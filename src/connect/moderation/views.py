@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from connect.moderation.ban_reasons import reason_code
 from connect.moderation.reports import SubjectHistory
 from connect.moderation.schemas import (
     AppealView,
@@ -37,7 +39,14 @@ def ban_view(ban: Ban, now: datetime) -> BanView:
         report_id=ban.report_id,
         automatic=ban.automatic,
         active=active,
+        **_reason_fields(ban),
     )
+
+
+def _reason_fields(ban: Ban) -> dict[str, Any]:
+    """``reason_code``/``reason_params`` of an automatic ban the server worded, else none."""
+    coded = reason_code(ban.reason, ban.automatic)
+    return {} if coded is None else {"reason_code": coded[0], "reason_params": coded[1]}
 
 
 def flag_view(flag: Flag) -> FlagView:

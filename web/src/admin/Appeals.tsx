@@ -5,6 +5,7 @@ import type { AdminApi } from './api';
 import type { Appeal } from './types';
 import { ErrorLine, Mono, TableScroll, Time, fmtAgo, label, usePoll } from './util';
 import { banState } from './Bans';
+import { banReason } from './banText';
 
 type Status = 'pending' | 'accepted' | 'rejected';
 
@@ -111,7 +112,7 @@ function AppealRow({ api, appeal: a, onDecided }: { api: AdminApi; appeal: Appea
               {label('scope', b.scope)} <Mono value={b.value} n={12} />{' '}
               <span className={`tag status-${banState(b)}`}>{label('banState', banState(b))}</span>
             </div>
-            <div>{b.reason}</div>
+            <div>{banReason(b)}</div>
             <div className="muted">
               {t('admin.appeals.since')} <Time value={b.createdAt} /> ·{' '}
               {b.expiresAt ? (

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { t, useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Ban, BanScope } from './types';
-import { describeBan, type BanPreviewReply } from './banText';
+import { banReason, describeBan, type BanPreviewReply } from './banText';
 import { DurationSelect, ErrorLine, Mono, TableScroll, Time, durationHours, errorMessage, label, useDebounced, usePoll } from './util';
 
 export function banState(b: Ban): string {
@@ -102,7 +102,7 @@ export function Bans({ api }: { api: AdminApi }) {
               <td data-label={t('admin.bans.col.value')}>
                 <Mono value={b.value} n={18} />
               </td>
-              <td data-label={t('admin.bans.col.reason')}>{b.reason}</td>
+              <td data-label={t('admin.bans.col.reason')}>{banReason(b)}</td>
               <td data-label={t('admin.bans.col.created')}>
                 <Time value={b.createdAt} />
               </td>

@@ -6,6 +6,7 @@ import { useEffect, useState } from 'react';
 import { useT } from '../i18n';
 import type { AdminApi } from './api';
 import type { Ban, Flag, Report } from './types';
+import { banReason } from './banText';
 import { ErrorLine, Mono, TableScroll, Time, errorMessage, fmtAgo, fmtClock, label } from './util';
 
 /** A report's evidence image as an object URL, fetched with the staff token (revoked on unmount). */
@@ -150,7 +151,7 @@ function BanMiniTable({ bans }: { bans: Ban[] }) {
             <td>
               {label('scope', b.scope)} <Mono value={b.value} n={8} />
             </td>
-            <td>{b.reason}</td>
+            <td>{banReason(b)}</td>
             <td>{b.expiresAt ? <Time value={b.expiresAt} /> : t('admin.duration.permanent')}</td>
             <td>
               {b.active ? <span className="tag status-active">{label('banState', 'active')}</span> : <span className="tag">{t('admin.history.ended')}</span>}

@@ -69,3 +69,12 @@ function describeWithoutCode(scope: BanScope, typed: string, reply: BanPreviewRe
   if (net.prefix === 32) return t('admin.bans.describe.address', { address: net.address });
   return t('admin.bans.describe.range', { range: `${net.address}/${net.prefix}`, count: fmtNumber(net.count) });
 }
+
+/**
+ * A ban's reason as the dashboard shows it: staff's own words as typed, an automatic
+ * ban's (worded by the server) from the catalogue by its `reasonCode`.
+ */
+export function banReason(b: { reason: string; reasonCode?: string; reasonParams?: Record<string, string | number> }): string {
+  const key = `admin.bans.reasonCode.${b.reasonCode ?? ''}`;
+  return b.reasonCode && hasKey(key) ? t(key, b.reasonParams ?? {}) : b.reason;
+}

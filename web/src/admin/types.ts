@@ -69,6 +69,9 @@ export interface Ban {
   reportId: string | null;
   automatic: boolean;
   active: boolean;
+  /** (ext) An automatic ban's reason as a code with parameters; `reason` is its English. */
+  reasonCode?: string;
+  reasonParams?: Record<string, string | number>;
 }
 
 export interface Flag {

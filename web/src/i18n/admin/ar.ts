@@ -221,6 +221,8 @@ export const adminAr: AdminCatalogue = {
   'admin.bans.describe.range': 'كل العناوين في {range} ({count} عنوانًا)',
   'admin.bans.describe.account': 'الحساب {name} <{email}>',
   'admin.bans.describe.ipv6_network': 'شبكة /64 الخاصة بـ {address}',
+  'admin.bans.reasonCode.auto_reported': 'موقوف إلى حين المراجعة: أبلغ عنه {reporters} أشخاص',
+  'admin.bans.reasonCode.auto_frame_check': 'فحص تلقائي للصور: {label} {score}',
   'admin.bans.checking': 'جارٍ التحقق…',
   'admin.appeals.title': 'الطعون',
   'admin.appeals.col.filed': 'تاريخ التقديم',

@@ -221,6 +221,8 @@ export const adminDe: AdminCatalogue = {
   'admin.bans.describe.range': 'jede Adresse in {range} ({count} Adressen)',
   'admin.bans.describe.account': 'das Konto {name} <{email}>',
   'admin.bans.describe.ipv6_network': 'das /64-Netz von {address}',
+  'admin.bans.reasonCode.auto_reported': 'vorläufig gesperrt bis zur Prüfung: von {reporters} Personen gemeldet',
+  'admin.bans.reasonCode.auto_frame_check': 'automatische Bildprüfung: {label} {score}',
   'admin.bans.checking': 'Wird geprüft…',
   'admin.appeals.title': 'Einsprüche',
   'admin.appeals.col.filed': 'Eingereicht',

@@ -236,6 +236,8 @@ export const adminEn = {
   'admin.bans.describe.range': 'every address in {range} ({count} addresses)',
   'admin.bans.describe.account': 'the account {name} <{email}>',
   'admin.bans.describe.ipv6_network': 'the /64 network of {address}',
+  'admin.bans.reasonCode.auto_reported': 'suspended pending review: reported by {reporters} people',
+  'admin.bans.reasonCode.auto_frame_check': 'automatic frame check: {label} {score}',
   'admin.bans.checking': 'Checking…',
   // ---- appeals
   'admin.appeals.title': 'Appeals',

@@ -221,6 +221,8 @@ export const adminEs: AdminCatalogue = {
   'admin.bans.describe.range': 'todas las direcciones de {range} ({count} direcciones)',
   'admin.bans.describe.account': 'la cuenta {name} <{email}>',
   'admin.bans.describe.ipv6_network': 'la red /64 de {address}',
+  'admin.bans.reasonCode.auto_reported': 'suspendido hasta su revisión: reportado por {reporters} personas',
+  'admin.bans.reasonCode.auto_frame_check': 'revisión automática de imágenes: {label} {score}',
   'admin.bans.checking': 'Comprobando…',
   'admin.appeals.title': 'Apelaciones',
   'admin.appeals.col.filed': 'Presentada',

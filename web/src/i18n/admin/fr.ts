@@ -221,6 +221,8 @@ export const adminFr: AdminCatalogue = {
   'admin.bans.describe.range': 'toutes les adresses de {range} ({count} adresses)',
   'admin.bans.describe.account': 'le compte {name} <{email}>',
   'admin.bans.describe.ipv6_network': 'le réseau /64 de {address}',
+  'admin.bans.reasonCode.auto_reported': 'suspendu en attente d’examen : signalé par {reporters} personnes',
+  'admin.bans.reasonCode.auto_frame_check': 'vérification automatique des images : {label} {score}',
   'admin.bans.checking': 'Vérification…',
   'admin.appeals.title': 'Recours',
   'admin.appeals.col.filed': 'Déposé',

@@ -221,6 +221,8 @@ export const adminPtBR: AdminCatalogue = {
   'admin.bans.describe.range': 'todos os endereços em {range} ({count} endereços)',
   'admin.bans.describe.account': 'a conta {name} <{email}>',
   'admin.bans.describe.ipv6_network': 'a rede /64 de {address}',
+  'admin.bans.reasonCode.auto_reported': 'suspenso até a revisão: denunciado por {reporters} pessoas',
+  'admin.bans.reasonCode.auto_frame_check': 'verificação automática de imagens: {label} {score}',
   'admin.bans.checking': 'Verificando…',
   'admin.appeals.title': 'Recursos',
   'admin.appeals.col.filed': 'Enviado',

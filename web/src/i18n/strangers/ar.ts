@@ -165,6 +165,8 @@ export const strangersAr: StrangersCatalogue = {
   "ban.permanently": "بشكل دائم",
   "ban.untilDate": "حتى {date}",
   "ban.reason": "السبب: {reason}",
+  "ban.reasonCode.auto_reported": "موقوف إلى حين المراجعة: أبلغ عنك {reporters} أشخاص",
+  "ban.reasonCode.auto_frame_check": "فحص تلقائي: قد يخالف الفيديو الخاص بك القواعد (الدرجة {score})",
   "ban.reference": "مرجع الحظر: {id}",
   "ban.appealPrompt": "هل تظن أن هذا خطأ؟ أخبر المشرفين بالسبب:",
   "ban.appealSubmit": "إرسال الطعن",

@@ -165,6 +165,8 @@ export const strangersDe: StrangersCatalogue = {
   "ban.permanently": "dauerhaft",
   "ban.untilDate": "bis {date}",
   "ban.reason": "Grund: {reason}",
+  "ban.reasonCode.auto_reported": "Vorläufig gesperrt bis zur Prüfung: von {reporters} Personen gemeldet",
+  "ban.reasonCode.auto_frame_check": "Automatische Prüfung: Dein Video verstößt womöglich gegen die Regeln (Wert {score})",
   "ban.reference": "Sperr-Referenz: {id}",
   "ban.appealPrompt": "Ein Irrtum? Erkläre der Moderation, warum:",
   "ban.appealSubmit": "Einspruch senden",

@@ -172,6 +172,8 @@ export const strangersEn = {
   'ban.permanently': 'permanently',
   'ban.untilDate': 'until {date}',
   'ban.reason': 'Reason: {reason}',
+  'ban.reasonCode.auto_reported': 'Suspended pending review: reported by {reporters} people',
+  'ban.reasonCode.auto_frame_check': 'Automatic check: your video may break the rules (score {score})',
   'ban.reference': 'Ban reference: {id}',
   'ban.appealPrompt': 'Think this is a mistake? Tell the moderators why:',
   'ban.appealSubmit': 'Send appeal',

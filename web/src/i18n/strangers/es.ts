@@ -165,6 +165,8 @@ export const strangersEs: StrangersCatalogue = {
   "ban.permanently": "de forma permanente",
   "ban.untilDate": "hasta el {date}",
   "ban.reason": "Motivo: {reason}",
+  "ban.reasonCode.auto_reported": "Suspendido hasta su revisión: reportado por {reporters} personas",
+  "ban.reasonCode.auto_frame_check": "Revisión automática: tu video puede infringir las normas (puntuación {score})",
   "ban.reference": "Referencia del bloqueo: {id}",
   "ban.appealPrompt": "¿Crees que es un error? Explica el motivo a los moderadores:",
   "ban.appealSubmit": "Enviar apelación",

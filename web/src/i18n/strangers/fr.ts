@@ -165,6 +165,8 @@ export const strangersFr: StrangersCatalogue = {
   "ban.permanently": "définitivement",
   "ban.untilDate": "jusqu'au {date}",
   "ban.reason": "Motif : {reason}",
+  "ban.reasonCode.auto_reported": "Suspendu en attente d’examen : signalé par {reporters} personnes",
+  "ban.reasonCode.auto_frame_check": "Vérification automatique : votre vidéo enfreint peut-être les règles (score {score})",
   "ban.reference": "Référence du bannissement : {id}",
   "ban.appealPrompt": "Une erreur ? Expliquez pourquoi aux modérateurs :",
   "ban.appealSubmit": "Envoyer le recours",

@@ -165,6 +165,8 @@ export const strangersPtBR: StrangersCatalogue = {
   "ban.permanently": "permanentemente",
   "ban.untilDate": "até {date}",
   "ban.reason": "Motivo: {reason}",
+  "ban.reasonCode.auto_reported": "Suspenso até a revisão: denunciado por {reporters} pessoas",
+  "ban.reasonCode.auto_frame_check": "Verificação automática: seu vídeo pode violar as regras (pontuação {score})",
   "ban.reference": "Referência do banimento: {id}",
   "ban.appealPrompt": "Acha que foi um engano? Explique aos moderadores:",
   "ban.appealSubmit": "Enviar recurso",

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { ChatController, ChatState } from '../controller';
-import { useT } from '../../i18n';
+import { hasKey, useT } from '../../i18n';
 import { formatDateTime } from '../../ui/format';
 import { Button } from '../../ui/Button';
 
@@ -9,6 +9,19 @@ function formatUntil(until: unknown, t: ReturnType<typeof useT>): string {
   const d = typeof until === 'number' ? new Date(until) : new Date(String(until));
   if (Number.isNaN(d.getTime())) return t('ban.untilDate', { date: String(until) });
   return t('ban.untilDate', { date: formatDateTime(d) });
+}
+
+/**
+ * Why, in the visitor's language when the server worded it (an automatic ban's
+ * `reasonCode`); a moderator's reason is shown as they typed it.
+ */
+export function banReasonText(ban: ChatState['ban'], t: ReturnType<typeof useT>): string {
+  if (!ban) return '';
+  const key = `ban.reasonCode.${ban.reasonCode ?? ''}`;
+  if (!ban.reasonCode || !hasKey(key)) return ban.reason ?? '';
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(ban.reasonParams ?? {})) if (v !== null && v !== undefined) params[k] = v;
+  return t(key, params);
 }
 
 export function BanScreen({ controller, state }: { controller: ChatController; state: ChatState }) {
@@ -74,7 +87,7 @@ export function BanScreen({ controller, state }: { controller: ChatController; s
       {ban?.reason && (
         <p>
           {t('ban.reason', { reason: '' }).replace(/\s*$/, ' ')}
-          <strong data-testid="ban-reason">{ban.reason}</strong>
+          <strong data-testid="ban-reason">{banReasonText(ban, t)}</strong>
         </p>
       )}
       {appealNode}
