@@ -71,8 +71,15 @@ async def test_admin_ban_form_previews_and_bans_a_typed_range(
             " (1.024 Adressen).",
             timeout=WAIT_MS,
         )
+        # The server's refusal and its IPv6 description come as codes: German too.
         await value.fill("someone@example.test")
-        await expect(preview).to_contain_text("Nicht angenommen: an IP ban needs an address")
+        await expect(preview).to_contain_text(
+            "Nicht angenommen: eine IP-Sperre braucht eine Adresse", timeout=WAIT_MS
+        )
+        await value.fill("2001:db8:1:2::7")
+        await expect(preview).to_have_text(
+            "Sperrt das /64-Netz von 2001:db8:1:2::7.", timeout=WAIT_MS
+        )
         await page.get_by_test_id("ui-language").select_option("en")
         await page.screenshot(path=str(web_server.data_dir / "admin-ban-range.png"))
     finally:
