@@ -53,6 +53,19 @@ def test_forged_or_malformed_tokens_are_refused(forge: object) -> None:
     assert exc.value.status == 401
 
 
+def test_hs256_still_refuses_asymmetric_keys_after_a_good_key_was_prepared() -> None:
+    """The key check PyJWT runs is kept per key (connect.identity.service), not skipped."""
+    tokens = TokenService(SECRET, FakeClock(), guest_ttl_s=300)
+    tokens.verify(tokens.issue_guest("device123", "iphash"))  # SECRET is now prepared
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"
+    for _ in range(2):  # a refused key is never kept as prepared
+        with pytest.raises(jwt.InvalidKeyError):
+            jwt.encode({"sub": "x"}, pem, "HS256")
+    other = TokenService("t" * 40, FakeClock(), guest_ttl_s=300)
+    with pytest.raises(ConnectError):
+        other.verify(tokens.issue_guest("device123", "iphash"))
+
+
 def test_turn_credentials_follow_the_turn_rest_api_scheme() -> None:
     clock = FakeClock(start=1_000_000)
     turn = TurnService(

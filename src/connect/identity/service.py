@@ -19,12 +19,47 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from connect.clock import Clock
 from connect.errors import ConnectError, unauthorized
 
 ALGORITHM = "HS256"
 TokenKind = Literal["guest", "access"]
+
+
+class _CheckedKeyHMAC(HMACAlgorithm):
+    """PyJWT's HS256, with each key's check done once rather than on every token.
+
+    Before it signs or verifies, PyJWT's HMAC makes sure the key is not an
+    asymmetric key in disguise (PEM, SSH, DER, JWK JSON: a defence against
+    algorithm confusion). That check parses the key several ways and raises
+    and catches exceptions doing it, on every call: about 40% of encoding or
+    verifying a guest token, which every visit does twice (py-spy, churn). The
+    answer depends only on the key, and this service uses one secret, so the
+    prepared form of the keys seen is kept (a few at most). Registered in
+    place of PyJWT's own HS256 (:func:`jwt.register_algorithm`, its extension
+    point) when this module is imported.
+    """
+
+    _KEEP = 8
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._prepared: dict[str | bytes, bytes] = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = super().prepare_key(key)  # raises for a key it refuses: not kept
+            if len(self._prepared) >= self._KEEP:
+                self._prepared.clear()
+            self._prepared[key] = prepared
+        return prepared
+
+
+jwt.unregister_algorithm(ALGORITHM)
+jwt.register_algorithm(ALGORITHM, _CheckedKeyHMAC())
 
 GUEST_PREFIX = "guest:"
 USER_PREFIX = "user:"
