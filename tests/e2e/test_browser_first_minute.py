@@ -534,8 +534,10 @@ async def test_ban_screen_fits_and_passes_axe(
     ctx, page, _ = await visitor(browser, web_server, mode="text", locale="de-DE")
     ban = {
         "until": "2031-01-02T03:04:05Z",
-        "reason": "spam",
+        "reason": "suspended pending review: reported by 3 people",
         "appeal": {"banId": "b-123", "token": "appeal-token", "url": "/api/appeals"},
+        "reasonCode": "auto_reported",
+        "reasonParams": {"reporters": 3},
     }
 
     async def banned(route: Any) -> None:
@@ -550,6 +552,10 @@ async def test_ban_screen_fits_and_passes_axe(
         await expect(page.get_by_test_id("ban-screen")).to_contain_text("Du wurdest gesperrt")
         await expect(page.get_by_test_id("ban-until")).to_contain_text("2031")
         await expect(page.get_by_test_id("ban-until")).to_contain_text("bis ")
+        # An automatic ban's reason (worded by the server) in German, from its code.
+        await expect(page.get_by_test_id("ban-reason")).to_have_text(
+            "Vorläufig gesperrt bis zur Prüfung: von 3 Personen gemeldet"
+        )
         problems = await check_screen(page, "ban", shots)
         assert not problems, "\n".join(problems)
     finally:
