@@ -345,6 +345,40 @@ async def test_any_single_emoji_several_per_message_and_who(server: Server) -> N
     await a_dev.close()
 
 
+async def test_an_emoji_with_or_without_vs16_is_one_reaction(server: Server) -> None:
+    """👍 and 👍+U+FE0F, ❤ and ❤+U+FE0F: each pair is one reaction, stored and pushed in
+    the fully-qualified form the web client sends; either spelling removes it."""
+    ann, bob = await new_user(server, "Ann"), await new_user(server, "Bob")
+    cid = await channel(ann, bob)
+    m = await send(ann, cid, "react to me")
+    a_dev = await ann.device()
+    path = f"/api/messages/{m['id']}/reactions"
+    thumbs, heart, vs16 = "\U0001f44d", "\u2764", "\ufe0f"
+
+    async def pushed() -> tuple[str, str]:
+        event = await a_dev.event("message-reaction", MARKER_S)
+        return event["emoji"], event["action"]
+
+    assert (await bob.call("POST", path, json={"emoji": thumbs + vs16})).status_code == 204
+    assert await pushed() == (thumbs, "added")
+    assert (await bob.call("POST", path, json={"emoji": thumbs})).status_code == 204
+    assert (await bob.call("POST", path, json={"emoji": heart})).status_code == 204
+    # The next push is the heart's: the second thumbs up added nothing.
+    assert await pushed() == (heart + vs16, "added")
+    view = next(v for v in await history(ann, cid) if v["id"] == m["id"])
+    assert sorted((r["emoji"], r["userIds"]) for r in view["reactions"]) == sorted(
+        [(thumbs, [bob.id]), (heart + vs16, [bob.id])]
+    )
+
+    assert (await bob.call("DELETE", path, params={"emoji": thumbs + vs16})).status_code == 204
+    assert await pushed() == (thumbs, "removed")
+    assert (await bob.call("DELETE", path, params={"emoji": heart})).status_code == 204
+    assert await pushed() == (heart + vs16, "removed")
+    view = next(v for v in await history(ann, cid) if v["id"] == m["id"])
+    assert view["reactions"] == []
+    await a_dev.close()
+
+
 # Search
 
 

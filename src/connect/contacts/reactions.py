@@ -4,6 +4,12 @@ Either member of the conversation may react; the reaction is stored, then pushed
 as ``message-reaction`` to both members' devices. Adding one across a block is
 refused (403 ``blocked``); removing one's own stays possible, but only one's own
 devices hear of it.
+
+An emoji is stored, counted, pushed and removed in one spelling, the
+fully-qualified one (``emoji.canonical``): 👍 and 👍+U+FE0F are one reaction, and
+either spelling removes it. Rows stored before that keep the spelling they were
+sent in; a remove that finds no canonical row tries the spelling it was given,
+the one such a row is listed with.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from datetime import UTC, datetime
 
 from connect.clock import Clock
 from connect.contacts.blocks import blocked_error
-from connect.contacts.emoji import is_emoji
+from connect.contacts.emoji import canonical, is_emoji
 from connect.contacts.store import ContactStore
 from connect.delivery import Deliverer
 from connect.errors import bad_request, conflict, not_found
@@ -35,6 +41,7 @@ class Reactions:
     async def react(self, me: str, message_id: str, emoji: str, *, add: bool) -> None:
         if not is_emoji(emoji):
             raise bad_request("a reaction is one emoji", "invalid_emoji")
+        spelled, emoji = emoji, canonical(emoji)
         message = await self._store.message(message_id)
         if message is None or me not in (message.sender_id, message.recipient_id):
             raise not_found("no such message")
@@ -61,6 +68,11 @@ class Reactions:
             )
         else:
             changed = await self._store.remove_reaction(message_id, me, emoji)
+            if not changed and spelled != emoji:
+                # A row stored before reactions were canonical, listed in this spelling.
+                changed = await self._store.remove_reaction(message_id, me, spelled)
+                if changed:
+                    emoji = spelled
         if changed:
             event = {
                 "messageId": message_id,
