@@ -132,16 +132,21 @@ async def _guard_json(app: ASGIApp, scope: Scope, receive: Receive, send: Send, 
     if json_has_nul(body):
         await _refuse(send, 400, "invalid_request", NUL_MESSAGE)
         return
+    await app(scope, replay(body, receive), send)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the whole ``body`` in one message, then whatever comes next."""
     replayed = False
 
-    async def replay() -> Message:
+    async def again() -> Message:
         nonlocal replayed
         if replayed:
             return await receive()
         replayed = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    await app(scope, replay, send)
+    return again
 
 
 async def _guard_stream(

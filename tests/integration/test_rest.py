@@ -43,6 +43,23 @@ async def test_guest_token_is_a_five_minute_jwt(server: Server) -> None:
     assert len(claims["iph"]) == 32
 
 
+async def test_the_token_route_answers_like_every_api_route(server: Server) -> None:
+    """POST /api/auth/token is served before FastAPI (connect.identity.token_route): its
+    answer still carries the request id, the security headers and the route's metrics."""
+    async with loopback_client(base_url=server.http) as http:
+        r = await http.post(
+            "/api/auth/token",
+            json={"deviceId": "device_headers_1"},
+            headers={"x-request-id": "req-token-route-1"},
+        )
+        metrics = (await http.get("/metrics")).text
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["x-request-id"] == "req-token-route-1"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert 'connect_http_requests_total{route="/api/auth/token",status="200"}' in metrics
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -23,9 +23,9 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from connect import http_errors
+from connect import bounds, http_errors
 from connect.identity.schemas import GuestTokenReply, GuestTokenRequest
 from connect.identity.service import scope_client_ip
 from connect.services import Services
@@ -67,7 +67,7 @@ class GuestTokenRoute:
         try:
             request = GuestTokenRequest.model_validate_json(body)
         except ValidationError:
-            await self._api(scope, _replay(message, receive), send)
+            await self._api(scope, bounds.replay(body, receive), send)
             return
         scope["route"] = self._route
         svc = self._services
@@ -80,16 +80,3 @@ class GuestTokenRoute:
         except Exception as exc:
             response = http_errors.failure(svc, f"POST {PATH}", exc)
         await response(scope, receive, send)
-
-
-def _replay(first: Message, receive: Receive) -> Receive:
-    replayed = False
-
-    async def again() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return first
-
-    return again
