@@ -164,5 +164,9 @@ async def refresh_gauges(svc: Services) -> None:
             ),
             2.0,
         )
+    except TimeoutError as exc:
+        # A database too slow to count within the bound (load, a stalled PostgreSQL):
+        # a warning, not an unexpected error's Traceback.
+        faults.report("reports pending gauge", exc, "database")
     except Exception as exc:
         faults.report("reports pending gauge", exc)
