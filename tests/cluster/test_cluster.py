@@ -101,6 +101,29 @@ async def test_pair_on_different_nodes_signals_and_chats(cluster: Cluster) -> No
     await b.close()
 
 
+async def test_lines_sent_back_to_back_across_nodes_arrive_in_order_once(
+    cluster: Cluster,
+) -> None:
+    """Senders on two nodes each emit 40 lines and an end mark without waiting, so each
+    node's outbox has many frames queued at once and routes them together (one pipeline
+    of ROUTE calls): every partner receives its 40 lines, each once, in the order sent,
+    then the end mark (a line routed twice would arrive before it)."""
+    pairs = [await node_pair(cluster, i % 2, 1 - i % 2, "text") for i in range(6)]
+    sent = [f"{n}" for n in range(40)] + ["end"]  # inside the per-socket event burst (60)
+
+    async def talk(a: Peer) -> None:
+        for text in sent:
+            await a.emit("send-message", {"text": text})
+
+    await asyncio.gather(*(talk(a) for a, _, _, _ in pairs))
+    for a, b, _, _ in pairs:
+        got = [(await b.event("message"))["text"] for _ in sent]
+        assert got == sent
+        assert b.events("message") == []
+        await a.close()
+        await b.close()
+
+
 async def test_a_resumed_socket_on_another_node_keeps_its_session(cluster: Cluster) -> None:
     a, b, _, _ = await node_pair(cluster, 0, 1)
     a.abort()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import structlog
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from connect.gateway.cluster.registry import REDIS_DOWN, Registry, _s
 from connect.storage.redis import PREFIX
@@ -35,6 +36,8 @@ GAP_FRAMES = 256
 # How long a relayed frame is retried while Redis is unreachable before it is dropped
 # (its target's place outlives an outage only by the grace period anyway).
 FORWARD_RETRY_S = 60.0
+# At most this many frames routed in one pipeline (what queued while the last one ran).
+OUTBOX_BATCH = 256
 
 ROUTE = """
 local seq = tonumber(ARGV[5])
@@ -90,27 +93,44 @@ class Routing(Registry):
         self._outbox.put_nowait(("s", subject, (frame, skip), time.monotonic()))
 
     async def _send_outbox(self) -> None:
-        """Send queued frames in order; while Redis is unreachable, wait for it: a frame
+        """Send queued frames in order, all that have queued (up to ``OUTBOX_BATCH``) in
+        one pipeline of ``ROUTE`` calls; while Redis is unreachable, wait for it: a frame
         queued more than ``FORWARD_RETRY_S`` ago is given up (the outbox stays bounded in
-        time, however long the outage)."""
+        time, however long the outage).
+
+        Why a pipeline: with one script call in flight, the outbox sent at most one frame
+        per round trip, and a round trip includes waiting for this node's busy event
+        loop; at 2,000 frames/s over three nodes the queue grew faster than it drained
+        (seconds of delay, ``bench/cluster.py``). Redis runs one connection's commands
+        in the order sent, so frames keep their order, and the source sequence numbers
+        let a retried batch skip the frames Redis had already routed.
+        """
         while True:
-            kind, target, payload, queued = await self._outbox.get()
-            give_up = queued + FORWARD_RETRY_S
+            batch = [await self._outbox.get()]
+            while len(batch) < OUTBOX_BATCH and not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
             try:
-                if kind == "c":
-                    await self._route(target, payload, give_up)
-                else:
+                routes: list[tuple[str, str, float]] = []
+                for kind, target, payload, queued in batch:
+                    give_up = queued + FORWARD_RETRY_S
+                    if kind == "c":
+                        routes.append((target, payload, give_up))
+                        continue
+                    await self._route(routes)  # what came before, first
+                    routes = []
                     frame, skip = payload
                     members = await self._retrying(
                         functools.partial(self._r.smembers, f"{PREFIX}subj:{target}"), give_up
                     )
-                    for cid in members or ():
-                        if _s(cid) not in skip:
-                            await self._route(_s(cid), frame, give_up)
+                    await self._route(
+                        [(_s(c), frame, give_up) for c in members or () if _s(c) not in skip]
+                    )
+                await self._route(routes)
             except Exception:
                 log.exception("cluster_forward_failed")
             finally:
-                self._outbox.task_done()
+                for _ in batch:
+                    self._outbox.task_done()
 
     async def _retrying(self, call: Callable[[], Awaitable[Any]], give_up: float) -> Any:
         """``call()`` until it succeeds, with backoff while Redis is unreachable; None once
@@ -133,34 +153,64 @@ class Routing(Registry):
                 self._dropped = 0
             return result
 
-    async def _route(self, client_id: str, frame: str, give_up: float) -> None:
-        """Publish ``frame`` to the holder of ``client_id``; if nobody listens there (its
-        node died or lost its subscription), keep it in the place's gap list instead,
-        atomically, for the resume or the holder's recovery to replay."""
-        self._seq += 1
-        seq = self._seq
-        message = orjson.dumps({"t": "f", "c": client_id, "x": frame})
-        outcome = await self._retrying(
-            lambda: self._route_script(
-                keys=[f"{PREFIX}seq:{self.node}:{self._incarnation}"],
-                args=[
-                    PREFIX,
-                    client_id,
-                    self.node,
-                    frame,
-                    seq,
-                    message,
-                    int(self._grace_s) + 60,
-                    GAP_FRAMES,
-                ],
-            ),
-            give_up,
-        )
-        if outcome == 0:
+    async def _route(self, frames: list[tuple[str, str, float]]) -> None:
+        """Publish each ``(client_id, frame, give_up)`` to its client's holder, in order,
+        in one pipeline; if nobody listens there (its node died or lost its
+        subscription), the script keeps the frame in the place's gap list instead,
+        atomically, for the resume or the holder's recovery to replay. While Redis is
+        unreachable the batch is retried with backoff, less the frames past their
+        ``give_up`` (the oldest: the batch is in queue order)."""
+        if not frames:
+            return
+        seq_key = f"{PREFIX}seq:{self.node}:{self._incarnation}"
+        ttl = int(self._grace_s) + 60
+        calls: list[tuple[str, str, float, tuple[Any, ...]]] = []
+        for client_id, frame, give_up in frames:
+            self._seq += 1
+            message = orjson.dumps({"t": "f", "c": client_id, "x": frame})
+            args = (seq_key, PREFIX, client_id, self.node, frame, self._seq, message, ttl)
+            calls.append((client_id, frame, give_up, (*args, GAP_FRAMES)))
+        delay = 0.05
+        while calls:
+            try:
+                outcomes = await self._run_routes([call[3] for call in calls])
+            except REDIS_DOWN as exc:
+                now = time.monotonic()
+                kept = [call for call in calls if call[2] >= now]
+                if len(kept) < len(calls):
+                    if not self._dropped:
+                        log.warning("cluster_forward_dropping", error=type(exc).__name__)
+                    self._dropped += len(calls) - len(kept)
+                    calls = kept
+                if calls:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                continue
+            if self._dropped:
+                log.warning("cluster_forward_dropped", frames=self._dropped)
+                self._dropped = 0
             assert self._hub is not None
-            local = self._hub.get(client_id)
-            if local is not None:
-                local.push(frame)
+            for (client_id, frame, _, _), outcome in zip(calls, outcomes, strict=True):
+                if outcome == 0:  # the client came to this node meanwhile
+                    local = self._hub.get(client_id)
+                    if local is not None:
+                        local.push(frame)
+            return
+
+    async def _run_routes(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        """One pipeline of ``ROUTE`` calls by SHA (``EVALSHA``, keys first); the script is
+        loaded again once if Redis does not know it (restarted empty, or a new primary)."""
+        for attempt in (1, 2):
+            async with self._r.pipeline(transaction=False) as pipe:
+                for args in calls:
+                    pipe.evalsha(self._route_script.sha, 1, *args)
+                try:
+                    return list(await pipe.execute())
+                except NoScriptError:
+                    if attempt == 2:
+                        raise
+            self._route_script.sha = await self._r.script_load(ROUTE)
+        raise AssertionError("not reached")
 
     async def _subscribe(self) -> None:
         pubsub: Any = self._r.pubsub(ignore_subscribe_messages=True)
