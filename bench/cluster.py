@@ -2,7 +2,7 @@
 cluster (three Connect nodes, one Redis, PostgreSQL, HAProxy; loopback), driven by the
 same Node load client and scenario as the single-node table (``client.mjs relay-rate``).
 
-    .venv/bin/python -m bench.cluster --pairs 1000 --rate 2000 --duration 10 --reps 3
+    .venv/bin/python -m bench.cluster --pairs 200 --rate 2000 --duration 10 --reps 3
 
 Each rep runs two configurations back to back against the same running cluster:
 
@@ -251,7 +251,7 @@ async def measure(
 
 
 def _line(run: dict[str, Any]) -> dict[str, Any]:
-    keys = ("config", "rep", "p50", "p99", "p999", "max", "sent", "lost", "errors")
+    keys = ("config", "rep", "p50", "p99", "p999", "max", "sent", "lost", "errors", "errorCodes")
     line = {k: run[k] for k in keys}
     line["load"] = [run["loadAvgStart"][0], run["loadAvgEnd"][0]]
     line["cpuUtil"] = run["cpuUtil"]
@@ -275,7 +275,10 @@ def run(
     split = pin_mode == "split" and len(avail) >= 2
     with ExitStack() as stack:
         work = Path(tempfile.mkdtemp(prefix="connect-cluster-bench-"))
-        cluster = start_cluster(work, stack, settings=BENCH_SETTINGS)
+        # interests never widen: a pair is the two visitors the client tagged alike, however
+        # long a loaded machine takes to queue them (else first visitors pair up together)
+        settings = {**BENCH_SETTINGS, "CONNECT_MATCH_INTEREST_WIDEN_S": "3600"}
+        cluster = start_cluster(work, stack, settings=settings)
         redis_pid = int(redis_info(cluster.redis_url, "server")["process_id"])
         if split:
             pin([n.proc.pid for n in cluster.nodes] + [redis_pid], avail[0])
@@ -302,7 +305,7 @@ def run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=1000)
+    parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--rate", type=float, default=2000, help="total msgs/s")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds (bounded to 60)")
     parser.add_argument("--reps", type=int, default=3, help="bounded to 9")

@@ -100,17 +100,27 @@ let deviceSeq = 0;
 const devicePrefix = `bench${process.pid}x${Math.floor(Math.random() * 1e6)}`;
 async function guestToken(http = cfg.http) {
   const deviceId = `${devicePrefix}_${++deviceSeq}`;
+  let why = "rate limited";
   for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await fetch(`${http}/api/auth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ deviceId }),
-    });
+    let r;
+    try {
+      r = await fetch(`${http}/api/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ deviceId }),
+      });
+    } catch (err) {
+      // a network error ("fetch failed", seen once on a loaded machine while 2,000
+      // visitors fetched tokens from a cluster): asked again, within the five attempts
+      why = String((err && err.cause && err.cause.code) || err);
+      await sleep(200);
+      continue;
+    }
     if (r.ok) return (await r.json()).token;
     if (r.status !== 429) throw new Error(`token: HTTP ${r.status}`);
     await sleep(200);
   }
-  throw new Error("token: rate limited");
+  throw new Error(`token: ${why}`);
 }
 
 async function tokens(n) {
