@@ -24,6 +24,11 @@ from connect.gateway.link import Transport
 from connect.identity.service import Principal
 from connect.ratelimit import TokenBucket
 
+# Frames kept for a client while the server closes its socket (the close handshake,
+# ``websocket.CLOSE_TIMEOUT_S`` at most); the hub's suspension then bounds them by its
+# own gap size.
+CLOSING_GAP_FRAMES = 256
+
 
 class Connection:
     __slots__ = (
@@ -135,8 +140,21 @@ class Client:
         return self.push(codec.event(event, data))
 
     def push(self, text: str) -> bool:
-        if self.conn is not None:
-            return self.conn.push(text)
+        """Write to the socket, or keep the frame in the gap while there is none.
+
+        A socket the server is closing (1012 after a lost delivery path, too slow) stays
+        ``conn`` until its reader ends and the hub suspends the place; frames meanwhile
+        go to the gap, which the suspension keeps and the resume replays: dropped, they
+        were lost although their sender was told they were relayed.
+        """
+        conn = self.conn
+        if conn is not None:
+            if conn.push(text):
+                return True
+            if not conn.closing:
+                return False
+            if self.gap is None:
+                self.gap = deque(maxlen=CLOSING_GAP_FRAMES)
         if self.gap is not None:
             if self.gap.maxlen is not None and len(self.gap) == self.gap.maxlen:
                 self.gap_dropped += 1

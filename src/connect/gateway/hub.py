@@ -175,7 +175,8 @@ class Hub:
         if old is not None:
             old.close(close_codes.REPLACED, "replaced by a resumed connection")
             client.conn = None
-            client.gap = deque(maxlen=self._gap_frames)
+            # What arrived while the old socket was closing (it waited in the gap) first.
+            client.gap = deque(client.gap or (), maxlen=self._gap_frames)
         else:
             self._metrics.suspended.dec()
         del self._by_resume[resume_token]
@@ -236,7 +237,8 @@ class Hub:
             return
         client.conn = None
         if keep_place and self.grace_s > 0:
-            client.gap = deque(maxlen=self._gap_frames)
+            # Frames that arrived while the server closed this socket wait there already.
+            client.gap = deque(client.gap or (), maxlen=self._gap_frames)
             self._metrics.suspended.inc()
             self._timers[client.id] = asyncio.get_running_loop().create_task(
                 self._expire_later(client)

@@ -8,7 +8,8 @@ Registry (prefix ``connect:``)::
     nodeconns:<node>   set   client ids a node holds
     resume:<token>     str   client id (rotated on every welcome)
     orphans            zset  client id -> deadline, for places whose node is gone
-    gap:<client>       list  frames for an orphaned client, replayed on resume
+    gap:<client>       list  frames for an orphaned or unregistered client, replayed on
+                             resume or when its holder re-registers it
     nodes              zset  node -> last heartbeat (wall clock)
 
 One layer per module, each a class built on the ones below it, stacked by

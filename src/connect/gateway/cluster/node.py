@@ -69,6 +69,7 @@ class Cluster(Heartbeat, PrimaryWatch):
         self._rebuild = False
         self._primary = None
         self._resubscribe = False
+        self._held = {}
         self._primary_unknown = False
 
     def attach(self, hub: Hub) -> None:

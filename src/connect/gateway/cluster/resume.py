@@ -44,8 +44,8 @@ return {id, old}
 REREGISTER = """
 local ck = ARGV[1] .. "conn:" .. ARGV[2]
 local node = redis.call("HGET", ck, "node")
-if node and node ~= "" and node ~= ARGV[3] then return node end
-if not node and ARGV[11] ~= "1" then return "-" end
+if node and node ~= "" and node ~= ARGV[3] then return {node} end
+if not node and ARGV[11] ~= "1" then return {"-"} end
 redis.call("HSET", ck, "node", ARGV[3], "subject", ARGV[4], "kind", ARGV[5],
   "ip_hash", ARGV[6], "attached", ARGV[7], "state", ARGV[8], "resume", ARGV[9])
 redis.call("EXPIRE", ck, ARGV[10])
@@ -53,7 +53,11 @@ redis.call("ZREM", ARGV[1] .. "orphans", ARGV[2])
 redis.call("SADD", ARGV[1] .. "subj:" .. ARGV[4], ARGV[2])
 redis.call("SADD", ARGV[1] .. "nodeconns:" .. ARGV[3], ARGV[2])
 redis.call("SET", ARGV[1] .. "resume:" .. ARGV[9], ARGV[2], "EX", ARGV[10])
-return ""
+local gk = ARGV[1] .. "gap:" .. ARGV[2]
+local out = redis.call("LRANGE", gk, 0, -1)
+redis.call("DEL", gk)
+table.insert(out, 1, "")
+return out
 """
 
 
@@ -96,17 +100,22 @@ class Resume(Routing):
         claimed it meanwhile (then it is released here) or, Redis having kept its data,
         a survivor ended it while this node was cut off (then its socket is closed and
         the resume finds no place: the client starts over, as its partner was told).
-        Frames kept in its gap list while nobody listened are replayed; every live socket
-        is then closed with 1012: frames published while the subscription was breaking
-        may be lost, and the client's resume brings back everything durable (its hello
-        pushes the contacts backlog).
+        Frames kept in its gap list while nobody listened, or while the registry did not
+        know the place (Redis restarted empty: other nodes' frames for it wait there until
+        this re-registration), are taken by the same script and replayed, then the frames
+        this node received for the client meanwhile (held, so the order stays); every
+        live socket is then closed with 1012: frames published while the subscription
+        was breaking may be lost, and the client's resume brings back everything durable
+        (its hello pushes the contacts backlog).
         """
         hub = self._hub
         assert hub is not None
         closed = 0
         for client in hub.clients():
-            owner = _s(
-                await self._reregister(
+            held: list[str] = []
+            self._held[client.id] = held
+            try:
+                found = await self._reregister(
                     keys=[],
                     args=[
                         PREFIX,
@@ -122,7 +131,11 @@ class Resume(Routing):
                         "1" if rebuild else "0",
                     ],
                 )
-            )
+            except BaseException:
+                self._release_held(client.id)
+                raise
+            del self._held[client.id]
+            owner = _s(found[0])
             if owner == "-":
                 conn, client.conn = client.conn, None
                 if conn is not None:
@@ -131,13 +144,24 @@ class Resume(Routing):
                 hub.release(client.id)
                 continue
             if owner:
-                for frame in hub.release(client.id):
+                for frame in [*hub.release(client.id), *held]:
                     self.forward(client.id, frame)
                 continue
-            for frame in await self.take_gap(client.id):
+            for frame in [*(_s(f) for f in found[1:]), *held]:
                 client.push(frame)
             if client.conn is not None:
                 client.conn.close(close_codes.SHUTTING_DOWN, "delivery path lost: resume")
                 closed += 1
         self.recoveries += 1
         log.warning("cluster_recovered", clients=len(hub.clients()), closed=closed)
+
+    def _release_held(self, client_id: str) -> None:
+        """The re-registration failed (Redis went away again): deliver what was held as
+        it came; the gap stays in Redis for the next reconciliation."""
+        assert self._hub is not None
+        client = self._hub.get(client_id)
+        for frame in self._held.pop(client_id, ()):
+            if client is not None:
+                client.push(frame)
+            else:
+                self.forward(client_id, frame)

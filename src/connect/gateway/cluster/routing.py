@@ -4,7 +4,12 @@ receives frames, releases and broadcasts from the others.
 Delivery: a frame for a client this node does not hold goes to the holder's
 channel ``connect:node:<node>`` (pub/sub). One outbox task per node sends in
 FIFO order, so frames to a client keep their order. Frames for an orphan go
-to its ``gap`` list.
+to its ``gap`` list, and so do frames for a client the registry does not know
+(``-1``): after Redis restarted empty, a place stays unknown until its holder's
+reconciliation re-registers it, and that takes the gap back, in order (see
+:meth:`~connect.gateway.cluster.resume.Resume._recover`). A client that is really
+gone never collects it: the list expires with the gap's TTL, unread, as the
+frame to a finished place was dropped before.
 
 Owns the ROUTE script, the outbox and its retries while Redis is away, and the
 subscription and its listener. The listener only counts a lost subscription; the
@@ -45,15 +50,15 @@ if seq <= tonumber(redis.call("GET", KEYS[1]) or "-1") then return 3 end
 redis.call("SET", KEYS[1], ARGV[5], "EX", 3600)
 local ck = ARGV[1] .. "conn:" .. ARGV[2]
 local node = redis.call("HGET", ck, "node")
-if not node then return -1 end
 if node == ARGV[3] then return 0 end
-if node ~= "" then
+if node and node ~= "" then
   if redis.call("PUBLISH", ARGV[1] .. "node:" .. node, ARGV[6]) > 0 then return 1 end
 end
 local gk = ARGV[1] .. "gap:" .. ARGV[2]
 redis.call("RPUSH", gk, ARGV[4])
 redis.call("LTRIM", gk, -tonumber(ARGV[8]), -1)
 redis.call("EXPIRE", gk, ARGV[7])
+if not node then return -1 end
 return 2
 """
 
@@ -75,6 +80,9 @@ class Routing(Registry):
     _losses: int  # subscriptions lost (or registry found lost) so far
     # A subscription found on another server than the primary Sentinel names.
     _resubscribe: bool
+    # Frames received for a client while its place is being re-registered (one script
+    # call): pushed after the gap that call took, so they keep their order.
+    _held: dict[str, list[str]]
 
     @property
     def channel(self) -> str:
@@ -156,8 +164,10 @@ class Routing(Registry):
     async def _route(self, frames: list[tuple[str, str, float]]) -> None:
         """Publish each ``(client_id, frame, give_up)`` to its client's holder, in order,
         in one pipeline; if nobody listens there (its node died or lost its
-        subscription), the script keeps the frame in the place's gap list instead,
-        atomically, for the resume or the holder's recovery to replay. While Redis is
+        subscription) or the registry does not know the client (Redis restarted
+        empty and its holder has not re-registered it yet), the script keeps the frame
+        in the place's gap list instead, atomically, for the resume or the holder's
+        recovery to replay. While Redis is
         unreachable the batch is retried with backoff, less the frames past their
         ``give_up`` (the oldest: the batch is in queue order)."""
         if not frames:
@@ -281,8 +291,11 @@ class Routing(Registry):
             data = orjson.loads(message["data"])
             kind = data.get("t")
             if kind == "f":
+                held = self._held.get(data["c"])
                 client = hub.get(data["c"])
-                if client is not None:
+                if held is not None:
+                    held.append(data["x"])  # behind its gap, which the reconciliation takes
+                elif client is not None:
                     client.push(data["x"])
                 else:
                     self.forward(data["c"], data["x"])
