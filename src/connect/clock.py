@@ -8,6 +8,7 @@ so tests move time forward with :class:`FakeClock` instead of sleeping.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -19,6 +20,11 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds from an arbitrary origin that never goes backwards (for durations)."""
         ...
+
+
+def utc_now(clock: Clock) -> datetime:
+    """``clock``'s wall time as an aware UTC datetime (for stored and sent timestamps)."""
+    return datetime.fromtimestamp(clock.now(), UTC)
 
 
 class SystemClock:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from connect.calls.schemas import CallEventOut, CallOut, CallQuality
 from connect.calls.store import CallStore
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.service import user_out
 from connect.errors import faults
 from connect.identity.service import split_subject
@@ -39,9 +38,6 @@ class CallRecords:
         # previous one (ICE state changes), so they are stored in arrival order.
         self._recording: dict[str, asyncio.Lock] = {}
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def event(
         self,
         call_id: str,
@@ -53,7 +49,7 @@ class CallRecords:
             CallEvent(
                 id=uuid.uuid4().hex,
                 call_id=call_id,
-                at=self._now(),
+                at=utc_now(self._clock),
                 kind=kind,
                 user_id=user_id,
                 detail=detail,
@@ -87,7 +83,7 @@ class CallRecords:
                 id=uuid.uuid4().hex,
                 call_id=call_id,
                 user_id=user_id,
-                at=self._now(),
+                at=utc_now(self._clock),
                 ice_state=stats.ice_state,
                 candidate_type=stats.candidate_type,
                 rtt_ms=stats.rtt_ms,
@@ -127,14 +123,14 @@ class CallRecords:
             caller=user_out(caller),
             callee=user_out(callee),
             media=call.media,
-            created_at=aware(call.created_at) or self._now(),
+            created_at=aware(call.created_at) or utc_now(self._clock),
             answered_at=answered,
             ended_at=ended,
             end_reason=call.end_reason,
             duration_s=(ended - answered).total_seconds() if answered and ended else None,
             events=[
                 CallEventOut(
-                    at=aware(e.at) or self._now(),
+                    at=aware(e.at) or utc_now(self._clock),
                     kind=e.kind,
                     user_id=e.user_id,
                     detail=e.detail,

@@ -16,14 +16,14 @@ the view read back) is :mod:`connect.calls.records`.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from connect.calls.machine import Action, Role, next_status
 from connect.calls.records import CallRecords
 from connect.calls.schemas import CallAccepted, CallOut, IncomingCall
 from connect.calls.store import CallStore
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.service import user_out
 from connect.delivery import Deliverer
 from connect.errors import ConnectError, bad_request, conflict, not_found
@@ -86,9 +86,6 @@ class CallService:
         self._metrics = metrics
         self._caller_conn: dict[str, str] = {}
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def invite(self, me: str, callee_id: str, media: str, connection_id: str | None) -> Call:
         if callee_id == me:
             raise bad_request("you cannot call yourself", "cannot_call_self")
@@ -107,7 +104,7 @@ class CallService:
             callee_id=callee_id,
             media=media,
             status="ringing",
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
             answered_at=None,
             ended_at=None,
             end_reason=None,
@@ -160,7 +157,7 @@ class CallService:
             await self._finish(call, "cancel", "caller", reason="caller_gone")
             raise conflict("the caller is no longer connected", "caller_gone")
         if not await self._store.transition(
-            call.id, "ringing", status="accepted", answered_at=self._now()
+            call.id, "ringing", status="accepted", answered_at=utc_now(self._clock)
         ):
             raise conflict("the call was already answered or ended", "invalid_call_state")
         a = Member(
@@ -240,7 +237,7 @@ class CallService:
 
     async def expire_ringing(self) -> int:
         """Ringing calls older than the ring timeout become missed."""
-        calls = await self._store.ringing_before(self._now() - self._ring_timeout)
+        calls = await self._store.ringing_before(utc_now(self._clock) - self._ring_timeout)
         for call in calls:
             try:
                 await self._finish(call, "timeout", "clock", reason="missed")
@@ -284,7 +281,7 @@ class CallService:
     ) -> Call:
         status = next_status(call.status, action, role)
         if not await self._store.transition(
-            call.id, call.status, status=status, ended_at=self._now(), end_reason=reason
+            call.id, call.status, status=status, ended_at=utc_now(self._clock), end_reason=reason
         ):
             raise conflict("the call changed state meanwhile", "invalid_call_state")
         self._caller_conn.pop(call.id, None)
@@ -298,7 +295,9 @@ class CallService:
             media=call.media,
             status=status,
             reason=reason,
-            durationS=round((self._now() - answered).total_seconds(), 3) if answered else None,
+            durationS=round((utc_now(self._clock) - answered).total_seconds(), 3)
+            if answered
+            else None,
         )
         event, payload = {
             "rejected": ("call-rejected", {"callId": call.id}),

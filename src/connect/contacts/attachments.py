@@ -11,10 +11,9 @@ could never be sent. The rate and the per-account quota are the API route's
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.blocks import Blocks
 from connect.contacts.channels import member_channel, other_member
 from connect.contacts.schemas import AttachmentOut
@@ -41,9 +40,6 @@ class Attachments:
         self._files = files_dir
         self._max = max_bytes
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def upload(self, me: str, channel_id: str, filename: str, data: bytes) -> AttachmentOut:
         channel = await member_channel(self._store, me, channel_id)
         await self._blocks.refuse_if_blocked(me, other_member(channel, me))
@@ -57,7 +53,7 @@ class Attachments:
             content_type=kind,
             size=len(data),
             path=name,
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
         )
         await self._store.add_attachment(attachment)
         return attachment_out(attachment)

@@ -15,9 +15,7 @@ before it stores or pushes; this module owns the refusal and its wording.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.schemas import BlockedUser
 from connect.contacts.store import ContactStore
 from connect.contacts.views import user_out
@@ -43,9 +41,6 @@ class Blocks:
         self._accounts = accounts
         self._clock = clock
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def refuse_if_blocked(self, me: str, other: str) -> None:
         """403 ``blocked`` if either of the two blocked the other (checked in SQL, every node)."""
         blocks = await self._store.blocks_between(me, other)
@@ -59,7 +54,7 @@ class Blocks:
         if other is None:
             raise not_found("no such user")
         await self._store.add_block(
-            Block(blocker_id=me, blocked_id=other_id, created_at=self._now())
+            Block(blocker_id=me, blocked_id=other_id, created_at=utc_now(self._clock))
         )
 
     async def unblock(self, me: str, other_id: str) -> None:
@@ -67,6 +62,8 @@ class Blocks:
 
     async def blocked(self, me: str) -> list[BlockedUser]:
         return [
-            BlockedUser(user=user_out(account), created_at=aware(b.created_at) or self._now())
+            BlockedUser(
+                user=user_out(account), created_at=aware(b.created_at) or utc_now(self._clock)
+            )
             for b, account in await self._store.blocked_accounts(me, BLOCK_LIST_MAX)
         ]

@@ -9,9 +9,8 @@ not me (:func:`other_member`), never someone a caller names.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.blocks import blocked_error
 from connect.contacts.schemas import ChannelOut
 from connect.contacts.store import ContactStore
@@ -57,9 +56,6 @@ class Channels:
         self._clock = clock
         self._views = views
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def open_channel(self, me: str, other_id: str) -> ChannelOut:
         if other_id == me:
             raise bad_request("you cannot open a channel with yourself")
@@ -74,7 +70,7 @@ class Channels:
             id=uuid.uuid4().hex,
             user_a=a,
             user_b=b,
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
             last_seq=0,
             read_seq_a=0,
             read_seq_b=0,
@@ -106,7 +102,7 @@ class Channels:
         return ChannelOut(
             id=channel.id,
             peer=user_out(peer),
-            created_at=aware(channel.created_at) or self._now(),
+            created_at=aware(channel.created_at) or utc_now(self._clock),
             last_message=await self._views.one(last) if last else None,
             unread_count=await self._store.unread(channel, me),
             blocked=blocked,
@@ -142,7 +138,7 @@ class Channels:
                 "from": m.sender_id,
                 # The reported message whole (≤ 4000 characters), the context shortened.
                 "text": m.text if m.id == message_id else m.text[:EXCERPT_CHARS],
-                "ts": (aware(m.created_at) or self._now()).isoformat(),
+                "ts": (aware(m.created_at) or utc_now(self._clock)).isoformat(),
                 "messageId": m.id,
                 "seq": m.seq,
                 **({"reported": True} if m.id == message_id else {}),

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.blocks import Blocks
 from connect.contacts.channels import member_channel, other_member
 from connect.contacts.schemas import (
@@ -75,9 +75,6 @@ class Messages:
         self._events = events
         self._edit_window = timedelta(seconds=edit_window_s)
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def history(self, me: str, channel_id: str, after: int, limit: int) -> MessagePage:
         await member_channel(self._store, me, channel_id)
         rows = await self._store.messages(channel_id, after, limit + 1)
@@ -120,7 +117,7 @@ class Messages:
             client_id=body.client_id,
             text=body.text,
             attachment_id=body.attachment_id,
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
             delivered_at=None,
             reply_to_id=body.reply_to,
         )
@@ -168,10 +165,13 @@ class Messages:
             raise conflict("the message was deleted", "message_deleted")
         if not text.strip() and message.attachment_id is None:
             raise bad_request("a message needs text or an attachment")
-        if self._now() - (aware(message.created_at) or self._now()) > self._edit_window:
+        if (
+            utc_now(self._clock) - (aware(message.created_at) or utc_now(self._clock))
+            > self._edit_window
+        ):
             raise conflict("this message can no longer be edited", "edit_window_passed")
         await self._blocks.refuse_if_blocked(me, message.recipient_id)
-        edited = await self._store.edit_message(message_id, text, self._now())
+        edited = await self._store.edit_message(message_id, text, utc_now(self._clock))
         if edited is None:
             raise conflict("the message was deleted", "message_deleted")
         view = await self._views.one(edited)
@@ -180,7 +180,7 @@ class Messages:
 
     async def delete(self, me: str, message_id: str) -> None:
         message = await self._own_message(me, message_id)
-        at = self._now()
+        at = utc_now(self._clock)
         deleted, path = await self._store.delete_message(message_id, at)
         if path is not None:
             try:

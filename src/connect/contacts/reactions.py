@@ -15,9 +15,8 @@ the one such a row is listed with.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.blocks import blocked_error
 from connect.contacts.emoji import canonical, is_emoji
 from connect.contacts.store import ContactStore
@@ -34,9 +33,6 @@ class Reactions:
         self._store = store
         self._deliver = deliverer
         self._clock = clock
-
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
 
     async def react(self, me: str, message_id: str, emoji: str, *, add: bool) -> None:
         if not is_emoji(emoji):
@@ -63,7 +59,7 @@ class Reactions:
                     message_id=message_id,
                     user_id=me,
                     emoji=emoji,
-                    created_at=self._now(),
+                    created_at=utc_now(self._clock),
                 )
             )
         else:

@@ -16,9 +16,8 @@ recipient blocked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.channels import member_channel, other_member
 from connect.contacts.schemas import ChannelMessage, MessageReceipt
 from connect.contacts.store import ContactStore
@@ -39,16 +38,13 @@ class Receipts:
         self._clock = clock
         self._views = views
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def undelivered(self, me: str, limit: int = 500) -> list[ChannelMessage]:
         return await self._views.many(await self._store.undelivered(me, limit))
 
     async def acknowledge(self, me: str, ids: Sequence[str]) -> int:
         """A device of ``me`` received these messages: mark them delivered and tell each
         sender's devices which of theirs are newly delivered (never across a block)."""
-        at = self._now()
+        at = utc_now(self._clock)
         marked = await self._store.mark_delivered(me, ids, at)
         groups: dict[tuple[str, str], list[str]] = {}
         for message_id, channel_id, sender in marked:
@@ -74,7 +70,7 @@ class Receipts:
         other = other_member(channel, me)
         blocked = bool(await self._store.blocks_between(me, other))
         upto = min(seq, channel.last_seq)
-        at = self._now()
+        at = utc_now(self._clock)
         if not await self._store.mark_read(channel, me, upto, at, receipts=not blocked):
             return
         receipt = MessageReceipt(

@@ -9,9 +9,8 @@ one per message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.schemas import (
     AttachmentOut,
     ChannelMessage,
@@ -58,9 +57,6 @@ class MessageViews:
         self._store = store
         self._clock = clock
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def one(self, message: Message) -> ChannelMessage:
         return (await self.many([message]))[0]
 
@@ -93,7 +89,7 @@ class MessageViews:
                 if m.attachment_id in attachments
                 else None,
                 client_id=m.client_id,
-                created_at=aware(m.created_at) or self._now(),
+                created_at=aware(m.created_at) or utc_now(self._clock),
                 delivered_at=aware(m.delivered_at),
                 reactions=[
                     ReactionSummary(emoji=e, user_ids=u)

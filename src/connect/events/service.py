@@ -14,13 +14,12 @@ import asyncio
 import contextlib
 import socket
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
 
 from connect import ids
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.events.schemas import DomainEvent, EventType
 from connect.events.sinks import Sink
 from connect.observability.metrics import Metrics
@@ -54,7 +53,7 @@ class EventPublisher:
             DomainEvent(
                 id=ids.uuid4_hex(),
                 type=type_,
-                at=datetime.fromtimestamp(self._clock.now(), UTC),
+                at=utc_now(self._clock),
                 node=self.node,
                 data=data,
             )

@@ -10,10 +10,9 @@ device labels in devices.py, deletion and export in privacy.py.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import ConnectError, conflict, forbidden, not_found, unauthorized
 from connect.identity.logins import LiveLogins as LiveLogins  # services.py imports it from here
 from connect.identity.logins import Logins, TokenPair, family_of
@@ -83,9 +82,6 @@ class AccountService:
             mail_from=mail_from,
         )
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def create(
         self, email: str, password: str, display_name: str, role: str = "user"
     ) -> Account:
@@ -98,7 +94,7 @@ class AccountService:
             display_name=display_name.strip(),
             role=role,
             disabled=False,
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
         )
         try:
             await self._accounts.add(account)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import ConnectError, forbidden, not_found, unauthorized
 from connect.gateway import close_codes
 from connect.identity.passwords import Passwords
@@ -135,9 +135,6 @@ class Logins:
         self._refresh_ttl_s = refresh_ttl_s
         self._live = live
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def login(self, email: str, password: str, browser: str | None = None) -> TokenPair:
         """Start a login; ``browser`` is the device label for the sessions list (no UA)."""
         account = await self._accounts.by_email(email.strip().lower())
@@ -151,7 +148,7 @@ class Logins:
         )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        now = self._now()
+        now = utc_now(self._clock)
         row = await self._refresh.by_hash(token_hash(refresh_token))
         if row is None or row.revoked_at is not None or aware(row.expires_at) <= now:
             raise unauthorized("invalid refresh token")
@@ -175,7 +172,7 @@ class Logins:
         Its access tokens stop working at the next request and its sockets
         are closed, on every node.
         """
-        now = self._now()
+        now = utc_now(self._clock)
         ended: set[tuple[str, str]] = set()
         row = await self._refresh.by_hash(token_hash(refresh_token))
         if row is not None:
@@ -194,13 +191,13 @@ class Logins:
         self, account_id: str, current: str | None
     ) -> list[tuple[LoginFamily, bool]]:
         """The live logins of the account, each with whether it is ``current``."""
-        used_after = self._now() - timedelta(seconds=self._refresh_ttl_s)
+        used_after = utc_now(self._clock) - timedelta(seconds=self._refresh_ttl_s)
         rows = await self._refresh.live_logins(account_id, used_after)
         return [(row, row.id == current) for row in rows]
 
     async def end_session(self, account_id: str, family_id: str) -> None:
         """Sign one login of the account out; someone else's (or an ended one) is a 404."""
-        if not await self._refresh.revoke_own(account_id, family_id, self._now()):
+        if not await self._refresh.revoke_own(account_id, family_id, utc_now(self._clock)):
             raise not_found("no such session")
         await self.end_sockets(account_id, family=family_id, reason="signed out")
 
@@ -217,7 +214,7 @@ class Logins:
 
     async def revoke_all(self, account_id: str, keep: str | None = None) -> int:
         """Revoke the account's logins but ``keep`` (its sockets stay: see end_sockets)."""
-        return await self._refresh.revoke_account(account_id, self._now(), keep=keep)
+        return await self._refresh.revoke_account(account_id, utc_now(self._clock), keep=keep)
 
     async def end_sockets(
         self, account_id: str, *, family: str | None = None, keep: str | None = None, reason: str
@@ -234,7 +231,7 @@ class Logins:
         browser: str | None = None,
     ) -> TokenPair:
         refresh = secrets.token_urlsafe(32)
-        now = self._now()
+        now = utc_now(self._clock)
         await self._refresh.add(
             RefreshToken(
                 id=uuid.uuid4().hex,

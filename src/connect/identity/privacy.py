@@ -23,13 +23,13 @@ import io
 import json
 import zipfile
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import ConnectError
 from connect.identity.accounts import ROLES, STAFF_ROLES, AccountService
 from connect.identity.privacy_store import DELETED_NAME, PrivacyStore
@@ -118,11 +118,8 @@ class PrivacyService:
         self._avatars = avatars_dir
         self._files = files_dir
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     def export_name(self) -> str:
-        return f"connect-export-{self._now():%Y%m%d}.zip"
+        return f"connect-export-{utc_now(self._clock):%Y%m%d}.zip"
 
     async def export(self, principal: Principal) -> AsyncIterator[bytes]:
         """Authorize now (so a refusal is a proper 4xx), then the ZIP as a byte stream."""
@@ -262,7 +259,7 @@ class PrivacyService:
             raise ConnectError(
                 "staff_account", "a moderator or admin account is removed by an admin", status=403
             )
-        at = self._now()
+        at = utc_now(self._clock)
         # Sockets first: nothing of the account may act while it is being wiped.
         await self._accounts.end_every_login(account.id, reason="account deleted")
         wiped = await self._store.wipe(account.id, at)

@@ -16,12 +16,12 @@ import asyncio
 import secrets
 import uuid
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import ConnectError
 from connect.identity.logins import Logins, token_hash
 from connect.identity.mail import Mailer, reset_message
@@ -60,9 +60,6 @@ class PasswordResets:
         self._mail_from = mail_from
         self._background: set[asyncio.Task[None]] = set()
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def change(self, account: Account, keep: str | None, current: str, new: str) -> None:
         """Set a new password; every login of the account but ``keep`` ends.
 
@@ -73,7 +70,7 @@ class PasswordResets:
         await self._accounts.set_password(account.id, self._passwords.hash(new))
         await self._logins.revoke_all(account.id, keep=keep)
         if self._resets is not None:
-            await self._resets.invalidate(account.id, self._now())
+            await self._resets.invalidate(account.id, utc_now(self._clock))
         await self._logins.end_sockets(account.id, keep=keep, reason="password changed")
 
     @property
@@ -97,7 +94,7 @@ class PasswordResets:
         if account is None or account.disabled:
             return
         token = secrets.token_urlsafe(32)
-        now = self._now()
+        now = utc_now(self._clock)
         await self._resets.replace(
             PasswordReset(
                 id=uuid.uuid4().hex,
@@ -127,7 +124,7 @@ class PasswordResets:
         )
         if self._resets is None:
             raise invalid
-        account_id = await self._resets.consume(token_hash(token), self._now())
+        account_id = await self._resets.consume(token_hash(token), utc_now(self._clock))
         if account_id is None:
             raise invalid
         account = await self._accounts.by_id(account_id)

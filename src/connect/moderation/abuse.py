@@ -31,13 +31,13 @@ import secrets
 import time
 import uuid
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import altcha
 import structlog
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import ConnectError
 from connect.moderation.audit import SYSTEM
 from connect.moderation.ban_reasons import automatic_reason
@@ -81,7 +81,7 @@ class AbuseGuard:
     # -- signals ---------------------------------------------------------------
 
     async def report_filed(self, report: Report) -> None:
-        now = datetime.fromtimestamp(self._clock.now(), UTC)
+        now = utc_now(self._clock)
         since = now - timedelta(seconds=self._s.autosuspend_window_s)
         reporters = await self._reports.distinct_reporters(report.reported_subject, since)
         scope, bare = ban_target(report.reported_subject)

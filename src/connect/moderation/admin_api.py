@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 
 from connect.bounds import INT32_MAX
+from connect.clock import utc_now
 from connect.deps import AdminActor, ServicesDep, StaffActor
 from connect.errors import ConnectError, not_found
 from connect.identity.schemas import AccountList, AccountOut, StaffIn, StandingIn
@@ -47,15 +48,15 @@ from connect.storage.models import Report
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
-def _now(svc: Services) -> datetime:
-    return datetime.fromtimestamp(svc.clock.now(), UTC)
-
-
 async def _report_view(svc: Services, report: Report) -> ReportView:
     history = await svc.reports.history(report)
     reporter_flags = await svc.flags.about(report.reporter_subject)
     return report_view(
-        report, history, reporter_flags, svc.reports.evidence_file(report) is not None, _now(svc)
+        report,
+        history,
+        reporter_flags,
+        svc.reports.evidence_file(report) is not None,
+        utc_now(svc.clock),
     )
 
 
@@ -133,7 +134,7 @@ async def resolve_report(
         body.ban.duration_hours if body.ban else None,
         body.note,
     )
-    now = _now(svc)
+    now = utc_now(svc.clock)
     return ResolveOut(report=await _report_view(svc, report), bans=[ban_view(b, now) for b in bans])
 
 
@@ -156,7 +157,7 @@ async def list_bans(
     active: bool = True,
     limit: int = Query(default=100, ge=1, le=500),
 ) -> BanList:
-    now = _now(svc)
+    now = utc_now(svc.clock)
     return BanList(bans=[ban_view(b, now) for b in await svc.bans.search(query, active, limit)])
 
 
@@ -166,7 +167,7 @@ async def create_ban(body: BanIn, actor: StaffActor, svc: ServicesDep) -> BanVie
     ban = await svc.bans.ban(
         actor, target.scope, target.value, reason=body.reason, duration_hours=body.duration_hours
     )
-    return ban_view(ban, _now(svc))
+    return ban_view(ban, utc_now(svc.clock))
 
 
 @router.post("/bans/preview", response_model=BanTargetOut)
@@ -184,7 +185,7 @@ async def preview_ban(body: BanTargetIn, actor: StaffActor, svc: ServicesDep) ->
 
 @router.delete("/bans/{ban_id}", response_model=BanView)
 async def lift_ban(ban_id: str, actor: StaffActor, svc: ServicesDep) -> BanView:
-    return ban_view(await svc.bans.lift(actor, ban_id), _now(svc))
+    return ban_view(await svc.bans.lift(actor, ban_id), utc_now(svc.clock))
 
 
 @router.post("/warnings", response_model=WarningOut)
@@ -206,7 +207,7 @@ async def list_appeals(
     status: Literal["pending", "accepted", "rejected"] | None = "pending",
     limit: int = Query(default=100, ge=1, le=500),
 ) -> AppealList:
-    now = _now(svc)
+    now = utc_now(svc.clock)
     return AppealList(
         appeals=[appeal_view(a, b, now) for a, b in await svc.appeals.list(status, limit)]
     )
@@ -217,7 +218,7 @@ async def decide_appeal(
     appeal_id: str, body: DecisionIn, actor: StaffActor, svc: ServicesDep
 ) -> AppealView:
     appeal = await svc.appeals.decide(actor, appeal_id, body.decision, body.note)
-    return appeal_view(appeal, await svc.bans.get(appeal.ban_id), _now(svc))
+    return appeal_view(appeal, await svc.bans.get(appeal.ban_id), utc_now(svc.clock))
 
 
 @router.get("/audit-log", response_model=AuditList)

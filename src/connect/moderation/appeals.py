@@ -9,10 +9,9 @@ the ban.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Literal
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import conflict, forbidden, not_found
 from connect.identity.service import Principal, TokenService
 from connect.moderation.audit import Actor, AuditLog
@@ -40,9 +39,6 @@ class AppealService:
         self._tokens = tokens
         self._clock = clock
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def file(
         self,
         text: str,
@@ -67,7 +63,7 @@ class AppealService:
             ban_id=ban.id,
             text=text,
             status="pending",
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
             decided_at=None,
             decided_by=None,
             note=None,
@@ -90,7 +86,7 @@ class AppealService:
         if appeal is None:
             raise not_found("no such appeal")
         status = "accepted" if decision == "accept" else "rejected"
-        if not await self._store.decide(appeal_id, status, self._now(), actor.id, note):
+        if not await self._store.decide(appeal_id, status, utc_now(self._clock), actor.id, note):
             raise conflict("this appeal was already decided", "already_decided")
         if self._metrics is not None:
             self._metrics.moderation_decisions.labels(f"appeal_{status}").inc()

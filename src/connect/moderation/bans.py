@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.errors import ConnectError, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
 from connect.identity.service import (
@@ -125,9 +125,6 @@ class BanService:
         self._banned_generation = 0
         self._reload: asyncio.Future[set[tuple[str, str]]] | None = None
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def ban(
         self,
         actor: Actor,
@@ -141,7 +138,7 @@ class BanService:
     ) -> Ban:
         if scope == "account" and await self._staff.is_staff(value):
             raise conflict("staff accounts cannot be banned; demote first", "cannot_ban_staff")
-        now = self._now()
+        now = utc_now(self._clock)
         ban = Ban(
             id=uuid.uuid4().hex,
             scope=scope,
@@ -186,7 +183,7 @@ class BanService:
         ban = await self._store.get(ban_id)
         if ban is None:
             raise not_found("no such ban")
-        if not await self._store.lift(ban_id, self._now(), actor.id):
+        if not await self._store.lift(ban_id, utc_now(self._clock), actor.id):
             raise conflict("this ban was already lifted", "already_lifted")
         self.forget_index()
         await self._audit.append(actor, "ban.lift", "ban", ban_id, {"note": note})
@@ -200,7 +197,7 @@ class BanService:
 
     def is_active(self, ban: Ban) -> bool:
         return ban.lifted_at is None and (
-            ban.expires_at is None or aware(ban.expires_at) > self._now()
+            ban.expires_at is None or aware(ban.expires_at) > utc_now(self._clock)
         )
 
     async def active_for(
@@ -212,7 +209,7 @@ class BanService:
         networks: list[str] | tuple[str, ...] = (),
     ) -> Ban | None:
         subjects = _subjects(device_id, ip_hash, account_id, networks)
-        bans = await self._store.active(subjects, self._now())
+        bans = await self._store.active(subjects, utc_now(self._clock))
         return bans[0] if bans else None
 
     def networks(self, ip: str | None) -> list[str]:
@@ -305,7 +302,7 @@ class BanService:
 
     async def _load_index(self, now: float) -> set[tuple[str, str]]:
         generation = self._banned_generation
-        banned = await self._store.active_subjects(self._now())
+        banned = await self._store.active_subjects(utc_now(self._clock))
         if generation == self._banned_generation:
             self._prefixes = tuple(
                 sorted({int(v.rsplit("/", 1)[1]) for s, v in banned if s == "ip" and "/" in v})
@@ -339,15 +336,15 @@ class BanService:
         return await resolve_target(scope, value, self._ip_hasher, self._accounts)
 
     async def search(self, query: str | None, active_only: bool, limit: int) -> list[Ban]:
-        return await self._store.search(query, active_only, self._now(), limit)
+        return await self._store.search(query, active_only, utc_now(self._clock), limit)
 
     async def count_active(self) -> int:
-        return await self._store.count_active(self._now())
+        return await self._store.count_active(utc_now(self._clock))
 
     def payload(self, ban: Ban) -> dict[str, Any]:
         """What a banned visitor is told: until when, why, and how to appeal."""
         until = aware(ban.expires_at) if ban.expires_at is not None else None
-        appeal_until = (until or self._now() + APPEAL_WINDOW).timestamp()
+        appeal_until = (until or utc_now(self._clock) + APPEAL_WINDOW).timestamp()
         payload: dict[str, Any] = {
             "until": until.isoformat() if until else None,
             "reason": ban.reason,

@@ -29,7 +29,7 @@ from typing import Literal
 
 import structlog
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.contacts.service import ContactsService
 from connect.errors import ConnectError, conflict, forbidden, not_found, refusal, unauthorized
 from connect.events.service import NO_EVENTS, Publisher
@@ -93,9 +93,6 @@ class ReportService:
         self._clock = clock
         self._metrics = metrics
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
-
     async def file(self, reporter: Principal, ip_hash: str, body: ReportIn) -> ReportCreated:
         if body.channel_id is not None:
             return await self._file_conversation(reporter, ip_hash, body, body.channel_id)
@@ -151,7 +148,7 @@ class ReportService:
         if await self._store.pending_from(reporter.key, channel_id, body.message_id):
             what = "message" if body.message_id else "conversation"
             raise conflict(f"you already reported this {what}", "already_reported")
-        now = self._now()
+        now = utc_now(self._clock)
         report = Report(
             id=uuid.uuid4().hex,
             session_id=None,
@@ -210,7 +207,7 @@ class ReportService:
         for value in (bare, report.reported_ip_hash):
             if not value:
                 continue
-            for ban in await self._bans_store.search(value, False, self._now(), 50):
+            for ban in await self._bans_store.search(value, False, utc_now(self._clock), 50):
                 by_id.setdefault(ban.id, ban)
         bans = list(by_id.values())
         flags = await self._flags.about(report.reported_subject)
@@ -244,7 +241,7 @@ class ReportService:
             raise refusal(RESOLVE_REFUSALS, "ban_conversation_has_no_ip")
         status = "accepted" if action == "accept" else "rejected"
         if not await self._store.resolve(
-            report_id, status=status, at=self._now(), by=actor.id, note=note, ban_id=None
+            report_id, status=status, at=utc_now(self._clock), by=actor.id, note=note, ban_id=None
         ):
             raise conflict("this report was already resolved", "already_resolved")
         self._metrics.moderation_decisions.labels(status).inc()
@@ -308,7 +305,7 @@ class ReportService:
             if session.ended_at is None
             else datetime.fromtimestamp(session.ended_at, UTC),
             common_interests=list(session.common_interests),
-            created_at=self._now(),
+            created_at=utc_now(self._clock),
             transcript=await self._sessions.transcript(session.id),
             evidence_path=evidence_path,
             source=source,
@@ -361,7 +358,7 @@ class ReportService:
     async def auto_sessions_about(self, subject: str, within_s: float, exclude: str) -> int:
         """Other sessions with an automatic report about ``subject`` in the last ``within_s``:
         the cluster-wide part of the frame policy's escalation count."""
-        since = self._now() - timedelta(seconds=within_s)
+        since = utc_now(self._clock) - timedelta(seconds=within_s)
         return await self._store.auto_sessions_about(subject, since, exclude)
 
     async def mark_false_positive(self, actor: Actor, report_id: str) -> Report:
@@ -378,7 +375,7 @@ class ReportService:
 
     async def prune(self) -> int:
         """Delete transcripts and evidence images older than the retention period."""
-        old = await self._store.expired_evidence(self._now() - self._retention)
+        old = await self._store.expired_evidence(utc_now(self._clock) - self._retention)
         for report in old:
             self._evidence.remove(report.evidence_path)
         if old:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from connect.clock import Clock
+from connect.clock import Clock, utc_now
 from connect.delivery import Deliverer
 from connect.errors import faults
 from connect.gateway.connection import Client
@@ -52,9 +51,6 @@ class PresenceService:
         self._deliver = deliverer
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.now(), UTC)
 
     async def online(self, user_id: str) -> bool:
         return await self._places.present(user_subject(user_id))
@@ -117,13 +113,13 @@ class PresenceService:
         self._spawn(self._maybe_offline(client.account_id))
 
     async def _came_online(self, me: str) -> None:
-        await self._store.seen(me, self._now())
+        await self._store.seen(me, utc_now(self._clock))
         await self._announce_state(me)
 
     async def _maybe_offline(self, me: str) -> None:
         if await self.online(me):
             return  # another device (here or on another node) still holds a place
-        await self._store.seen(me, self._now())
+        await self._store.seen(me, utc_now(self._clock))
         await self._announce_state(me)
 
     async def _announce_state(self, me: str) -> None:
