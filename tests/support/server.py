@@ -93,9 +93,32 @@ class Server:
                 self.proc.wait(timeout=5)
 
 
+PORT_ATTEMPTS = 5
+
+
 def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> Server:
+    """Start ``connect serve`` on a free loopback port and wait until it is healthy.
+
+    :func:`free_port` can only name a port that was free a moment ago: another
+    process (a parallel worker's server, Redis, an SMTP sink) may bind it before
+    this server does. Such a start fails with "address already in use" and is
+    tried again on another port, a bounded number of times.
+    """
+    for attempt in range(PORT_ATTEMPTS):
+        try:
+            return _start_on(free_port(), data_dir, overrides)
+        except PortTaken:
+            if attempt == PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def _start_on(port: int, data_dir: Path, overrides: Mapping[str, str] | None) -> Server:
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env.update(TEST_SETTINGS)
     env["CONNECT_DATA_DIR"] = str(data_dir)
@@ -122,7 +145,10 @@ def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> 
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")
+            log = server.log()
+            if "address already in use" in log:
+                raise PortTaken(f"port {port} was taken before the server bound it")
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log}")
         try:
             if loopback_get(f"{server.http}/health", timeout=0.5).status_code == 200:
                 return server
