@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from connect import bounds, http_errors
+from connect import bounds, http_errors, openapi_errors
 from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
 from connect.contacts.api import router as contacts_router
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     api.include_router(presence_router)
     api.include_router(framecheck_router)
     install_docs(api, settings)
-    bounds.document_errors(api)
+    openapi_errors.document_errors(api)
     web: ASGIApp
     if (STATIC_DIR / "index.html").exists():
         web = Starlette(routes=[Mount("/", StaticFiles(directory=STATIC_DIR, html=True))])

@@ -1,6 +1,6 @@
 """The object graph of one running node, built once from settings.
 
-Why one ~450-line module (over 400 lines on purpose): it is wiring only, one
+Why one ~470-line module (over 400 lines on purpose): it is wiring only, one
 constructor call per service in the order they depend on each other; split up,
 that order would be hidden.
 
