@@ -150,7 +150,7 @@ async def relay_rate(
     }
     pids = {f"node{i}": n.proc.pid for i, n in enumerate(cluster.nodes)} | {"redis": redis_pid}
     report: dict[str, Any] = {"config": config, "nodes": len(nodes), **params}
-    client = await Client.start(cfg) if client_pin else await _unpinned(cfg)
+    client = await Client.start(cfg, pinned=client_pin)
     try:
         await client.expect("ready", setup_timeout)
         await asyncio.sleep(0.5)  # let the servers settle after set-up
@@ -203,22 +203,6 @@ async def _py_spy(pid: int, duration: float, out: Path) -> asyncio.subprocess.Pr
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-
-
-async def _unpinned(cfg: dict[str, Any]) -> Client:
-    from bench.load import CLIENT_JS, REFERENCE_DIR
-
-    proc = await asyncio.create_subprocess_exec(
-        "node",
-        str(CLIENT_JS),
-        json.dumps(cfg),
-        cwd=REFERENCE_DIR,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        limit=1 << 20,
-    )
-    return Client(proc)
 
 
 async def measure(

@@ -283,8 +283,9 @@ class Client:
         self.messages: list[dict[str, Any]] = []
 
     @classmethod
-    async def start(cls, cfg: dict[str, Any]) -> Client:
-        _, client_pin = pinning()
+    async def start(cls, cfg: dict[str, Any], *, pinned: bool = True) -> Client:
+        """The Node load client on the client core (``pinned``), or wherever the OS puts it."""
+        client_pin = pinning()[1] if pinned else []
         proc = await asyncio.create_subprocess_exec(
             *client_pin,
             "node",

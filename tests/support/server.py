@@ -145,10 +145,10 @@ def _start_on(port: int, data_dir: Path, overrides: Mapping[str, str] | None) ->
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            log = server.log()
-            if "address already in use" in log:
+            output = server.log()
+            if "address already in use" in output:
                 raise PortTaken(f"port {port} was taken before the server bound it")
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log}")
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{output}")
         try:
             if loopback_get(f"{server.http}/health", timeout=0.5).status_code == 200:
                 return server
