@@ -31,7 +31,7 @@ class RandomPool:
         self._chunk = chunk
         self._buffer = b""
         self._at = 0
-        self._lock = threading.Lock()  # the aiosqlite and frame-check threads may call too
+        self._lock = threading.Lock()  # ids may also be made off the event loop's thread
 
     def take(self, n: int) -> bytes:
         with self._lock:
