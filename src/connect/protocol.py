@@ -26,7 +26,15 @@ from connect.contacts.schemas import (
     MessagesDelivered,
 )
 from connect.framecheck.schemas import VideoFlagged, VideoHidden
-from connect.gateway.schemas import Empty, ErrorEvent, Hello, RateLimited, Welcome
+from connect.gateway.schemas import (
+    Empty,
+    ErrorDetail,
+    ErrorEvent,
+    Hello,
+    Nack,
+    RateLimited,
+    Welcome,
+)
 from connect.matching.schemas import Empty as QueueEmpty
 from connect.matching.schemas import (
     JoinQueue,
@@ -121,27 +129,36 @@ SERVER_EVENTS: dict[str, type[BaseModel]] = {
     "video-flagged": VideoFlagged,
 }
 
+NACK: type[BaseModel] = Nack
+"""The ack of a refused request frame; an accepted one is ``{"ack", "ok": true, ...}``."""
+
 
 def json_schema() -> dict[str, Any]:
     """One JSON Schema document with a definition per event payload."""
     defs: dict[str, Any] = {}
     client: dict[str, str] = {}
     server: dict[str, str] = {}
+
+    def add(name: str, model: type[BaseModel]) -> None:
+        schema = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+        for def_name, def_schema in {**schema.pop("$defs", {}), name: schema}.items():
+            if def_name in defs and defs[def_name] != def_schema:
+                raise ValueError(f"two different schemas are both named {def_name!r}")
+            defs[def_name] = def_schema
+        schema["title"] = name
+
     for table, out, suffix in ((CLIENT_EVENTS, client, "In"), (SERVER_EVENTS, server, "Out")):
         for event, model in table.items():
             name = "".join(part.title() for part in event.split("-")) + suffix
-            schema = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
-            for def_name, def_schema in {**schema.pop("$defs", {}), name: schema}.items():
-                if def_name in defs and defs[def_name] != def_schema:
-                    raise ValueError(f"two different schemas are both named {def_name!r}")
-                defs[def_name] = def_schema
-            schema["title"] = name
+            add(name, model)
             out[event] = name
+    add("Nack", NACK)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "ConnectProtocol",
         "x-client-events": client,
         "x-server-events": server,
+        "x-nack": "Nack",
         "$defs": defs,
     }
 
@@ -163,18 +180,36 @@ def markdown() -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         for event, model in table.items():
-            schema = model.model_json_schema(by_alias=True)
-            props: dict[str, Any] = schema.get("properties", {})
-            required = set(schema.get("required", []))
-            if not props:
-                lines.append(f"| `{event}` | — | — | — | empty object |")
-            for i, (field, spec) in enumerate(props.items()):
-                lines.append(
-                    f"| {'`' + event + '`' if i == 0 else ''} | `{field}` | {_type(spec)} | "
-                    f"{'yes' if field in required else 'no'} | {_notes(spec)} |"
-                )
+            lines += _rows(event, model)
         lines.append("")
+    lines += [
+        "## Refused request (nack)",
+        "",
+        "A request frame (one with an `id`) that is refused is answered by this ack instead",
+        'of `{"ack", "ok": true, ...}`; a refused frame without an `id` gets the `error`',
+        "event above. `error` is:",
+        "",
+        "| shape | field | type | required | notes |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += _rows("error", ErrorDetail)
+    lines += ["", "and the ack:", "", "| shape | field | type | required | notes |"]
+    lines += ["| --- | --- | --- | --- | --- |", *_rows("nack", NACK), ""]
     return "\n".join(lines)
+
+
+def _rows(event: str, model: type[BaseModel]) -> list[str]:
+    """One markdown table row per field of ``model``, the first naming ``event``."""
+    schema = model.model_json_schema(by_alias=True)
+    props: dict[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    if not props:
+        return [f"| `{event}` | — | — | — | empty object |"]
+    return [
+        f"| {'`' + event + '`' if i == 0 else ''} | `{field}` | {_type(spec)} | "
+        f"{'yes' if field in required else 'no'} | {_notes(spec)} |"
+        for i, (field, spec) in enumerate(props.items())
+    ]
 
 
 def _type(spec: dict[str, Any]) -> str:

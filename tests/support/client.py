@@ -17,7 +17,7 @@ import websockets
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
 
-from connect.protocol import SERVER_EVENTS
+from connect.protocol import NACK, SERVER_EVENTS
 from tests.support.http import loopback_client
 
 WAIT_S = 5.0
@@ -28,11 +28,12 @@ def check_contract(frame: dict[str, Any]) -> None:
     """Every server frame must match PROTOCOL.md's shapes as the code's schemas define them."""
     if "ack" in frame:
         ok = frame.get("ok")
-        if ok is False and not (
-            isinstance(frame.get("error"), dict) and {"code", "message"} <= frame["error"].keys()
-        ):
-            CONTRACT_VIOLATIONS.append(f"bad error ack: {frame}")
-        elif ok not in (True, False):
+        if ok is False:
+            try:
+                NACK.model_validate(frame)
+            except ValidationError as exc:
+                CONTRACT_VIOLATIONS.append(f"bad error ack: {frame}: {exc}")
+        elif ok is not True:
             CONTRACT_VIOLATIONS.append(f"ack without ok: {frame}")
         return
     model = SERVER_EVENTS.get(frame.get("event", ""))

@@ -104,7 +104,10 @@ export async function generate(schema) {
   // One blank line between top-level declarations.
   ts = ts.replace(/([;}])\n(?=export |\/\*\*)/g, '$1\n\n');
 
-  if (/\[k: string\]/.test(ts)) throw new Error('gen-protocol: unexpected index signature in output (additionalProperties?)');
+  // The one map the contract has: an error's `params` (strings and integers by name).
+  // Any other index signature means a schema left additionalProperties open by mistake.
+  if (/\[k: string\]: (?!string \| number \| undefined;)/.test(ts))
+    throw new Error('gen-protocol: unexpected index signature in output (additionalProperties?)');
   for (const n of names) {
     if (!new RegExp(`export (interface|type) ${n}\\b`).test(ts)) throw new Error(`gen-protocol: no type emitted for ${n}`);
   }

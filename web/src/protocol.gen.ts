@@ -205,11 +205,28 @@ export interface WelcomeOut {
 export type PongOut = Record<string, never>;
 
 /**
- * Sent for a refused frame that carried no ``id`` (with an id, the ack carries the error).
+ * Sent for a refused frame that carried no ``id`` (with an id, the ack carries the error):
+ * the fields of a nack's ``error`` object, with ``retryAfterMs`` beside them.
  */
 export interface ErrorOut {
   code: string;
+  /**
+   * English, for logs and as a fallback
+   */
   message: string;
+  /**
+   * (ext) why, as a stable snake_case code, when `code` alone does not say it
+   */
+  reason?: string | null;
+  /**
+   * (ext) the reason's parameters (strings and integers; `{}` when none), sent with `reason`
+   */
+  params?: {
+    [k: string]: string | number | undefined;
+  } | null;
+  /**
+   * wait this long before the same request (`rate_limited`, `unavailable`, `overloaded`)
+   */
   retryAfterMs?: number | null;
 }
 
@@ -667,6 +684,41 @@ export interface VideoHiddenOut {
 export interface VideoFlaggedOut {
   sessionId: string;
   reason: 'nudity';
+}
+
+/**
+ * A refusal's ``error`` object in a nack (and in REST error replies).
+ */
+export interface ErrorDetail {
+  code: string;
+  /**
+   * English, for logs and as a fallback
+   */
+  message: string;
+  /**
+   * (ext) why, as a stable snake_case code, when `code` alone does not say it
+   */
+  reason?: string | null;
+  /**
+   * (ext) the reason's parameters (strings and integers; `{}` when none), sent with `reason`
+   */
+  params?: {
+    [k: string]: string | number | undefined;
+  } | null;
+}
+
+/**
+ * The ack of a refused request frame (one that carried an ``id``):
+ * ``{"ack": id, "ok": false, "error": {...}, "retryAfterMs"?}``.
+ */
+export interface Nack {
+  ack: number;
+  ok: false;
+  error: ErrorDetail;
+  /**
+   * wait this long before the same request (`rate_limited`, `unavailable`, `overloaded`)
+   */
+  retryAfterMs?: number | null;
 }
 
 /** Client → server events: event name → payload (`x-client-events`). */
