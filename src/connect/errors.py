@@ -66,8 +66,16 @@ def refusal(
     ``templates`` maps each reason code to its English sentence (``str.format``
     fields named like ``params``), so the code and the fallback text cannot drift.
     """
+    return reasoned("invalid_request", status, templates, reason, **params)
+
+
+def reasoned(
+    code: str, status: int, templates: Mapping[str, str], reason: str, /, **params: str | int
+) -> ConnectError:
+    """A refusal with any ``code`` that also names its ``reason`` (see :func:`refusal`):
+    for the codes that several causes share (``forbidden``, ``not_found``, ``blocked``...)."""
     message = templates[reason].format(**params)
-    return ConnectError("invalid_request", message, status=status, reason=reason, params=params)
+    return ConnectError(code, message, status=status, reason=reason, params=params)
 
 
 def unauthorized(message: str = "a valid token is required") -> ConnectError:

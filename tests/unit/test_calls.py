@@ -49,22 +49,26 @@ def test_allowed_transitions(status: str, action: str, role: str, result: str) -
 
 
 @pytest.mark.parametrize(
-    ("status", "action", "role", "code"),
+    ("status", "action", "role", "code", "reason"),
     [
-        ("ringing", "accept", "caller", "not_your_call"),
-        ("ringing", "cancel", "callee", "not_your_call"),
-        ("ringing", "hangup", "caller", "invalid_call_state"),
-        ("accepted", "accept", "callee", "invalid_call_state"),
-        ("missed", "accept", "callee", "invalid_call_state"),
-        ("ended", "hangup", "caller", "invalid_call_state"),
-        ("rejected", "reject", "callee", "invalid_call_state"),
-        ("busy", "accept", "callee", "invalid_call_state"),
+        ("ringing", "accept", "caller", "not_your_call", "call_callee_only"),
+        ("ringing", "cancel", "callee", "not_your_call", "call_caller_only"),
+        ("ringing", "hangup", "caller", "invalid_call_state", "call_not_answered"),
+        ("accepted", "accept", "callee", "invalid_call_state", "call_already_answered"),
+        ("missed", "accept", "callee", "invalid_call_state", "call_over"),
+        ("ended", "hangup", "caller", "invalid_call_state", "call_over"),
+        ("rejected", "reject", "callee", "invalid_call_state", "call_over"),
+        ("busy", "accept", "callee", "invalid_call_state", "call_over"),
     ],
 )
-def test_refused_transitions(status: str, action: str, role: str, code: str) -> None:
+def test_refused_transitions(status: str, action: str, role: str, code: str, reason: str) -> None:
+    """Each refusal names why (docs/protocol.md, contacts reasons), not only its code."""
     with pytest.raises(ConnectError) as exc:
         next_status(status, action, role)  # type: ignore[arg-type]
-    assert exc.value.code == code
+    assert (exc.value.code, exc.value.reason) == (code, reason)
+    assert exc.value.params["action"] == action
+    if code == "invalid_call_state":
+        assert exc.value.params["status"] == status
 
 
 async def test_unanswered_call_is_missed_after_the_ring_timeout(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from connect.errors import ConnectError
+from connect.contacts.reasons import refused
 
 Status = Literal["ringing", "accepted", "rejected", "cancelled", "missed", "ended", "busy"]
 Action = Literal["accept", "reject", "cancel", "timeout", "hangup"]
@@ -37,10 +37,17 @@ def next_status(status: str, action: Action, role: Role) -> Status:
     """The state after ``role`` does ``action``; refuse anything the machine does not allow."""
     found = _TRANSITIONS.get((status, action))
     if found is None:
-        raise ConnectError(
-            "invalid_call_state", f"cannot {action} a call that is {status}", status=409
+        why = (
+            "call_already_answered"
+            if status == "accepted"
+            else "call_not_answered"
+            if status == "ringing"
+            else "call_over"
         )
+        raise refused(why, action=action, status=status)
     target, allowed = found
     if role not in allowed:
-        raise ConnectError("not_your_call", f"the {role} cannot {action} this call", status=403)
+        raise refused(
+            "call_callee_only" if "callee" in allowed else "call_caller_only", action=action
+        )
     return target

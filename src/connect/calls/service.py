@@ -24,9 +24,10 @@ from connect.calls.records import CallRecords
 from connect.calls.schemas import CallAccepted, CallOut, IncomingCall
 from connect.calls.store import CallStore
 from connect.clock import Clock, utc_now
+from connect.contacts.reasons import refused
 from connect.contacts.service import user_out
 from connect.delivery import Deliverer
-from connect.errors import ConnectError, bad_request, conflict, not_found
+from connect.errors import ConnectError, bad_request, conflict
 from connect.events.service import NO_EVENTS, Publisher
 from connect.gateway.connection import Client
 from connect.identity.service import user_subject
@@ -92,7 +93,7 @@ class CallService:
         callee = await self._accounts.by_id(callee_id)
         caller = await self._accounts.by_id(me)
         if callee is None or callee.disabled or caller is None:
-            raise not_found("no such user")
+            raise refused("user_not_found")
         if self._blocks is not None:
             # Refused before anything is stored or rung: a blocker's devices never ring.
             await self._blocks.refuse_if_blocked(me, callee_id)
@@ -159,7 +160,7 @@ class CallService:
         if not await self._store.transition(
             call.id, "ringing", status="accepted", answered_at=utc_now(self._clock)
         ):
-            raise conflict("the call was already answered or ended", "invalid_call_state")
+            raise refused("call_state_changed")
         a = Member(
             caller_client.id,
             new_peer_id(),
@@ -283,7 +284,7 @@ class CallService:
         if not await self._store.transition(
             call.id, call.status, status=status, ended_at=utc_now(self._clock), end_reason=reason
         ):
-            raise conflict("the call changed state meanwhile", "invalid_call_state")
+            raise refused("call_state_changed")
         self._caller_conn.pop(call.id, None)
         actor = None if role == "clock" else call.caller_id if role == "caller" else call.callee_id
         await self._records.event(call.id, status, actor, {"reason": reason})
@@ -323,7 +324,7 @@ class CallService:
     async def _get_party(self, me: str, call_id: str) -> Call:
         call = await self._store.get(call_id)
         if call is None or me not in (call.caller_id, call.callee_id):
-            raise not_found("no such call")
+            raise refused("call_not_found")
         return call
 
     @staticmethod

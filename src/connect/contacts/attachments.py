@@ -16,10 +16,10 @@ from pathlib import Path
 from connect.clock import Clock, utc_now
 from connect.contacts.blocks import Blocks
 from connect.contacts.channels import member_channel, other_member
+from connect.contacts.reasons import refused
 from connect.contacts.schemas import AttachmentOut
 from connect.contacts.store import ContactStore
 from connect.contacts.views import attachment_out
-from connect.errors import forbidden, not_found
 from connect.storage.models import Attachment
 from connect.uploads import ATTACHMENT_TYPES, check_upload, store
 
@@ -61,11 +61,11 @@ class Attachments:
     async def attachment_file(self, me: str, attachment_id: str) -> tuple[Path, Attachment]:
         attachment = await self._store.attachment(attachment_id)
         if attachment is None:
-            raise not_found("no such attachment")
+            raise refused("attachment_not_found")
         channel = await self._store.channel(attachment.channel_id)
         if channel is None or me not in (channel.user_a, channel.user_b):
-            raise forbidden("only members of the channel may download its attachments")
+            raise refused("attachment_not_member")
         path = self._files / attachment.path
         if not path.is_file():
-            raise not_found("the file is gone")
+            raise refused("attachment_not_found")
         return path, attachment

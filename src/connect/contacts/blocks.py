@@ -16,10 +16,11 @@ before it stores or pushes; this module owns the refusal and its wording.
 from __future__ import annotations
 
 from connect.clock import Clock, utc_now
+from connect.contacts.reasons import refused
 from connect.contacts.schemas import BlockedUser
 from connect.contacts.store import ContactStore
 from connect.contacts.views import user_out
-from connect.errors import ConnectError, bad_request, not_found
+from connect.errors import ConnectError
 from connect.identity.store import AccountStore
 from connect.storage.models import Block
 from connect.storage.times import aware
@@ -28,11 +29,7 @@ BLOCK_LIST_MAX = 1000
 
 
 def blocked_error(by_me: bool) -> ConnectError:
-    if by_me:
-        return ConnectError("blocked", "you blocked this person; unblock them first", status=403)
-    return ConnectError(
-        "blocked", "this person does not accept messages or calls from you", status=403
-    )
+    return refused("blocked_by_you" if by_me else "blocked_by_them")
 
 
 class Blocks:
@@ -49,10 +46,10 @@ class Blocks:
 
     async def block(self, me: str, other_id: str) -> None:
         if other_id == me:
-            raise bad_request("you cannot block yourself")
+            raise refused("block_self")
         other = await self._accounts.by_id(other_id)
         if other is None:
-            raise not_found("no such user")
+            raise refused("user_not_found")
         await self._store.add_block(
             Block(blocker_id=me, blocked_id=other_id, created_at=utc_now(self._clock))
         )

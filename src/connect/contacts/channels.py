@@ -12,11 +12,11 @@ import uuid
 
 from connect.clock import Clock, utc_now
 from connect.contacts.blocks import blocked_error
+from connect.contacts.reasons import refused
 from connect.contacts.schemas import ChannelOut
 from connect.contacts.store import ContactStore
 from connect.contacts.views import MessageViews, user_out
 from connect.delivery import Deliverer
-from connect.errors import bad_request, forbidden, not_found
 from connect.identity.service import user_subject
 from connect.identity.store import AccountStore
 from connect.storage.models import Channel
@@ -32,7 +32,7 @@ async def member_channel(store: ContactStore, me: str, channel_id: str) -> Chann
     """The channel if ``me`` is one of its two members; 404 ``no such channel`` otherwise."""
     channel = await store.channel(channel_id)
     if channel is None or me not in (channel.user_a, channel.user_b):
-        raise not_found("no such channel")
+        raise refused("channel_not_found")
     return channel
 
 
@@ -58,10 +58,10 @@ class Channels:
 
     async def open_channel(self, me: str, other_id: str) -> ChannelOut:
         if other_id == me:
-            raise bad_request("you cannot open a channel with yourself")
+            raise refused("channel_with_self")
         other = await self._accounts.by_id(other_id)
         if other is None or other.disabled:
-            raise not_found("no such user")
+            raise refused("user_not_found")
         blocks = await self._store.blocks_between(me, other_id)
         if any(b.blocker_id == other_id for b in blocks):
             raise blocked_error(by_me=False)
@@ -116,16 +116,16 @@ class Channels:
         of context around the reported one (or the latest ones)."""
         channel = await self._store.channel(channel_id)
         if channel is None:
-            raise not_found("no such channel")
+            raise refused("channel_not_found")
         if me not in (channel.user_a, channel.user_b):
-            raise forbidden("only a member of the conversation can report it")
+            raise refused("report_not_member")
         other = other_member(channel, me)
         if message_id is not None:
             message = await self._store.message(message_id)
             if message is None or message.channel_id != channel_id:
-                raise not_found("no such message in this conversation")
+                raise refused("message_not_found")
             if message.sender_id != other:
-                raise bad_request("report the other person's messages, not your own")
+                raise refused("report_own_message")
             rows = await self._store.messages(
                 channel_id,
                 max(0, message.seq - REPORT_CONTEXT_BEFORE - 1),

@@ -29,6 +29,7 @@ import structlog
 from connect.clock import Clock, utc_now
 from connect.contacts.blocks import Blocks
 from connect.contacts.channels import member_channel, other_member
+from connect.contacts.reasons import refused
 from connect.contacts.schemas import (
     ChannelMessage,
     MessageDeleted,
@@ -39,7 +40,7 @@ from connect.contacts.schemas import (
 from connect.contacts.store import ContactStore, DuplicateClientId
 from connect.contacts.views import MessageViews
 from connect.delivery import Deliverer
-from connect.errors import bad_request, conflict, forbidden, not_found
+from connect.errors import bad_request, conflict
 from connect.events.service import NO_EVENTS, Publisher
 from connect.identity.service import user_subject
 from connect.identity.store import AccountStore
@@ -88,7 +89,7 @@ class Messages:
         """Store and push a message; return it and whether it is new (False: a resend)."""
         channel = await member_channel(self._store, me, channel_id)
         if not body.text.strip() and body.attachment_id is None:
-            raise bad_request("a message needs text or an attachment")
+            raise refused("message_empty")
         if body.attachment_id is not None:
             attachment = await self._store.attachment(body.attachment_id)
             if (
@@ -147,9 +148,9 @@ class Messages:
     async def _own_message(self, me: str, message_id: str) -> Message:
         message = await self._store.message(message_id)
         if message is None or me not in (message.sender_id, message.recipient_id):
-            raise not_found("no such message")
+            raise refused("message_not_found")
         if message.sender_id != me:
-            raise forbidden("only the sender can change a message")
+            raise refused("message_not_yours")
         return message
 
     def _push_pair(
@@ -164,7 +165,7 @@ class Messages:
         if message.deleted_at is not None:
             raise conflict("the message was deleted", "message_deleted")
         if not text.strip() and message.attachment_id is None:
-            raise bad_request("a message needs text or an attachment")
+            raise refused("message_empty")
         if (
             utc_now(self._clock) - (aware(message.created_at) or utc_now(self._clock))
             > self._edit_window
@@ -201,7 +202,7 @@ class Messages:
         await member_channel(self._store, me, channel_id)
         needle = q.strip()
         if not needle:
-            raise bad_request("search for some text")
+            raise refused("search_empty")
         rows = await self._store.search(channel_id, needle, before, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]

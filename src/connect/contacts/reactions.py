@@ -19,9 +19,10 @@ import uuid
 from connect.clock import Clock, utc_now
 from connect.contacts.blocks import blocked_error
 from connect.contacts.emoji import canonical, is_emoji
+from connect.contacts.reasons import refused
 from connect.contacts.store import ContactStore
 from connect.delivery import Deliverer
-from connect.errors import bad_request, conflict, not_found
+from connect.errors import bad_request, conflict
 from connect.identity.service import user_subject
 from connect.storage.models import Reaction
 
@@ -40,7 +41,7 @@ class Reactions:
         spelled, emoji = emoji, canonical(emoji)
         message = await self._store.message(message_id)
         if message is None or me not in (message.sender_id, message.recipient_id):
-            raise not_found("no such message")
+            raise refused("message_not_found")
         if add and message.deleted_at is not None:
             raise conflict("the message was deleted", "message_deleted")
         other = message.recipient_id if message.sender_id == me else message.sender_id

@@ -146,4 +146,35 @@ describe('errText (server error codes as sentences)', () => {
       setLocale(before);
     }
   });
+
+  it('says the server\'s reason, when it names one, before the shared code, REST and gateway alike', async () => {
+    const { errText } = await import('./model');
+    const { setLocale, getLocale } = await import('../i18n');
+    const { ApiError } = await import('../lib/api');
+    const { GatewayError } = await import('../gateway/types');
+    const before = getLocale();
+    try {
+      setLocale('en');
+      const byThem = new ApiError(403, 'blocked', 'this person does not accept messages', undefined, undefined, {
+        reason: 'blocked_by_them',
+        params: {},
+      });
+      const byMe = new ApiError(403, 'blocked', 'you blocked this person', undefined, undefined, { reason: 'blocked_by_you' });
+      expect(errText(byThem)).toBe('This person does not accept messages or calls from you.');
+      expect(errText(byMe)).toBe('You blocked this person. Unblock them to write or call.');
+      const over = { code: 'invalid_call_state', message: 'cannot hangup a call that is ended', reason: 'call_over', params: { action: 'hangup', status: 'ended' } };
+      expect(errText(over)).toBe('This call is already over.');
+      // An unknown reason: the code's sentence, as before reasons existed.
+      expect(errText({ code: 'forbidden', message: 'x', reason: 'something_new', params: {} })).toBe('You are not allowed to do that.');
+      setLocale('fr');
+      const nack = new GatewayError('not_found', 'no such channel', undefined, { reason: 'channel_not_found', params: {} });
+      expect(errText(nack)).toBe('Cette conversation n’existe pas ou ne vous appartient pas.');
+      setLocale('ar');
+      expect(errText({ code: 'invalid_request', message: 'a message needs text', reason: 'message_empty' })).toBe(
+        'اكتب شيئًا أو أرفق ملفًا أولًا.',
+      );
+    } finally {
+      setLocale(before);
+    }
+  });
 });

@@ -213,16 +213,31 @@ export const enc = encodeURIComponent;
 
 /**
  * A failed request or gateway error as a sentence in the user's language: the
- * server's error code looked up as `messenger.err.<code>` (the contacts codes), then
- * `errors.<code>` (the codes both apps share, as the strangers app does);
- * an unknown code falls back to the server's (English) message, then to a generic one.
+ * server's reason (why, when several causes share a code: `messenger.err.reason.<reason>`
+ * with its params, as the dashboard's errorMessage does), else its error code looked up
+ * as `messenger.err.<code>` (the contacts codes), then `errors.<code>` (the codes both
+ * apps share, as the strangers app does); an unknown code falls back to the server's
+ * (English) message, then to a generic one. ApiError (REST) and GatewayError (a nack)
+ * both carry `reason` and `params`.
  */
 export function errText(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown } | null;
+  const e = err as { code?: unknown; message?: unknown; reason?: unknown; params?: unknown } | null;
+  if (e && typeof e.reason === 'string') {
+    const key = `messenger.err.reason.${e.reason}`;
+    if (hasKey(key)) return t(key, reasonParams(e.params));
+  }
   if (e && typeof e.code === 'string') {
     for (const key of [`messenger.err.${e.code}`, `errors.${e.code}`]) if (hasKey(key)) return t(key);
   }
   return (e && typeof e.message === 'string' && e.message) || t('errors.generic');
+}
+
+/** A reason's params as the catalogue takes them (strings and numbers only). */
+function reasonParams(params: unknown): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  if (!params || typeof params !== 'object') return out;
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+  return out;
 }
 
 export function stopStream(s: MediaStream | null): void {

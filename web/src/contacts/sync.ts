@@ -9,6 +9,7 @@ import type {
   ChannelCreatedOut,
   ChannelMessageOut,
   ChannelTypingOut,
+  ErrorOut,
   MessageDeletedOut,
   MessageEditedOut,
   MessageReactionOut,
@@ -112,7 +113,8 @@ export abstract class ContactsSync extends ContactsMessaging {
     off.push(g.on('presence', (p: PresenceOut) => this.onPresence(p)));
     this.bindCalls(g);
     off.push(
-      g.on('error', (e: { code?: string; message?: string }) => {
+      // The event's data carries reason and params beside code: errText says why.
+      g.on('error', (e: ErrorOut) => {
         if (e?.message || e?.code) this.set({ error: errText(e) });
       }),
     );

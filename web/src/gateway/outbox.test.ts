@@ -34,6 +34,20 @@ describe('request', () => {
     expect(err.retryAfterMs).toBe(900);
   });
 
+  it('keeps the nack\'s reason and params (why, when the code is shared by several causes)', async () => {
+    const { client, ws } = await connected();
+    const p = client.request('channel-typing', { channelId: 'c9', active: true });
+    const frame = ws.sent[ws.sent.length - 1];
+    const error = { code: 'not_found', message: 'no such channel', reason: 'channel_not_found', params: { n: 2 } };
+    ws.serverSend({ ack: frame.id, ok: false, error });
+    const err = await p.catch((e) => e);
+    expect(err).toMatchObject({ code: 'not_found', reason: 'channel_not_found', params: { n: 2 } });
+    const plain = client.request('send-message', { text: 'x' });
+    ws.serverSend({ ack: ws.sent[ws.sent.length - 1].id, ok: false, error: { code: 'busy', message: 'b' } });
+    const e2 = await plain.catch((e) => e);
+    expect(e2.reason).toBeUndefined();
+  });
+
   it('matches acks by id even when they arrive out of order', async () => {
     const { client, ws } = await connected();
     const a = client.request('a');

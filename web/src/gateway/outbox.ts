@@ -90,6 +90,7 @@ export class Outbox {
           String(e.code ?? 'error'),
           String(e.message ?? 'request failed'),
           typeof msg.retryAfterMs === 'number' ? msg.retryAfterMs : undefined,
+          typeof e.reason === 'string' ? { reason: e.reason, params: e.params ?? {} } : undefined,
         ),
       );
     }

@@ -4,7 +4,7 @@
  *
  *   client → server  {"event": name, "data": {...}, "id"?: int}
  *   server → client  {"event": name, "data": {...}}
- *   ack              {"ack": id, "ok": true, ...} | {"ack": id, "ok": false, "error": {code, message}, "retryAfterMs"?}
+ *   ack              {"ack": id, "ok": true, ...} | {"ack": id, "ok": false, "error": {code, message, reason?, params?}, "retryAfterMs"?}
  *
  * The first frame is always `hello {token, resume?}`; the server answers
  * `welcome {connectionId, resumeToken, heartbeatMs, resumed}`. The newest
@@ -94,11 +94,23 @@ export interface ReconnectingInfo {
 export class GatewayError extends Error {
   readonly code: string;
   readonly retryAfterMs?: number;
-  constructor(code: string, message: string, retryAfterMs?: number) {
+  /** Why, as a code for the catalogue, when `code` is shared by several causes (a nack's `error.reason`). */
+  readonly reason?: string;
+  readonly params?: Record<string, string | number>;
+  constructor(
+    code: string,
+    message: string,
+    retryAfterMs?: number,
+    reason?: { reason: string; params?: Record<string, string | number> },
+  ) {
     super(message);
     this.name = 'GatewayError';
     this.code = code;
     if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+    if (reason !== undefined) {
+      this.reason = reason.reason;
+      this.params = reason.params ?? {};
+    }
   }
 }
 
