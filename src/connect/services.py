@@ -279,6 +279,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         metrics=metrics,
         events=events,
+        partners=cluster,
     )
     enforcer = GatewayEnforcer(hub, matching, ip_hasher)
     if cluster is not None:

@@ -101,6 +101,39 @@ async def test_pair_on_different_nodes_signals_and_chats(cluster: Cluster) -> No
     await b.close()
 
 
+async def test_a_line_after_the_partner_pressed_next_on_another_node_reaches_nobody(
+    cluster: Cluster,
+) -> None:
+    """B (node 1) presses next and is matched again with C (node 2); A (node 0) sees the
+    end and its next line is refused: neither B nor C receives it, and the lines before
+    the end were delivered and are in the order sent."""
+    a, b, c = [await connect_via(n.http, n.ws) for n in cluster.nodes]
+    tag = [secrets.token_hex(6)]
+    await a.request("join-queue", {"mode": "text", "interests": tag})
+    await b.request("join-queue", {"mode": "text", "interests": tag})
+    first = (await b.event("matched"))["sessionId"]
+    await a.event("matched")
+    assert (await a.request("send-message", {"text": "before"}))["ok"]
+    assert (await b.event("message"))["text"] == "before"
+    assert (await b.request("next", {}))["ok"]  # queued again with the same interests
+    assert await a.event("peer-ended") == {"reason": "skipped"}
+    await c.request("join-queue", {"mode": "text", "interests": tag})
+    assert (await b.event("matched"))["sessionId"] != first
+    await c.event("matched")
+    refused = await a.request("send-message", {"text": "after next"})
+    assert refused["error"]["code"] == "not_in_session"
+    typing = await a.request("typing", {"active": True})
+    assert typing["error"]["code"] == "not_in_session"
+    # What B and C receive next is C's line: nothing of A's was routed before it.
+    assert (await c.request("send-message", {"text": "from c"}))["ok"]
+    assert (await b.event("message"))["text"] == "from c"
+    assert b.events("message") == []
+    assert b.events("typing") == []
+    assert c.events("message") == []
+    for p in (a, b, c):
+        await p.close()
+
+
 async def test_lines_sent_back_to_back_across_nodes_arrive_in_order_once(
     cluster: Cluster,
 ) -> None:

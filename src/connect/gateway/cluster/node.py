@@ -19,8 +19,8 @@ import redis.asyncio as redis
 
 from connect.gateway.cluster.heartbeat import BEAT, SILENT, TAKE_DUE, Heartbeat
 from connect.gateway.cluster.registry import FINISH, ORPHAN_NODE, REDIS_DOWN
+from connect.gateway.cluster.relay import ROUTE
 from connect.gateway.cluster.resume import CLAIM, REREGISTER
-from connect.gateway.cluster.routing import ROUTE
 from connect.gateway.cluster.sentinel import PrimaryWatch
 from connect.storage.redis import PREFIX
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -30,7 +30,11 @@ import structlog
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+from connect.errors import unavailable
 from connect.gateway.cluster.registry import REDIS_DOWN, Registry, _s
+from connect.gateway.cluster.relay import RELAY_WAIT_S, ROUTE, Relay
+from connect.sessions.models import TRANSCRIPT_LINES
+from connect.sessions.store import RedisSessionStore
 from connect.storage.redis import PREFIX
 
 if TYPE_CHECKING:
@@ -43,24 +47,7 @@ GAP_FRAMES = 256
 FORWARD_RETRY_S = 60.0
 # At most this many frames routed in one pipeline (what queued while the last one ran).
 OUTBOX_BATCH = 256
-
-ROUTE = """
-local seq = tonumber(ARGV[5])
-if seq <= tonumber(redis.call("GET", KEYS[1]) or "-1") then return 3 end
-redis.call("SET", KEYS[1], ARGV[5], "EX", 3600)
-local ck = ARGV[1] .. "conn:" .. ARGV[2]
-local node = redis.call("HGET", ck, "node")
-if node == ARGV[3] then return 0 end
-if node and node ~= "" then
-  if redis.call("PUBLISH", ARGV[1] .. "node:" .. node, ARGV[6]) > 0 then return 1 end
-end
-local gk = ARGV[1] .. "gap:" .. ARGV[2]
-redis.call("RPUSH", gk, ARGV[4])
-redis.call("LTRIM", gk, -tonumber(ARGV[8]), -1)
-redis.call("EXPIRE", gk, ARGV[7])
-if not node then return -1 end
-return 2
-"""
+LINE_TTL_S = RedisSessionStore.LIVE_TTL_S
 
 
 class Routing(Registry):
@@ -97,6 +84,40 @@ class Routing(Registry):
     def forward(self, client_id: str, frame: str) -> None:
         self._outbox.put_nowait(("c", client_id, frame, time.monotonic()))
 
+    async def to_partner(
+        self,
+        client_id: str,
+        event: str,
+        data: Mapping[str, Any],
+        *,
+        transcript: bool = False,
+        media: bool = False,
+    ) -> str:
+        """Relay ``event`` with ``{"from": <sender's peerId>, **data}`` to ``client_id``'s
+        partner, in order with every frame this node routes; return the session's mode.
+
+        One ``ROUTE`` call finds the session, appends a chat line to its transcript
+        (``transcript``) and routes, so the line is durable and handed to the partner's
+        holder (or its gap) before this returns; queued in the outbox, so the calls of
+        a loop turn share one pipeline. Refused with ``not_in_session`` outside a live
+        session, ``wrong_mode`` for ``media`` in a text session; ``unavailable`` when
+        Redis has not answered within ``RELAY_WAIT_S`` (a relay not sent by then is
+        dropped; one sent whose answer was lost may have been delivered)."""
+        tail = orjson.dumps(data).decode()
+        tail = "}" if tail == "{}" else "," + tail[1:]
+        kind = "l" if transcript else "m" if media else "r"
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._outbox.put_nowait(
+            ("r", client_id, Relay(event, kind, tail, waiter), time.monotonic())
+        )
+        try:
+            async with asyncio.timeout(RELAY_WAIT_S):
+                return await waiter
+        except TimeoutError:
+            raise unavailable() from None
+        finally:
+            waiter.cancel()  # a relay still queued is dropped, not sent after the refusal
+
     def forward_subject(self, subject: str, frame: str, skip: set[str]) -> None:
         self._outbox.put_nowait(("s", subject, (frame, skip), time.monotonic()))
 
@@ -118,10 +139,10 @@ class Routing(Registry):
             while len(batch) < OUTBOX_BATCH and not self._outbox.empty():
                 batch.append(self._outbox.get_nowait())
             try:
-                routes: list[tuple[str, str, float]] = []
+                routes: list[tuple[str, Any, float]] = []
                 for kind, target, payload, queued in batch:
                     give_up = queued + FORWARD_RETRY_S
-                    if kind == "c":
+                    if kind != "s":
                         routes.append((target, payload, give_up))
                         continue
                     await self._route(routes)  # what came before, first
@@ -137,7 +158,9 @@ class Routing(Registry):
             except Exception:
                 log.exception("cluster_forward_failed")
             finally:
-                for _ in batch:
+                for kind, _, payload, _ in batch:
+                    if kind == "r":
+                        payload.fail()  # never left waiting (no-op once answered)
                     self._outbox.task_done()
 
     async def _retrying(self, call: Callable[[], Awaitable[Any]], give_up: float) -> Any:
@@ -161,27 +184,38 @@ class Routing(Registry):
                 self._dropped = 0
             return result
 
-    async def _route(self, frames: list[tuple[str, str, float]]) -> None:
-        """Publish each ``(client_id, frame, give_up)`` to its client's holder, in order,
-        in one pipeline; if nobody listens there (its node died or lost its
-        subscription) or the registry does not know the client (Redis restarted
-        empty and its holder has not re-registered it yet), the script keeps the frame
-        in the place's gap list instead, atomically, for the resume or the holder's
-        recovery to replay. While Redis is
-        unreachable the batch is retried with backoff, less the frames past their
-        ``give_up`` (the oldest: the batch is in queue order)."""
+    async def _route(self, frames: list[tuple[str, Any, float]]) -> None:
+        """Publish each ``(client_id, frame or relay, give_up)`` to its client's holder (a
+        relay: to the sender's partner), in order, in one pipeline; if nobody listens
+        there (its node died or lost its subscription) or the registry does not know the
+        client (Redis restarted empty and its holder has not re-registered it yet), the
+        script keeps the frame in the place's gap list instead, atomically, for the
+        resume or the holder's recovery to replay. While Redis is unreachable the batch
+        is retried with backoff, less the frames past their ``give_up`` (the oldest: the
+        batch is in queue order) and the relays whose sender stopped waiting."""
         if not frames:
             return
         seq_key = f"{PREFIX}seq:{self.node}:{self._incarnation}"
         ttl = int(self._grace_s) + 60
-        calls: list[tuple[str, str, float, tuple[Any, ...]]] = []
+        calls: list[tuple[str, Any, float, tuple[Any, ...]]] = []
         for client_id, frame, give_up in frames:
             self._seq += 1
-            message = orjson.dumps({"t": "f", "c": client_id, "x": frame})
-            args = (seq_key, PREFIX, client_id, self.node, frame, self._seq, message, ttl)
-            calls.append((client_id, frame, give_up, (*args, GAP_FRAMES)))
+            if isinstance(frame, Relay):
+                args: tuple[Any, ...] = (
+                    *(seq_key, PREFIX, client_id, self.node, frame.event, self._seq, ""),
+                    *(ttl, GAP_FRAMES, frame.kind, frame.tail, TRANSCRIPT_LINES, LINE_TTL_S),
+                )
+            else:
+                message = orjson.dumps({"t": "f", "c": client_id, "x": frame})
+                args = (seq_key, PREFIX, client_id, self.node, frame, self._seq, message, ttl)
+                args = (*args, GAP_FRAMES)
+            calls.append((client_id, frame, give_up, args))
         delay = 0.05
-        while calls:
+        while True:
+            # A relay whose sender was told ``unavailable`` meanwhile is never sent.
+            calls = [call for call in calls if not _abandoned(call[1])]
+            if not calls:
+                return
             try:
                 outcomes = await self._run_routes([call[3] for call in calls])
             except REDIS_DOWN as exc:
@@ -199,13 +233,20 @@ class Routing(Registry):
             if self._dropped:
                 log.warning("cluster_forward_dropped", frames=self._dropped)
                 self._dropped = 0
-            assert self._hub is not None
             for (client_id, frame, _, _), outcome in zip(calls, outcomes, strict=True):
-                if outcome == 0:  # the client came to this node meanwhile
-                    local = self._hub.get(client_id)
-                    if local is not None:
-                        local.push(frame)
+                if isinstance(frame, Relay):
+                    here = frame.answer(outcome)
+                    if here is not None:
+                        self._push_here(*here)
+                elif outcome == 0:  # the client came to this node meanwhile
+                    self._push_here(client_id, frame)
             return
+
+    def _push_here(self, client_id: str, frame: str) -> None:
+        assert self._hub is not None
+        local = self._hub.get(client_id)
+        if local is not None:
+            local.push(frame)
 
     async def _run_routes(self, calls: list[tuple[Any, ...]]) -> list[Any]:
         """One pipeline of ``ROUTE`` calls by SHA (``EVALSHA``, keys first); the script is
@@ -311,3 +352,8 @@ class Routing(Registry):
             log.warning("cluster_message_skipped", error=type(exc).__name__)
         except Exception:
             log.exception("cluster_message_failed")
+
+
+def _abandoned(frame: object) -> bool:
+    """A relay whose sender no longer waits: dropped from a retried batch, not counted."""
+    return isinstance(frame, Relay) and frame.abandoned
