@@ -45,6 +45,10 @@ export const ar: Partial<Record<MessageKey, string>> = {
   "errors.invalid_payload": "أرسل التطبيق شيئًا لم يفهمه الخادم — يُرجى إعادة التحميل.",
   "errors.already_in_session": "أنت بالفعل في محادثة.",
   "errors.internal_error": "حدث خطأ من جهتنا — يُرجى المحاولة مجددًا.",
+  // ---- service availability (503 unavailable: database or Redis down)
+  "unavailable.retrying": "Connect غير متاح مؤقتًا — إعادة المحاولة خلال {seconds} ث…",
+  "unavailable.failed": "Connect غير متاح مؤقتًا. يُرجى المحاولة بعد قليل.",
+  "unavailable.reconnecting": "Connect غير متاح مؤقتًا — إعادة الاتصال خلال {seconds} ث…",
   // ---- account: log in, sign up, forgot/reset/change password (contacts app)
   "account.login.title": "تسجيل الدخول إلى Connect",
   "account.signup.title": "أنشئ حسابك",

@@ -45,6 +45,10 @@ export const de: Partial<Record<MessageKey, string>> = {
   "errors.invalid_payload": "Die App hat etwas gesendet, das der Server nicht versteht — bitte lade neu.",
   "errors.already_in_session": "Du bist bereits in einem Chat.",
   "errors.internal_error": "Bei uns ist etwas schiefgelaufen — bitte versuche es erneut.",
+  // ---- service availability (503 unavailable: database or Redis down)
+  "unavailable.retrying": "Connect ist vorübergehend nicht erreichbar — neuer Versuch in {seconds} s…",
+  "unavailable.failed": "Connect ist vorübergehend nicht erreichbar. Bitte versuche es gleich noch einmal.",
+  "unavailable.reconnecting": "Connect ist vorübergehend nicht erreichbar — neue Verbindung in {seconds} s…",
   // ---- account: log in, sign up, forgot/reset/change password (contacts app)
   "account.login.title": "Bei Connect anmelden",
   "account.signup.title": "Konto erstellen",

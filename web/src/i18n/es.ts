@@ -45,6 +45,10 @@ export const es: Partial<Record<MessageKey, string>> = {
   "errors.invalid_payload": "La aplicación envió algo que el servidor no entiende — recarga la página.",
   "errors.already_in_session": "Ya estás en un chat.",
   "errors.internal_error": "Algo falló por nuestra parte — inténtalo de nuevo.",
+  // ---- service availability (503 unavailable: database or Redis down)
+  "unavailable.retrying": "Connect no está disponible temporalmente — reintentando en {seconds} s…",
+  "unavailable.failed": "Connect no está disponible temporalmente. Inténtalo de nuevo en un momento.",
+  "unavailable.reconnecting": "Connect no está disponible temporalmente — reconectando en {seconds} s…",
   // ---- account: log in, sign up, forgot/reset/change password (contacts app)
   "account.login.title": "Inicia sesión en Connect",
   "account.signup.title": "Crea tu cuenta",

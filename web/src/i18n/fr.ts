@@ -45,6 +45,10 @@ export const fr: Partial<Record<MessageKey, string>> = {
   "errors.invalid_payload": "L'application a envoyé une requête que le serveur ne comprend pas — veuillez recharger.",
   "errors.already_in_session": "Vous êtes déjà dans une discussion.",
   "errors.internal_error": "Un problème est survenu de notre côté — veuillez réessayer.",
+  // ---- service availability (503 unavailable: database or Redis down)
+  "unavailable.retrying": "Connect est momentanément indisponible — nouvel essai dans {seconds} s…",
+  "unavailable.failed": "Connect est momentanément indisponible. Veuillez réessayer dans un instant.",
+  "unavailable.reconnecting": "Connect est momentanément indisponible — reconnexion dans {seconds} s…",
   // ---- account: log in, sign up, forgot/reset/change password (contacts app)
   "account.login.title": "Se connecter à Connect",
   "account.signup.title": "Créer votre compte",

@@ -5,8 +5,8 @@ import { strangersTranslations } from './strangers';
 
 describe('t', () => {
   it('fills placeholders and leaves unknown ones visible', () => {
-    expect(t('contacts.blockedNotice', { name: 'Bob' })).toBe('You blocked Bob.');
-    expect(t('contacts.blockedNotice')).toBe('You blocked {name}.');
+    expect(t('contacts.reportUser', { name: 'Bob' })).toBe('Report Bob');
+    expect(t('contacts.reportUser')).toBe('Report {name}');
   });
 });
 

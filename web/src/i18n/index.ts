@@ -1,5 +1,5 @@
 /**
- * The i18n catalogue's lookup: `t('contacts.block')`, `t('contacts.blockedNotice', { name })`.
+ * The i18n catalogue's lookup: `t('contacts.block')`, `t('contacts.reportUser', { name })`.
  *
  * Backed by i18next (react-i18next re-renders components on a language switch
  * through `useT()`); the catalogues stay flat TypeScript objects keyed by

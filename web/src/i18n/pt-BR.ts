@@ -45,6 +45,10 @@ export const ptBR: Partial<Record<MessageKey, string>> = {
   "errors.invalid_payload": "O aplicativo enviou algo que o servidor não entendeu — recarregue a página.",
   "errors.already_in_session": "Você já está em uma conversa.",
   "errors.internal_error": "Algo deu errado do nosso lado — tente de novo.",
+  // ---- service availability (503 unavailable: database or Redis down)
+  "unavailable.retrying": "O Connect está temporariamente indisponível — tentando de novo em {seconds} s…",
+  "unavailable.failed": "O Connect está temporariamente indisponível. Tente de novo em instantes.",
+  "unavailable.reconnecting": "O Connect está temporariamente indisponível — reconectando em {seconds} s…",
   // ---- account: log in, sign up, forgot/reset/change password (contacts app)
   "account.login.title": "Entrar no Connect",
   "account.signup.title": "Crie sua conta",

@@ -71,7 +71,6 @@ export const contactsEn = {
   'messenger.callQualityLoss': '{n} % loss',
   'messenger.callQualityKbps': '{n} kbit/s',
   'messenger.profile': 'Your profile',
-  'messenger.conversationWith': 'Conversation with {name}',
   'messenger.messages': 'Messages',
   'messenger.callScreen': 'Call with {name}',
   'messenger.gatewayReady': 'Connected to the server',
