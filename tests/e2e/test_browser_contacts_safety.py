@@ -109,6 +109,14 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         refused = message(a, f"still there {suffix}", mine=True)
         await expect(refused.get_by_test_id("message-retry")).to_be_visible(timeout=WAIT_MS)
         await expect(refused).to_contain_text("does not accept")
+        # The refusal says why in her language: the server's reason (blocked_by_them), translated.
+        await a.get_by_test_id("ui-language").select_option("de")
+        await send(a, f"noch da {suffix}")
+        refused_de = message(a, f"noch da {suffix}", mine=True)
+        await expect(refused_de.get_by_test_id("message-retry")).to_be_visible(timeout=WAIT_MS)
+        await expect(refused_de).to_contain_text("nimmt keine Nachrichten oder Anrufe von dir an")
+        await a.screenshot(path=str(artifacts / "contacts-safety-refused-de.png"))
+        await a.get_by_test_id("ui-language").select_option("en")
 
         # Unblock from the blocked list in settings (the conversation list on a phone).
         await b.goto(web_server.http + "/#/contacts")
