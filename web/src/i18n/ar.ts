@@ -1,9 +1,9 @@
 import type { MessageKey } from './en';
 
 /**
- * Arabic (right to left) catalogue: the shared keys (app shell, call quality, error codes) and
- * the contacts app's account keys; the strangers app is in strangers/ar.ts, the
- * other apps in their folders. A missing key falls back to English.
+ * Arabic (right to left) catalogue: the keys the apps share (app shell, call quality,
+ * error codes, availability); each app's own are in its folder (strangers/ar.ts,
+ * contacts/ar.ts, ...). A missing key falls back to English.
  */
 export const ar: Partial<Record<MessageKey, string>> = {
   "app.name": "Connect",
@@ -49,45 +49,4 @@ export const ar: Partial<Record<MessageKey, string>> = {
   "unavailable.retrying": "Connect غير متاح مؤقتًا — إعادة المحاولة خلال {seconds} ث…",
   "unavailable.failed": "Connect غير متاح مؤقتًا. يُرجى المحاولة بعد قليل.",
   "unavailable.reconnecting": "Connect غير متاح مؤقتًا — إعادة الاتصال خلال {seconds} ث…",
-  // ---- account: log in, sign up, forgot/reset/change password (contacts app)
-  "account.login.title": "تسجيل الدخول إلى Connect",
-  "account.signup.title": "أنشئ حسابك",
-  "account.tagline": "تحدّث مع جهات اتصالك: رسائل ومكالمات فيديو وصوت.",
-  "account.displayName": "الاسم الظاهر",
-  "account.email": "البريد الإلكتروني",
-  "account.password": "كلمة المرور",
-  "account.passwordNew": "كلمة المرور (10 أحرف على الأقل)",
-  "account.wait": "يُرجى الانتظار…",
-  "account.login.submit": "تسجيل الدخول",
-  "account.signup.submit": "إنشاء حساب",
-  "account.newHere": "جديد هنا؟",
-  "account.createAccount": "أنشئ حسابًا",
-  "account.haveAccount": "لديك حساب بالفعل؟",
-  "account.logIn": "تسجيل الدخول",
-  "account.forgot.link": "نسيت كلمة المرور؟",
-  "account.forgot.title": "إعادة تعيين كلمة المرور",
-  "account.forgot.help": "أدخل البريد الإلكتروني لحسابك وسنرسل إليك رابطًا لاختيار كلمة مرور جديدة.",
-  "account.forgot.submit": "أرسل الرابط",
-  "account.forgot.sent": "إذا كان هناك حساب للعنوان {email} فقد أرسلنا إليه رابطًا لاختيار كلمة مرور جديدة. تحقّق من بريدك الوارد (ومجلد الرسائل غير المرغوب فيها)؛ الرابط يعمل مرة واحدة ولوقت محدود.",
-  "account.forgot.back": "العودة إلى تسجيل الدخول",
-  "account.reset.title": "اختر كلمة مرور جديدة",
-  "account.reset.submit": "احفظ كلمة المرور الجديدة",
-  "account.reset.done": "تم تغيير كلمة المرور وتسجيل الخروج من جميع الأجهزة. سجّل الدخول بكلمة المرور الجديدة.",
-  "account.change.title": "تغيير كلمة المرور",
-  "account.change.current": "كلمة المرور الحالية",
-  "account.change.submit": "غيّر كلمة المرور",
-  "account.change.done": "تم تغيير كلمة المرور وتسجيل الخروج من أجهزتك الأخرى.",
-  "account.newPassword": "كلمة المرور الجديدة (10 أحرف على الأقل)",
-  "account.repeatPassword": "أعد كتابة كلمة المرور الجديدة",
-  "account.err.mismatch": "كلمتا المرور الجديدتان غير متطابقتين.",
-  "account.err.tooShort": "يجب أن تتكون كلمة المرور من 10 أحرف على الأقل.",
-  "account.err.wrongPassword": "كلمة المرور الحالية غير صحيحة.",
-  "account.err.invalidResetToken": "هذا الرابط غير صالح أو مستخدم أو منتهي الصلاحية. اطلب رابطًا جديدًا.",
-  "account.err.mailUnavailable": "إعادة التعيين عبر البريد غير متاحة على هذا الخادم. يُرجى التواصل مع أحد المسؤولين.",
-  "account.err.rateLimited": "محاولات كثيرة جدًا. حاول مرة أخرى لاحقًا.",
-  "account.err.network": "خطأ في الشبكة — تحقّق من اتصالك.",
-  "account.err.invalidCredentials": "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
-  "account.err.disabled": "هذا الحساب معطّل.",
-  "account.err.emailTaken": "يوجد حساب بهذا البريد الإلكتروني بالفعل.",
-  "account.err.generic": "حدث خطأ ما. يُرجى المحاولة مرة أخرى.",
 };

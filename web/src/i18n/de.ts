@@ -1,9 +1,9 @@
 import type { MessageKey } from './en';
 
 /**
- * German catalogue: the shared keys (app shell, call quality, error codes) and
- * the contacts app's account keys; the strangers app is in strangers/de.ts, the
- * other apps in their folders. A missing key falls back to English.
+ * German catalogue: the keys the apps share (app shell, call quality, error
+ * codes, availability); each app's own are in its folder (strangers/de.ts,
+ * contacts/de.ts, ...). A missing key falls back to English.
  */
 export const de: Partial<Record<MessageKey, string>> = {
   "app.name": "Connect",
@@ -49,45 +49,4 @@ export const de: Partial<Record<MessageKey, string>> = {
   "unavailable.retrying": "Connect ist vorübergehend nicht erreichbar — neuer Versuch in {seconds} s…",
   "unavailable.failed": "Connect ist vorübergehend nicht erreichbar. Bitte versuche es gleich noch einmal.",
   "unavailable.reconnecting": "Connect ist vorübergehend nicht erreichbar — neue Verbindung in {seconds} s…",
-  // ---- account: log in, sign up, forgot/reset/change password (contacts app)
-  "account.login.title": "Bei Connect anmelden",
-  "account.signup.title": "Konto erstellen",
-  "account.tagline": "Sprich mit deinen Kontakten: Nachrichten, Video- und Audioanrufe.",
-  "account.displayName": "Anzeigename",
-  "account.email": "E-Mail",
-  "account.password": "Passwort",
-  "account.passwordNew": "Passwort (mindestens 10 Zeichen)",
-  "account.wait": "Bitte warten…",
-  "account.login.submit": "Anmelden",
-  "account.signup.submit": "Registrieren",
-  "account.newHere": "Neu hier?",
-  "account.createAccount": "Konto erstellen",
-  "account.haveAccount": "Du hast schon ein Konto?",
-  "account.logIn": "Anmelden",
-  "account.forgot.link": "Passwort vergessen?",
-  "account.forgot.title": "Passwort zurücksetzen",
-  "account.forgot.help": "Gib die E-Mail-Adresse deines Kontos ein, und wir schicken dir einen Link, mit dem du ein neues Passwort wählen kannst.",
-  "account.forgot.submit": "Link senden",
-  "account.forgot.sent": "Falls es ein Konto für {email} gibt, haben wir einen Link für ein neues Passwort geschickt. Sieh in deinem Posteingang (und im Spam-Ordner) nach; der Link funktioniert einmal und nur für kurze Zeit.",
-  "account.forgot.back": "Zurück zur Anmeldung",
-  "account.reset.title": "Neues Passwort wählen",
-  "account.reset.submit": "Neues Passwort speichern",
-  "account.reset.done": "Dein Passwort wurde geändert und alle Geräte wurden abgemeldet. Melde dich mit deinem neuen Passwort an.",
-  "account.change.title": "Passwort ändern",
-  "account.change.current": "Aktuelles Passwort",
-  "account.change.submit": "Passwort ändern",
-  "account.change.done": "Passwort geändert. Deine anderen Geräte wurden abgemeldet.",
-  "account.newPassword": "Neues Passwort (mindestens 10 Zeichen)",
-  "account.repeatPassword": "Neues Passwort wiederholen",
-  "account.err.mismatch": "Die beiden neuen Passwörter stimmen nicht überein.",
-  "account.err.tooShort": "Das Passwort muss mindestens 10 Zeichen lang sein.",
-  "account.err.wrongPassword": "Das aktuelle Passwort ist falsch.",
-  "account.err.invalidResetToken": "Dieser Link ist ungültig, schon benutzt oder abgelaufen. Fordere einen neuen an.",
-  "account.err.mailUnavailable": "Das Zurücksetzen per E-Mail ist auf diesem Server nicht verfügbar. Bitte wende dich an einen Administrator.",
-  "account.err.rateLimited": "Zu viele Versuche. Bitte versuche es später noch einmal.",
-  "account.err.network": "Netzwerkfehler — prüfe deine Verbindung.",
-  "account.err.invalidCredentials": "E-Mail oder Passwort ist falsch.",
-  "account.err.disabled": "Dieses Konto ist deaktiviert.",
-  "account.err.emailTaken": "Es gibt schon ein Konto mit dieser E-Mail-Adresse.",
-  "account.err.generic": "Etwas ist schiefgelaufen. Bitte versuche es noch einmal.",
 };

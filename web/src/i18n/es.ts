@@ -1,9 +1,9 @@
 import type { MessageKey } from './en';
 
 /**
- * Spanish catalogue: the shared keys (app shell, call quality, error codes) and
- * the contacts app's account keys; the strangers app is in strangers/es.ts, the
- * other apps in their folders. A missing key falls back to English.
+ * Spanish catalogue: the keys the apps share (app shell, call quality, error
+ * codes, availability); each app's own are in its folder (strangers/es.ts,
+ * contacts/es.ts, ...). A missing key falls back to English.
  */
 export const es: Partial<Record<MessageKey, string>> = {
   "app.name": "Connect",
@@ -49,45 +49,4 @@ export const es: Partial<Record<MessageKey, string>> = {
   "unavailable.retrying": "Connect no está disponible temporalmente — reintentando en {seconds} s…",
   "unavailable.failed": "Connect no está disponible temporalmente. Inténtalo de nuevo en un momento.",
   "unavailable.reconnecting": "Connect no está disponible temporalmente — reconectando en {seconds} s…",
-  // ---- account: log in, sign up, forgot/reset/change password (contacts app)
-  "account.login.title": "Inicia sesión en Connect",
-  "account.signup.title": "Crea tu cuenta",
-  "account.tagline": "Habla con tus contactos: mensajes, videollamadas y llamadas de voz.",
-  "account.displayName": "Nombre visible",
-  "account.email": "Correo electrónico",
-  "account.password": "Contraseña",
-  "account.passwordNew": "Contraseña (al menos 10 caracteres)",
-  "account.wait": "Espera…",
-  "account.login.submit": "Iniciar sesión",
-  "account.signup.submit": "Registrarse",
-  "account.newHere": "¿Eres nuevo?",
-  "account.createAccount": "Crear una cuenta",
-  "account.haveAccount": "¿Ya tienes una cuenta?",
-  "account.logIn": "Iniciar sesión",
-  "account.forgot.link": "¿Olvidaste tu contraseña?",
-  "account.forgot.title": "Restablecer la contraseña",
-  "account.forgot.help": "Escribe el correo de tu cuenta y te enviaremos un enlace para elegir una contraseña nueva.",
-  "account.forgot.submit": "Enviar enlace",
-  "account.forgot.sent": "Si existe una cuenta para {email}, le enviamos un enlace para elegir una contraseña nueva. Revisa tu bandeja de entrada (y el spam); el enlace funciona una vez y por tiempo limitado.",
-  "account.forgot.back": "Volver a iniciar sesión",
-  "account.reset.title": "Elige una contraseña nueva",
-  "account.reset.submit": "Guardar la contraseña",
-  "account.reset.done": "Tu contraseña se cambió y se cerró la sesión en todos los dispositivos. Inicia sesión con tu contraseña nueva.",
-  "account.change.title": "Cambiar la contraseña",
-  "account.change.current": "Contraseña actual",
-  "account.change.submit": "Cambiar la contraseña",
-  "account.change.done": "Contraseña cambiada. Se cerró la sesión en tus otros dispositivos.",
-  "account.newPassword": "Contraseña nueva (al menos 10 caracteres)",
-  "account.repeatPassword": "Repite la contraseña nueva",
-  "account.err.mismatch": "Las dos contraseñas nuevas no coinciden.",
-  "account.err.tooShort": "La contraseña debe tener al menos 10 caracteres.",
-  "account.err.wrongPassword": "La contraseña actual no es correcta.",
-  "account.err.invalidResetToken": "Este enlace no es válido, ya se usó o caducó. Pide uno nuevo.",
-  "account.err.mailUnavailable": "El restablecimiento por correo no está disponible en este servidor. Pide ayuda a un administrador.",
-  "account.err.rateLimited": "Demasiados intentos. Vuelve a intentarlo más tarde.",
-  "account.err.network": "Error de red — revisa tu conexión.",
-  "account.err.invalidCredentials": "Correo o contraseña incorrectos.",
-  "account.err.disabled": "Esta cuenta está desactivada.",
-  "account.err.emailTaken": "Ya existe una cuenta con este correo.",
-  "account.err.generic": "Algo salió mal. Inténtalo de nuevo.",
 };

@@ -1,9 +1,9 @@
 import type { MessageKey } from './en';
 
 /**
- * French catalogue: the shared keys (app shell, call quality, error codes) and
- * the contacts app's account keys; the strangers app is in strangers/fr.ts, the
- * other apps in their folders. A missing key falls back to English.
+ * French catalogue: the keys the apps share (app shell, call quality, error
+ * codes, availability); each app's own are in its folder (strangers/fr.ts,
+ * contacts/fr.ts, ...). A missing key falls back to English.
  */
 export const fr: Partial<Record<MessageKey, string>> = {
   "app.name": "Connect",
@@ -49,45 +49,4 @@ export const fr: Partial<Record<MessageKey, string>> = {
   "unavailable.retrying": "Connect est momentanément indisponible — nouvel essai dans {seconds} s…",
   "unavailable.failed": "Connect est momentanément indisponible. Veuillez réessayer dans un instant.",
   "unavailable.reconnecting": "Connect est momentanément indisponible — reconnexion dans {seconds} s…",
-  // ---- account: log in, sign up, forgot/reset/change password (contacts app)
-  "account.login.title": "Se connecter à Connect",
-  "account.signup.title": "Créer votre compte",
-  "account.tagline": "Parlez à vos contacts : messages, appels vidéo et audio.",
-  "account.displayName": "Nom affiché",
-  "account.email": "E-mail",
-  "account.password": "Mot de passe",
-  "account.passwordNew": "Mot de passe (au moins 10 caractères)",
-  "account.wait": "Veuillez patienter…",
-  "account.login.submit": "Se connecter",
-  "account.signup.submit": "S'inscrire",
-  "account.newHere": "Nouveau ici ?",
-  "account.createAccount": "Créer un compte",
-  "account.haveAccount": "Vous avez déjà un compte ?",
-  "account.logIn": "Se connecter",
-  "account.forgot.link": "Mot de passe oublié ?",
-  "account.forgot.title": "Réinitialiser votre mot de passe",
-  "account.forgot.help": "Saisissez l'e-mail de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
-  "account.forgot.submit": "Envoyer le lien",
-  "account.forgot.sent": "Si un compte existe pour {email}, nous lui avons envoyé un lien pour choisir un nouveau mot de passe. Vérifiez votre boîte de réception (et les spams) ; le lien ne fonctionne qu'une fois, pendant un temps limité.",
-  "account.forgot.back": "Retour à la connexion",
-  "account.reset.title": "Choisir un nouveau mot de passe",
-  "account.reset.submit": "Enregistrer le mot de passe",
-  "account.reset.done": "Votre mot de passe a été changé et tous vos appareils ont été déconnectés. Connectez-vous avec votre nouveau mot de passe.",
-  "account.change.title": "Changer le mot de passe",
-  "account.change.current": "Mot de passe actuel",
-  "account.change.submit": "Changer le mot de passe",
-  "account.change.done": "Mot de passe changé. Vos autres appareils ont été déconnectés.",
-  "account.newPassword": "Nouveau mot de passe (au moins 10 caractères)",
-  "account.repeatPassword": "Répétez le nouveau mot de passe",
-  "account.err.mismatch": "Les deux nouveaux mots de passe sont différents.",
-  "account.err.tooShort": "Le mot de passe doit contenir au moins 10 caractères.",
-  "account.err.wrongPassword": "Le mot de passe actuel est incorrect.",
-  "account.err.invalidResetToken": "Ce lien est invalide, déjà utilisé ou expiré. Demandez-en un nouveau.",
-  "account.err.mailUnavailable": "La réinitialisation par e-mail n'est pas disponible sur ce serveur. Adressez-vous à un administrateur.",
-  "account.err.rateLimited": "Trop de tentatives. Réessayez plus tard.",
-  "account.err.network": "Erreur réseau — vérifiez votre connexion.",
-  "account.err.invalidCredentials": "E-mail ou mot de passe incorrect.",
-  "account.err.disabled": "Ce compte est désactivé.",
-  "account.err.emailTaken": "Un compte existe déjà avec cet e-mail.",
-  "account.err.generic": "Un problème est survenu. Veuillez réessayer.",
 };

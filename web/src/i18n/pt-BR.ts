@@ -1,9 +1,9 @@
 import type { MessageKey } from './en';
 
 /**
- * Brazilian Portuguese catalogue: the shared keys (app shell, call quality, error codes) and
- * the contacts app's account keys; the strangers app is in strangers/pt-BR.ts, the
- * other apps in their folders. A missing key falls back to English.
+ * Brazilian Portuguese catalogue: the keys the apps share (app shell, call quality, error
+ * codes, availability); each app's own are in its folder (strangers/pt-BR.ts,
+ * contacts/pt-BR.ts, ...). A missing key falls back to English.
  */
 export const ptBR: Partial<Record<MessageKey, string>> = {
   "app.name": "Connect",
@@ -49,45 +49,4 @@ export const ptBR: Partial<Record<MessageKey, string>> = {
   "unavailable.retrying": "O Connect está temporariamente indisponível — tentando de novo em {seconds} s…",
   "unavailable.failed": "O Connect está temporariamente indisponível. Tente de novo em instantes.",
   "unavailable.reconnecting": "O Connect está temporariamente indisponível — reconectando em {seconds} s…",
-  // ---- account: log in, sign up, forgot/reset/change password (contacts app)
-  "account.login.title": "Entrar no Connect",
-  "account.signup.title": "Crie sua conta",
-  "account.tagline": "Fale com seus contatos: mensagens, chamadas de vídeo e de voz.",
-  "account.displayName": "Nome de exibição",
-  "account.email": "E-mail",
-  "account.password": "Senha",
-  "account.passwordNew": "Senha (pelo menos 10 caracteres)",
-  "account.wait": "Aguarde…",
-  "account.login.submit": "Entrar",
-  "account.signup.submit": "Cadastrar",
-  "account.newHere": "Novo por aqui?",
-  "account.createAccount": "Criar uma conta",
-  "account.haveAccount": "Já tem uma conta?",
-  "account.logIn": "Entrar",
-  "account.forgot.link": "Esqueceu a senha?",
-  "account.forgot.title": "Redefinir a senha",
-  "account.forgot.help": "Digite o e-mail da sua conta e enviaremos um link para você escolher uma nova senha.",
-  "account.forgot.submit": "Enviar link",
-  "account.forgot.sent": "Se existir uma conta para {email}, enviamos a ela um link para escolher uma nova senha. Confira sua caixa de entrada (e o spam); o link funciona uma vez, por tempo limitado.",
-  "account.forgot.back": "Voltar para entrar",
-  "account.reset.title": "Escolha uma nova senha",
-  "account.reset.submit": "Salvar nova senha",
-  "account.reset.done": "Sua senha foi alterada e todos os dispositivos foram desconectados. Entre com sua nova senha.",
-  "account.change.title": "Alterar senha",
-  "account.change.current": "Senha atual",
-  "account.change.submit": "Alterar senha",
-  "account.change.done": "Senha alterada. Seus outros dispositivos foram desconectados.",
-  "account.newPassword": "Nova senha (pelo menos 10 caracteres)",
-  "account.repeatPassword": "Repita a nova senha",
-  "account.err.mismatch": "As duas novas senhas são diferentes.",
-  "account.err.tooShort": "A senha precisa ter pelo menos 10 caracteres.",
-  "account.err.wrongPassword": "A senha atual está errada.",
-  "account.err.invalidResetToken": "Este link é inválido, já foi usado ou expirou. Peça um novo.",
-  "account.err.mailUnavailable": "A redefinição por e-mail não está disponível neste servidor. Peça ajuda a um administrador.",
-  "account.err.rateLimited": "Tentativas demais. Tente de novo mais tarde.",
-  "account.err.network": "Erro de rede — verifique sua conexão.",
-  "account.err.invalidCredentials": "E-mail ou senha incorretos.",
-  "account.err.disabled": "Esta conta está desativada.",
-  "account.err.emailTaken": "Já existe uma conta com este e-mail.",
-  "account.err.generic": "Algo deu errado. Tente de novo.",
 };

@@ -1,10 +1,8 @@
 /**
  * The contacts app's translations by language code, merged into each
  * language's catalogue by ../index.ts; a missing key falls back to English.
- * They cover the contacts keys of ./en.ts and the older `contacts.*`,
- * `account.*` and `messenger.*` keys that stay in ../en.ts.
+ * They cover the keys of ./en.ts.
  */
-import type { MessageKey } from '../en';
 import type { contactsEn } from './en';
 import { contactsDe } from './de';
 import { contactsFr } from './fr';
@@ -13,9 +11,7 @@ import { contactsPtBR } from './pt-BR';
 import { contactsAr } from './ar';
 
 export type ContactsKey = keyof typeof contactsEn;
-/** Every key the contacts app shows (its own file's and the older ones in ../en.ts). */
-export type ContactsAppKey = ContactsKey | Extract<MessageKey, `contacts.${string}` | `account.${string}` | `messenger.${string}`>;
-export type ContactsCatalogue = Partial<Record<ContactsAppKey, string>>;
+export type ContactsCatalogue = Partial<Record<ContactsKey, string>>;
 
 export const contactsTranslations: Record<string, ContactsCatalogue> = {
   de: contactsDe,
