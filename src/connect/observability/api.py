@@ -152,9 +152,9 @@ async def metrics(svc: ServicesDep) -> Response:
 async def refresh_gauges(svc: Services) -> None:
     for mode, count in (await svc.matching.waiting()).items():
         svc.metrics.queue_waiting.labels(mode).set(count)
-    live = await svc.sessions.live()
-    svc.metrics.sessions_live.set(len(live))
-    svc.metrics.calls_active.set(sum(1 for session in live if session.kind == "call"))
+    live, calls = await svc.sessions.counts()
+    svc.metrics.sessions_live.set(live)
+    svc.metrics.calls_active.set(calls)
     try:
         # The one database read here: bounded, and a database outage keeps the last count
         # instead of failing /metrics (every other series must still reach Prometheus).

@@ -122,5 +122,9 @@ class SessionService:
     async def live(self) -> list[Session]:
         return await self._store.live()
 
+    async def counts(self) -> tuple[int, int]:
+        """(live sessions, live direct calls): the gauges' figures, without the sessions."""
+        return await self._store.counts()
+
     async def prune(self) -> int:
         return await self._store.prune(self._clock.now())

@@ -42,6 +42,10 @@ class SessionStore(Protocol):
 
     async def live(self) -> list[Session]: ...
 
+    async def counts(self) -> tuple[int, int]:
+        """(live sessions, live direct calls), without reading the sessions."""
+        ...
+
     async def prune(self, now: float) -> int: ...
 
 
@@ -117,6 +121,10 @@ class MemorySessionStore:
     async def live(self) -> list[Session]:
         return [s for s in self._sessions.values() if s.ended_at is None]
 
+    async def counts(self) -> tuple[int, int]:
+        live = [s for s in self._sessions.values() if s.ended_at is None]
+        return len(live), sum(1 for s in live if s.kind == "call")
+
     async def prune(self, now: float) -> int:
         expired = [sid for sid, until in self._expiry.items() if until <= now]
         for sid in expired:
@@ -132,6 +140,7 @@ if redis.call("HEXISTS", KEYS[1], "ended_at") == 1 or redis.call("EXISTS", KEYS[
 end
 redis.call("HSET", KEYS[1], "ended_at", ARGV[1], "end_reason", ARGV[2], "ended_by", ARGV[3])
 redis.call("SREM", KEYS[2], ARGV[5])
+redis.call("SREM", ARGV[4] .. "sessions:calls", ARGV[5])
 for i = 6, #ARGV do
   local ck = ARGV[4] .. "cs:" .. ARGV[i]
   if redis.call("GET", ck) == ARGV[5] then redis.call("DEL", ck) end
@@ -155,7 +164,8 @@ class RedisSessionStore:
     """Sessions shared by every node: ``s:<id>`` (hash: ``data``, ``messages``, the
     :func:`relay_fields`, and once ended ``ended_at``, ``end_reason``, ``ended_by``),
     ``s:<id>:tx`` (transcript list), ``cs:<client>`` (the client's live session),
-    ``sessions:live`` (a set). The cluster's ``ROUTE`` script reads and appends to these
+    ``sessions:live`` and ``sessions:calls`` (sets: the live sessions, and those of them
+    that are direct calls). The cluster's ``ROUTE`` script reads and appends to these
     too (:mod:`connect.gateway.cluster.relay`)."""
 
     LIVE_TTL_S = 86_400
@@ -185,6 +195,8 @@ class RedisSessionStore:
             pipe.hset(key, mapping=relay_fields(session))
             pipe.expire(key, self.LIVE_TTL_S)
             pipe.sadd(f"{PREFIX}sessions:live", session.id)
+            if session.kind == "call":
+                pipe.sadd(f"{PREFIX}sessions:calls", session.id)
             for m in session.members:
                 pipe.set(f"{PREFIX}cs:{m.client_id}", session.id, ex=self.LIVE_TTL_S)
             await pipe.execute()
@@ -256,8 +268,23 @@ class RedisSessionStore:
             if session.ended_at is None:
                 out.append(session)
         if gone:
-            await self._r.srem(f"{PREFIX}sessions:live", *gone)
+            async with self._r.pipeline(transaction=False) as pipe:
+                pipe.srem(f"{PREFIX}sessions:live", *gone)
+                pipe.srem(f"{PREFIX}sessions:calls", *gone)
+                await pipe.execute()
         return out
+
+    async def counts(self) -> tuple[int, int]:
+        """The two sets' sizes, one round trip: every node refreshes its gauges each
+        sweep (0.5-1 s), and reading every session for that (:meth:`live`) cost each
+        node O(live sessions) per sweep (at 200 sessions 2.5-5% of a node's py-spy
+        samples under 2,000 chat lines/s; at 10,000 sessions, 10,000 HGETALLs a sweep).
+        An entry whose session expired unclosed counts until :meth:`live` drops it."""
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.scard(f"{PREFIX}sessions:live")
+            pipe.scard(f"{PREFIX}sessions:calls")
+            live, calls = await pipe.execute()
+        return int(live), int(calls)
 
     async def prune(self, now: float) -> int:
         return 0  # key TTLs expire ended sessions
