@@ -35,7 +35,7 @@ from connect.clock import Clock
 from connect.errors import rate_limited
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     """A named set of limits, e.g. ``Rule("chat", "5/second;60/minute")``."""
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -49,15 +49,15 @@ Handler = Callable[[EventContext, M], Awaitable[dict[str, Any] | None]]
 ImmediateHandler = Callable[[EventContext, M], dict[str, Any] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Route(Generic[M]):
+@dataclass(frozen=True)
+class Route:
     """One event's schema and its handler: ``handler`` (awaited) or ``now`` (called), not both."""
 
-    model: type[M]
-    validate: Callable[[Any], M]
+    model: type[BaseModel]
+    validate: Callable[[Any], Any]
     """``model.model_validate`` without its Python wrapper (one frame less per event)."""
-    handler: Handler[M] | None = None
-    now: ImmediateHandler[M] | None = None
+    handler: Handler[Any] | None = None
+    now: ImmediateHandler[Any] | None = None
 
 
 def _validator(model: type[M]) -> Callable[[Any], M]:
@@ -66,7 +66,7 @@ def _validator(model: type[M]) -> Callable[[Any], M]:
 
 class Router:
     def __init__(self) -> None:
-        self._routes: dict[str, Route[Any]] = {}
+        self._routes: dict[str, Route] = {}
 
     def add(self, event: str, model: type[M], handler: Handler[M]) -> None:
         self._add(event, Route(model, _validator(model), handler=handler))
@@ -75,13 +75,13 @@ class Router:
         """Register a handler that completes without waiting on anything."""
         self._add(event, Route(model, _validator(model), now=handler))
 
-    def _add(self, event: str, route: Route[Any]) -> None:
+    def _add(self, event: str, route: Route) -> None:
         if event in self._routes:
             raise ValueError(f"event {event!r} registered twice")
         self._routes[event] = route
 
     @property
-    def routes(self) -> Mapping[str, Route[Any]]:
+    def routes(self) -> Mapping[str, Route]:
         return self._routes
 
     def events(self) -> dict[str, type[BaseModel]]:

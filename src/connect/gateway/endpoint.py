@@ -255,14 +255,16 @@ class GatewayEndpoint:
             await self._limiter.hit(self._hello_rule, conn.ip_hash)
             for check in self._admission:
                 await check(principal, conn.ip_hash, conn.ip)
-        except codec.FrameError as exc:
-            self._refuse(conn, close_codes.UNAUTHORIZED, ConnectError(exc.code, exc.message))
+        # One name per exception type in a function: mypyc types a name by its first binding.
+        except codec.FrameError as bad_frame:
+            refusal = ConnectError(bad_frame.code, bad_frame.message)
+            self._refuse(conn, close_codes.UNAUTHORIZED, refusal)
             return None
-        except ValidationError as exc:
+        except ValidationError as invalid:
             self._refuse(
                 conn,
                 close_codes.UNAUTHORIZED,
-                ConnectError("invalid_payload", validation_message(exc)),
+                ConnectError("invalid_payload", validation_message(invalid)),
             )
             return None
         except ConnectError as exc:
@@ -340,8 +342,8 @@ class GatewayEndpoint:
             return None
         try:
             frame = codec.decode(raw)
-        except codec.FrameError as exc:
-            self._error(conn, exc.frame_id, ConnectError(exc.code, exc.message))
+        except codec.FrameError as bad_frame:  # not ``exc``: see _hello
+            self._error(conn, bad_frame.frame_id, ConnectError(bad_frame.code, bad_frame.message))
             return None
         wait = conn.bucket.take()
         if wait:
