@@ -7,12 +7,11 @@ reads the same whichever path served the request.
 
 from __future__ import annotations
 
-from asyncpg.exceptions import InterfaceError as PgInterfaceError  # type: ignore[import-untyped]
-from asyncpg.exceptions import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,13 +20,22 @@ from connect import bounds
 from connect.errors import SCHEMA_RETRY_MS, UNAVAILABLE_RETRY_MS, ConnectError, faults, unavailable
 from connect.services import Services
 
-DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (
-    OSError,
-    SQLAlchemyError,
-    RedisError,
-    PostgresError,
-    PgInterfaceError,
-)
+
+def dependency_errors(database_url: str) -> tuple[type[Exception], ...]:
+    """The exception types an outage of a dependency raises into a route.
+
+    asyncpg's own errors only with PostgreSQL: a node on SQLite never imports the
+    driver (about 3 MB resident), and no asyncpg error can reach its routes.
+    """
+    kinds: list[type[Exception]] = [OSError, SQLAlchemyError, RedisError]
+    if make_url(database_url).get_backend_name() == "postgresql":
+        from asyncpg.exceptions import (  # type: ignore[import-untyped]
+            InterfaceError,
+            PostgresError,
+        )
+
+        kinds += [PostgresError, InterfaceError]
+    return tuple(kinds)
 
 
 def refusal(svc: Services, exc: ConnectError) -> JSONResponse:
@@ -108,7 +116,7 @@ def install(api: FastAPI) -> None:
     # The errors an outage raises, handled inside the app (Starlette re-raises whatever
     # reaches its catch-all after answering, which logs a Traceback per request and
     # drops the keep-alive connection).
-    for kind in DEPENDENCY_ERRORS:
+    for kind in dependency_errors(services().settings.sqlalchemy_url):
         api.add_exception_handler(kind, unexpected)
     api.add_exception_handler(Exception, unexpected)
 

@@ -22,9 +22,12 @@ from __future__ import annotations
 import importlib.util
 import io
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PIL import Image, ImageStat
+if TYPE_CHECKING:
+    # Pillow is imported where a frame is decoded (a worker, or a node checking frames):
+    # a node with frame checking off never loads it.
+    from PIL import Image
 
 NUDENET_FLAGGED = frozenset(
     {
@@ -55,6 +58,8 @@ class UndecodableFrame(ValueError):
 
 def decode(jpeg: bytes) -> Image.Image:
     """The frame as RGB pixels (raises :class:`UndecodableFrame`)."""
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(jpeg), formats=("JPEG",)) as img:
             if max(img.size) > MAX_DIMENSION:
@@ -77,6 +82,8 @@ class TestColourClassifier:
     flagged = frozenset({TEST_LABEL})
 
     def classify(self, jpeg: bytes) -> dict[str, float]:
+        from PIL import ImageStat
+
         r, g, b = ImageStat.Stat(decode(jpeg)).mean
         return {TEST_LABEL: round(max(0.0, r - max(g, b)) / 255.0, 4)}
 

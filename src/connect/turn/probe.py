@@ -36,18 +36,21 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
-from aioice import stun
-from aioice.turn import create_turn_endpoint
 
 from connect.clock import Clock
 from connect.errors import faults
 from connect.observability.metrics import Metrics
 from connect.turn.schemas import TurnStatus
 from connect.turn.service import TurnService
+
+if TYPE_CHECKING:
+    # aioice (with dnspython and ifaddr, about 3 MB) is imported by the first probe only:
+    # a node with no TURN/STUN URL, or the probe off, never loads it.
+    from aioice import stun
 
 log = structlog.get_logger(__name__)
 Reason = Literal["ok", "auth_failed", "unreachable", "rejected", "error"]
@@ -131,6 +134,8 @@ class _StunClient(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        from aioice import stun
+
         try:
             message = stun.parse_message(data)
         except ValueError:
@@ -150,6 +155,8 @@ class _StunClient(asyncio.DatagramProtocol):
 
 async def stun_binding(target: IceUrl) -> tuple[str, int]:
     """One STUN Binding over UDP; returns the mapped address the server saw."""
+    from aioice import stun
+
     loop = asyncio.get_running_loop()
     transport, client = await loop.create_datagram_endpoint(
         _StunClient, remote_addr=(target.host, target.port)
@@ -190,6 +197,8 @@ class _Released(asyncio.DatagramProtocol):
 
 async def turn_allocation(target: IceUrl, username: str, password: str) -> tuple[str, int]:
     """Allocate a relay with aioice's TURN client, then release it; returns the relayed address."""
+    from aioice.turn import create_turn_endpoint
+
     tls: ssl.SSLContext | None = ssl.create_default_context() if target.secure else None
     transport, protocol = await create_turn_endpoint(
         _Released,
@@ -208,6 +217,8 @@ async def turn_allocation(target: IceUrl, username: str, password: str) -> tuple
 
 def classify(exc: BaseException, timeout_s: float) -> tuple[Reason, str]:
     """Why a probe failed, in the few words an operator acts on."""
+    from aioice import stun
+
     if isinstance(exc, stun.TransactionFailed):
         code, text = exc.response.attributes.get("ERROR-CODE", (0, ""))
         if code in AUTH_ERRORS:
