@@ -16,8 +16,9 @@ One layer per module, each a class built on the ones below it, stacked by
 :class:`Cluster`:
 
 - :mod:`.registry`: the places (register, suspend, finish, orphan, find a subject's live ones);
-- :mod:`.routing`: frames to the node holding their client (the ROUTE script, the
-  outbox) and this node's subscription;
+- :mod:`.routing`: frames to the node holding their client, relays to a session
+  partner (the outbox) and this node's subscription; :mod:`.relay` holds the ``ROUTE``
+  script both use;
 - :mod:`.resume`: claiming a place a client resumes elsewhere, and taking this node's
   places back after a loss;
 - :mod:`.heartbeat`: heartbeats, dead nodes, due orphans, and when to reconcile;

@@ -11,7 +11,11 @@ reconciliation re-registers it, and that takes the gap back, in order (see
 gone never collects it: the list expires with the gap's TTL, unread, as the
 frame to a finished place was dropped before.
 
-Owns the ROUTE script, the outbox and its retries while Redis is away, and the
+Relays to a session partner (:meth:`Routing.to_partner`: chat lines, typing, signaling)
+go through the same outbox, in the same order, each one ``ROUTE`` call that finds the
+partner and routes atomically (:mod:`connect.gateway.cluster.relay`).
+
+Owns the outbox (calling ``ROUTE``) and its retries while Redis is away, and the
 subscription and its listener. The listener only counts a lost subscription; the
 heartbeat layer (:mod:`connect.gateway.cluster.heartbeat`) reconciles it.
 """
