@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 
+from tests.support.client import Peer, guest_token
 from tests.support.server import Server
+from tests.support.staff import new_admin
 from tests.support.users import User, new_user
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
@@ -148,3 +150,35 @@ async def test_gateway_refusals_carry_the_reason_in_the_nack_and_the_error_event
     assert (error["code"], error["reason"], error["params"]) == (
         "not_found", "channel_not_found", {},
     )  # fmt: skip
+
+
+async def test_guest_channels_and_missing_account_things_name_their_reason(
+    server: Server,
+) -> None:
+    """The refusals that said only ``unauthorized`` or ``not_found``: a guest's conversation
+    events (nack, checked against the Nack schema), a missing avatar, a sign-in that is not
+    one's own, an unknown account in the admin routes."""
+    guest = await Peer.connect(server.ws, await guest_token(server.http))
+    try:
+        for event, data in (
+            ("channel-typing", {"channelId": uuid.uuid4().hex, "active": True}),
+            ("messages-delivered", {"ids": [uuid.uuid4().hex]}),
+        ):
+            nack = await guest.request(event, data)
+            assert nack["ok"] is False, event
+            error = nack["error"]
+            assert (error["code"], error["reason"], error["params"]) == (
+                "unauthorized", "channels_need_account", {},
+            ), event  # fmt: skip
+    finally:
+        await guest.close()
+    ann = await new_user(server, "Ann")
+    r = await ann.call("GET", f"/api/users/{ann.id}/avatar")
+    assert why(r) == (404, "not_found", "avatar_not_found", {}), r.text
+    r = await ann.call("DELETE", f"/api/auth/sessions/{uuid.uuid4().hex}")
+    assert why(r) == (404, "not_found", "login_not_found", {}), r.text
+    admin, _, _ = await new_admin(server)
+    r = await admin.call(
+        "PATCH", f"/api/admin/accounts/{uuid.uuid4().hex}", json={"disabled": True}
+    )
+    assert why(r) == (404, "not_found", "account_not_found", {}), r.text

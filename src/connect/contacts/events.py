@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from connect.contacts.reasons import refused
 from connect.contacts.schemas import ChannelTyping, MessagesDelivered
 from connect.contacts.service import ContactsService
-from connect.errors import unauthorized
 from connect.gateway.dispatch import EventContext, Router
 
 
@@ -14,7 +14,7 @@ def register(router: Router, contacts: ContactsService) -> None:
     async def channel_typing(ctx: EventContext, p: ChannelTyping) -> None:
         account_id = ctx.client.account_id
         if account_id is None:
-            raise unauthorized("log in to use channels")
+            raise refused("channels_need_account")
         await contacts.typing(account_id, p.channel_id, p.active)
 
     async def messages_delivered(ctx: EventContext, p: MessagesDelivered) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def register(router: Router, contacts: ContactsService) -> None:
         messages arrived on: no extra HTTP round trip before the sender sees its tick."""
         account_id = ctx.client.account_id
         if account_id is None:
-            raise unauthorized("log in to use channels")
+            raise refused("channels_need_account")
         return {"acknowledged": await contacts.acknowledge(account_id, p.ids)}
 
     router.add("channel-typing", ChannelTyping, channel_typing)

@@ -19,6 +19,8 @@ CONTACT_REASONS: dict[str, str] = {
     "channel_with_self": "you cannot open a channel with yourself",
     "block_self": "you cannot block yourself",
     "report_own_message": "report the other person's messages, not your own",
+    # 401 unauthorized
+    "channels_need_account": "log in to use channels",
     # 403 forbidden
     "message_not_yours": "only the sender can change a message",
     "attachment_not_member": "only members of the channel may download its attachments",
@@ -49,6 +51,7 @@ _CODES: dict[str, tuple[str, int]] = {
     "channel_with_self": ("invalid_request", 400),
     "block_self": ("invalid_request", 400),
     "report_own_message": ("invalid_request", 400),
+    "channels_need_account": ("unauthorized", 401),
     "message_not_yours": ("forbidden", 403),
     "attachment_not_member": ("forbidden", 403),
     "report_not_member": ("forbidden", 403),

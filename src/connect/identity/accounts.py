@@ -13,11 +13,12 @@ import uuid
 from pathlib import Path
 
 from connect.clock import Clock, utc_now
-from connect.errors import ConnectError, conflict, forbidden, not_found, unauthorized
+from connect.errors import ConnectError, conflict, forbidden, unauthorized
 from connect.identity.logins import LiveLogins as LiveLogins  # services.py imports it from here
 from connect.identity.logins import Logins, TokenPair, family_of
 from connect.identity.mail import Mailer
 from connect.identity.passwords import Passwords
+from connect.identity.reasons import missing
 from connect.identity.resets import PasswordResets
 from connect.identity.service import Principal, TokenService
 from connect.identity.store import (
@@ -141,7 +142,7 @@ class AccountService:
             or not account.avatar_path
             or not (self._avatars / account.avatar_path).is_file()
         ):
-            raise not_found("no avatar")
+            raise missing("avatar_not_found")
         return self._avatars / account.avatar_path, sniff(
             (self._avatars / account.avatar_path).read_bytes()[:64]
         ) or "application/octet-stream"
@@ -183,7 +184,7 @@ class AccountService:
             )
         before = await self._accounts.by_id(account_id)
         if before is None:
-            raise not_found("no such account")
+            raise missing("account_not_found")
         if before.deleted_at is not None:
             # Re-enabling would bring back an account its owner deleted (with no email).
             raise conflict("this account was deleted by its owner", "account_deleted")
@@ -195,7 +196,7 @@ class AccountService:
                 "this is the last active admin: make another admin first", "last_admin"
             ) from exc
         if after is None:
-            raise not_found("no such account")
+            raise missing("account_not_found")
         if self._audit is not None and after.role != old_role:
             await self._audit.append(
                 actor, "account.role", "account", after.id, {"from": old_role, "to": after.role}
@@ -215,7 +216,7 @@ class AccountService:
         elif email:
             account = await self._accounts.by_email(email.strip().lower())
         if account is None:
-            raise not_found("no such account")
+            raise missing("account_not_found")
         return account
 
     def password_matches(self, account: Account, password: str) -> bool:

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from connect.clock import Clock, utc_now
-from connect.errors import ConnectError, forbidden, not_found, unauthorized
+from connect.errors import ConnectError, forbidden, unauthorized
 from connect.gateway import close_codes
 from connect.identity.passwords import Passwords
+from connect.identity.reasons import missing
 from connect.identity.service import Principal, TokenService, user_subject
 from connect.identity.store import AccountStore, RefreshTokenStore
 from connect.storage.models import Account, LoginFamily, RefreshToken
@@ -198,7 +199,7 @@ class Logins:
     async def end_session(self, account_id: str, family_id: str) -> None:
         """Sign one login of the account out; someone else's (or an ended one) is a 404."""
         if not await self._refresh.revoke_own(account_id, family_id, utc_now(self._clock)):
-            raise not_found("no such session")
+            raise missing("login_not_found")
         await self.end_sockets(account_id, family=family_id, reason="signed out")
 
     async def end_other_sessions(self, account_id: str, keep: str | None) -> int:

@@ -30,6 +30,7 @@ from typing import Literal
 import structlog
 
 from connect.clock import Clock, utc_now
+from connect.contacts.reasons import refused
 from connect.contacts.service import ContactsService
 from connect.errors import ConnectError, conflict, forbidden, not_found, refusal, unauthorized
 from connect.events.service import NO_EVENTS, Publisher
@@ -143,7 +144,7 @@ class ReportService:
         if me is None:
             raise unauthorized("log in to report a conversation")
         if self._contacts is None:
-            raise not_found("no such channel")
+            raise refused("channel_not_found")
         channel, other, lines = await self._contacts.report_context(me, channel_id, body.message_id)
         if await self._store.pending_from(reporter.key, channel_id, body.message_id):
             what = "message" if body.message_id else "conversation"

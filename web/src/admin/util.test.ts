@@ -41,7 +41,11 @@ describe('dashboard formatting (Intl, active locale)', () => {
     expect(errorMessage(tooWide)).toBe('Nicht angenommen: ein Bereich größer als /24 wird abgelehnt: er würde zu viele Menschen aussperren');
     const unknown = new ApiError(400, 'invalid_request', 'a newer reason', undefined, undefined, { reason: 'ban_something_new' });
     expect(errorMessage(unknown)).toBe('Nicht angenommen: a newer reason');
+    // Another code's reason is a sentence of its own, not "not accepted: …".
+    const gone = new ApiError(404, 'not_found', 'no such account', undefined, undefined, { reason: 'account_not_found', params: {} });
+    expect(errorMessage(gone)).toBe('Dieses Konto existiert nicht.');
     setLocale('en');
+    expect(errorMessage(gone)).toBe('This account does not exist.');
     expect(errorMessage(new Error(''))).toBe('Something went wrong — please try again.');
   });
 });

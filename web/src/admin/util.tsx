@@ -26,8 +26,13 @@ export function errorMessage(e: unknown): string {
   let text: string | null = null;
   // A refusal's reason code (why a typed ban value cannot match…) in the catalogue; the
   // server's English message only when this dashboard does not know the code yet.
+  // An invalid_request's reason is a clause ("Not accepted: …"); another code's reason
+  // (account_not_found) is a sentence of its own.
   if (typeof err.reason === 'string' && hasKey(why))
-    text = t('admin.errors.invalidBecause', { reason: t(why, reasonParams(err.params)) });
+    text =
+      code === 'invalid_request'
+        ? t('admin.errors.invalidBecause', { reason: t(why, reasonParams(err.params)) })
+        : t(why, reasonParams(err.params));
   else if (code && hasKey(own)) text = t(own);
   else if (code && code !== 'invalid_request' && hasKey(`errors.${code}`)) text = t(`errors.${code}` as Parameters<typeof t>[0]);
   else if (code === 'invalid_request' && typeof err.message === 'string' && err.message)

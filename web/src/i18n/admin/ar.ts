@@ -56,6 +56,7 @@ export const adminAr: AdminCatalogue = {
   'admin.errors.reason.ban_visitor_has_no_account': 'ليس للزائر المُبلَّغ عنه حساب؛ احظر الجهاز أو IP',
   'admin.errors.reason.ban_visitor_had_account': 'كان الزائر المُبلَّغ عنه مسجّل الدخول؛ احظر الحساب أو IP',
   'admin.errors.reason.ban_conversation_has_no_ip': 'بلاغ من محادثة لا يعرف أي عنوان IP؛ احظر الحساب',
+  'admin.errors.reason.account_not_found': 'هذا الحساب غير موجود.',
   'admin.status.pending': 'قيد الانتظار',
   'admin.status.accepted': 'مقبول',
   'admin.status.rejected': 'مرفوض',

@@ -56,6 +56,7 @@ export const adminDe: AdminCatalogue = {
   'admin.errors.reason.ban_visitor_has_no_account': 'die gemeldete Person hat kein Konto; sperre das Gerät oder die IP',
   'admin.errors.reason.ban_visitor_had_account': 'die gemeldete Person war angemeldet; sperre das Konto oder die IP',
   'admin.errors.reason.ban_conversation_has_no_ip': 'eine Meldung aus einer Unterhaltung kennt keine IP-Adresse; sperre das Konto',
+  'admin.errors.reason.account_not_found': 'Dieses Konto existiert nicht.',
   'admin.status.pending': 'Offen',
   'admin.status.accepted': 'Angenommen',
   'admin.status.rejected': 'Abgelehnt',

@@ -65,6 +65,7 @@ export const adminEn = {
   'admin.errors.reason.ban_visitor_has_no_account': 'the reported visitor has no account; ban the device or IP',
   'admin.errors.reason.ban_visitor_had_account': 'the reported visitor was logged in; ban the account or IP',
   'admin.errors.reason.ban_conversation_has_no_ip': 'a report from a conversation knows no IP address; ban the account',
+  'admin.errors.reason.account_not_found': 'This account does not exist.',
   // ---- values from the server
   'admin.status.pending': 'Pending',
   'admin.status.accepted': 'Accepted',

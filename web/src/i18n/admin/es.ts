@@ -56,6 +56,7 @@ export const adminEs: AdminCatalogue = {
   'admin.errors.reason.ban_visitor_has_no_account': 'la persona reportada no tiene cuenta; bloquea el dispositivo o la IP',
   'admin.errors.reason.ban_visitor_had_account': 'la persona reportada había iniciado sesión; bloquea la cuenta o la IP',
   'admin.errors.reason.ban_conversation_has_no_ip': 'un reporte de una conversación no conoce ninguna dirección IP; bloquea la cuenta',
+  'admin.errors.reason.account_not_found': 'Esta cuenta no existe.',
   'admin.status.pending': 'Pendiente',
   'admin.status.accepted': 'Aceptada',
   'admin.status.rejected': 'Rechazada',

@@ -56,6 +56,7 @@ export const adminFr: AdminCatalogue = {
   'admin.errors.reason.ban_visitor_has_no_account': 'la personne signalée n’a pas de compte ; bannissez l’appareil ou l’IP',
   'admin.errors.reason.ban_visitor_had_account': 'la personne signalée était connectée ; bannissez le compte ou l’IP',
   'admin.errors.reason.ban_conversation_has_no_ip': 'un signalement issu d’une conversation ne connaît pas d’adresse IP ; bannissez le compte',
+  'admin.errors.reason.account_not_found': 'Ce compte n’existe pas.',
   'admin.status.pending': 'En attente',
   'admin.status.accepted': 'Accepté',
   'admin.status.rejected': 'Rejeté',

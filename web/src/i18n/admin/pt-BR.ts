@@ -56,6 +56,7 @@ export const adminPtBR: AdminCatalogue = {
   'admin.errors.reason.ban_visitor_has_no_account': 'a pessoa denunciada não tem conta; bana o dispositivo ou o IP',
   'admin.errors.reason.ban_visitor_had_account': 'a pessoa denunciada estava conectada; bana a conta ou o IP',
   'admin.errors.reason.ban_conversation_has_no_ip': 'uma denúncia de uma conversa não conhece endereço IP; bana a conta',
+  'admin.errors.reason.account_not_found': 'Esta conta não existe.',
   'admin.status.pending': 'Pendente',
   'admin.status.accepted': 'Aceita',
   'admin.status.rejected': 'Rejeitada',

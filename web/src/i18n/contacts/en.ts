@@ -259,6 +259,9 @@ export const contactsEn = {
   'messenger.err.reason.call_state_changed': 'This call changed meanwhile (answered or ended on another device).',
   'messenger.err.reason.call_callee_only': 'Only the person being called can answer or decline.',
   'messenger.err.reason.call_caller_only': 'Only the caller can cancel this call.',
+  'messenger.err.reason.channels_need_account': 'Sign in to use conversations.',
+  'messenger.err.reason.avatar_not_found': 'This person has no profile picture.',
+  'messenger.err.reason.login_not_found': 'This sign-in has already ended.',
   // ---- contacts UI strings added for issue 15 (every string through the catalogue)
   'messenger.ok': 'OK',
   'messenger.attachmentIcon': 'Attachment',
