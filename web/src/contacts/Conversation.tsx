@@ -245,6 +245,8 @@ export function Conversation({ contacts, s, channelId }: { contacts: ContactsCon
               setEditing(x);
             }}
             reportingThis={reporting?.messageId === m.id}
+            peerBlocked={blocked}
+            onUnblock={() => void doUnblock()}
           />
         ))}
       </div>

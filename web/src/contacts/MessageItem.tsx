@@ -1,7 +1,7 @@
 /** One message: text or tombstone, reply quote, ticks, "edited", reactions with who reacted, and its actions. */
 import { lazy, Suspense, useRef, useState } from 'react';
 import type { ContactsController } from './callMedia';
-import { PICKER_EMOJI, REACTION_EMOJI } from './model';
+import { errText, failureAction, PICKER_EMOJI, REACTION_EMOJI } from './model';
 import { hasReacted, type UiMessage } from '../lib/messages';
 import { useBlobUrl } from './common';
 import { canEdit, tickOf } from './receipts';
@@ -27,6 +27,41 @@ export function Ticks({ m }: { m: Pick<UiMessage, 'status' | 'deliveredAt' | 're
   );
 }
 
+/**
+ * Why my message was not sent, in the language in use now (the failure is kept as the
+ * server's code, reason and params), and the one action that can help: Retry, Unblock,
+ * or none when the refusal is final.
+ */
+function FailedSend({
+  contacts,
+  m,
+  peerBlocked,
+  onUnblock,
+}: {
+  contacts: ContactsController;
+  m: UiMessage;
+  peerBlocked: boolean;
+  onUnblock?: () => void;
+}) {
+  const action = failureAction(m.failure, peerBlocked);
+  return (
+    <span className="failed" data-testid="message-failed" data-action={action}>
+      {' '}
+      · {m.failure ? errText(m.failure) : t('messenger.notSent')}{' '}
+      {action === 'retry' && (
+        <button className="link" data-testid="message-retry" onClick={() => contacts.retry(m.clientId)}>
+          {t('messenger.retry')}
+        </button>
+      )}
+      {action === 'unblock' && onUnblock && (
+        <button className="link" data-testid="message-unblock" onClick={onUnblock}>
+          {t('contacts.unblock')}
+        </button>
+      )}
+    </span>
+  );
+}
+
 export function MessageView({
   contacts,
   m,
@@ -36,6 +71,8 @@ export function MessageView({
   onReply,
   onEdit,
   reportingThis,
+  peerBlocked = false,
+  onUnblock,
 }: {
   contacts: ContactsController;
   m: UiMessage;
@@ -45,6 +82,9 @@ export function MessageView({
   onReply: (m: UiMessage) => void;
   onEdit: (m: UiMessage) => void;
   reportingThis: boolean;
+  /** I blocked the other person (a send refused `blocked_by_you` then offers Unblock). */
+  peerBlocked?: boolean;
+  onUnblock?: () => void;
 }) {
   const [picking, setPicking] = useState(false);
   const pickerToggle = useRef<HTMLButtonElement>(null);
@@ -104,15 +144,7 @@ export function MessageView({
           )}
           {mine && m.status === 'sending' && <span className="muted"> · {t('messenger.sending')}</span>}
           {mine && !deleted && <Ticks m={m} />}
-          {m.status === 'failed' && (
-            <span className="failed">
-              {' '}
-              · {m.error ?? t('messenger.notSent')}{' '}
-              <button className="link" data-testid="message-retry" onClick={() => contacts.retry(m.clientId)}>
-                {t('messenger.retry')}
-              </button>
-            </span>
-          )}
+          {m.status === 'failed' && <FailedSend contacts={contacts} m={m} peerBlocked={peerBlocked} onUnblock={onUnblock} />}
         </div>
       </div>
       <div className="reactions-row">

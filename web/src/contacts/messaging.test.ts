@@ -156,3 +156,94 @@ describe('messenger (issue 16)', () => {
     expect(post?.body).toMatchObject({ text: 'answer', replyTo: 'm1' });
   });
 });
+
+describe('a refused message offers what can help, in the language in use', () => {
+  const refusal = (status: number, code: string, reason?: string, params: Record<string, string | number> = {}) =>
+    res(status, { error: { code, message: `english ${code}`, ...(reason ? { reason, params } : {}) } });
+  const posts = (calls: Array<{ method: string; path: string }>) =>
+    calls.filter((x) => x.method === 'POST' && x.path === `/api/channels/${CH}/messages`);
+
+  it('blocked by them: the reason, no retry (retry() sends nothing), re-translated on a language switch', async () => {
+    const { setLocale, getLocale } = await import('../i18n');
+    const { errText, failureAction } = await import('./model');
+    const before = getLocale();
+    try {
+      setLocale('en');
+      const { c, calls } = await loggedIn({ [`POST /api/channels/${CH}/messages`]: () => refusal(403, 'blocked', 'blocked_by_them') });
+      c.sendText(CH, 'hello?');
+      await flush();
+      const m = c.getState().messages[CH]![0]!;
+      expect(m.status).toBe('failed');
+      expect(m.failure).toEqual({ status: 403, code: 'blocked', reason: 'blocked_by_them', params: {}, message: 'english blocked' });
+      expect(failureAction(m.failure, false)).toBe('none');
+      expect(errText(m.failure)).toBe('This person does not accept messages or calls from you.');
+      setLocale('de');
+      expect(errText(c.getState().messages[CH]![0]!.failure)).toBe('Diese Person nimmt keine Nachrichten oder Anrufe von dir an.');
+      c.retry(m.clientId!);
+      await flush();
+      expect(posts(calls)).toHaveLength(1);
+      expect(c.getState().messages[CH]![0]!.status).toBe('failed');
+    } finally {
+      setLocale(before);
+    }
+  });
+
+  it('blocked by me: Unblock, then Retry sends it', async () => {
+    const { failureAction } = await import('./model');
+    let blocked = true;
+    const { c, calls } = await loggedIn({
+      [`POST /api/channels/${CH}/messages`]: (body) =>
+        blocked ? refusal(403, 'blocked', 'blocked_by_you') : res(201, message(9, ME, { clientId: body.clientId, text: body.text })),
+      [`DELETE /api/users/${BOB.id}/block`]: () => {
+        blocked = false;
+        return res(204);
+      },
+    });
+    expect(await c.block(BOB)).toBe(true);
+    c.sendText(CH, 'sorry');
+    await flush();
+    const failed = c.getState().messages[CH]![0]!;
+    expect(failureAction(failed.failure, true)).toBe('unblock');
+    c.retry(failed.clientId!); // still blocked: nothing sent
+    await flush();
+    expect(posts(calls)).toHaveLength(1);
+    expect(await c.unblock(BOB.id)).toBe(true);
+    const peerBlocked = c.getState().channels.some((x) => x.id === CH && x.blocked);
+    expect(failureAction(c.getState().messages[CH]![0]!.failure, peerBlocked)).toBe('retry');
+    c.retry(failed.clientId!);
+    await flush();
+    expect(posts(calls)).toHaveLength(2);
+    expect(c.getState().messages[CH]!.map((x) => [x.id, x.status])).toEqual([['m9', 'sent']]);
+  });
+
+  it('retry only where it can work: not for a gone conversation or an invalid message', async () => {
+    const { failureAction, sendFailure } = await import('./model');
+    const { ApiError } = await import('../lib/api');
+    const gone = new ApiError(404, 'not_found', 'no such channel', undefined, undefined, { reason: 'channel_not_found' });
+    expect(failureAction(sendFailure(gone), false)).toBe('none');
+    expect(failureAction(sendFailure(new ApiError(400, 'invalid_request', 'bad')), false)).toBe('none');
+    expect(failureAction(sendFailure(new ApiError(401, 'unauthorized', 'log in')), false)).toBe('none');
+    expect(failureAction(sendFailure(new ApiError(429, 'rate_limited', 'slow down', 1000)), false)).toBe('retry');
+    expect(failureAction(sendFailure(new ApiError(503, 'unavailable', 'down', 2000)), false)).toBe('retry');
+    expect(failureAction(sendFailure(new ApiError(500, 'internal_error', 'oops')), false)).toBe('retry');
+    expect(failureAction(sendFailure(new TypeError('Failed to fetch')), false)).toBe('retry'); // no answer
+    // An old failure without a recorded one (or a blocked_by_you after unblocking) can be sent again.
+    expect(failureAction(undefined, false)).toBe('retry');
+  });
+
+  it('a server error still retries by itself, then offers Retry', async () => {
+    const { failureAction } = await import('./model');
+    const { c, calls } = await loggedIn({ [`POST /api/channels/${CH}/messages`]: () => refusal(500, 'internal_error') });
+    c.sendText(CH, 'hi');
+    await flush();
+    await vi.advanceTimersByTimeAsync(1000 + 2000 + 4000 + 100);
+    await flush();
+    expect(posts(calls)).toHaveLength(4);
+    const m = c.getState().messages[CH]![0]!;
+    expect(m.status).toBe('failed');
+    expect(failureAction(m.failure, false)).toBe('retry');
+    c.retry(m.clientId!);
+    await flush();
+    expect(posts(calls)).toHaveLength(5);
+  });
+});

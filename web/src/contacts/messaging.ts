@@ -18,7 +18,7 @@ import {
   type Message,
   type UiMessage,
 } from '../lib/messages';
-import { enc, errText, MAX_TEXT_CHARS, REACTION_EMOJI } from './model';
+import { enc, failureAction, MAX_TEXT_CHARS, REACTION_EMOJI, sendFailure } from './model';
 import { applyDelete, applyEdit, quoteOf } from './receipts';
 import { ContactsConversations } from './conversations';
 
@@ -62,6 +62,9 @@ export abstract class ContactsMessaging extends ContactsConversations {
   retry(clientId: string): void {
     const o = this.outbox.get(clientId);
     if (!o) return;
+    const failed = (this.state.messages[o.channelId] ?? []).find((m) => m.clientId === clientId && m.status === 'failed');
+    const peerBlocked = this.state.channels.some((c) => c.id === o.channelId && c.blocked);
+    if (failed && failureAction(failed.failure, peerBlocked) !== 'retry') return; // cannot succeed
     this.set({ messages: { ...this.state.messages, [o.channelId]: markSending(this.state.messages[o.channelId] ?? [], clientId) } });
     void this.post(clientId);
   }
@@ -119,7 +122,7 @@ export abstract class ContactsMessaging extends ContactsConversations {
         return;
       }
       this.set({
-        messages: { ...this.state.messages, [o.channelId]: markFailed(this.state.messages[o.channelId] ?? [], clientId, errText(err)) },
+        messages: { ...this.state.messages, [o.channelId]: markFailed(this.state.messages[o.channelId] ?? [], clientId, sendFailure(err)) },
       });
     }
   }

@@ -7,7 +7,7 @@ import type { UserOut } from '../protocol';
 import type { Account, AuthStore } from '../lib/auth';
 import { initialCallState, type CallMedia, type CallState } from '../lib/callState';
 import type { WebSocketCtor } from '../gateway/client';
-import type { Message, UiMessage } from '../lib/messages';
+import type { Message, SendFailure, UiMessage } from '../lib/messages';
 import type { Quality, QualitySample } from '../strangers/quality';
 import type { DeviceOption } from '../media/devices';
 import { hasKey, t } from '../i18n';
@@ -230,6 +230,34 @@ export function errText(err: unknown): string {
     for (const key of [`messenger.err.${e.code}`, `errors.${e.code}`]) if (hasKey(key)) return t(key);
   }
   return (e && typeof e.message === 'string' && e.message) || t('errors.generic');
+}
+
+/** What a failed send keeps of its error: enough to translate it later and to choose its action. */
+export function sendFailure(err: unknown): SendFailure {
+  const e = err as { status?: unknown; code?: unknown; message?: unknown; reason?: unknown; params?: unknown } | null;
+  const out: SendFailure = { status: typeof e?.status === 'number' ? e.status : 0 };
+  if (typeof e?.code === 'string') out.code = e.code;
+  if (typeof e?.reason === 'string') {
+    out.reason = e.reason;
+    out.params = reasonParams(e.params);
+  }
+  if (typeof e?.message === 'string' && e.message) out.message = e.message;
+  return out;
+}
+
+/**
+ * What the user can do about a failed send: send it again when that can work (no
+ * answer, a server error, a limit or an outage: they pass), unblock first when the
+ * refusal is their own block (`blocked_by_you`; once unblocked, sending again works),
+ * else nothing (refused for good: the other person blocked them, the conversation is
+ * gone, the message is invalid), only the explanation.
+ */
+export function failureAction(f: SendFailure | undefined, peerBlocked: boolean): 'retry' | 'unblock' | 'none' {
+  if (!f) return 'retry';
+  if (f.reason === 'blocked_by_you') return peerBlocked ? 'unblock' : 'retry';
+  if (f.status === 0 || f.status >= 500 || f.status === 429 || f.code === 'unavailable' || f.code === 'rate_limited')
+    return 'retry';
+  return 'none';
 }
 
 /** A reason's params as the catalogue takes them (strings and numbers only). */

@@ -6,6 +6,7 @@ import {
   applyReactionEvent,
   localId,
   markFailed,
+  markSending,
   maxSeq,
   mergeMessages,
   type Message,
@@ -62,8 +63,10 @@ describe('mergeMessages', () => {
   });
 
   it('marks a failed send', () => {
-    const list = markFailed(addLocal([], local('x1')), 'x1', 'boom');
-    expect(list[0]).toMatchObject({ status: 'failed', error: 'boom' });
+    const failure = { status: 403, code: 'blocked', reason: 'blocked_by_them', params: {} };
+    const list = markFailed(addLocal([], local('x1')), 'x1', failure);
+    expect(list[0]).toMatchObject({ status: 'failed', failure });
+    expect(markSending(list, 'x1')[0]).toMatchObject({ status: 'sending', failure: undefined });
   });
 });
 

@@ -10,8 +10,19 @@ export type Message = ChannelMessageOut;
 export interface UiMessage extends Message {
   /** 'sent' for server messages; local ones are 'sending' until the POST answers, 'failed' after an error. */
   status: 'sent' | 'sending' | 'failed';
-  /** Error text of a failed send. */
-  error?: string;
+  /** Why a send failed, as the server said it (translated when shown, so a language
+   * switch re-translates it; what the user can do about it depends on it too). */
+  failure?: SendFailure;
+}
+
+/** A refused or failed send: the HTTP status (0: no answer) and the error's code, reason and params. */
+export interface SendFailure {
+  status: number;
+  code?: string;
+  reason?: string;
+  params?: Record<string, string | number>;
+  /** The server's English message: the fallback for a code this app does not know. */
+  message?: string;
 }
 
 /** Id of the optimistic copy of a message that has no server id yet. */
@@ -55,12 +66,12 @@ export function addLocal(list: readonly UiMessage[], m: UiMessage): UiMessage[] 
   return [...list.filter((x) => x.id !== m.id), m].sort(order);
 }
 
-export function markFailed(list: readonly UiMessage[], clientId: string, error: string): UiMessage[] {
-  return list.map((m) => (m.id === localId(clientId) ? { ...m, status: 'failed' as const, error } : m));
+export function markFailed(list: readonly UiMessage[], clientId: string, failure: SendFailure): UiMessage[] {
+  return list.map((m) => (m.id === localId(clientId) ? { ...m, status: 'failed' as const, failure } : m));
 }
 
 export function markSending(list: readonly UiMessage[], clientId: string): UiMessage[] {
-  return list.map((m) => (m.id === localId(clientId) ? { ...m, status: 'sending' as const, error: undefined } : m));
+  return list.map((m) => (m.id === localId(clientId) ? { ...m, status: 'sending' as const, failure: undefined } : m));
 }
 
 /** Highest server seq in the list (0 when none). */
