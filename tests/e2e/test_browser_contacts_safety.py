@@ -1,7 +1,9 @@
 """Safety controls in a conversation, clicked in real browsers: Bob (on a phone-sized
 screen) reports one of Alice's messages, a moderator sees it in the queue with the
 excerpt and the reported account, Bob blocks Alice (by keyboard), Alice's next message is
-refused, Bob unblocks her from the blocked list in settings and her retry arrives."""
+refused with the reason and no Retry (it cannot succeed), the reason follows her language
+switch, after Bob unblocks her from the blocked list in settings her next message arrives; a message
+Bob sends from a tab that missed his own block offers Unblock, then Retry."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.rtc import WAIT_MS
+from tests.e2e.screens import assert_fits
 from tests.e2e.test_browser_contacts import message, send
 from tests.support.http import loopback_client
 from tests.support.server import Server
@@ -104,19 +107,40 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         await expect(b.get_by_test_id("call-video-button")).to_be_disabled()
         await b.screenshot(path=str(artifacts / "contacts-safety-phone-blocked.png"))
 
-        # Alice's next message is refused by the server and says so.
+        # Alice's next message is refused by the server and says why, with no Retry: a
+        # block by the other person cannot be retried away.
         await send(a, f"still there {suffix}")
         refused = message(a, f"still there {suffix}", mine=True)
-        await expect(refused.get_by_test_id("message-retry")).to_be_visible(timeout=WAIT_MS)
-        await expect(refused).to_contain_text("does not accept")
-        # The refusal says why in her language: the server's reason (blocked_by_them), translated.
+        failed = refused.get_by_test_id("message-failed")
+        await expect(failed).to_have_attribute("data-action", "none", timeout=WAIT_MS)
+        await expect(failed).to_contain_text("does not accept messages or calls from you")
+        await expect(refused.get_by_test_id("message-retry")).to_have_count(0)
+        await expect(refused.get_by_test_id("message-unblock")).to_have_count(0)
+        for (w, h), size in (((360, 640), "phone"), ((1280, 800), "desktop")):
+            for scheme in ("light", "dark"):
+                await a.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+                await a.set_viewport_size({"width": w, "height": h})
+                await failed.scroll_into_view_if_needed()
+                await expect(failed).to_be_in_viewport(timeout=WAIT_MS)
+                await assert_fits(a, f"refused {w}x{h} {scheme}", ["message-input"])
+                await a.screenshot(
+                    path=str(artifacts / f"contacts-safety-refused-{size}-{scheme}.png")
+                )
+        await a.emulate_media(color_scheme="light")
+        await a.set_viewport_size({"width": 1100, "height": 800})
+        # The same refusal follows her language switch (kept as the server's reason, translated
+        # when shown), and a new one is said in German from the start.
         await a.get_by_test_id("ui-language").select_option("de")
+        await expect(failed).to_contain_text("nimmt keine Nachrichten oder Anrufe von dir an")
         await send(a, f"noch da {suffix}")
         refused_de = message(a, f"noch da {suffix}", mine=True)
-        await expect(refused_de.get_by_test_id("message-retry")).to_be_visible(timeout=WAIT_MS)
-        await expect(refused_de).to_contain_text("nimmt keine Nachrichten oder Anrufe von dir an")
+        await expect(refused_de.get_by_test_id("message-failed")).to_contain_text(
+            "nimmt keine Nachrichten oder Anrufe von dir an", timeout=WAIT_MS
+        )
+        await expect(refused_de.get_by_test_id("message-retry")).to_have_count(0)
         await a.screenshot(path=str(artifacts / "contacts-safety-refused-de.png"))
         await a.get_by_test_id("ui-language").select_option("en")
+        await expect(failed).to_contain_text("does not accept messages or calls from you")
 
         # Unblock from the blocked list in settings (the conversation list on a phone).
         await b.goto(web_server.http + "/#/contacts")
@@ -126,14 +150,48 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         await listed.get_by_test_id("blocked-unblock").click()
         await expect(b.get_by_test_id("blocked-empty")).to_be_visible(timeout=WAIT_MS)
 
-        # Her retry now arrives, once: it was never stored while she was blocked.
-        await refused.get_by_test_id("message-retry").click()
-        await expect(refused.get_by_test_id("message-retry")).to_have_count(0, timeout=WAIT_MS)
+        # Her next message arrives, once; the refused ones were never stored.
+        await send(a, f"back again {suffix}")
         await b.get_by_test_id("channel-row").filter(has_text=name_a).click()
-        await expect(message(b, f"still there {suffix}", mine=False)).to_have_count(
+        await expect(message(b, f"back again {suffix}", mine=False)).to_have_count(
             1, timeout=WAIT_MS
         )
+        await expect(message(b, f"still there {suffix}", mine=False)).to_have_count(0)
         await expect(b.get_by_test_id("blocked-banner")).to_have_count(0)
+
+        # Bob blocks her again, and writes from a second tab that still shows her unblocked
+        # (another device): refused blocked_by_you, it offers Unblock, then Retry delivers it.
+        peer_url = b.url
+        b2 = await ctx_b.new_page()
+        await b2.goto(peer_url)
+        await expect(b2.get_by_test_id("conversation-peer")).to_have_text(name_a, timeout=WAIT_MS)
+        await b.get_by_test_id("block-button").click()
+        await b.get_by_test_id("block-confirm-button").click()
+        await expect(b.get_by_test_id("blocked-banner")).to_be_visible(timeout=WAIT_MS)
+        await send(b2, f"from my other tab {suffix}")
+        mine = message(b2, f"from my other tab {suffix}", mine=True)
+        own_block = mine.get_by_test_id("message-failed")
+        await expect(own_block).to_have_attribute("data-action", "unblock", timeout=WAIT_MS)
+        await expect(own_block).to_contain_text("You blocked this person")
+        await expect(b2.get_by_test_id("blocked-banner")).to_be_visible()
+        for (w, h), size in (((360, 640), "phone"), ((1280, 800), "desktop")):
+            for scheme in ("light", "dark"):
+                await b2.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+                await b2.set_viewport_size({"width": w, "height": h})
+                await own_block.scroll_into_view_if_needed()
+                await expect(mine.get_by_test_id("message-unblock")).to_be_in_viewport()
+                await assert_fits(b2, f"own block {w}x{h} {scheme}", ["message-unblock"])
+                await b2.screenshot(
+                    path=str(artifacts / f"contacts-safety-own-block-{size}-{scheme}.png")
+                )
+        await b2.emulate_media(color_scheme="light")
+        await mine.get_by_test_id("message-unblock").click()
+        await expect(own_block).to_have_attribute("data-action", "retry", timeout=WAIT_MS)
+        await mine.get_by_test_id("message-retry").click()
+        await expect(mine.get_by_test_id("message-failed")).to_have_count(0, timeout=WAIT_MS)
+        await expect(message(a, f"from my other tab {suffix}", mine=False)).to_have_count(
+            1, timeout=WAIT_MS
+        )
         async with loopback_client(base_url=web_server.http) as http:
             r = await http.post("/api/auth/login", json={"email": email, "password": password})
             token = r.json()["accessToken"]

@@ -216,6 +216,22 @@ describe('a refused message offers what can help, in the language in use', () =>
     expect(c.getState().messages[CH]!.map((x) => [x.id, x.status])).toEqual([['m9', 'sent']]);
   });
 
+  it('blocked by me on another device: this one learns it from the refusal and offers Unblock', async () => {
+    const { failureAction } = await import('./model');
+    const { c } = await loggedIn({
+      [`POST /api/channels/${CH}/messages`]: () => refusal(403, 'blocked', 'blocked_by_you'),
+      'GET /api/blocks': () => res(200, { blocks: [{ user: BOB, createdAt: '2025-01-02T00:00:00Z' }] }),
+    });
+    expect(c.getState().channels.find((x) => x.id === CH)?.blocked).toBeFalsy();
+    c.sendText(CH, 'hi');
+    await flush();
+    const ch = c.getState().channels.find((x) => x.id === CH)!;
+    expect(ch.blocked).toBe(true);
+    expect(failureAction(c.getState().messages[CH]![0]!.failure, !!ch.blocked)).toBe('unblock');
+    await flush();
+    expect(c.getState().blocks.map((b) => b.user.id)).toEqual([BOB.id]); // the settings' list too
+  });
+
   it('retry only where it can work: not for a gone conversation or an invalid message', async () => {
     const { failureAction, sendFailure } = await import('./model');
     const { ApiError } = await import('../lib/api');

@@ -121,9 +121,18 @@ export abstract class ContactsMessaging extends ContactsConversations {
         setTimeout(() => void this.post(clientId, attempt + 1), wait);
         return;
       }
+      const failure = sendFailure(err);
+      // The server says I blocked this person (on another device, say): show it as blocked
+      // here too (banner, composer), and the message offers Unblock instead of a Retry.
+      const channels =
+        failure.reason === 'blocked_by_you'
+          ? this.state.channels.map((c) => (c.id === o.channelId ? { ...c, blocked: true } : c))
+          : this.state.channels;
       this.set({
-        messages: { ...this.state.messages, [o.channelId]: markFailed(this.state.messages[o.channelId] ?? [], clientId, sendFailure(err)) },
+        channels,
+        messages: { ...this.state.messages, [o.channelId]: markFailed(this.state.messages[o.channelId] ?? [], clientId, failure) },
       });
+      if (failure.reason === 'blocked_by_you') void this.refreshBlocks(); // the settings' blocked list
     }
   }
 
