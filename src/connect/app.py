@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from connect import bounds, http_errors, openapi_errors
+from connect import bounds, compiled, http_errors, openapi_errors
 from connect.calls.api import router as calls_router
 from connect.clock import Clock, SystemClock
 from connect.contacts.api import router as contacts_router
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         task = asyncio.create_task(_housekeeping(services))
         services.turn_probe.start()  # in the background: a dead TURN never delays start-up
         _tune_gc()
+        _report_compiled(services)
         if not services.accounts.can_mail:
             log.warning(
                 "password reset by mail is OFF: CONNECT_SMTP_URL is not set "
@@ -223,6 +224,15 @@ class ConnectApp:
 
 FULL_COLLECTION_S = 60.0
 SUBJECT_STATE_PRUNE_S = 30.0
+
+
+def _report_compiled(services: Services) -> None:
+    """Say whether the hot paths run compiled (connect.compiled); a stale build is a warning."""
+    status = compiled.status()
+    modules = len(status["modules"])
+    services.metrics.compiled_modules.set(modules)
+    say = log.warning if status["reason"].startswith("stale") else log.info
+    say("compiled_modules", state=status["state"], reason=status["reason"], modules=modules)
 
 
 def _tune_gc() -> None:

@@ -207,6 +207,12 @@ class Metrics:
         self.framecheck_auto_reports = self.framecheck.auto_reports
         self.framecheck_actions = self.framecheck.actions
         self.framecheck_false_positives = self.framecheck.false_positives
+        # -- compiled hot paths (connect.compiled) -------------------------------------------
+        self.compiled_modules = Gauge(
+            "connect_compiled_modules",
+            "Hot-path modules this process runs as compiled extensions (0: all pure Python)",
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
