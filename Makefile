@@ -11,6 +11,7 @@ PORT     ?= 8000
 # (requirements.prod.lock) and builds the web app. The tests drive real programs (below,
 # `system-deps`): `make test` / `make install` install those too. As root, missing ones
 # are installed; otherwise a missing one is an error under CI=true and a named skip locally.
+# Both compile the relay's hot paths with mypyc when a C compiler is there (`compiled`).
 
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 STATIC_INDEX := src/connect/static/index.html
@@ -19,7 +20,7 @@ PROTOCOL_DOC := docs/protocol-events.md
 PROTOCOL_SCHEMA := web/src/protocol.schema.json
 
 .PHONY: protocol help install serve-deps serve-python-deps system-deps python-deps web-deps web \
-        run migrate test lint typecheck \
+        compiled serve-compiled run migrate test lint typecheck \
         test-unit test-integration test-api test-web test-e2e test-bench lock clean
 
 help:
@@ -27,8 +28,8 @@ help:
 	@echo "make test     install what the tests need, run lint, types and every test (CI=true: nothing may skip)"
 	@echo "make install  the tests' set-up alone (their Debian packages, every Python and web dependency)"
 
-# What the tests need: the programs they drive, the dev tools, the web app.
-install: system-deps python-deps web
+# What the tests need: the programs they drive, the dev tools, the web app, the compiled hot paths.
+install: system-deps python-deps web compiled
 
 # What serving needs: the runtime Python dependencies and the built web app, nothing from apt.
 serve-deps: serve-python-deps web
@@ -36,7 +37,7 @@ serve-deps: serve-python-deps web
 # Programs the tests drive for real (never needed to serve).
 system-deps:
 	@missing=""; \
-	for pair in chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server prometheus:/usr/bin/promtool linux-perf:/usr/bin/perf \
+	for pair in gcc:/usr/bin/gcc chromium:/usr/bin/chromium coturn:/usr/bin/turnserver redis-server:/usr/bin/redis-server nats-server:/usr/sbin/nats-server prometheus:/usr/bin/promtool linux-perf:/usr/bin/perf \
 	            postgresql:/usr/lib/postgresql haproxy:/usr/sbin/haproxy; do \
 	  pkg=$${pair%%:*}; probe=$${pair#*:}; [ -e "$$probe" ] || missing="$$missing $$pkg"; \
 	done; \
@@ -69,6 +70,20 @@ $(VENV)/.serve-deps: requirements.prod.lock pyproject.toml | $(PY)
 
 serve-python-deps: $(VENV)/.serve-deps
 
+# The relay's hot paths compiled by mypyc beside their sources (connect.compiled): rebuilt
+# only when a source they were built from changed; the server checks the same at start and
+# runs pure Python from a stale build. CI=true: no compiler or headers is an error.
+compiled: python-deps
+	$(PY) -m connect.build_compiled build $(if $(filter true,$(CI)),--required)
+
+# make run: compiled too when gcc and Python's headers are here (mypy from
+# requirements.build.lock); otherwise the same code serves as pure Python.
+serve-compiled: serve-python-deps
+	@if command -v gcc >/dev/null; then \
+	  $(VENV)/bin/pip install -q --require-hashes -r requirements.build.lock && \
+	  $(PY) -m connect.build_compiled build; \
+	else echo "note: no C compiler: serving the hot paths as pure Python"; fi
+
 web/node_modules/.package-lock.json: web/package-lock.json
 	npm --prefix web ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -85,7 +100,7 @@ migrate: serve-python-deps
 
 # make run: SQLite in ./data, in-memory state. Two browser windows on one machine
 # share an IP, so the same-IP rule is relaxed here (never in a deployment).
-run: serve-deps
+run: serve-deps serve-compiled
 	CONNECT_MATCH_ALLOW_SAME_IP=$${CONNECT_MATCH_ALLOW_SAME_IP:-true} \
 	  $(PY) -m connect serve --migrate --host $(HOST) --port $(PORT)
 
@@ -96,8 +111,10 @@ lint: python-deps
 typecheck: python-deps
 	$(VENV)/bin/mypy src
 
+# The unit suite runs the hot paths as pure Python (their fallback); every other suite
+# runs them compiled (docs/testing.md, "Compiled hot paths").
 test-unit: python-deps
-	$(VENV)/bin/pytest -q tests/unit
+	CONNECT_PURE_PYTHON=1 $(VENV)/bin/pytest -q tests/unit
 
 # Suites whose tests mostly wait on real servers run on pytest-xdist workers, a test
 # file per worker (--dist loadfile keeps a module's servers in one process); each
@@ -146,6 +163,9 @@ protocol: python-deps
 lock:
 	uv lock && uv export --frozen --no-emit-project --all-groups --extra moderation-ai -o requirements.lock -q
 	uv export --frozen --no-emit-project --no-dev -o requirements.prod.lock -q
+	uv export --frozen --no-emit-project --only-group build -o requirements.build.lock -q
 
 clean:
-	rm -rf $(VENV) web/node_modules src/connect/static .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) web/node_modules src/connect/static .mypy_cache .ruff_cache .pytest_cache \
+	  build src/connect/_compiled.json
+	find src -name '*.so' -delete

