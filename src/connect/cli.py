@@ -354,6 +354,8 @@ def _migrate_child() -> None:
     except CliError as exc:
         print(exc.message)
         raise SystemExit(exc.code) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None  # Ctrl-C reaches both processes: no Traceback here
     except Exception as exc:
         print(describe(exc))
         raise SystemExit(FAILED) from None

@@ -139,9 +139,14 @@ def test_an_unreachable_database_and_bad_settings_are_one_line_without_secrets(
     unreachable = {
         "CONNECT_DATABASE_URL": "postgresql+asyncpg://connect:s3cr3tpw@127.0.0.1:1/connect"
     }
-    for args in (("migrate",), ("audit-verify",), ("serve", "--port", "1")):
+    for args in (
+        ("migrate",),
+        ("audit-verify",),
+        ("serve", "--port", "1"),
+        ("serve", "--migrate", "--port", "1"),  # migrates in a child process: same one line
+    ):
         line = one_line_failure(connect(tmp_path / "pg", *args, **unreachable), 1)
-        assert "cannot reach the database" in line
+        assert line.startswith(f"connect {args[0]}: cannot reach the database"), line
         assert "s3cr3tpw" not in line
 
     line = one_line_failure(
