@@ -194,7 +194,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         accounts=AccountStore(db),
         refresh_tokens=RefreshTokenStore(db),
         tokens=tokens,
-        passwords=Passwords(),
+        passwords=Passwords(settings.password_hash_threads),
         clock=clock,
         refresh_ttl_s=settings.refresh_token_ttl_s,
         avatars_dir=settings.data_dir / "avatars",

@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     token_churn_devices: int = Field(default=20, ge=2)
     token_churn_window_s: float = Field(default=600.0, gt=0)
     captcha_pass_s: float = Field(default=1800.0, gt=0)
+    # Threads that hash passwords off the event loop: each hash takes 64 MiB while it runs.
+    password_hash_threads: int = Field(default=2, ge=1, le=32)
 
     match_allow_same_ip: bool = False
     match_interest_widen_s: float = Field(default=5.0, ge=0)

@@ -88,10 +88,11 @@ class AccountService:
     ) -> Account:
         if role not in ROLES:
             raise ConnectError("invalid_request", f"unknown role {role!r}")
+        password_hash = await self._passwords.hash(password)
         account = Account(
             id=uuid.uuid4().hex,
             email=email.strip().lower(),
-            password_hash=self._passwords.hash(password),
+            password_hash=password_hash,
             display_name=display_name.strip(),
             role=role,
             disabled=False,
@@ -219,8 +220,8 @@ class AccountService:
             raise missing("account_not_found")
         return account
 
-    def password_matches(self, account: Account, password: str) -> bool:
-        return self._passwords.verify(account.password_hash, password)
+    async def password_matches(self, account: Account, password: str) -> bool:
+        return await self._passwords.verify(account.password_hash, password)
 
     # -- logins (logins.py) ---------------------------------------------------------
 

@@ -139,7 +139,7 @@ class Logins:
     async def login(self, email: str, password: str, browser: str | None = None) -> TokenPair:
         """Start a login; ``browser`` is the device label for the sessions list (no UA)."""
         account = await self._accounts.by_email(email.strip().lower())
-        ok = self._passwords.verify(account.password_hash if account else None, password)
+        ok = await self._passwords.verify(account.password_hash if account else None, password)
         if account is None or not ok or account.deleted_at is not None:
             raise ConnectError("invalid_credentials", "wrong email or password", status=401)
         if account.disabled:

@@ -253,7 +253,7 @@ class PrivacyService:
     async def delete_account(self, principal: Principal, password: str) -> None:
         """Delete the caller's account (confirmed by its password); see the module doc."""
         account = await self._accounts.authorize(principal, ROLES)
-        if not self._accounts.password_matches(account, password):
+        if not await self._accounts.password_matches(account, password):
             raise ConnectError("wrong_password", "the password is wrong", status=403)
         if account.role in STAFF_ROLES:
             raise ConnectError(

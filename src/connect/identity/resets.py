@@ -65,9 +65,9 @@ class PasswordResets:
 
         ``keep`` is the login making the change (a token without ``fam`` keeps none).
         """
-        if not self._passwords.verify(account.password_hash, current):
+        if not await self._passwords.verify(account.password_hash, current):
             raise ConnectError("wrong_password", "the current password is wrong", status=403)
-        await self._accounts.set_password(account.id, self._passwords.hash(new))
+        await self._accounts.set_password(account.id, await self._passwords.hash(new))
         await self._logins.revoke_all(account.id, keep=keep)
         if self._resets is not None:
             await self._resets.invalidate(account.id, utc_now(self._clock))
@@ -130,7 +130,7 @@ class PasswordResets:
         account = await self._accounts.by_id(account_id)
         if account is None or account.disabled:
             raise invalid
-        await self._accounts.set_password(account.id, self._passwords.hash(new_password))
+        await self._accounts.set_password(account.id, await self._passwords.hash(new_password))
         await self._logins.end_every_login(account.id, "password reset")
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
