@@ -13,7 +13,7 @@ import httpx
 from tests.support.client import Peer, guest_token
 from tests.support.server import Server
 from tests.support.staff import new_admin
-from tests.support.users import User, new_user
+from tests.support.users import User, channel, new_user, post_message
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
@@ -23,25 +23,13 @@ def why(r: httpx.Response) -> tuple[int, str, str | None, dict[str, Any] | None]
     return r.status_code, error["code"], error.get("reason"), error.get("params")
 
 
-async def channel(a: User, b: User) -> str:
-    r = await a.call("POST", "/api/channels", json={"userId": b.id})
-    assert r.status_code == 200, r.text
-    return str(r.json()["id"])
-
-
-async def send(user: User, cid: str, text: str) -> httpx.Response:
-    return await user.call(
-        "POST", f"/api/channels/{cid}/messages", json={"text": text, "clientId": uuid.uuid4().hex}
-    )
-
-
 async def test_conversation_message_attachment_and_report_refusals_name_their_reason(
     server: Server,
 ) -> None:
     ann, bob, eve = [await new_user(server, n) for n in ("Ann", "Bob", "Eve")]
     cid = await channel(ann, bob)
-    mine = (await send(ann, cid, "hello")).json()
-    theirs = (await send(bob, cid, "hi")).json()
+    mine = (await post_message(ann, cid, "hello")).json()
+    theirs = (await post_message(bob, cid, "hi")).json()
     up = await ann.call(
         "POST", "/api/attachments", data={"channelId": cid}, files={"file": ("p.png", PNG)}
     )
@@ -92,8 +80,8 @@ async def test_a_block_says_which_side_blocked(server: Server) -> None:
     cid = await channel(ann, bob)
     r = await bob.call("POST", f"/api/users/{ann.id}/block")
     assert r.status_code == 204, r.text
-    assert why(await send(ann, cid, "hello?")) == (403, "blocked", "blocked_by_them", {})
-    assert why(await send(bob, cid, "hello")) == (403, "blocked", "blocked_by_you", {})
+    assert why(await post_message(ann, cid, "hello?")) == (403, "blocked", "blocked_by_them", {})
+    assert why(await post_message(bob, cid, "hello")) == (403, "blocked", "blocked_by_you", {})
     call = await ann.call("POST", "/api/calls", json={"calleeId": bob.id, "media": "audio"})
     assert why(call) == (403, "blocked", "blocked_by_them", {})
 

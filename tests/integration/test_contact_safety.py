@@ -9,7 +9,6 @@ must arrive (sent the same way, after the block is lifted) proves the first one 
 from __future__ import annotations
 
 import secrets
-import uuid
 from typing import Any
 
 import httpx
@@ -18,23 +17,11 @@ from tests.support.client import Peer, guest_token
 from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import StaffClient, new_admin, new_moderator
-from tests.support.users import User, new_user
+from tests.support.users import User, channel, new_user, post_message
 
 # Markers are expected to arrive: a generous bound costs nothing when all is well,
 # and keeps a loaded machine (2 cores shared) from failing a correct run.
 MARKER_S = 15.0
-
-
-async def channel(a: User, b: User) -> str:
-    r = await a.call("POST", "/api/channels", json={"userId": b.id})
-    assert r.status_code == 200, r.text
-    return str(r.json()["id"])
-
-
-async def send(user: User, cid: str, text: str) -> httpx.Response:
-    return await user.call(
-        "POST", f"/api/channels/{cid}/messages", json={"text": text, "clientId": uuid.uuid4().hex}
-    )
 
 
 async def block(user: User, other: User) -> None:
@@ -54,15 +41,15 @@ def kinds(peer: Peer) -> list[str]:
 async def test_block_stops_messages_typing_and_reactions_both_ways(server: Server) -> None:
     ann, bob = await new_user(server, "Ann"), await new_user(server, "Bob")
     cid = await channel(ann, bob)
-    before = await send(bob, cid, "hello before")
+    before = await post_message(bob, cid, "hello before")
     assert before.status_code == 201
     a_dev, b_dev = await ann.device(), await bob.device()
     await block(bob, ann)
 
-    refused = await send(ann, cid, "can you hear me")
+    refused = await post_message(ann, cid, "can you hear me")
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "blocked"
-    mine = await send(bob, cid, "the blocker cannot write either")
+    mine = await post_message(bob, cid, "the blocker cannot write either")
     assert mine.status_code == 403
     assert mine.json()["error"]["code"] == "blocked"
     react = await ann.call(
@@ -77,7 +64,7 @@ async def test_block_stops_messages_typing_and_reactions_both_ways(server: Serve
     assert (await a_dev.request("channel-typing", {"channelId": cid, "active": False}))["ok"]
     marker = await b_dev.event("channel-typing", MARKER_S)
     assert marker["active"] is False, "the typing sent while blocked never arrived"
-    after = await send(ann, cid, "after unblock")
+    after = await post_message(ann, cid, "after unblock")
     assert after.status_code == 201
     assert (await b_dev.event("channel-message", MARKER_S))["id"] == after.json()["id"]
     assert "message-reaction" not in kinds(b_dev)
@@ -94,7 +81,7 @@ async def test_block_stops_messages_typing_and_reactions_both_ways(server: Serve
 async def test_backlog_never_carries_a_blocked_senders_messages(server: Server) -> None:
     ann, bob = await new_user(server, "Ann"), await new_user(server, "Bob")
     cid = await channel(ann, bob)
-    sent = await send(ann, cid, "sent while you were away")
+    sent = await post_message(ann, cid, "sent while you were away")
     assert sent.status_code == 201
     await block(bob, ann)
     assert (await bob.call("GET", "/api/messages/undelivered")).json()["messages"] == []
@@ -261,10 +248,10 @@ async def test_report_from_a_conversation_reaches_the_queue_with_the_excerpt_and
     texts = [f"line {i}" for i in range(8)]
     ids = []
     for i, text in enumerate(texts):
-        r = await send(ann if i % 2 else bob, cid, text)
+        r = await post_message(ann if i % 2 else bob, cid, text)
         assert r.status_code == 201
         ids.append(r.json()["id"])
-    bad = await send(ann, cid, "the offending message")
+    bad = await post_message(ann, cid, "the offending message")
     r = await report(
         bob,
         {
@@ -314,7 +301,7 @@ async def test_report_from_a_conversation_reaches_the_queue_with_the_excerpt_and
     assert resolved.status_code == 200, resolved.text
     [ban] = resolved.json()["bans"]
     assert (ban["scope"], ban["value"]) == ("account", ann.id)
-    banned = await send(ann, cid, "still here?")
+    banned = await post_message(ann, cid, "still here?")
     assert banned.status_code == 403, "the account ban bites on REST"
     assert banned.json()["error"]["code"] == "banned"
 
@@ -327,9 +314,9 @@ async def test_reporting_a_conversation_is_for_its_members_only(server: Server) 
     )
     cid = await channel(ann, bob)
     other = await channel(eve, bob)
-    msg = (await send(ann, cid, "hi")).json()["id"]
-    eve_msg = (await send(eve, other, "elsewhere")).json()["id"]
-    own = (await send(bob, cid, "mine")).json()["id"]
+    msg = (await post_message(ann, cid, "hi")).json()["id"]
+    eve_msg = (await post_message(eve, other, "elsewhere")).json()["id"]
+    own = (await post_message(bob, cid, "mine")).json()["id"]
 
     outsider = await report(eve, {"channelId": cid, "messageId": msg, "reason": "spam"})
     assert outsider.status_code == 403
@@ -367,7 +354,7 @@ async def test_every_new_route_checks_who_calls_it(server: Server) -> None:
     admin, _, _ = await new_admin(server)
     mod = await new_moderator(server, admin)
     cid = await channel(ann, bob)
-    msg = (await send(bob, cid, "x")).json()["id"]
+    msg = (await post_message(bob, cid, "x")).json()["id"]
     guest = {"Authorization": f"Bearer {await guest_token(server.http)}"}
 
     async def anon(method: str, path: str, headers: dict[str, str], **kw: Any) -> int:

@@ -23,16 +23,10 @@ from tests.support.client import Peer, guest_token
 from tests.support.http import loopback_client
 from tests.support.server import Server
 from tests.support.staff import new_admin, new_moderator
-from tests.support.users import User, new_user
+from tests.support.users import User, channel, new_user
 
 MARKER_S = 15.0
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-
-
-async def channel(a: User, b: User) -> str:
-    r = await a.call("POST", "/api/channels", json={"userId": b.id})
-    assert r.status_code == 200, r.text
-    return str(r.json()["id"])
 
 
 async def send(user: User, cid: str, text: str, **extra: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,3 +47,17 @@ async def new_user(server: Server, name: str = "User") -> User:
         r = await http.post("/api/auth/login", json={"email": email, "password": password})
         assert r.status_code == 200, r.text
     return User(server, user_id, email, password, r.json()["accessToken"])
+
+
+async def channel(a: User, b: User) -> str:
+    """The id of ``a``'s conversation with ``b`` (opened, or the existing one)."""
+    r = await a.call("POST", "/api/channels", json={"userId": b.id})
+    assert r.status_code == 200, r.text
+    return str(r.json()["id"])
+
+
+async def post_message(user: User, cid: str, text: str) -> httpx.Response:
+    """``user`` sends ``text`` in conversation ``cid`` over REST; the answer unchecked."""
+    return await user.call(
+        "POST", f"/api/channels/{cid}/messages", json={"text": text, "clientId": uuid.uuid4().hex}
+    )
