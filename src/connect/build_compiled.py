@@ -69,6 +69,10 @@ def _module_files(name: str) -> list[Path]:
 
 def build(root: Path, *, required: bool) -> int:
     """Compile :data:`MODULES` in the source tree at ``root`` unless the build is current."""
+    group = {compiled.extension(m) for m in MODULES}
+    for stray in PACKAGE_DIR.rglob(f"*{SUFFIX}"):  # modules that left the group (never loaded)
+        if stray not in group:
+            stray.unlink()
     if compiled.built() == ("compiled", FRESH):
         print("compiled modules: up to date")
         return 0

@@ -23,9 +23,14 @@ Why these modules: they are what a relayed frame runs through in the read callba
 (docs/benchmarks.md, "Compiled hot paths (mypyc)"). Modules of pydantic models are
 left alone (their validation already runs in pydantic-core), and so is
 ``websocket.py``: its classes subclass picows' Cython types, which mypyc's native
-classes cannot do (compiled, the server crashed at the first upgrade). The relay's
-session lookup and transcript (``signaling.service``, ``sessions``) are not in the
-group yet.
+classes cannot do (compiled, the server crashed at the first upgrade). So is
+``gateway/endpoint.py``, for now: compiled, about a sixth of the hellos refused during a
+PostgreSQL outage got ``internal_error`` (1011) instead of ``unavailable`` (1013)
+(tests/cluster/test_pg_faults.py): the ban index's one shared reload failure reached
+them with a traceback that no longer held the database client's frames, and
+:func:`connect.errors.dependency_cause` attributes a bare ``OSError`` by those frames.
+The relay's session lookup and transcript (``signaling.service``, ``sessions``) are not
+in the group yet.
 """
 
 from __future__ import annotations
@@ -48,7 +53,6 @@ MODULES = (
     "connect.gateway.codec",
     "connect.gateway.connection",
     "connect.gateway.dispatch",
-    "connect.gateway.endpoint",
     "connect.gateway.hub",
     "connect.gateway.link",
     "connect.signaling.textfilter",
@@ -77,12 +81,25 @@ def digests(paths: Sequence[Path]) -> dict[str, str]:
 
 
 class _SourceFinder:
-    """Finds the group's modules as their ``.py`` files, ahead of the extensions beside them."""
+    """Imports modules from their ``.py`` files, ahead of the extensions beside them.
+
+    ``pure``: the whole group. Always: a ``connect`` module outside :data:`MODULES` that
+    has an extension anyway (one that left the group since that build: the manifest does
+    not cover it, so it is never trusted).
+    """
+
+    def __init__(self, pure: bool) -> None:
+        self.pure = pure
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in MODULES:
+        if not fullname.startswith("connect."):
+            return None
+        if fullname in MODULES:
+            if not self.pure:
+                return None
+        elif not extension(fullname).is_file():
             return None
         return importlib.util.spec_from_file_location(fullname, source(fullname))
 
@@ -125,8 +142,8 @@ def install() -> None:
         return
     state, reason = _decide()
     _state.update(state=state, reason=reason)
-    if state == "pure" and not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SourceFinder())
+    if not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SourceFinder(pure=state == "pure"))
 
 
 def loaded() -> list[str]:

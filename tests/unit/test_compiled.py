@@ -95,7 +95,24 @@ def test_a_current_build_is_loaded_and_trusted(tmp_path: Path) -> None:
     assert "ImportError" in proc.stderr, proc.stderr[-2000:]
 
 
-@pytest.mark.parametrize("edited", ["gateway/endpoint.py", "errors.py"])
+def test_an_extension_outside_the_group_is_never_loaded(tmp_path: Path) -> None:
+    """A module that left the group keeps no say: its old extension is not in the manifest."""
+    root = _tree_with_unloadable_build(tmp_path)
+    (root / "connect" / "gateway" / f"close_codes{compiled.SUFFIX}").write_bytes(b"junk")
+    proc = subprocess.run(
+        [sys.executable, "-c", "import connect.gateway.close_codes as c; print(c.__file__)"],
+        env={k: v for k, v in os.environ.items() if k != compiled.ENV} | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=root,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith("close_codes.py"), proc.stdout
+
+
+@pytest.mark.parametrize("edited", ["gateway/hub.py", "errors.py"])
 def test_an_edit_since_the_build_serves_every_module_from_source(
     tmp_path: Path, edited: str
 ) -> None:
