@@ -145,6 +145,28 @@ _CLIENT_MODULES = {
 }
 
 
+class DependencyDown(Exception):
+    """An outage already attributed to its dependency where it happened (``cause``:
+    ``database``, ``redis`` or ``schema``; the original is its ``__cause__``).
+
+    Raised by work whose one failure many callers share, such as the ban index's single
+    reload: each waiter re-raises the same exception object, and a bare ``OSError`` is
+    attributed by the frames of its traceback (:func:`dependency_cause`), which by then
+    also hold every waiter's frames, and lose the library's frames where a waiter's
+    frame is a compiled one (mypyc). Attributed once at the source, it stays what it is.
+    """
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"{cause} unavailable")
+        self.cause = cause
+
+
+def attributed(exc: BaseException) -> BaseException:
+    """``exc`` as a :class:`DependencyDown` when it is an outage, else ``exc`` itself."""
+    cause = dependency_cause(exc)
+    return exc if cause is None else DependencyDown(cause)
+
+
 def dependency_cause(exc: BaseException) -> str | None:
     """Which dependency an exception says is unavailable: ``database``, ``redis``,
     ``schema`` (the database answers but is not migrated), or None for anything else.
@@ -171,6 +193,8 @@ def dependency_cause(exc: BaseException) -> str | None:
 
 
 def _cause_of(exc: BaseException) -> str | None:
+    if isinstance(exc, DependencyDown):
+        return exc.cause
     module = type(exc).__module__
     name = type(exc).__name__
     if module.startswith("redis"):

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from connect.clock import Clock, utc_now
-from connect.errors import ConnectError, conflict, not_found
+from connect.errors import ConnectError, attributed, conflict, not_found
 from connect.events.service import NO_EVENTS, Publisher
 from connect.identity.service import (
     IpHasher,
@@ -301,8 +301,16 @@ class BanService:
         return await asyncio.shield(self._reload)
 
     async def _load_index(self, now: float) -> set[tuple[str, str]]:
+        """Read the index once for every waiter; an outage is attributed here, while its
+        traceback is its own (see :class:`~connect.errors.DependencyDown`)."""
         generation = self._banned_generation
-        banned = await self._store.active_subjects(utc_now(self._clock))
+        try:
+            banned = await self._store.active_subjects(utc_now(self._clock))
+        except Exception as exc:
+            failure = attributed(exc)
+            if failure is exc:
+                raise
+            raise failure from exc
         if generation == self._banned_generation:
             self._prefixes = tuple(
                 sorted({int(v.rsplit("/", 1)[1]) for s, v in banned if s == "ip" and "/" in v})
