@@ -23,13 +23,13 @@ Why these modules: they are what a relayed frame runs through in the read callba
 (docs/benchmarks.md, "Compiled hot paths (mypyc)"). Modules of pydantic models are
 left alone (their validation already runs in pydantic-core), and so is
 ``websocket.py``: its classes subclass picows' Cython types, which mypyc's native
-classes cannot do (compiled, the server crashed at the first upgrade). So is
-``gateway/endpoint.py``, for now: compiled, about a sixth of the hellos refused during a
-PostgreSQL outage got ``internal_error`` (1011) instead of ``unavailable`` (1013)
-(tests/cluster/test_pg_faults.py): the ban index's one shared reload failure reached
-them with a traceback that no longer held the database client's frames, and
-:func:`connect.errors.dependency_cause` attributes a bare ``OSError`` by those frames.
-The relay's session lookup and transcript (``signaling.service``, ``sessions``) are not
+classes cannot do (compiled, the server crashed at the first upgrade).
+``gateway/endpoint.py`` was out of the group for a while: compiled, about a sixth of the
+hellos refused during a PostgreSQL outage got ``internal_error`` (1011) instead of
+``unavailable`` (1013) (tests/cluster/test_pg_faults.py), because the ban index's one
+shared reload failure reached them with a traceback that no longer held the database
+client's frames; that failure is now attributed where it happens
+(:class:`connect.errors.DependencyDown`). The relay's session lookup and transcript (``signaling.service``, ``sessions``) are not
 in the group yet.
 """
 
@@ -53,6 +53,7 @@ MODULES = (
     "connect.gateway.codec",
     "connect.gateway.connection",
     "connect.gateway.dispatch",
+    "connect.gateway.endpoint",
     "connect.gateway.hub",
     "connect.gateway.link",
     "connect.signaling.textfilter",
