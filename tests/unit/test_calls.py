@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from connect.calls.machine import next_status
@@ -131,3 +133,38 @@ async def test_cancel_and_reject_while_ringing(svc: Services, clock: FakeClock) 
     with pytest.raises(ConnectError) as exc:
         await svc.calls.get(stranger.id, call2.id)
     assert exc.value.status == 404
+
+
+async def test_both_sides_gone_at_once_end_the_call_once(svc: Services, clock: FakeClock) -> None:
+    """Caller and callee disconnect together: each one's departure tries to end the call,
+    one of them finds it ended already. That is a race, not a fault: neither raises, the
+    call ends once."""
+    a = await svc.accounts.create("a3@example.test", "correct horse battery", "A")
+    b = await svc.accounts.create("b3@example.test", "correct horse battery", "B")
+    for user in (a, b):
+        await online(svc, clock, user.id)
+    call = await svc.calls.invite(a.id, b.id, "audio", None)
+    accepted = await svc.calls.respond(b.id, call.id, True, None)
+    assert accepted.status == "accepted"
+    clients = [c for c in svc.hub.clients() if c.principal.subject in (a.id, b.id)]
+    assert len(clients) == 2
+    # Both departures read the call as accepted before either ends it: the real store's
+    # reads, held until both have read (the interleaving a loaded node produces).
+    store = svc.calls._store
+    read = store.get
+    both_read = asyncio.Barrier(2)
+    reads = 0
+
+    async def get_together(call_id: str) -> object:
+        nonlocal reads
+        found = await read(call_id)
+        reads += 1
+        if reads <= 2:
+            await asyncio.wait_for(both_read.wait(), 10)
+        return found
+
+    store.get = get_together  # type: ignore[method-assign]
+    await asyncio.gather(*(svc.calls.on_gone(c) for c in clients))
+    store.get = read  # type: ignore[method-assign]
+    history = await svc.calls.history(a.id, 10)
+    assert [h.status for h in history] == ["ended"]

@@ -269,7 +269,14 @@ class CallService:
         return None
 
     async def on_gone(self, client: Client) -> None:
-        await self.end_session_call(client, "disconnected")
+        """A member's place is gone: its call ends. When the other side ended the call at
+        the same moment (both went away, or a hang-up crossed the disconnect), that end
+        stands and there is nothing to do: the race is not a fault."""
+        try:
+            await self.end_session_call(client, "disconnected")
+        except ConnectError as exc:
+            if exc.reason != "call_state_changed":
+                raise
 
     async def _finish(
         self,
