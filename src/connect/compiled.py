@@ -29,8 +29,8 @@ hellos refused during a PostgreSQL outage got ``internal_error`` (1011) instead 
 ``unavailable`` (1013) (tests/cluster/test_pg_faults.py), because the ban index's one
 shared reload failure reached them with a traceback that no longer held the database
 client's frames; that failure is now attributed where it happens
-(:class:`connect.errors.DependencyDown`). The relay's session lookup and transcript (``signaling.service``, ``sessions``) are not
-in the group yet.
+(:class:`connect.errors.DependencyDown`). The relay's session lookup and transcript
+(``signaling.service``, ``sessions``) are not in the group yet.
 """
 
 from __future__ import annotations
