@@ -70,6 +70,19 @@ def _tree_with_unloadable_build(tmp_path: Path) -> Path:
     return root
 
 
+def _import_in(root: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter on the tree ``root``, without the pure-Python switch."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={k: v for k, v in os.environ.items() if k != compiled.ENV} | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=root,
+    )
+
+
 def test_the_variable_serves_every_module_from_its_source() -> None:
     result = _probe(**{compiled.ENV: "1"})
     assert result["state"] == "pure"
@@ -81,15 +94,7 @@ def test_the_variable_serves_every_module_from_its_source() -> None:
 
 def test_a_current_build_is_loaded_and_trusted(tmp_path: Path) -> None:
     root = _tree_with_unloadable_build(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-c", "import connect.gateway.codec"],
-        env={k: v for k, v in os.environ.items() if k != compiled.ENV} | {"PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=root,
-    )
+    proc = _import_in(root, "import connect.gateway.codec")
     # The junk extension was preferred to codec.py: what the guard must prevent when stale.
     assert proc.returncode != 0
     assert "ImportError" in proc.stderr, proc.stderr[-2000:]
@@ -99,15 +104,7 @@ def test_an_extension_outside_the_group_is_never_loaded(tmp_path: Path) -> None:
     """A module that left the group keeps no say: its old extension is not in the manifest."""
     root = _tree_with_unloadable_build(tmp_path)
     (root / "connect" / "gateway" / f"close_codes{compiled.SUFFIX}").write_bytes(b"junk")
-    proc = subprocess.run(
-        [sys.executable, "-c", "import connect.gateway.close_codes as c; print(c.__file__)"],
-        env={k: v for k, v in os.environ.items() if k != compiled.ENV} | {"PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=root,
-    )
+    proc = _import_in(root, "import connect.gateway.close_codes as c; print(c.__file__)")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith("close_codes.py"), proc.stdout
 
