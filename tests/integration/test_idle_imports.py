@@ -11,19 +11,14 @@ decode frames when frame checking is on), asyncpg (only with PostgreSQL).
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import BACKENDS, backend_settings
 from tests.support.http import loopback_get
-from tests.support.server import PORT_ATTEMPTS, TEST_SETTINGS, free_port
+from tests.support.server import start_server
 
 NOT_WHEN_IDLE = {"alembic", "mako", "aioice", "dns", "ifaddr", "PIL"}
 NOT_WITHOUT_POSTGRES = {"asyncpg"}
@@ -38,53 +33,18 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def serve_at(port: int) -> list[str]:
-    return ["--host", "127.0.0.1", "--port", str(port)]
-
-
 def idle_modules(data_dir: Path, overrides: dict[str, str]) -> set[str]:
-    """The modules a real idle server had loaded; a port taken before the server bound
-    it (another worker's server, see tests/support/server.py) is tried again elsewhere."""
-    for _ in range(PORT_ATTEMPTS):
-        loaded = _idle_modules_on(free_port(), data_dir, overrides)
-        if loaded is not None:
-            return loaded
-    raise AssertionError(f"no free port in {PORT_ATTEMPTS} attempts")
-
-
-def _idle_modules_on(port: int, data_dir: Path, overrides: dict[str, str]) -> set[str] | None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-    env.update(TEST_SETTINGS, CONNECT_DATA_DIR=str(data_dir), **overrides)
+    """The modules a real idle server had loaded: started as every test server is
+    (:func:`start_server`, through the wrapper), ready, then stopped with SIGINT."""
     out = data_dir / "modules.json"
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRAPPER, str(out), "serve", "--migrate", *serve_at(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_server(data_dir, overrides, launcher=("-c", WRAPPER, str(out)))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                if "address already in use" in log_path.read_text():
-                    return None
-                raise AssertionError(log_path.read_text())
-            assert time.monotonic() < deadline, "the server did not become ready"
-            try:
-                ready = loopback_get(f"http://127.0.0.1:{port}/health/ready", timeout=1)
-                if ready.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)  # polling under a deadline, not synchronisation
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        ready = loopback_get(f"{server.http}/health/ready", timeout=10)
+        assert ready.status_code == 200, ready.text
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        server.stop()
     return {name.split(".")[0] for name in json.loads(out.read_text())}
 
 

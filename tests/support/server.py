@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,17 +96,24 @@ class Server:
 PORT_ATTEMPTS = 5
 
 
-def start_server(data_dir: Path, overrides: Mapping[str, str] | None = None) -> Server:
+def start_server(
+    data_dir: Path,
+    overrides: Mapping[str, str] | None = None,
+    launcher: Sequence[str] = ("-m", "connect"),
+) -> Server:
     """Start ``connect serve`` on a free loopback port and wait until it is healthy.
 
     :func:`free_port` can only name a port that was free a moment ago: another
     process (a parallel worker's server, Redis, an SMTP sink) may bind it before
     this server does. Such a start fails with "address already in use" and is
     tried again on another port, a bounded number of times.
+
+    ``launcher``: the interpreter arguments before ``serve`` (a test may run the CLI
+    through a wrapper of its own).
     """
     for attempt in range(PORT_ATTEMPTS):
         try:
-            return _start_on(free_port(), data_dir, overrides)
+            return _start_on(free_port(), data_dir, overrides, launcher)
         except PortTaken:
             if attempt == PORT_ATTEMPTS - 1:
                 raise
@@ -117,7 +124,12 @@ class PortTaken(RuntimeError):
     pass
 
 
-def _start_on(port: int, data_dir: Path, overrides: Mapping[str, str] | None) -> Server:
+def _start_on(
+    port: int,
+    data_dir: Path,
+    overrides: Mapping[str, str] | None,
+    launcher: Sequence[str] = ("-m", "connect"),
+) -> Server:
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env.update(TEST_SETTINGS)
@@ -128,8 +140,7 @@ def _start_on(port: int, data_dir: Path, overrides: Mapping[str, str] | None) ->
         proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "connect",
+                *launcher,
                 "serve",
                 "--migrate",
                 "--host",
