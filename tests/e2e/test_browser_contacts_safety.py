@@ -139,6 +139,13 @@ async def test_report_a_message_then_block_and_unblock_in_a_conversation(
         )
         await expect(refused_de.get_by_test_id("message-retry")).to_have_count(0)
         await a.screenshot(path=str(artifacts / "contacts-safety-refused-de.png"))
+        # Giving a refused message up, by keyboard: Remove takes it out of the conversation.
+        discard = refused_de.get_by_test_id("message-discard")
+        await expect(discard).to_have_text("Entfernen")
+        await discard.focus()
+        await a.keyboard.press("Enter")
+        await expect(message(a, f"noch da {suffix}", mine=True)).to_have_count(0, timeout=WAIT_MS)
+        await expect(failed).to_be_visible()
         await a.get_by_test_id("ui-language").select_option("en")
         await expect(failed).to_contain_text("does not accept messages or calls from you")
 

@@ -29,8 +29,8 @@ export function Ticks({ m }: { m: Pick<UiMessage, 'status' | 'deliveredAt' | 're
 
 /**
  * Why my message was not sent, in the language in use now (the failure is kept as the
- * server's code, reason and params), and the one action that can help: Retry, Unblock,
- * or none when the refusal is final.
+ * server's code, reason and params), the one action that can help (Retry, Unblock, or
+ * none when the refusal is final) and Remove, to give the message up.
  */
 function FailedSend({
   contacts,
@@ -58,6 +58,9 @@ function FailedSend({
           {t('contacts.unblock')}
         </button>
       )}
+      <button className="link" data-testid="message-discard" onClick={() => contacts.discard(m.clientId)}>
+        {t('messenger.discard')}
+      </button>
     </span>
   );
 }

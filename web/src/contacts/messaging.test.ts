@@ -188,6 +188,36 @@ describe('a refused message offers what can help, in the language in use', () =>
     }
   });
 
+  it('a failed message can be removed; one still sending cannot', async () => {
+    const held: { release?: () => void; refuse: boolean } = { refuse: false };
+    const { c, calls } = await loggedIn({
+      [`POST /api/channels/${CH}/messages`]: (body) =>
+        held.refuse
+          ? refusal(403, 'blocked', 'blocked_by_them')
+          : new Promise<Response>((resolve) => {
+              held.release = () => resolve(res(201, message(9, ME, { clientId: body.clientId, text: body.text })));
+            }),
+    });
+    c.sendText(CH, 'first');
+    await flush();
+    const sending = c.getState().messages[CH]![0]!;
+    expect(sending.status).toBe('sending');
+    c.discard(sending.clientId!); // may already be stored: kept
+    expect(c.getState().messages[CH]!.map((x) => x.status)).toEqual(['sending']);
+    held.release!();
+    await flush();
+    expect(c.getState().messages[CH]!.map((x) => [x.id, x.status])).toEqual([['m9', 'sent']]);
+    held.refuse = true;
+    c.sendText(CH, 'second');
+    await flush();
+    const failed = c.getState().messages[CH]!.find((x) => x.status === 'failed')!;
+    c.discard(failed.clientId!);
+    expect(c.getState().messages[CH]!.map((x) => x.id)).toEqual(['m9']);
+    c.retry(failed.clientId!); // gone from the outbox too: nothing sent
+    await flush();
+    expect(posts(calls)).toHaveLength(2);
+  });
+
   it('blocked by me: Unblock, then Retry sends it', async () => {
     const { failureAction } = await import('./model');
     let blocked = true;

@@ -9,6 +9,7 @@ import type { ApiError } from '../lib/api';
 import {
   addLocal,
   applyReaction,
+  dropLocal,
   hasReacted,
   isLocal,
   localId,
@@ -67,6 +68,20 @@ export abstract class ContactsMessaging extends ContactsConversations {
     if (failed && failureAction(failed.failure, peerBlocked) !== 'retry') return; // cannot succeed
     this.set({ messages: { ...this.state.messages, [o.channelId]: markSending(this.state.messages[o.channelId] ?? [], clientId) } });
     void this.post(clientId);
+  }
+
+  /**
+   * Give up on a message that failed: it leaves the conversation and the outbox. Only a
+   * failed one: a message still sending may already be stored on the server, and
+   * dropping my copy would hide it until the next sync.
+   */
+  discard(clientId: string): void {
+    const o = this.outbox.get(clientId);
+    if (!o) return;
+    const list = this.state.messages[o.channelId] ?? [];
+    if (!list.some((m) => m.clientId === clientId && m.status === 'failed')) return;
+    this.outbox.delete(clientId);
+    this.set({ messages: { ...this.state.messages, [o.channelId]: dropLocal(list, clientId) } });
   }
 
   private queueSend(channelId: string, text: string, att: AttachmentOut | null, replyTo?: string): void {

@@ -70,6 +70,11 @@ export function markFailed(list: readonly UiMessage[], clientId: string, failure
   return list.map((m) => (m.id === localId(clientId) ? { ...m, status: 'failed' as const, failure } : m));
 }
 
+/** The list without my unsent copy of ``clientId`` (a failed send the user gave up on). */
+export function dropLocal(list: readonly UiMessage[], clientId: string): UiMessage[] {
+  return list.filter((m) => m.id !== localId(clientId));
+}
+
 export function markSending(list: readonly UiMessage[], clientId: string): UiMessage[] {
   return list.map((m) => (m.id === localId(clientId) ? { ...m, status: 'sending' as const, failure: undefined } : m));
 }

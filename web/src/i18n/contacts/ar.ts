@@ -158,6 +158,7 @@ export const contactsAr: ContactsCatalogue = {
   'messenger.reply': 'رد',
   'messenger.replyingTo': 'رد على {name}',
   'messenger.retry': 'إعادة المحاولة',
+  'messenger.discard': 'إزالة',
   'messenger.rtcFailed': 'تعذّر بدء المكالمة في هذا المتصفح.',
   'messenger.save': 'حفظ',
   'messenger.saved': 'تم الحفظ',

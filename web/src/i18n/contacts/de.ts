@@ -158,6 +158,7 @@ export const contactsDe: ContactsCatalogue = {
   'messenger.reply': 'Antworten',
   'messenger.replyingTo': 'Antwort an {name}',
   'messenger.retry': 'Erneut versuchen',
+  'messenger.discard': 'Entfernen',
   'messenger.rtcFailed': 'Der Anruf konnte in diesem Browser nicht gestartet werden.',
   'messenger.save': 'Speichern',
   'messenger.saved': 'Gespeichert',

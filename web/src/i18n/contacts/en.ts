@@ -163,6 +163,7 @@ export const contactsEn = {
   'messenger.reply': 'Reply',
   'messenger.replyingTo': 'Replying to {name}',
   'messenger.retry': 'Retry',
+  'messenger.discard': 'Remove',
   'messenger.rtcFailed': 'Could not start the call in this browser.',
   'messenger.save': 'Save',
   'messenger.saved': 'Saved',

@@ -158,6 +158,7 @@ export const contactsEs: ContactsCatalogue = {
   'messenger.reply': 'Responder',
   'messenger.replyingTo': 'Respondiendo a {name}',
   'messenger.retry': 'Reintentar',
+  'messenger.discard': 'Quitar',
   'messenger.rtcFailed': 'No se pudo iniciar la llamada en este navegador.',
   'messenger.save': 'Guardar',
   'messenger.saved': 'Guardado',

@@ -158,6 +158,7 @@ export const contactsFr: ContactsCatalogue = {
   'messenger.reply': 'Répondre',
   'messenger.replyingTo': 'Réponse à {name}',
   'messenger.retry': 'Réessayer',
+  'messenger.discard': 'Supprimer',
   'messenger.rtcFailed': 'Impossible de démarrer l’appel dans ce navigateur.',
   'messenger.save': 'Enregistrer',
   'messenger.saved': 'Enregistré',

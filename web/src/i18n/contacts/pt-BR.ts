@@ -158,6 +158,7 @@ export const contactsPtBR: ContactsCatalogue = {
   'messenger.reply': 'Responder',
   'messenger.replyingTo': 'Respondendo a {name}',
   'messenger.retry': 'Tentar de novo',
+  'messenger.discard': 'Remover',
   'messenger.rtcFailed': 'Não foi possível iniciar a chamada neste navegador.',
   'messenger.save': 'Salvar',
   'messenger.saved': 'Salvo',
