@@ -201,6 +201,10 @@ async def test_german_and_arabic_browsers_get_their_language(
         await expect(de.get_by_test_id("auth-error")).to_have_text(
             "E-Mail oder Passwort ist falsch.", timeout=WAIT_MS
         )
+        # Kept as the server's code, the line on screen follows a language switch.
+        await de.get_by_test_id("ui-language").select_option("en")
+        await expect(de.get_by_test_id("auth-error")).to_have_text("Wrong email or password.")
+        await de.get_by_test_id("ui-language").select_option("de")
         name = f"Dora{secrets.token_hex(3)}"
         await sign_up(de, name)
         await expect(de.get_by_test_id("settings-toggle")).to_have_text("Einstellungen")

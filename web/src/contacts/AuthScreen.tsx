@@ -1,7 +1,7 @@
 /** Log in / sign up (one form, two modes); the error of one mode is not carried into the other. */
 import { useState, type FormEvent } from 'react';
 import type { ContactsController } from './callMedia';
-import type { ContactsState } from './model';
+import { noteText, type ContactsState } from './model';
 import { MIN_PASSWORD } from '../lib/auth';
 import { ForgotPassword } from './Account';
 import { t } from '../i18n';
@@ -67,7 +67,7 @@ export function AuthScreen({ contacts, s }: { contacts: ContactsController; s: C
         </label>
         {s.authError && (
           <p className="notice warn" data-testid="auth-error" role="alert">
-            {s.authError}
+            {noteText(s.authError)}
           </p>
         )}
         <button

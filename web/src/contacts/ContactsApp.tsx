@@ -10,6 +10,7 @@ import { ResetPasswordScreen } from './Account';
 import { AuthScreen } from './AuthScreen';
 import { useContacts, type ContactsRoute } from './common';
 import { Conversation } from './Conversation';
+import { noteText } from './model';
 import { CallHistory, ChannelList, SearchPanel } from './ConversationList';
 import { ProfilePanel } from './Settings';
 import { t } from '../i18n';
@@ -37,7 +38,7 @@ export function ContactsApp({ contacts, route }: { contacts: ContactsController;
     return (
       <main className="card">
         <p className="notice warn" data-testid="auth-error">
-          {s.authError}
+          {s.authError && noteText(s.authError)}
         </p>
         <button className="btn" onClick={() => contacts.retrySession()}>
           {t('messenger.tryAgain')}
@@ -53,7 +54,7 @@ export function ContactsApp({ contacts, route }: { contacts: ContactsController;
         <ProfilePanel contacts={contacts} s={s} />
         {s.error && (
           <p className="notice warn" data-testid="contacts-error" role="alert" onClick={() => contacts.dismissError()}>
-            {s.error}
+            {noteText(s.error)}
           </p>
         )}
         <SearchPanel contacts={contacts} s={s} />

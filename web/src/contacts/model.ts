@@ -10,7 +10,7 @@ import type { WebSocketCtor } from '../gateway/client';
 import type { Message, SendFailure, UiMessage } from '../lib/messages';
 import type { Quality, QualitySample } from '../strangers/quality';
 import type { DeviceOption } from '../media/devices';
-import { hasKey, t } from '../i18n';
+import { hasKey, t, type MessageKey } from '../i18n';
 
 export interface Channel {
   id: string;
@@ -95,7 +95,7 @@ export interface ContactsState {
   me: Account | null;
   myAvatarUrl: string | null;
   authBusy: boolean;
-  authError: string | null;
+  authError: ErrorNote | null;
   profileNotice: string | null;
   gateway: 'offline' | 'connecting' | 'ready' | 'reconnecting';
   channels: Channel[];
@@ -143,7 +143,7 @@ export interface ContactsState {
   /** My signed-in devices (null until loaded; 'unavailable' when the server lacks the route). */
   sessions: MySession[] | null;
   /** The last error of an action (shown in `contacts-error`). */
-  error: string | null;
+  error: ErrorNote | null;
 }
 
 export function initialContactsState(): ContactsState {
@@ -230,6 +230,18 @@ export function errText(err: unknown): string {
     for (const key of [`messenger.err.${e.code}`, `errors.${e.code}`]) if (hasKey(key)) return t(key);
   }
   return (e && typeof e.message === 'string' && e.message) || t('errors.generic');
+}
+
+/**
+ * An error as kept in the state: what the server said (code, reason, params; its English
+ * message as the fallback) or a catalogue key of the app's own, translated only when shown,
+ * so a language switch also reaches an error already on screen.
+ */
+export type ErrorNote = SendFailure | { key: MessageKey };
+
+/** An error note in the language in use now. */
+export function noteText(n: ErrorNote): string {
+  return 'key' in n ? t(n.key) : errText(n);
 }
 
 /** What a failed send keeps of its error: enough to translate it later and to choose its action. */

@@ -22,7 +22,18 @@ describe('ContactsController account', () => {
       'POST /api/auth/login': () => res(401, { error: { code: 'invalid_credentials', message: 'Wrong email or password' } }),
     });
     await c.login('me@x.io', 'nope');
-    expect(c.getState()).toMatchObject({ auth: 'checking', authError: 'Wrong email or password.' }); // said by its code
+    expect(c.getState().auth).toBe('checking');
+    const { noteText } = await import('./model');
+    const { setLocale, getLocale } = await import('../i18n');
+    const before = getLocale();
+    try {
+      setLocale('en');
+      expect(noteText(c.getState().authError!)).toBe('Wrong email or password.'); // said by its code
+      setLocale('de'); // the line on screen follows a language switch
+      expect(noteText(c.getState().authError!)).toBe('E-Mail oder Passwort ist falsch.');
+    } finally {
+      setLocale(before);
+    }
   });
 
   it('finds my own avatar after login, and the profile notice fades', async () => {
@@ -92,7 +103,8 @@ describe('ContactsController safety', () => {
       'POST /api/users/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/block': () => res(429, { error: { code: 'rate_limited', message: 'too many requests' } }),
     });
     expect(await c.block(BOB)).toBe(false);
-    expect(c.getState().error).toBe('You are doing that too often.'); // errors.rate_limited
+    const { noteText } = await import('./model');
+    expect(noteText(c.getState().error!)).toBe('You are doing that too often.'); // errors.rate_limited
     expect(c.channel(CH)?.blocked).toBeFalsy();
   });
 

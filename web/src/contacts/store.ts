@@ -15,10 +15,11 @@ import type { GatewayClient } from '../gateway/client';
 import { t } from '../i18n';
 import {
   enc,
-  errText,
   initialContactsState,
   revokeUrl,
+  sendFailure,
   type BlockedUser,
+  type ErrorNote,
   type ContactsDeps,
   type ContactsState,
   type ConversationReport,
@@ -44,7 +45,7 @@ export abstract class ContactsStore {
   constructor(deps: ContactsDeps = {}) {
     this.deps = deps;
     this.auth = deps.auth ?? new AuthStore();
-    this.auth.onSignedOut(() => this.signedOut(t('messenger.sessionEnded')));
+    this.auth.onSignedOut(() => this.signedOut({ key: 'messenger.sessionEnded' }));
     this.state = { ...this.state, muted: loadMuted(this.storage()), notifyPermission: notificationPermission() };
     this.publishDebug();
   }
@@ -96,7 +97,7 @@ export abstract class ContactsStore {
   }
 
   protected fail(err: unknown): void {
-    this.set({ error: errText(err) });
+    this.set({ error: sendFailure(err) });
   }
 
   dismissError(): void {
@@ -133,7 +134,7 @@ export abstract class ContactsStore {
     } catch (err) {
       if (seq !== this.session) return;
       if (!this.auth.loggedIn) this.set({ auth: 'loggedOut' });
-      else this.set({ auth: 'error', authError: errText(err) });
+      else this.set({ auth: 'error', authError: sendFailure(err) });
       return;
     }
     if (seq !== this.session) return;
@@ -165,7 +166,7 @@ export abstract class ContactsStore {
 
   async signup(email: string, password: string, displayName: string): Promise<void> {
     if (password.length < 10) {
-      this.set({ authError: t('messenger.passwordShort') });
+      this.set({ authError: { key: 'messenger.passwordShort' } });
       return;
     }
     this.set({ authBusy: true, authError: null });
@@ -173,7 +174,7 @@ export abstract class ContactsStore {
       await this.auth.signup(email.trim(), password, displayName.trim());
       await this.auth.login(email.trim(), password);
     } catch (err) {
-      this.set({ authBusy: false, authError: errText(err) });
+      this.set({ authBusy: false, authError: sendFailure(err) });
       return;
     }
     this.set({ authBusy: false });
@@ -185,7 +186,7 @@ export abstract class ContactsStore {
     try {
       await this.auth.login(email.trim(), password);
     } catch (err) {
-      this.set({ authBusy: false, authError: errText(err) });
+      this.set({ authBusy: false, authError: sendFailure(err) });
       return;
     }
     this.set({ authBusy: false });
@@ -200,7 +201,7 @@ export abstract class ContactsStore {
     this.set({ ...initialContactsState(), muted: this.state.muted, notifyPermission: this.state.notifyPermission, auth: 'loggedOut' });
   }
 
-  protected signedOut(message: string): void {
+  protected signedOut(message: ErrorNote): void {
     this.teardownCall();
     this.teardownGateway();
     this.baseReset();
@@ -383,6 +384,6 @@ export abstract class ContactsStore {
   /** Delete my account (the password confirms it); throws on refusal so the form shows why. */
   async deleteAccount(password: string): Promise<void> {
     await this.auth.json('DELETE', '/api/auth/account', { password });
-    this.signedOut(t('messenger.accountDeleted'));
+    this.signedOut({ key: 'messenger.accountDeleted' });
   }
 }

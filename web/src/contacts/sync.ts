@@ -20,7 +20,7 @@ import { ApiError } from '../lib/api';
 import { applyReactionEvent, maxSeq, type UiMessage } from '../lib/messages';
 import { t } from '../i18n';
 import { ContactsMessaging } from './messaging';
-import { errText, type Channel, type ContactsState, type PresenceInfo } from './model';
+import { sendFailure, type Channel, type ContactsState, type PresenceInfo } from './model';
 import { setFaviconBadge, shouldNotify, totalUnread, unreadTitle } from './notify';
 import { applyDelete, applyEdit, applyReceipt } from './receipts';
 
@@ -115,7 +115,7 @@ export abstract class ContactsSync extends ContactsMessaging {
     off.push(
       // The event's data carries reason and params beside code: errText says why.
       g.on('error', (e: ErrorOut) => {
-        if (e?.message || e?.code) this.set({ error: errText(e) });
+        if (e?.message || e?.code) this.set({ error: sendFailure(e) });
       }),
     );
     this.set({ gateway: 'connecting' });
