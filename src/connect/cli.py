@@ -379,6 +379,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         log_config=None,
         proxy_headers=False,
         server_header=False,
+        http=engine.uvicorn_http() if engine is not None else "auto",  # type: ignore[arg-type]
         ws=engine.uvicorn_protocol if engine is not None else "websockets-sansio",  # type: ignore[arg-type]
         ws_max_size=settings.max_frame_bytes * 4,
         ws_ping_interval=settings.heartbeat_s,
