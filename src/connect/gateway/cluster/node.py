@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 import redis.asyncio as redis
@@ -70,6 +71,7 @@ class Cluster(Heartbeat, PrimaryWatch):
         self._primary = None
         self._resubscribe = False
         self._held = {}
+        self._broadcasts = deque()
         self._primary_unknown = False
 
     def attach(self, hub: Hub) -> None:

@@ -23,11 +23,11 @@ heartbeat layer (:mod:`connect.gateway.cluster.heartbeat`) reconciles it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import structlog
@@ -37,12 +37,10 @@ from redis.exceptions import NoScriptError
 from connect.errors import unavailable
 from connect.gateway.cluster.registry import REDIS_DOWN, Registry, _s
 from connect.gateway.cluster.relay import RELAY_WAIT_S, ROUTE, Relay
+from connect.gateway.cluster.subscription import Subscription
 from connect.sessions.models import TRANSCRIPT_LINES
 from connect.sessions.store import RedisSessionStore
 from connect.storage.redis import PREFIX
-
-if TYPE_CHECKING:
-    from connect.gateway.hub import Hub
 
 log = structlog.get_logger(__name__)
 GAP_FRAMES = 256
@@ -66,7 +64,9 @@ class Routing(Registry):
     # while Redis was stalled) is recognised by Redis and not delivered twice.
     _incarnation: str
     _seq: int
-    _pubsub: Any
+    _pubsub: Subscription | None
+    # Broadcasts received, for the listener's task to hand to their (async) handlers.
+    _broadcasts: deque[dict[str, Any]]
     _listening: bool
     _losses: int  # subscriptions lost (or registry found lost) so far
     # A subscription found on another server than the primary Sentinel names.
@@ -269,49 +269,36 @@ class Routing(Registry):
             self._route_script.sha = await self._r.script_load(ROUTE)
         raise AssertionError("not reached")
 
-    async def _subscribe(self) -> None:
-        pubsub: Any = self._r.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(self.channel, f"{PREFIX}broadcast")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
-            raise
-        self._pubsub = pubsub
+    async def _subscribe(self) -> Subscription:
+        self._pubsub = await Subscription.open(
+            self._r, [self.channel, f"{PREFIX}broadcast"], self._on_message
+        )
         self._listening = True
-        # The client may reconnect and resubscribe by itself (a retried read): frames
-        # published meanwhile were lost just the same, so that too is a loss to reconcile.
-        pubsub.connection.register_connect_callback(self._resubscribed)
-
-    async def _resubscribed(self, _: object) -> None:
-        self._losses += 1
-        log.warning("cluster_listener_reconnected")
+        return self._pubsub
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            if pubsub.connection is not None:
-                pubsub.connection.deregister_connect_callback(self._resubscribed)
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+            pubsub.close()
 
     async def _listen(self) -> None:
-        """Receive frames for this node's clients; after a lost subscription, resubscribe
-        with backoff and have the janitor reconcile (:meth:`_recover`)."""
-        hub = self._hub
-        assert hub is not None
+        """Run the broadcasts' handlers (frames are pushed by the subscription's read
+        callback, :meth:`_on_message`); after a lost subscription, resubscribe with backoff
+        and have the janitor reconcile (:meth:`_recover`)."""
         delay = 0.1
         while True:
             try:
                 if self._pubsub is None:
-                    await self._subscribe()
+                    self._pubsub = await self._subscribe()
                     self._losses += 1
                     log.warning("cluster_listener_restored")
                 delay = 0.1
+                subscription = self._pubsub
                 while not self._resubscribe:
-                    message = await self._pubsub.get_message(timeout=1.0)
-                    if message is not None:
-                        await self._on_message(hub, message)
+                    if not self._broadcasts:
+                        await subscription.wait(1.0)
+                    while self._broadcasts:
+                        await self._on_broadcast(self._broadcasts.popleft())
                 # Subscribed to a former primary (see :meth:`_follow_primary`): move over
                 # at once; resubscribing counts as a loss, so the node reconciles.
                 self._resubscribe = False
@@ -322,7 +309,7 @@ class Routing(Registry):
                 raise
             except REDIS_DOWN as exc:
                 if self._listening:
-                    log.warning("cluster_listener_lost", error=type(exc).__name__)
+                    log.warning("cluster_listener_lost", error=type(exc).__name__, why=str(exc))
                 self._listening = False
             except Exception:
                 self._listening = False
@@ -331,11 +318,15 @@ class Routing(Registry):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    async def _on_message(self, hub: Hub, message: dict[str, Any]) -> None:
-        if message.get("type") != "message":
-            return
+    def _on_message(self, channel: bytes, raw: bytes) -> None:
+        """A message from the subscription, in the read callback: a frame is pushed to its
+        client here (or held behind its gap, or forwarded on when its client left this
+        node), a release done; a broadcast waits for the listener's task (its handlers
+        are coroutines), in order."""
+        hub = self._hub
+        assert hub is not None
         try:
-            data = orjson.loads(message["data"])
+            data = orjson.loads(raw)
             kind = data.get("t")
             if kind == "f":
                 held = self._held.get(data["c"])
@@ -350,8 +341,16 @@ class Routing(Registry):
                 for frame in hub.release(data["c"]):
                     self.forward(data["c"], frame)
             else:
-                for handler in self._broadcast_handlers:
-                    await handler(data)
+                self._broadcasts.append(data)
+                if self._pubsub is not None:
+                    self._pubsub.wake()
+        except Exception:
+            log.exception("cluster_message_failed")
+
+    async def _on_broadcast(self, data: dict[str, Any]) -> None:
+        try:
+            for handler in self._broadcast_handlers:
+                await handler(data)
         except REDIS_DOWN as exc:
             # A handler that needed Redis (a broadcast's follow-up): the subscription's
             # own read notices a real loss; this message's effect is skipped.

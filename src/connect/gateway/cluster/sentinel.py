@@ -68,8 +68,7 @@ class PrimaryWatch(Routing):
         if self._primary is not None and primary != self._primary:
             log.warning("cluster_primary_moved", primary=f"{primary[0]}:{primary[1]}")
         self._primary = primary
-        conn = self._pubsub.connection if self._pubsub is not None else None
-        where = (str(conn.host), int(conn.port)) if conn is not None else None
+        where = self._pubsub.address if self._pubsub is not None else None
         if where is not None and where != primary and not self._resubscribe:
             log.warning("cluster_subscription_moving", was=f"{where[0]}:{where[1]}")
             self._resubscribe = True
