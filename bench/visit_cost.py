@@ -8,7 +8,8 @@ valgrind, sequential where the step is sequential), with counting switched on on
 around each measured phase (``callgrind_control -z``, ``-i on``, ``-i off``, ``-d``):
 
 - ``token``: ``POST /api/auth/token`` on one keep-alive connection, one at a time (as
-  the Node client's ``fetch`` reuses its connections);
+  the Node client's ``fetch`` reuses its connections); ``token_new_connection``: the same,
+  each on a new TCP connection (accept, request, close);
 - ``open``: WebSocket upgrade on ``/ws``, ``hello`` with a fresh token, ``welcome``,
   a normal close (1000) and the server's close frame, one visitor at a time;
 - ``burst``: visitors already welcomed send ``join-queue`` all at once, partners
@@ -181,11 +182,15 @@ class Client:
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120)
         self.devices = 0
 
-    async def token(self) -> str:
+    async def token(self, fresh: bool = False) -> str:
+        """A guest token; ``fresh``: on a new connection (closed after), else on the kept one."""
         self.devices += 1
-        reply = await self.http.post(
-            "/api/auth/token", json={"deviceId": f"bench{os.getpid()}x{self.devices:06d}"}
-        )
+        body = {"deviceId": f"bench{os.getpid()}x{self.devices:06d}"}
+        if fresh:
+            async with httpx.AsyncClient(base_url=str(self.http.base_url), timeout=120) as once:
+                reply = await once.post("/api/auth/token", json=body)
+        else:
+            reply = await self.http.post("/api/auth/token", json=body)
         reply.raise_for_status()
         token: str = reply.json()["token"]
         return token
@@ -250,6 +255,12 @@ async def drive(port: int, cg: Callgrind, sizes: dict[str, int]) -> dict[str, An
         await client.tokens(n_token)
 
     await _phase(cg, "token", n_token, token_requests, out)
+
+    async def token_connections() -> None:
+        for _ in range(n_token):
+            await client.token(fresh=True)
+
+    await _phase(cg, "token_new_connection", n_token, token_connections, out)
     tokens = await client.tokens(n_open)
 
     async def opens() -> None:
