@@ -27,6 +27,7 @@ from connect.clock import SystemClock
 from connect.errors import ConnectError
 from connect.gateway import codec
 from connect.gateway.cluster import Cluster as GatewayCluster
+from connect.gateway.cluster.commands import CommandLink
 from connect.gateway.cluster.relay import RELAY_WAIT_S
 from connect.gateway.hub import Hub
 from connect.observability.metrics import Metrics
@@ -96,8 +97,18 @@ async def rig(tmp: Path, *, start_outbox: bool = True) -> AsyncIterator[Rig]:
 
 @asynccontextmanager
 async def channel_b(r: redis.Redis) -> AsyncIterator[Any]:
-    sub = r.pubsub(ignore_subscribe_messages=True)
+    sub = r.pubsub()
     await sub.subscribe(f"{PREFIX}node:b")
+    # Subscribed once Redis confirms it: ``subscribe`` only writes the command, on a pooled
+    # connection that may be a dead one from before a Redis restart (redis-py reconnects
+    # and subscribes again at the next read).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        confirmed = await sub.get_message(timeout=1.0)
+        if confirmed is not None and confirmed["type"] == "subscribe":
+            break
+    else:
+        raise AssertionError("node b's channel was not subscribed")
     try:
         yield sub
     finally:
@@ -112,7 +123,7 @@ async def received_until_marker(sub: Any, node: GatewayCluster) -> list[dict[str
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         message = await sub.get_message(timeout=1.0)
-        if message is None:
+        if message is None or message["type"] != "message":
             continue
         data = orjson.loads(message["data"])
         if data["x"] == "marker":
@@ -225,3 +236,31 @@ async def test_a_session_written_without_the_relay_fields_still_relays(tmp_path:
         with pytest.raises(ConnectError) as refused:
             await r.relay.message(A, "after the end")
         assert refused.value.code == "not_in_session"
+
+
+async def test_a_line_abandoned_while_the_outbox_connects_is_not_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox's connection is being opened (as after Redis came back) when the line's
+    sender stops waiting: the line is not written on the new connection. (Filtered only
+    before connecting, it was: seen under load, the refused line arrived after the
+    restart.)"""
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_open = CommandLink.open.__func__  # type: ignore[attr-defined]
+
+    async def held_open(cls: type[CommandLink], client: redis.Redis) -> CommandLink:
+        entered.set()
+        await release.wait()
+        link: CommandLink = await real_open(cls, client)
+        return link
+
+    async with rig(tmp_path) as r, channel_b(r.r) as sub:
+        await r.pair()
+        monkeypatch.setattr(CommandLink, "open", classmethod(held_open))
+        line = asyncio.create_task(r.relay.message(A, "given up"))
+        await asyncio.wait_for(entered.wait(), 5)
+        line.cancel()
+        await asyncio.gather(line, return_exceptions=True)
+        release.set()
+        monkeypatch.undo()
+        assert await received_until_marker(sub, r.node) == []

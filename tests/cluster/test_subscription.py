@@ -114,8 +114,8 @@ async def test_the_subscription_outlives_a_garbage_collection(tmp_path: Path) ->
         await until(
             lambda: _true(r.sinks["c1"].frames == ["after gc"]), 5.0, "delivered", every=0.01
         )
-        assert r.node._losses == losses
-        assert r.node.health() == "ok"
+        assert r.node._losses == losses  # never lost, never subscribed again
+        assert r.node._listening
 
 
 async def test_after_redis_restarts_the_node_subscribes_again_and_reconciles(

@@ -56,6 +56,7 @@ class Cluster(Heartbeat, PrimaryWatch):
         self._dropped = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._pubsub = None
+        self._link = None
         self._hub = None
         self._broadcast_handlers = []
         self._incarnation = secrets.token_hex(6)
@@ -125,3 +126,4 @@ class Cluster(Heartbeat, PrimaryWatch):
         with contextlib.suppress(*REDIS_DOWN):
             await self._r.zrem(f"{PREFIX}nodes", self.node)
         await self._close_pubsub()
+        self._close_link()

@@ -29,15 +29,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import hiredis
 import orjson
 import structlog
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError, ResponseError
 
 from connect.errors import unavailable
+from connect.gateway.cluster.commands import CommandLink
 from connect.gateway.cluster.registry import REDIS_DOWN, Registry, _s
 from connect.gateway.cluster.relay import RELAY_WAIT_S, ROUTE, Relay
-from connect.gateway.cluster.subscription import Subscription
+from connect.gateway.cluster.subscription import Subscription, command
 from connect.sessions.models import TRANSCRIPT_LINES
 from connect.sessions.store import RedisSessionStore
 from connect.storage.redis import PREFIX
@@ -50,6 +52,9 @@ FORWARD_RETRY_S = 60.0
 # At most this many frames routed in one pipeline (what queued while the last one ran).
 OUTBOX_BATCH = 256
 LINE_TTL_S = RedisSessionStore.LIVE_TTL_S
+# Error replies that mean "this server cannot route now" (redis-py raises a
+# ``ConnectionError`` for them: ``BusyLoadingError``, or Sentinel's read-only primary).
+UNREACHABLE_REPLIES = ("LOADING", "READONLY", "MASTERDOWN")
 
 
 class Routing(Registry):
@@ -65,6 +70,7 @@ class Routing(Registry):
     _incarnation: str
     _seq: int
     _pubsub: Subscription | None
+    _link: CommandLink | None  # the outbox's connection
     # Broadcasts received, for the listener's task to hand to their (async) handlers.
     _broadcasts: deque[dict[str, Any]]
     _listening: bool
@@ -223,6 +229,13 @@ class Routing(Registry):
             if not calls:
                 return
             try:
+                # Connecting may take a while (Redis away); a relay abandoned meanwhile
+                # must not go out on the new connection: looked at again, then written
+                # without an await in between.
+                await self._open_link()
+                calls = [call for call in calls if not _abandoned(call[1])]
+                if not calls:
+                    return
                 outcomes = await self._run_routes([call[3] for call in calls])
             except REDIS_DOWN as exc:
                 now = time.monotonic()
@@ -255,19 +268,38 @@ class Routing(Registry):
             local.push(frame)
 
     async def _run_routes(self, calls: list[tuple[Any, ...]]) -> list[Any]:
-        """One pipeline of ``ROUTE`` calls by SHA (``EVALSHA``, keys first); the script is
-        loaded again once if Redis does not know it (restarted empty, or a new primary)."""
+        """One pipeline of ``ROUTE`` calls by SHA (``EVALSHA``, keys first) on the outbox's
+        connection (:class:`~connect.gateway.cluster.commands.CommandLink`, opened again
+        when it broke); the script is loaded again once if Redis does not know it
+        (restarted empty, or a new primary). An error reply raises (the first one)."""
         for attempt in (1, 2):
-            async with self._r.pipeline(transaction=False) as pipe:
-                for args in calls:
-                    pipe.evalsha(self._route_script.sha, 1, *args)
-                try:
-                    return list(await pipe.execute())
-                except NoScriptError:
-                    if attempt == 2:
-                        raise
+            link = await self._open_link()
+            sha = self._route_script.sha
+            packed = b"".join([command("EVALSHA", sha, 1, *args) for args in calls])
+            replies = await link.run(packed, len(calls))
+            errors = [str(r) for r in replies if isinstance(r, hiredis.ReplyError)]
+            if not errors:
+                return replies
+            if errors[0].startswith(UNREACHABLE_REPLIES):
+                # Loading its data after a restart, or no longer (or not yet) a writable
+                # primary: Redis is unreachable for routing, as redis-py judges these.
+                self._close_link()
+                raise ConnectionError(errors[0])
+            if not errors[0].startswith("NOSCRIPT") or attempt == 2:
+                raise ResponseError(errors[0])
             self._route_script.sha = await self._r.script_load(ROUTE)
         raise AssertionError("not reached")
+
+    async def _open_link(self) -> CommandLink:
+        link = self._link
+        if link is None or link.closed:
+            link = self._link = await CommandLink.open(self._r)
+        return link
+
+    def _close_link(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            link.close()
 
     async def _subscribe(self) -> Subscription:
         self._pubsub = await Subscription.open(

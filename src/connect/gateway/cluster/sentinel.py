@@ -72,4 +72,6 @@ class PrimaryWatch(Routing):
         if where is not None and where != primary and not self._resubscribe:
             log.warning("cluster_subscription_moving", was=f"{where[0]}:{where[1]}")
             self._resubscribe = True
+        if self._link is not None and self._link.address != primary:
+            self._close_link()  # the outbox's next batch connects to the primary
         return True

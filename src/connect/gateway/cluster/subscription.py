@@ -38,13 +38,36 @@ SUBSCRIBE_TIMEOUT_S = 5.0
 FIRST = asyncio.FIRST_COMPLETED
 
 
-def command(*args: str | bytes) -> bytes:
+def command(*args: str | bytes | int) -> bytes:
     """One command in RESP (the form every Redis accepts from a client)."""
     out = [b"*%d\r\n" % len(args)]
     for arg in args:
-        raw = arg.encode() if isinstance(arg, str) else arg
+        raw = arg if isinstance(arg, bytes) else str(arg).encode()
         out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
     return b"".join(out)
+
+
+async def take_over(
+    client: redis.Redis, protocol: asyncio.Protocol
+) -> tuple[asyncio.Transport, Any, tuple[str, int]]:
+    """A new connection made as ``client``'s pool makes them (Sentinel, TLS, AUTH,
+    SELECT, client name), handed to ``protocol``: its transport, the stream writer to
+    keep alive as long as it is used, and the server's (host, port)."""
+    pool: Any = client.connection_pool
+    conn: Any = pool.make_connection()
+    await conn.connect()
+    writer = getattr(conn, "_writer", None)
+    if writer is None:  # pragma: no cover - a redis-py without a stream writer
+        raise RuntimeError("redis-py's connection has no stream writer to take over")
+    transport: Any = writer.transport
+    # The connection object no longer owns the socket: without this, collecting it
+    # would close the transport (redis-py's ``__del__``); the stream writer is kept
+    # for the same reason (asyncio's ``StreamWriter.__del__`` closes it too).
+    conn._writer = conn._reader = None
+    transport.set_protocol(protocol)
+    protocol.connection_made(transport)
+    # A Unix socket (``unix://``) has no host and port; only Sentinel's checks read them.
+    return transport, writer, (str(getattr(conn, "host", "")), int(getattr(conn, "port", 0)))
 
 
 class Subscription(asyncio.Protocol):
@@ -78,24 +101,10 @@ class Subscription(asyncio.Protocol):
         Redis confirmed every one. Raises what an unreachable Redis raises (a
         ``ConnectionError``, ``OSError``, ``TimeoutError``)."""
         loop = asyncio.get_running_loop()
-        pool: Any = client.connection_pool
-        conn: Any = pool.make_connection()
-        await conn.connect()
-        writer = getattr(conn, "_writer", None)
-        if writer is None:  # pragma: no cover - a redis-py without a stream writer
-            raise RuntimeError("redis-py's connection has no stream writer to take over")
-        transport = writer.transport
-        # The connection object no longer owns the socket: without this, collecting it
-        # would close the transport (redis-py's ``__del__``); the stream writer is kept
-        # for the same reason (asyncio's ``StreamWriter.__del__`` closes it too).
-        conn._writer = conn._reader = None
         self = cls(on_message)
-        self._writer = writer
         self._lost = loop.create_future()
         self._subscribed = loop.create_future()
-        self.address = (str(conn.host), int(conn.port))
-        transport.set_protocol(self)
-        self.connection_made(transport)
+        transport, self._writer, self.address = await take_over(client, self)
         try:
             self._waiting.extend(c.encode() for c in channels)
             transport.write(command("SUBSCRIBE", *channels))
