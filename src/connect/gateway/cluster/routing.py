@@ -15,9 +15,12 @@ Relays to a session partner (:meth:`Routing.to_partner`: chat lines, typing, sig
 go through the same outbox, in the same order, each one ``ROUTE`` call that finds the
 partner and routes atomically (:mod:`connect.gateway.cluster.relay`).
 
-Owns the outbox (calling ``ROUTE``) and its retries while Redis is away, and the
-subscription and its listener. The listener only counts a lost subscription; the
-heartbeat layer (:mod:`connect.gateway.cluster.heartbeat`) reconciles it.
+Owns the outbox (calling ``ROUTE`` over its own connection,
+:mod:`connect.gateway.cluster.commands`) and its retries while Redis is away, and the
+subscription (:mod:`connect.gateway.cluster.subscription`: frames are pushed from its
+read callback) and its listener. The listener only counts a lost subscription; the
+heartbeat layer (:mod:`connect.gateway.cluster.heartbeat`) reconciles it. (A little over
+400 lines: the outbox and the subscription's handling share the delivery rules above.)
 """
 
 from __future__ import annotations
