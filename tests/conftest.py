@@ -30,7 +30,7 @@ def backing_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
 def backend_settings(backend: str, services: dict[str, str]) -> dict[str, str]:
     if backend == "memory-sqlite":
         return {}
-    db = create_database(services["postgres"], f"connect_{uuid.uuid4().hex[:12]}")
+    db = create_database(services["postgres"], f"connect_{uuid.uuid4().hex[:12]}", migrated=True)
     redis_db = f"{services['redis'].rsplit('/', 1)[0]}/{next(_REDIS_DB)}"
     return {"CONNECT_DATABASE_URL": db, "CONNECT_REDIS_URL": redis_db}
 

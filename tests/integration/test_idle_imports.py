@@ -35,9 +35,10 @@ sys.exit(main(sys.argv[1:]))
 
 def idle_modules(data_dir: Path, overrides: dict[str, str]) -> set[str]:
     """The modules a real idle server had loaded: started as every test server is
-    (:func:`start_server`, through the wrapper), ready, then stopped with SIGINT."""
+    (:func:`start_server`, through the wrapper) but always with ``--migrate``, ready,
+    then stopped with SIGINT."""
     out = data_dir / "modules.json"
-    server = start_server(data_dir, overrides, launcher=("-c", WRAPPER, str(out)))
+    server = start_server(data_dir, overrides, launcher=("-c", WRAPPER, str(out)), migrate=True)
     try:
         ready = loopback_get(f"{server.http}/health/ready", timeout=10)
         assert ready.status_code == 200, ready.text

@@ -1,16 +1,29 @@
 """A real Connect server in a subprocess on a free loopback port.
 
-Started with ``python -m connect serve --migrate`` against a throw-away data
-directory, ready when ``/health`` answers, stopped by its PID.
+Started with ``python -m connect serve`` against a throw-away data directory, ready
+when ``/health`` answers, stopped by its PID.
+
+Its database is at the migrations' head before it starts, the way a deployment's
+nodes find it (the ``migrate`` job ran first): a fresh SQLite data directory gets a
+copy of a database this process migrated once with ``connect migrate`` (the real
+migrations, run once instead of once per server: each run is a second interpreter
+importing Alembic, about 1.2 s of CPU, and the suites start hundreds of servers).
+A database not at head (another URL, an older schema) is served with ``--migrate``,
+as is every server a test asks to migrate (``migrate=True``: the tests of
+``serve --migrate`` itself).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +31,7 @@ from pathlib import Path
 
 import httpx
 
+from connect.storage.migrate import current_head
 from tests.support.http import loopback_get
 
 STARTUP_TIMEOUT_S = 60.0
@@ -94,12 +108,69 @@ class Server:
 
 
 PORT_ATTEMPTS = 5
+SQLITE_FILE = "connect.db"  # Settings.sqlalchemy_url without CONNECT_DATABASE_URL
+
+_template_lock = threading.Lock()
+_template: Path | None = None
+
+
+def migrated_sqlite() -> Path:
+    """A SQLite database at head, made once per process by ``connect migrate``."""
+    global _template
+    with _template_lock:
+        if _template is None:
+            where = Path(tempfile.mkdtemp(prefix="connect-template-"))
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+            env.update(TEST_SETTINGS, CONNECT_DATA_DIR=str(where))
+            done = subprocess.run(
+                [sys.executable, "-m", "connect", "migrate"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"connect migrate failed:\n{done.stdout}{done.stderr}")
+            _template = where / SQLITE_FILE
+        return _template
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def _postgres_revision(url: str) -> str | None:
+    from tests.support.services import database_revision
+
+    return database_revision(url)
+
+
+def needs_migrate(data_dir: Path, env: Mapping[str, str]) -> bool:
+    """Whether the server's database is below head (a fresh SQLite one is made at head)."""
+    url = env.get("CONNECT_DATABASE_URL")
+    if url is None:
+        path = data_dir / SQLITE_FILE
+        if not path.exists():
+            shutil.copyfile(migrated_sqlite(), path)
+            return False
+        return _sqlite_revision(path) != current_head()
+    if url.startswith("postgresql+asyncpg://"):
+        return _postgres_revision(url) != current_head()
+    return True
 
 
 def start_server(
     data_dir: Path,
     overrides: Mapping[str, str] | None = None,
     launcher: Sequence[str] = ("-m", "connect"),
+    *,
+    migrate: bool | None = None,
 ) -> Server:
     """Start ``connect serve`` on a free loopback port and wait until it is healthy.
 
@@ -109,11 +180,12 @@ def start_server(
     tried again on another port, a bounded number of times.
 
     ``launcher``: the interpreter arguments before ``serve`` (a test may run the CLI
-    through a wrapper of its own).
+    through a wrapper of its own). ``migrate``: pass ``--migrate`` (True), or only when
+    the database is not at head (None, module docstring).
     """
     for attempt in range(PORT_ATTEMPTS):
         try:
-            return _start_on(free_port(), data_dir, overrides, launcher)
+            return _start_on(free_port(), data_dir, overrides, launcher, migrate)
         except PortTaken:
             if attempt == PORT_ATTEMPTS - 1:
                 raise
@@ -129,12 +201,15 @@ def _start_on(
     data_dir: Path,
     overrides: Mapping[str, str] | None,
     launcher: Sequence[str] = ("-m", "connect"),
+    migrate: bool | None = None,
 ) -> Server:
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
     env.update(TEST_SETTINGS)
     env["CONNECT_DATA_DIR"] = str(data_dir)
     env.update(overrides or {})
+    if migrate is None:
+        migrate = needs_migrate(data_dir, env)
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -142,7 +217,7 @@ def _start_on(
                 sys.executable,
                 *launcher,
                 "serve",
-                "--migrate",
+                *(["--migrate"] if migrate else []),
                 "--host",
                 "127.0.0.1",
                 "--port",

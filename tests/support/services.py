@@ -9,13 +9,16 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from tests.support.server import free_port
+
+T = TypeVar("T")
 
 REDIS = shutil.which("redis-server")
 NATS = shutil.which("nats-server") or (
@@ -165,22 +168,84 @@ def postgres_server(tmp: Path) -> Iterator[str]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def create_database(base_url: str, name: str) -> str:
-    """CREATE DATABASE through psycopg-free asyncpg; return the SQLAlchemy URL of it."""
-    import asyncio
+_MIGRATED_TEMPLATES: set[str] = set()
+TEMPLATE_DB = "connect_template"
 
+
+def create_database(base_url: str, name: str, *, migrated: bool = False) -> str:
+    """CREATE DATABASE through psycopg-free asyncpg; return the SQLAlchemy URL of it.
+
+    ``migrated``: a copy of a database this PostgreSQL holds at the migrations' head
+    (``CREATE DATABASE ... TEMPLATE``, a file copy), migrated once by ``connect migrate``
+    instead of once per server (tests/support/server.py).
+    """
+    if migrated and base_url not in _MIGRATED_TEMPLATES:
+        _create(base_url, f'CREATE DATABASE "{TEMPLATE_DB}"')
+        _migrate(f"{base_url}/{TEMPLATE_DB}")
+        _MIGRATED_TEMPLATES.add(base_url)
+    template = f' TEMPLATE "{TEMPLATE_DB}"' if migrated else ""
+    _create(base_url, f'CREATE DATABASE "{name}"{template}')
+    return f"{base_url}/{name}"
+
+
+def _migrate(url: str) -> None:
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env.update(CONNECT_ENV="dev", CONNECT_DATABASE_URL=url)
+    done = subprocess.run(
+        [sys.executable, "-m", "connect", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"connect migrate failed:\n{done.stdout}{done.stderr}")
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _create(base_url: str, statement: str) -> None:
     import asyncpg
 
     async def create() -> None:
-        dsn = base_url.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-        conn = await asyncpg.connect(dsn)
+        conn = await asyncpg.connect(_dsn(base_url) + "/postgres")
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(statement)
         finally:
             await conn.close()
 
-    asyncio.run(create()) if not _loop_running() else _run_in_thread(create)
-    return f"{base_url}/{name}"
+    _run(create)
+
+
+def database_revision(url: str) -> str | None:
+    """The Alembic revision a PostgreSQL database is at (None: none, or no such database)."""
+    import asyncpg
+
+    async def read() -> str | None:
+        try:
+            conn = await asyncpg.connect(_dsn(url), timeout=5)
+        except (OSError, TimeoutError, asyncpg.PostgresError):
+            return None  # no such database, or PostgreSQL down: the server migrates
+        try:
+            value = await conn.fetchval("SELECT version_num FROM alembic_version")
+        except asyncpg.UndefinedTableError:
+            return None
+        finally:
+            await conn.close()
+        return None if value is None else str(value)
+
+    return _run(read)
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    import asyncio
+
+    return asyncio.run(make()) if not _loop_running() else _run_in_thread(make)
 
 
 def _loop_running() -> bool:
@@ -193,15 +258,16 @@ def _loop_running() -> bool:
     return True
 
 
-def _run_in_thread(make: object) -> None:
+def _run_in_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     import asyncio
     import threading
 
+    results: list[T] = []
     errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            asyncio.run(make())  # type: ignore[operator]
+            results.append(asyncio.run(make()))
         except BaseException as exc:
             errors.append(exc)
 
@@ -210,3 +276,4 @@ def _run_in_thread(make: object) -> None:
     t.join()
     if errors:
         raise errors[0]
+    return results[0]
