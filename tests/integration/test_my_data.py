@@ -4,6 +4,7 @@ nothing of anyone else), deleting my account, and who may call each route."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import secrets
@@ -318,8 +319,21 @@ async def test_export_of_a_long_history_streams_in_pieces(srv: Server) -> None:
     me = await signup(srv, "Lea")
     friend = await signup(srv, "Max")
     cid = await channel(me, friend)
-    for i in range(1100):  # more than two pages of the export's reads
-        await send(me if i % 2 else friend, cid, f"message number {i} " + "x" * 200)
+    # More than two pages of the export's reads, over kept-alive connections, eight
+    # messages in flight (one at a time, a client each, this was most of the test's time).
+    async with loopback_client(base_url=srv.http) as http:
+
+        async def sends(start: int) -> None:
+            for i in range(start, 1100, 8):
+                sender = me if i % 2 else friend
+                r = await http.post(
+                    f"/api/channels/{cid}/messages",
+                    headers={"Authorization": f"Bearer {sender.access}"},
+                    json={"text": f"message number {i} " + "x" * 200, "clientId": uuid.uuid4().hex},
+                )
+                assert r.status_code == 201, r.text
+
+        await asyncio.gather(*(sends(start) for start in range(8)))
     pieces = 0
     body = bytearray()
     async with loopback_client(base_url=srv.http) as http:
