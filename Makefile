@@ -132,8 +132,12 @@ test-web: web-deps
 # Anything that runs WebRTC media runs in its own network namespace holding only
 # loopback (docs/testing.md): unshare -rn gives a user+network namespace, no root needed.
 # Three app nodes, Redis, PostgreSQL and HAProxy on loopback.
+# Its fault tests mostly wait on Redis, PostgreSQL and Sentinel timers (about one core busy
+# on four workers): four workers, so its longest modules run at once.
+CLUSTER_WORKERS ?= 4
 test-cluster: python-deps
-	CI=$(CI) $(VENV)/bin/pytest -q $(XDIST) tests/cluster
+	CI=$(CI) $(VENV)/bin/pytest -q -n $(if $(filter 0,$(TEST_WORKERS)),0,$(CLUSTER_WORKERS)) \
+	  --dist loadfile tests/cluster
 
 test-e2e: python-deps web
 	CI=$(CI) unshare -rn sh -c 'ip link set lo up && exec $(VENV)/bin/pytest -q -n $(PAIR) --dist loadfile tests/e2e' \
@@ -153,7 +157,17 @@ test-bench: python-deps
 test-api: python-deps
 	CI=$(CI) CONNECT_FUZZ_S=$${CONNECT_FUZZ_S:-30} $(VENV)/bin/pytest -q -n $(PAIR) --maxschedchunk 1 tests/api
 
-test: install lint typecheck test-unit test-web test-integration test-api test-cluster test-e2e test-deploy test-bench
+# The checks and the short suites run side by side (make -j; -O prints each target's
+# output whole when it ends; every one runs, and any failure fails `make test`): alone,
+# each keeps under one of the 2 cores busy. Then the long suites, one after another
+# (their workers already fill the machine; the API fuzz is bounded in seconds, so it
+# runs alone lest load cut how much it tries).
+SIDE_BY_SIDE := lint typecheck test-unit test-web test-deploy test-bench
+ONE_BY_ONE := test-integration test-api test-cluster test-e2e
+
+test: install
+	@$(MAKE) --no-print-directory -k -j$(words $(SIDE_BY_SIDE)) -O $(SIDE_BY_SIDE)
+	@$(MAKE) --no-print-directory $(ONE_BY_ONE)
 
 # The gateway's event schemas, from the pydantic models, into the docs and the web app's types.
 protocol: python-deps
