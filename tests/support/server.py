@@ -114,24 +114,30 @@ _template_lock = threading.Lock()
 _template: Path | None = None
 
 
+def connect_migrate(settings: Mapping[str, str]) -> None:
+    """``connect migrate`` in its own interpreter, with ``settings`` as its only
+    ``CONNECT_`` environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env.update(settings)
+    done = subprocess.run(
+        [sys.executable, "-m", "connect", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"connect migrate failed:\n{done.stdout}{done.stderr}")
+
+
 def migrated_sqlite() -> Path:
     """A SQLite database at head, made once per process by ``connect migrate``."""
     global _template
     with _template_lock:
         if _template is None:
             where = Path(tempfile.mkdtemp(prefix="connect-template-"))
-            env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-            env.update(TEST_SETTINGS, CONNECT_DATA_DIR=str(where))
-            done = subprocess.run(
-                [sys.executable, "-m", "connect", "migrate"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"connect migrate failed:\n{done.stdout}{done.stderr}")
+            connect_migrate({**TEST_SETTINGS, "CONNECT_DATA_DIR": str(where)})
             _template = where / SQLITE_FILE
         return _template
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.support.server import free_port
+from tests.support.server import connect_migrate, free_port
 
 T = TypeVar("T")
 
@@ -189,20 +189,7 @@ def create_database(base_url: str, name: str, *, migrated: bool = False) -> str:
 
 
 def _migrate(url: str) -> None:
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-    env.update(CONNECT_ENV="dev", CONNECT_DATABASE_URL=url)
-    done = subprocess.run(
-        [sys.executable, "-m", "connect", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"connect migrate failed:\n{done.stdout}{done.stderr}")
+    connect_migrate({"CONNECT_ENV": "dev", "CONNECT_DATABASE_URL": url})
 
 
 def _dsn(url: str) -> str:
