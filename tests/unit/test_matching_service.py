@@ -139,3 +139,17 @@ async def test_a_client_gone_for_good_leaves_no_criteria_behind() -> None:
     await svc.on_gone(a)
     assert await store.get_criteria(a.id) is None
     assert await store.get_criteria(b.id) is not None
+
+
+async def test_the_matches_per_minute_memory_stays_a_minute_long_unread() -> None:
+    """Nobody opens the dashboard (the only reader): still only the last minute's
+    matches are kept, not a timestamp per match for ever."""
+    clock = FakeClock()
+    svc, _ = make(clock)
+    for n in range(30):
+        await join(svc, client(f"a{n}"), interests=[f"t{n}"])
+        await join(svc, client(f"b{n}"), interests=[f"t{n}"])
+        clock.advance(10)
+    assert len(svc._recent_matches) == 7  # the matches at 230-290 s: the last 60 s, both ends
+    clock.advance(51)
+    assert svc.matches_last_minute() == 0

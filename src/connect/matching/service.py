@@ -422,14 +422,21 @@ class MatchingService:
             commonInterests=len(common),
             waitS=round(now - initiator.since, 3),
         )
-        self._recent_matches.append(self._clock.monotonic())
+        at = self._clock.monotonic()
+        self._recent_matches.append(at)
+        self._forget_matches_before(at - 60)
         return Pairing(session, initiator, other)
 
     def matches_last_minute(self) -> int:
-        horizon = self._clock.monotonic() - 60
-        while self._recent_matches and self._recent_matches[0] < horizon:
-            self._recent_matches.popleft()
+        self._forget_matches_before(self._clock.monotonic() - 60)
         return len(self._recent_matches)
+
+    def _forget_matches_before(self, horizon: float) -> None:
+        """Trimmed at every match, not only when the dashboard asks: otherwise a node
+        nobody looks at keeps a timestamp per match for ever (the soak's growth)."""
+        recent = self._recent_matches
+        while recent and recent[0] < horizon:
+            recent.popleft()
 
     @staticmethod
     def _ticket(client: Client, criteria: JoinQueue, now: float, country: str | None) -> Ticket:
