@@ -1,6 +1,6 @@
 """The gateway's upgrade goes straight to picows; everything else still to uvicorn.
 
-A new connection's first read decides (:class:`connect.gateway.websocket._FirstRead`):
+A new connection's first read decides (:class:`connect.gateway.handover.FirstRead`):
 a whole ``GET /ws`` upgrade is handed to picows without uvicorn parsing it first;
 an upgrade that arrives in pieces, on another path, or any HTTP request goes to
 uvicorn's protocol as before. These tests hold the rules on both sides of that
@@ -24,7 +24,7 @@ import httpx
 import orjson
 import pytest
 
-from connect.gateway import websocket
+from connect.gateway import handover
 from tests.support.client import Peer, guest_token
 from tests.support.rawws import RawSocket
 from tests.support.server import Server
@@ -124,7 +124,7 @@ async def test_graceful_shutdown(make_server: Callable[[Mapping[str, str]], Serv
 
 
 class StandInTransport:
-    """What :class:`websocket._FirstRead` uses of a transport, and the protocol it set."""
+    """What :class:`handover.FirstRead` uses of a transport, and the protocol it set."""
 
     def __init__(self) -> None:
         self.protocol: Any = None
@@ -138,7 +138,7 @@ class StandInTransport:
 
 
 class Recorded:
-    """uvicorn's HTTP protocol, as far as _FirstRead calls it."""
+    """uvicorn's HTTP protocol, as far as FirstRead calls it."""
 
     def __init__(self, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -174,11 +174,11 @@ class ServerState:
     ],
 )
 def test_first_read_decides(data: bytes, to_picows: bool) -> None:
-    assert websocket.is_gateway_upgrade(data) is to_picows
+    assert handover.is_gateway_upgrade(data) is to_picows
     state = ServerState()
     transport = StandInTransport()
     engine: Any = object()
-    first = websocket._FirstRead(engine, Recorded, "config", state, {}, None)
+    first = handover.FirstRead(engine, Recorded, "config", state, {}, None)
     first.connection_made(transport)
     assert state.connections == {first}
     if to_picows:
@@ -194,7 +194,7 @@ def test_first_read_shutdown_closes_a_silent_connection() -> None:
     state = ServerState()
     transport = StandInTransport()
     engine: Any = object()
-    first = websocket._FirstRead(engine, Recorded, "config", state, {}, None)
+    first = handover.FirstRead(engine, Recorded, "config", state, {}, None)
     first.connection_made(transport)
     first.shutdown()
     assert transport.closed

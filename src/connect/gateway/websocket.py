@@ -14,7 +14,8 @@ What uvicorn's WebSocket protocols did and this module does instead:
 
 - **Upgrade**: only ``/ws`` is upgraded; other paths get 404. picows checks
   the handshake headers and answers 101. A new connection first meets
-  :class:`_FirstRead` (uvicorn's ``http`` protocol class): when its first read
+  :class:`~connect.gateway.handover.FirstRead` (uvicorn's ``http`` protocol
+  class): when its first read
   is a whole ``GET /ws`` upgrade request, that goes to picows at once; anything
   else goes to uvicorn's own HTTP protocol, as before, which hands a WebSocket
   upgrade (another path, or one that arrived in pieces) to picows after
@@ -38,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -287,95 +287,6 @@ class _UvicornProtocol(WSProtocol):  # type: ignore[misc]
             self.transport.disconnect(graceful=False)
 
 
-_UPGRADE = re.compile(rb"\r\nupgrade:[ \t]*websocket[ \t]*\r\n")
-_CONNECTION = re.compile(rb"\r\nconnection:([^\r\n]*)\r\n")
-
-
-def is_gateway_upgrade(data: bytes) -> bool:
-    """``data`` holds a whole ``GET /ws`` request that uvicorn would upgrade.
-
-    uvicorn upgrades a request whose ``Upgrade`` header is ``websocket`` and
-    whose ``Connection`` header lists ``upgrade``; the same rule here, on the
-    request line and headers (picows checks the rest of the handshake either
-    way). A request not whole in the first read is left to uvicorn.
-    """
-    if not data.startswith(b"GET /ws") or data[7:8] not in (b" ", b"?"):
-        return False
-    end = data.find(b"\r\n\r\n")
-    if end < 0:
-        return False
-    head = data[: end + 2].lower()
-    connection = _CONNECTION.search(head)
-    return (
-        connection is not None
-        and _UPGRADE.search(head) is not None
-        and b"upgrade" in [token.strip() for token in connection.group(1).split(b",")]
-    )
-
-
-class _FirstRead(asyncio.Protocol):
-    """A new connection until its first read, then the protocol that serves it.
-
-    The gateway's upgrade (:func:`is_gateway_upgrade`) goes straight to
-    picows; anything else to uvicorn's HTTP protocol, which is created only
-    then and given the read. Registered with uvicorn's server state meanwhile,
-    so a shutdown closes a connection that has sent nothing yet (as uvicorn's
-    own protocol does with an idle connection).
-    """
-
-    __slots__ = ("_app_state", "_config", "_engine", "_http", "_loop", "_state", "_transport")
-
-    def __init__(
-        self,
-        engine: WebSocketEngine,
-        http: Callable[..., Any],
-        config: Any,
-        server_state: Any,
-        app_state: Any,
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        self._engine = engine
-        self._http = http
-        self._config = config
-        self._state = server_state
-        self._app_state = app_state
-        self._loop = _loop
-        self._transport: Any = None
-
-    def connection_made(self, transport: Any) -> None:
-        self._transport = transport  # uvloop's transports are not asyncio.Transport subclasses
-        self._state.connections.add(self)
-
-    def data_received(self, data: bytes) -> None:
-        transport = self._transport
-        assert transport is not None
-        self._state.connections.discard(self)
-        protocol: Any
-        if is_gateway_upgrade(data):
-            protocol = _UvicornProtocol(self._engine, self._state)
-        else:
-            protocol = self._http(
-                config=self._config,
-                server_state=self._state,
-                app_state=self._app_state,
-                _loop=self._loop,
-            )
-        protocol.connection_made(transport)
-        # Before the read: uvicorn's protocol may hand the socket on to picows inside it.
-        transport.set_protocol(protocol)
-        protocol.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._state.connections.discard(self)
-
-    def shutdown(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
-
 class WebSocketEngine:
     """Serves ``/ws`` through picows; owns the node-wide heartbeat."""
 
@@ -393,8 +304,11 @@ class WebSocketEngine:
         return _UvicornProtocol(self, server_state)
 
     def uvicorn_http(self) -> Callable[..., asyncio.Protocol]:
-        """What uvicorn's ``http`` option takes: :class:`_FirstRead` before its own protocol."""
+        """What uvicorn's ``http`` option takes: :class:`~connect.gateway.handover.FirstRead`
+        before its own protocol."""
         from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+        from connect.gateway.handover import FirstRead
 
         def first_read(
             config: Any,
@@ -402,7 +316,7 @@ class WebSocketEngine:
             app_state: Any,
             _loop: asyncio.AbstractEventLoop | None = None,
         ) -> asyncio.Protocol:
-            return _FirstRead(self, AutoHTTPProtocol, config, server_state, app_state, _loop)
+            return FirstRead(self, AutoHTTPProtocol, config, server_state, app_state, _loop)
 
         return first_read
 

@@ -1,6 +1,9 @@
 """Routing: frames to the node holding their client, and this node's subscription that
 receives frames, releases and broadcasts from the others.
 
+Why one ~400-line module (over 400 lines on purpose): the outbox and the subscription's
+handling share the delivery rules below (gaps, held frames, hand-over to this node).
+
 Delivery: a frame for a client this node does not hold goes to the holder's
 channel ``connect:node:<node>`` (pub/sub). One outbox task per node sends in
 FIFO order, so frames to a client keep their order. Frames for an orphan go
